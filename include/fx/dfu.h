@@ -1,0 +1,140 @@
+/* dfu.h - host side DFU 1.1 + ST DfuSe engine over the fx_usb seam.
+ *
+ * Every wait and retry is bounded: control transfers use
+ * FX_DFU_CTRL_TIMEOUT_MS, bwPollTimeout is honoured (capped at
+ * FX_DFU_POLL_CAP_MS), busy polling gives up after FX_DFU_BUSY_LIMIT_MS,
+ * error recovery (CLRSTATUS/ABORT) is tried at most 3 times.
+ * The struct fx_dfu borrows the fx_usb handle; it never closes it.
+ * Errors stick to the handle: fx_dfu_err() (code, dfu_state, dfu_status,
+ * message naming the request and the address).
+ */
+#ifndef FX_FX_DFU_H
+#define FX_FX_DFU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx/dfu_wire.h"
+#include "fx/err.h"
+#include "fx/usb.h"
+
+#define FX_DFU_CTRL_TIMEOUT_MS 5000u /* dfu-util DFU_TIMEOUT (spec 1.1) */
+#define FX_DFU_POLL_CAP_MS 10000u
+#define FX_DFU_BUSY_LIMIT_MS 60000u
+#define FX_DFU_MAX_ALTS 8
+#define FX_DFU_MAX_SEGS 8
+
+/* Parsed GETSTATUS reply (spec 1.2). */
+struct fx_dfu_status {
+	uint8_t bStatus;
+	uint32_t bwPollTimeout; /* ms */
+	uint8_t bState;
+	uint8_t iString;
+};
+
+/* One run of equal pages in a DfuSe memory layout (spec 1.9). */
+struct fx_dfuse_seg {
+	uint32_t start;     /* first address */
+	uint32_t end;       /* last address + 1 */
+	uint32_t page_size; /* bytes */
+	uint8_t type;       /* DFUSE_READABLE | DFUSE_ERASABLE | DFUSE_WRITEABLE */
+};
+#define DFUSE_READABLE 1
+#define DFUSE_ERASABLE 2
+#define DFUSE_WRITEABLE 4
+
+struct fx_dfuse_layout {
+	char name[64];      /* trimmed ("Internal Flash") */
+	size_t nsegs;
+	struct fx_dfuse_seg segs[FX_DFU_MAX_SEGS];
+};
+
+/* Parse an alternate-setting string "@name/0xSTART/N*SIZEmT[,..][/0x../..]".
+ * Returns 0 or FX_E_PROTO with the offending text in err. Pure function. */
+int fx_dfuse_layout_parse(const char *s, struct fx_dfuse_layout *out,
+			  struct fx_err *err);
+/* The segment holding addr, or NULL. */
+const struct fx_dfuse_seg *fx_dfuse_layout_find(const struct fx_dfuse_layout *l,
+					       uint32_t addr);
+
+/* What fx_dfu_open() learns about the device. */
+struct fx_dfu_info {
+	uint16_t vid, pid, bcd_device;
+	uint16_t bcd_dfu;        /* 0x011A for DfuSe */
+	uint8_t attributes;      /* functional descriptor bmAttributes */
+	uint16_t detach_timeout; /* ms */
+	uint16_t transfer_size;  /* wTransferSize */
+	char serial[64];
+	char product[64];
+	size_t nalts;
+	char alt_name[FX_DFU_MAX_ALTS][128];
+	struct fx_dfuse_layout layout[FX_DFU_MAX_ALTS]; /* per alt; nsegs 0 if unparsable */
+};
+
+struct fx_dfu;
+
+/* Read descriptors and strings of the bound device, parse the functional
+ * descriptor (from the config blob) and alt layouts, select alt 0 and bring
+ * the device to dfuIDLE (bounded recovery). Returns NULL on failure with
+ * err filled (FX_E_NOTSUP when the device is not DFU). */
+struct fx_dfu *fx_dfu_open(struct fx_usb *usb, struct fx_err *err);
+void fx_dfu_free(struct fx_dfu *d);
+const struct fx_dfu_info *fx_dfu_get_info(const struct fx_dfu *d);
+const struct fx_err *fx_dfu_err(const struct fx_dfu *d);
+/* The handle's transport (borrowed). */
+struct fx_usb *fx_dfu_usb(struct fx_dfu *d);
+/* After fx_usb_reopen(): re-read everything like fx_dfu_open() does. */
+int fx_dfu_rebind(struct fx_dfu *d);
+
+/* Progress callback for long transfers: done/total bytes. */
+typedef void (*fx_dfu_progress_fn)(void *user, const char *what, size_t done,
+				   size_t total);
+void fx_dfu_set_progress(struct fx_dfu *d, fx_dfu_progress_fn fn, void *user);
+
+/* Raw DFU 1.1 requests. */
+int fx_dfu_get_status(struct fx_dfu *d, struct fx_dfu_status *st);
+int fx_dfu_clear_status(struct fx_dfu *d);
+int fx_dfu_abort(struct fx_dfu *d);
+int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state);
+/* Bring the device to dfuIDLE/OK: CLRSTATUS in dfuERROR, ABORT in
+ * DNLOAD-IDLE/UPLOAD-IDLE; at most 3 rounds. */
+int fx_dfu_recover(struct fx_dfu *d);
+int fx_dfu_set_alt(struct fx_dfu *d, uint8_t alt);
+/* Index of the alt whose layout contains addr, or FX_E_RANGE. */
+int fx_dfu_alt_for(const struct fx_dfu *d, uint32_t addr);
+
+/* DfuSe (spec 1.4-1.7). Each command: DNLOAD, GETSTATUS must be DNBUSY
+ * (or, tolerated, DNLOAD-IDLE), sleep bwPollTimeout, poll until not busy,
+ * require DNLOAD-IDLE/OK. Device errors -> FX_E_DFU (errVENDOR ->
+ * FX_E_PROTECTED, errTARGET/errADDRESS -> FX_E_RANGE). */
+int fx_dfuse_get_commands(struct fx_dfu *d, uint8_t *cmds, size_t cap,
+			  size_t *n);
+int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr);
+int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr);
+int fx_dfuse_mass_erase(struct fx_dfu *d);
+/* Read Unprotect (0x92): sends the command; the device then mass-erases
+ * and resets. Returns 0 once the command is accepted (the disconnect is
+ * expected); the caller reopens. */
+int fx_dfuse_read_unprotect(struct fx_dfu *d);
+/* Read len bytes at addr on the current alt (SET_ADDRESS, ABORT, UPLOAD
+ * blocks of transfer_size, ABORT). */
+int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len);
+/* Write len bytes at addr on the current alt in transfer_size chunks
+ * (SET_ADDRESS + DNLOAD wBlockNum 2 per chunk, spec 1.5 safe practice),
+ * each padded to 8 bytes with 0xFF. With skip_ff, chunks that are all 0xFF
+ * are not sent (the flash is erased). */
+int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
+		   size_t len, bool skip_ff);
+/* Option-byte style write that resets the chip (spec 2.6): SET_ADDRESS,
+ * DNLOAD, one GETSTATUS answered DNBUSY (or not answered). The disconnect
+ * that follows is the expected result: returns 0 when the device accepted
+ * the data and went away or is going away; FX_E_DFU if it reported an
+ * error instead of resetting. The caller reopens. */
+int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
+				const uint8_t *buf, size_t len);
+/* Leave DFU (spec 1.7): SET_ADDRESS(addr), zero-length DNLOAD, one
+ * GETSTATUS (MANIFEST expected; errors and disconnects tolerated). */
+int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr);
+
+#endif

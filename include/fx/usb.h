@@ -1,0 +1,108 @@
+/* usb.h - the USB transport seam (STYLE 2: const ops table + instance with
+ * the base struct first, callers use only the fx_usb_* wrappers).
+ *
+ * Backends are chosen at run time by the device URI:
+ *   emu:PATH[?KNOBS]   an emulated board kept in the file PATH (usb_emu.c)
+ *   usb:               the only DFU device on the system (usb_libusb.c)
+ *   usb:1-1.4          the device on that port path (the slot identity)
+ *   usb:serial=XXXX    the device with that serial string
+ *
+ * A handle follows one *slot*: after a reset the device leaves the bus and
+ * a new device appears on the same port; fx_usb_reopen() waits for it and
+ * rebinds the handle. Expected disconnects surface as FX_E_NODEV, never as
+ * generic I/O errors (STYLE 3).
+ */
+#ifndef FX_FX_USB_H
+#define FX_FX_USB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx/clock.h"
+#include "fx/dfu_wire.h"
+#include "fx/err.h"
+
+struct fx_usb;
+
+/* What is bound to the handle now. */
+struct fx_usb_info {
+	uint16_t vid, pid, bcd_device;
+	uint8_t busnum, devnum;
+	char port_path[32];  /* "1-1.4"; "emu" for in-process boards */
+	char serial[64];     /* iSerialNumber, "" if none */
+	char product[64];    /* iProduct, "" if none */
+	bool is_dfu;         /* interface 0 is class FE/01 (DFU) */
+};
+
+/* Options for fx_usb_open(). */
+struct fx_usb_open_opts {
+	unsigned wait_ms;        /* wait this long for a device to appear (0 = must be there now) */
+	uint16_t vid, pid;       /* extra VID:PID to accept besides 0483:df11 (0 = none) */
+	bool any_device;         /* bind whatever is on the slot, DFU or not */
+};
+
+struct fx_usb_ops {
+	const char *scheme; /* "emu", "usb" */
+	/* Open the device named by spec (the URI after "scheme:"). Blocks up
+	 * to opts->wait_ms. Returns 0 and *out (free with ops->close), or
+	 * FX_E_NOTFOUND / FX_E_AMBIGUOUS / FX_E_IO / FX_E_CONFIG. */
+	int (*open)(const char *spec, const struct fx_clock *clk,
+		    const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		    struct fx_err *err);
+	/* One control transfer. data holds setup->wLength bytes. Blocks until
+	 * the transfer completes or timeout_ms passes. Returns 0 with
+	 * *actual, or FX_E_STALL, FX_E_TIMEOUT, FX_E_NODEV, FX_E_IO. */
+	int (*control)(struct fx_usb *u, const struct fx_usb_setup *setup,
+		       uint8_t *data, size_t *actual, unsigned timeout_ms,
+		       struct fx_err *err);
+	/* SET_INTERFACE on interface intf (claimed at open). */
+	int (*set_alt)(struct fx_usb *u, uint8_t intf, uint8_t alt,
+		       struct fx_err *err);
+	/* Copy the whole configuration descriptor blob of the bound device. */
+	int (*config_desc)(struct fx_usb *u, uint8_t *buf, size_t cap,
+			   size_t *len, struct fx_err *err);
+	/* String descriptor index as ASCII (non-ASCII -> '?'). */
+	int (*string)(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		      struct fx_err *err);
+	/* Wait up to timeout_ms for the *next* device on this slot (a device
+	 * other than the one bound now, which may still be leaving), bind it
+	 * and refresh info. *waited_us (may be NULL) gets the time waited.
+	 * Binds DFU or not (check info.is_dfu). FX_E_TIMEOUT if none came. */
+	int (*reopen)(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
+		      struct fx_err *err);
+	/* Release the interface and free the handle. Never fails. */
+	void (*close)(struct fx_usb *u);
+};
+
+/* Base of every backend instance: backends embed it first. */
+struct fx_usb {
+	const struct fx_usb_ops *ops;
+	const struct fx_clock *clock;
+	struct fx_usb_info info;
+};
+
+/* Pick the backend by URI scheme and open. Unknown scheme: FX_E_CONFIG. */
+int fx_usb_open(const char *uri, const struct fx_clock *clk,
+		const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		struct fx_err *err);
+void fx_usb_close(struct fx_usb *u); /* NULL is fine */
+
+int fx_usb_control(struct fx_usb *u, const struct fx_usb_setup *setup,
+		   uint8_t *data, size_t *actual, unsigned timeout_ms,
+		   struct fx_err *err);
+int fx_usb_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
+		   struct fx_err *err);
+int fx_usb_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap, size_t *len,
+		       struct fx_err *err);
+int fx_usb_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		  struct fx_err *err);
+int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
+		  struct fx_err *err);
+const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u);
+
+/* Registered backends (usb.c holds the static table). */
+extern const struct fx_usb_ops fx_usb_emu_ops;
+extern const struct fx_usb_ops fx_usb_libusb_ops;
+
+#endif

@@ -1,0 +1,94 @@
+/* usb.c - transport wrappers and the backend table (STYLE 2). */
+#include <string.h>
+
+#include "fx/usb.h"
+
+static const struct fx_usb_ops *const backends[] = {
+	&fx_usb_emu_ops,
+	&fx_usb_libusb_ops,
+};
+
+int fx_usb_open(const char *uri, const struct fx_clock *clk,
+		const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		struct fx_err *err)
+{
+	static const struct fx_usb_open_opts none;
+	const char *colon = uri ? strchr(uri, ':') : NULL;
+	size_t i;
+
+	if (!colon)
+		return fx_err_set(err, FX_E_CONFIG,
+				  "device '%s': expected emu:PATH or usb:[PORT|serial=S]",
+				  uri ? uri : "");
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		const struct fx_usb_ops *ops = backends[i];
+
+		if (strlen(ops->scheme) == (size_t)(colon - uri) &&
+		    !strncmp(ops->scheme, uri, (size_t)(colon - uri))) {
+			if (!ops->open)
+				return fx_err_set(err, FX_E_NOTSUP,
+						  "device '%s': backend '%s' not built",
+						  uri, ops->scheme);
+			return ops->open(colon + 1, clk, opts ? opts : &none,
+					 out, err);
+		}
+	}
+	return fx_err_set(err, FX_E_CONFIG,
+			  "device '%s': unknown scheme, expected 'emu:' or 'usb:'",
+			  uri);
+}
+
+void fx_usb_close(struct fx_usb *u)
+{
+	if (u && u->ops->close)
+		u->ops->close(u);
+}
+
+int fx_usb_control(struct fx_usb *u, const struct fx_usb_setup *setup,
+		   uint8_t *data, size_t *actual, unsigned timeout_ms,
+		   struct fx_err *err)
+{
+	size_t dummy;
+
+	if (!u->ops->control)
+		return fx_err_set(err, FX_E_NOTSUP, "control transfers not supported");
+	return u->ops->control(u, setup, data, actual ? actual : &dummy,
+			       timeout_ms, err);
+}
+
+int fx_usb_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
+		   struct fx_err *err)
+{
+	if (!u->ops->set_alt)
+		return fx_err_set(err, FX_E_NOTSUP, "set interface not supported");
+	return u->ops->set_alt(u, intf, alt, err);
+}
+
+int fx_usb_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap, size_t *len,
+		       struct fx_err *err)
+{
+	if (!u->ops->config_desc)
+		return fx_err_set(err, FX_E_NOTSUP, "descriptors not supported");
+	return u->ops->config_desc(u, buf, cap, len, err);
+}
+
+int fx_usb_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		  struct fx_err *err)
+{
+	if (!u->ops->string)
+		return fx_err_set(err, FX_E_NOTSUP, "strings not supported");
+	return u->ops->string(u, index, buf, cap, err);
+}
+
+int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
+		  struct fx_err *err)
+{
+	if (!u->ops->reopen)
+		return fx_err_set(err, FX_E_NOTSUP, "reopen not supported");
+	return u->ops->reopen(u, timeout_ms, waited_us, err);
+}
+
+const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u)
+{
+	return &u->info;
+}
