@@ -13,11 +13,12 @@ TEST_PKGS := cmocka
 TOOL_PKGS := umockdev-1.0
 
 VARIANT ?= normal
+BUILD ?= build
 ifeq ($(VARIANT),normal)
-B := build
+B := $(BUILD)
 SAN :=
 else ifeq ($(VARIANT),asan)
-B := build/asan
+B := $(BUILD)/asan
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 $(error VARIANT must be normal or asan)
@@ -120,6 +121,6 @@ bench: $(FIXTURECTL)
 	$(Q)for s in scripts/bench-*; do echo "== $$s"; $$s || exit 1; done
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

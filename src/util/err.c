@@ -68,6 +68,8 @@ int fx_err_prefix(struct fx_err *err, const char *fmt, ...)
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old);
+	/* a message too long for msg is cut: that is the documented bound */
+	if (snprintf(err->msg, sizeof(err->msg), "%s: %s", head, old) < 0)
+		err->msg[0] = '\0';
 	return err->code;
 }
