@@ -1,6 +1,359 @@
-/* usb_emu.c - in-process backend bound to an emulated board (placeholder). */
+/* usb_emu.c - in-process USB backend bound to an emulated board
+ * (include/fx/usb_emu.h). Each control transfer takes the modelled time:
+ * the emulator answers at once with done_at_us and this backend sleeps the
+ * injected clock until then (bounded by the transfer timeout). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx/bytes.h"
+#include "fx/log.h"
 #include "fx/usb_emu.h"
+
+#define LOG_PREFIX "usb-emu"
+#define EMU_OPEN_WAIT_MS 5000u /* the board was just powered: boot delay */
+
+struct emu_usb {
+	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
+	struct fx_emu *board;
+	char *path;         /* board file (owned boards only) */
+	bool owned;
+	bool any_device;
+	uint32_t bound_enum; /* enumeration the handle is bound to */
+};
+
+static struct emu_usb *to_emu(struct fx_usb *u)
+{
+	return (struct emu_usb *)u;
+}
+
+static const char *bus_name(enum fx_emu_bus b)
+{
+	switch (b) {
+	case FX_EMU_BUS_DFU:
+		return "bootloader";
+	case FX_EMU_BUS_APP:
+		return "application";
+	case FX_EMU_BUS_NONE:
+		break;
+	}
+	return "nothing";
+}
+
+/* A control transfer straight to the emulator, waiting for completion. */
+static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
+		    uint8_t *data, size_t *actual, unsigned timeout_ms,
+		    struct fx_err *err)
+{
+	const struct fx_clock *clk = eu->base.clock;
+	uint64_t now, done_at = 0, limit;
+	int rc;
+
+	if (fx_emu_poll(eu->board) == FX_EMU_BUS_NONE ||
+	    fx_emu_enum_count(eu->board) != eu->bound_enum)
+		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+	now = fx_clock_now(clk);
+	*actual = 0;
+	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
+	limit = now + (uint64_t)timeout_ms * 1000u;
+	if (done_at > limit) {
+		fx_clock_sleep_until(clk, limit);
+		*actual = 0;
+		return fx_err_set(err, FX_E_TIMEOUT,
+				  "control request 0x%02x timed out after %u ms",
+				  setup->bRequest, timeout_ms);
+	}
+	fx_clock_sleep_until(clk, done_at);
+	if (rc == FX_E_STALL)
+		return fx_err_set(err, FX_E_STALL, "control request 0x%02x stalled",
+				  setup->bRequest);
+	if (rc == FX_E_NODEV)
+		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+	if (rc < 0)
+		return fx_err_set(err, rc, "control request 0x%02x: %s",
+				  setup->bRequest, fx_strerror(rc));
+	return 0;
+}
+
+static int emu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
+		       uint8_t *data, size_t *actual, unsigned timeout_ms,
+		       struct fx_err *err)
+{
+	return emu_xfer(to_emu(u), setup, data, actual, timeout_ms, err);
+}
+
+static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		      struct fx_err *err)
+{
+	struct fx_usb_setup s = {
+		.bmRequestType = USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_DEVICE,
+		.bRequest = USB_REQ_GET_DESCRIPTOR,
+		.wValue = (uint16_t)((USB_DT_STRING << 8) | index),
+		.wIndex = 0x0409,
+		.wLength = 255,
+	};
+	uint8_t raw[255];
+	size_t n = 0, i, o = 0;
+	int rc;
+
+	if (cap == 0)
+		return fx_err_set(err, FX_E_INVAL, "string buffer of size 0");
+	buf[0] = '\0';
+	if (index == 0)
+		return 0;
+	rc = emu_xfer(to_emu(u), &s, raw, &n, 1000, err);
+	if (rc)
+		return rc;
+	if (n < 2 || raw[1] != USB_DT_STRING || raw[0] > n)
+		return fx_err_set(err, FX_E_PROTO, "string %u: malformed descriptor",
+				  index);
+	for (i = 2; i + 1 < raw[0] && o + 1 < cap; i += 2) {
+		uint16_t c = (uint16_t)(raw[i] | (raw[i + 1] << 8));
+
+		buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	buf[o] = '\0';
+	return 0;
+}
+
+static int emu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
+		       struct fx_err *err)
+{
+	struct fx_usb_setup s = {
+		.bmRequestType = USB_TYPE_STANDARD | USB_RECIP_INTERFACE,
+		.bRequest = USB_REQ_SET_INTERFACE,
+		.wValue = alt,
+		.wIndex = intf,
+		.wLength = 0,
+	};
+	size_t n;
+
+	return emu_xfer(to_emu(u), &s, NULL, &n, 1000, err);
+}
+
+static int emu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
+			   size_t *len, struct fx_err *err)
+{
+	struct emu_usb *eu = to_emu(u);
+	int n;
+
+	if (fx_emu_enum_count(eu->board) != eu->bound_enum)
+		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+	n = fx_emu_config_descriptor(eu->board, buf, cap);
+	if (n < 0)
+		return fx_err_set(err, n, "configuration descriptor: %s",
+				  fx_strerror(n));
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Bind the handle to what is on the bus now and fill info. */
+static int bind_current(struct emu_usb *eu, struct fx_err *err)
+{
+	struct fx_usb_info *in = &eu->base.info;
+	uint8_t dd[18], cfg[512];
+	int n, rc;
+
+	eu->bound_enum = fx_emu_enum_count(eu->board);
+	n = fx_emu_device_descriptor(eu->board, dd, sizeof(dd));
+	if (n < 18)
+		return fx_err_set(err, FX_E_NODEV, "no device descriptor");
+	memset(in, 0, sizeof(*in));
+	in->vid = fx_get_le16(dd + 8);
+	in->pid = fx_get_le16(dd + 10);
+	in->bcd_device = fx_get_le16(dd + 12);
+	in->busnum = 1;
+	in->devnum = (uint8_t)(1 + eu->bound_enum % 126);
+	snprintf(in->port_path, sizeof(in->port_path), "emu");
+	n = fx_emu_config_descriptor(eu->board, cfg, sizeof(cfg));
+	/* first interface descriptor: class FE / subclass 01 is DFU */
+	for (int i = 0; n > 0 && i + 8 < n && cfg[i] >= 2; i += cfg[i]) {
+		if (cfg[i + 1] == USB_DT_INTERFACE) {
+			in->is_dfu = cfg[i + 5] == USB_CLASS_APP_SPEC &&
+				     cfg[i + 6] == DFU_SUBCLASS;
+			break;
+		}
+	}
+	rc = emu_string(&eu->base, dd[16], in->serial, sizeof(in->serial), err);
+	if (!rc)
+		rc = emu_string(&eu->base, dd[15], in->product,
+				sizeof(in->product), err);
+	return rc;
+}
+
+/* Wait until a device other than enumeration `old` is on the bus (or, with
+ * old == UINT32_MAX, any device), then bind it. */
+static int wait_and_bind(struct emu_usb *eu, uint32_t old, unsigned timeout_ms,
+			 uint64_t *waited_us, struct fx_err *err)
+{
+	const struct fx_clock *clk = eu->base.clock;
+	uint64_t t0 = fx_clock_now(clk);
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000u;
+
+	for (;;) {
+		enum fx_emu_bus bus = fx_emu_poll(eu->board);
+		uint64_t next;
+
+		if (bus != FX_EMU_BUS_NONE &&
+		    (old == UINT32_MAX || fx_emu_enum_count(eu->board) != old)) {
+			if (waited_us)
+				*waited_us = fx_clock_now(clk) - t0;
+			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s enumerated after %llu us",
+			       bus_name(bus),
+			       (unsigned long long)(fx_clock_now(clk) - t0));
+			return bind_current(eu, err);
+		}
+		next = fx_emu_next_event_us(eu->board);
+		if (next == UINT64_MAX || next > deadline) {
+			fx_clock_sleep_until(clk, deadline);
+			if (waited_us)
+				*waited_us = fx_clock_now(clk) - t0;
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "no device enumerated within %u ms",
+					  timeout_ms);
+		}
+		fx_clock_sleep_until(clk, next);
+	}
+}
+
+static int emu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
+		      struct fx_err *err)
+{
+	struct emu_usb *eu = to_emu(u);
+
+	return wait_and_bind(eu, eu->bound_enum, timeout_ms, waited_us, err);
+}
+
+static void emu_close(struct fx_usb *u)
+{
+	struct emu_usb *eu = to_emu(u);
+	struct fx_err err;
+
+	if (!u)
+		return;
+	if (eu->owned) {
+		fx_err_clear(&err);
+		if (fx_emu_save(eu->board, eu->path, &err))
+			fx_log(FX_LOG_ERR, LOG_PREFIX, "board '%s' not saved: %s",
+			       eu->path, err.msg);
+		fx_emu_free(eu->board);
+	}
+	free(eu->path);
+	free(eu);
+}
+
+static int attach(struct fx_emu *board, const struct fx_clock *clk,
+		  const struct fx_usb_open_opts *opts, bool owned,
+		  const char *path, struct fx_usb **out, struct fx_err *err)
+{
+	static const struct fx_usb_open_opts none;
+	struct emu_usb *eu;
+	unsigned wait_ms;
+	int rc;
+
+	if (!opts)
+		opts = &none;
+	eu = calloc(1, sizeof(*eu));
+	if (!eu)
+		return fx_err_set(err, FX_E_NOMEM, "out of memory");
+	eu->base.ops = &fx_usb_emu_ops;
+	eu->base.clock = clk;
+	eu->board = board;
+	eu->owned = owned;
+	eu->any_device = opts->any_device;
+	if (path) {
+		eu->path = strdup(path);
+		if (!eu->path) {
+			free(eu);
+			return fx_err_set(err, FX_E_NOMEM, "out of memory");
+		}
+	}
+	wait_ms = opts->wait_ms ? opts->wait_ms : (owned ? EMU_OPEN_WAIT_MS : 0);
+	rc = wait_and_bind(eu, UINT32_MAX, wait_ms, NULL, err);
+	if (rc == FX_E_TIMEOUT)
+		rc = fx_err_set(err, FX_E_NOTFOUND,
+				"board '%s': nothing enumerated within %u ms "
+				"(blank or corrupted flash with BOOT0 low?)",
+				path ? path : "emu", wait_ms);
+	else if (!rc && !opts->any_device && !eu->base.info.is_dfu)
+		rc = fx_err_set(err, FX_E_NOTFOUND,
+				"board '%s': %04x:%04x (%s) is running, not the "
+				"DFU bootloader (BOOT0 low?)",
+				path ? path : "emu", eu->base.info.vid,
+				eu->base.info.pid,
+				bus_name(fx_emu_poll(board)));
+	if (rc) {
+		eu->owned = false; /* the caller still owns the board */
+		free(eu->path);
+		free(eu);
+		return rc;
+	}
+	*out = &eu->base;
+	return 0;
+}
+
+int fx_usb_emu_attach(struct fx_emu *board, const struct fx_clock *clk,
+		      const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		      struct fx_err *err)
+{
+	return attach(board, clk, opts, false, NULL, out, err);
+}
+
+struct fx_emu *fx_usb_emu_board(struct fx_usb *u)
+{
+	return (u && u->ops == &fx_usb_emu_ops) ? to_emu(u)->board : NULL;
+}
+
+/* spec: "PATH[?knobs]" */
+static int emu_open(const char *spec, const struct fx_clock *clk,
+		    const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		    struct fx_err *err)
+{
+	struct fx_emu_knobs knobs;
+	struct fx_emu *board;
+	const char *q = strchr(spec, '?');
+	char *path;
+	bool boot0 = true;
+	int rc;
+
+	path = q ? strndup(spec, (size_t)(q - spec)) : strdup(spec);
+	if (!path)
+		return fx_err_set(err, FX_E_NOMEM, "out of memory");
+	if (!path[0]) {
+		free(path);
+		return fx_err_set(err, FX_E_CONFIG,
+				  "device 'emu:%s': expected emu:PATH", spec);
+	}
+	fx_emu_knobs_default(&knobs);
+	if (q && fx_emu_knobs_parse(&knobs, &boot0, q + 1, err)) {
+		free(path);
+		return FX_E_CONFIG;
+	}
+	board = fx_emu_load(path, clk, err);
+	if (!board) {
+		free(path);
+		return err ? err->code : FX_E_FILE;
+	}
+	fx_emu_set_knobs(board, &knobs);
+	/* the jig: BOOT0 held high (unless the URI says otherwise), power on
+	 * with NRST released -> the chip boots */
+	fx_emu_set_boot0(board, boot0);
+	fx_emu_set_nrst(board, true);
+	fx_emu_set_power(board, true);
+	rc = attach(board, clk, opts, true, path, out, err);
+	if (rc)
+		fx_emu_free(board);
+	free(path);
+	return rc;
+}
 
 const struct fx_usb_ops fx_usb_emu_ops = {
 	.scheme = "emu",
+	.open = emu_open,
+	.control = emu_control,
+	.set_alt = emu_set_alt,
+	.config_desc = emu_config_desc,
+	.string = emu_string,
+	.reopen = emu_reopen,
+	.close = emu_close,
 };
