@@ -1,0 +1,15 @@
+/* file.h - whole-file helpers. */
+#ifndef FX_FX_FILE_H
+#define FX_FX_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx/err.h"
+
+/* Write len bytes to path atomically (PATH.tmp.PID + fsync + rename), or
+ * to stdout when path is "-". FX_E_FILE naming the path on failure. */
+int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
+			 struct fx_err *err);
+
+#endif
