@@ -3,6 +3,10 @@
 #ifndef FX_CLI_CLI_H
 #define FX_CLI_CLI_H
 
+#ifndef FX_VERSION
+#define FX_VERSION "0.1.0"
+#endif
+
 /* Exit codes: one table for every command (documented in README). */
 enum fx_exit {
 	FX_EXIT_OK = 0,
