@@ -1,0 +1,90 @@
+/* prog.h - programming operations on an STM32G4 in its ROM bootloader,
+ * built on the DFU engine (fx/dfu.h) and the target data (fx/stm32g4.h).
+ * Used by the CLI (info/ob/flash/read) and by the station sequence.
+ *
+ * Every function works on an open struct fx_dfu (borrowed) and fills err
+ * on failure with a message naming the operation and the address.
+ */
+#ifndef FX_FX_PROG_H
+#define FX_FX_PROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx/dfu.h"
+#include "fx/err.h"
+#include "fx/image.h"
+#include "fx/stm32g4.h"
+
+/* Read both option-byte blocks (alt "Option Bytes") and decode them
+ * (complements checked). FX_E_PROTECTED when RDP 1 refuses the read. */
+int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err);
+
+struct fx_prog_ob_result {
+	uint64_t reenum_us;     /* option-byte write -> bootloader back */
+	struct fx_g4_ob after;  /* re-read after the reset */
+};
+
+/* Write the option bytes that differ from what the chip holds
+ * (read-modify-write of whole blocks), expect the option-byte reload
+ * reset, wait up to timeout_ms for the bootloader to re-enumerate on the
+ * same slot (fx_usb_reopen + fx_dfu_rebind), re-read and require every
+ * field of want. The caller holds BOOT0 high. FX_E_TIMEOUT when the
+ * bootloader does not return (BOOT0 low: the app or nothing booted),
+ * FX_E_VERIFY when the re-read values differ. */
+int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
+		     unsigned timeout_ms, struct fx_prog_ob_result *res,
+		     struct fx_err *err);
+
+struct fx_prog_flash_opts {
+	bool mass_erase; /* mass erase instead of the touched pages */
+	bool verify;     /* read back and compare every byte */
+	bool leave;      /* leave DFU (jump to 0x08000000) at the end */
+};
+
+struct fx_prog_flash_result {
+	size_t bytes_written;   /* payload bytes sent (0xFF blocks skipped not counted) */
+	size_t pages_erased;    /* 0 with mass erase */
+	uint64_t erase_us, program_us, verify_us; /* clock time per phase */
+};
+
+/* Check the image fits the flash of the current bank mode, erase (touched
+ * pages or mass), program, verify, leave. Returns 0 only when every byte
+ * was verified (or verify was off). FX_E_VERIFY names the first differing
+ * address, FX_E_RANGE an image outside flash. */
+int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
+		  const struct fx_prog_flash_opts *opts,
+		  struct fx_prog_flash_result *res, struct fx_err *err);
+
+/* Read back and compare img (no erase, no write). */
+int fx_prog_verify(struct fx_dfu *d, const struct fx_image *img,
+		   struct fx_err *err);
+
+/* Read len bytes at addr from whichever alt setting maps addr (flash,
+ * option bytes, OTP, system memory). */
+int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
+		 struct fx_err *err);
+
+/* Identification through the bootloader (spec 2.1, 2.4). */
+struct fx_prog_ident {
+	uint8_t uid[12];
+	char serial[16];       /* derived from the UID */
+	uint32_t flash_kib;    /* flash size register */
+	uint8_t bl_id;         /* byte at 0x1FFF6FFE */
+	char bl_version[8];
+	bool dual_bank;
+	uint32_t optr;
+};
+int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
+		     struct fx_err *err);
+
+/* Is the whole flash erased (all 0xFF)? *blank = true if so. Used by the
+ * station to tell blank from corrupted (the G4 has no empty check). */
+int fx_prog_flash_blank(struct fx_dfu *d, bool *blank, struct fx_err *err);
+
+/* Read Unprotect: RDP 1 -> 0 with mass erase; waits for the bootloader to
+ * come back (caller holds BOOT0 high). */
+int fx_prog_unprotect(struct fx_dfu *d, unsigned timeout_ms, struct fx_err *err);
+
+#endif
