@@ -1,5 +1,5 @@
-/* conf.h - station files (the jig wiring, stations/*.ini) and recipes (what
- * production engineers edit, config/*.ini): parsed with inih through our own
+/* conf.h - station files (the jig wiring, stations/NAME.ini) and recipes (what
+ * production engineers edit, config/NAME.ini): parsed with inih through our own
  * line reader (src/conf/ini_reader.c), validated strictly, no hardware.
  *
  * Error messages (one per problem, all collected):
