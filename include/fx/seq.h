@@ -186,4 +186,36 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 /* Turn the slot's PASS/FAIL/BUSY LEDs off (the next board is loaded). */
 void fx_seq_slot_leds_off(struct fx_seq_slot *sl);
 
+/* ---- emulated boards in every state (demos and tests) -------------- */
+
+enum fx_seq_demo_board {
+	FX_SEQ_DEMO_BLANK = 0,   /* erased flash, the recipe's option bytes */
+	FX_SEQ_DEMO_PROGRAMMED,  /* the recipe's firmware, its option bytes */
+	FX_SEQ_DEMO_CORRUPTED,   /* firmware with a broken vector table: nothing
+				  * starts, flash not blank */
+	FX_SEQ_DEMO_DUAL_BANK,   /* factory option bytes (DBANK=1) with the
+				  * firmware written in dual-bank mode: it runs,
+				  * but the recipe's option bytes differ */
+	FX_SEQ_DEMO_PROTECTED,   /* programmed, then RDP level 1 */
+	FX_SEQ_DEMO_COUNT
+};
+
+/* "blank", "programmed", "corrupted", "dual-bank", "protected"; NULL if
+ * out of range. */
+const char *fx_seq_demo_name(enum fx_seq_demo_board kind);
+/* Name -> kind, -1 if unknown. */
+int fx_seq_demo_parse(const char *name);
+
+/* A new emulated board in state kind, with a UID derived from serial_no
+ * and the application ID of the recipe's [app_check] (default 1209:0001).
+ * recipe and img are borrowed for the call; clk must outlive the board.
+ * Returns NULL with err (FX_E_NOMEM, FX_E_INVAL, FX_E_RANGE). Free with
+ * fx_emu_free() or hand it to fx_seq_slot_set_board(). */
+struct fx_emu *fx_seq_demo_board_new(enum fx_seq_demo_board kind,
+				     unsigned serial_no,
+				     const struct fx_recipe *recipe,
+				     const struct fx_image *img,
+				     const struct fx_clock *clk,
+				     struct fx_err *err);
+
 #endif
