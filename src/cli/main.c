@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cmd_dev.h"
 #include "cmd_emu.h"
+#include "cmd_run.h"
 
 static const struct fx_cmd commands[] = {
 	{ "info", fx_cmd_info, "show chip, bootloader, memory map, option bytes" },
@@ -12,6 +13,7 @@ static const struct fx_cmd commands[] = {
 	{ "flash", fx_cmd_flash, "erase, program, verify a firmware image, leave" },
 	{ "read", fx_cmd_read, "read memory back into a file" },
 	{ "emu", fx_cmd_emu, "create or show emulated board files" },
+	{ "run", fx_cmd_run, "the station operator loop: program and record boards" },
 	{ NULL, NULL, NULL },
 };
 
