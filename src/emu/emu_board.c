@@ -116,14 +116,16 @@ void emu_schedule_reset(struct fx_emu *e, uint64_t t_drop, uint64_t t_reset)
 
 /* Leave (spec 1.7): jump to [pointer + 4] when the pointer holds code,
  * else reset and boot per pins. DECISION: the jump is not a reset, so the
- * application starts even with BOOT0 held high, as AN3156 describes. */
+ * application starts even with BOOT0 held high, as AN3156 describes; knob
+ * leave=reset makes every leave a system reset that boots per pins (the
+ * reading of spec 6.2 step 9). */
 void emu_schedule_leave(struct fx_emu *e, uint64_t t_drop)
 {
 	e->mute = true;
 	e->t_drop = t_drop;
 	if (e->knobs.never_return) {
 		e->t_reset = e->t_enum = EMU_NEVER;
-	} else if (emu_app_plausible(e, e->ptr)) {
+	} else if (!e->knobs.leave_reset && emu_app_plausible(e, e->ptr)) {
 		e->t_reset = EMU_NEVER;
 		e->t_enum = t_drop + EMU_T_APP_BOOT;
 		e->enum_bus = FX_EMU_BUS_APP;
@@ -266,4 +268,20 @@ int emu_app_request(struct fx_emu *e, const struct fx_usb_setup *s,
 		return 0;
 	}
 	return FX_E_STALL;
+}
+
+/* USB port reset of the device on the bus (libusb_reset_device): the ROM
+ * restarts its USB stack, the DFU state machine returns to dfuIDLE. */
+int fx_emu_usb_reset(struct fx_emu *e)
+{
+	emu_process_events(e, fx_clock_now(e->clk));
+	if (e->bus == FX_EMU_BUS_NONE || e->mute)
+		return FX_E_NODEV;
+	if (e->bus == FX_EMU_BUS_DFU && e->state == dfuDNBUSY &&
+	    e->busy_until > fx_clock_now(e->clk))
+		e->bus_free_at = e->busy_until; /* flash work is not interrupted */
+	if (e->bus == FX_EMU_BUS_DFU)
+		emu_dfu_usb_reset(e);
+	e->config = 0;
+	return 0;
 }

@@ -46,11 +46,14 @@ void emu_dfu_settle(struct fx_emu *e, uint64_t t)
 	}
 }
 
-/* Illegal request in this state (DFU 1.1): STALL, dfuERROR/errSTALLEDPKT. */
+/* Illegal request in this state (DFU 1.1): STALL, dfuERROR/errSTALLEDPKT.
+ * Already in dfuERROR, the first error's status is kept for the host. */
 static int stall(struct fx_emu *e)
 {
-	e->state = dfuERROR;
-	e->status = DFU_STATUS_errSTALLEDPKT;
+	if (e->state != dfuERROR) {
+		e->state = dfuERROR;
+		e->status = DFU_STATUS_errSTALLEDPKT;
+	}
 	return FX_E_STALL;
 }
 

@@ -159,6 +159,12 @@ static int one(struct fx_emu_knobs *k, bool *boot0, const char *key,
 		if (parse_u32(v, 0x0F, &u))
 			return bad(err, key, "a DFU status 0..15", v);
 		k->fault_status = (uint8_t)u;
+	} else if (!strcmp(key, "leave")) {
+		static const char *const w[] = { "jump", "reset" };
+
+		if ((i = pick(v, w, 2)) < 0)
+			return bad(err, key, "jump or reset", v);
+		k->leave_reset = i == 1;
 	} else if (!strcmp(key, "boot0")) {
 		if ((i = pick(v, onoff, 2)) < 0)
 			return bad(err, key, "0 or 1", v);

@@ -260,6 +260,59 @@ static void test_leave_wrong_state(void **state)
 	fxt_emu_release(&f);
 }
 
+/* knob leave=reset: valid code, BOOT0 high -> the ROM again */
+static void test_leave_reset_knob(void **state)
+{
+	struct fx_emu_knobs k;
+	struct fxt_emu f;
+	struct fx_emu_stats st;
+	uint8_t vt[8];
+
+	(void)state;
+	fx_emu_knobs_default(&k);
+	k.leave_reset = true;
+	fxt_emu_init(&f, &k);
+	fx_put_le32(vt, 0x20010000);
+	fx_put_le32(vt + 4, 0x08000201);
+	assert_int_equal(fxt_write(&f, 0x08000000, vt, 8), 0);
+	assert_int_equal(fxt_set_address(&f, 0x08000000), 0);
+	assert_int_equal(fxt_dnload(&f, 2, NULL, 0), 0);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(FXT_STATE(&f), dfuMANIFEST);
+	fxt_emu_sleep(&f, 1000);
+	assert_int_equal(fx_emu_poll(f.e), FX_EMU_BUS_NONE);
+	assert_int_equal(fxt_emu_wait_bus(&f, 1000000), FX_EMU_BUS_DFU);
+	fx_emu_get_stats(f.e, &st);
+	assert_int_equal(st.resets, 2);
+	/* with BOOT0 low the same leave starts the application */
+	fx_emu_set_boot0(f.e, false);
+	assert_int_equal(fxt_dnload(&f, 0, NULL, 0), 0);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	fxt_emu_sleep(&f, 1000);
+	assert_int_equal(fxt_emu_wait_bus(&f, 1000000), FX_EMU_BUS_APP);
+	fxt_emu_release(&f);
+}
+
+/* USB port reset: same enumeration, back to dfuIDLE */
+static void test_usb_reset(void **state)
+{
+	struct fxt_emu f;
+	uint32_t n0;
+
+	(void)state;
+	fxt_emu_init(&f, NULL);
+	n0 = fx_emu_enum_count(f.e);
+	assert_int_equal(fxt_set_address(&f, 0x08001000), 0);
+	assert_int_equal(FXT_STATE(&f), dfuDNLOAD_IDLE);
+	assert_int_equal(fx_emu_usb_reset(f.e), 0);
+	assert_int_equal(fx_emu_enum_count(f.e), n0);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(FXT_STATE(&f), dfuIDLE);
+	fx_emu_set_power(f.e, false);
+	assert_int_equal(fx_emu_usb_reset(f.e), FX_E_NODEV);
+	fxt_emu_release(&f);
+}
+
 static void test_never_return_knob(void **state)
 {
 	struct fx_emu_knobs k;
@@ -326,6 +379,8 @@ int main(void)
 		cmocka_unit_test(test_leave_starts_app),
 		cmocka_unit_test(test_leave_blank_reenters_rom),
 		cmocka_unit_test(test_leave_wrong_state),
+		cmocka_unit_test(test_leave_reset_knob),
+		cmocka_unit_test(test_usb_reset),
 		cmocka_unit_test(test_never_return_knob),
 		cmocka_unit_test(test_boot_delay_knob),
 		cmocka_unit_test(test_sram_boot),

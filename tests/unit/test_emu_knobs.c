@@ -44,7 +44,8 @@ static void test_every_key(void **state)
 		"xfer=2048&iproduct=stm32&alt0=constant&obreset=stall&return=never"
 		"&oldread=error&busy=lying&malformed=stall&erase_scale=2.5"
 		"&boot_delay_ms=1500&fault=status&fault_nth=7&fault_req=getstatus"
-		"&fault_persistent=1&fault_status=0x0B&boot0=0", &err), 0);
+		"&fault_persistent=1&fault_status=0x0B&leave=reset&boot0=0", &err), 0);
+	assert_true(k.leave_reset);
 	assert_int_equal(k.transfer_size, 2048);
 	assert_true(k.iproduct_stm32);
 	assert_true(k.alt0_constant);
@@ -65,7 +66,8 @@ static void test_every_key(void **state)
 	assert_int_equal(fx_emu_knobs_parse(&k, &boot0,
 		"xfer=1024&iproduct=dfu&alt0=dynamic&obreset=answer&return=yes"
 		"&oldread=scramble&busy=stall&malformed=error&fault=drop"
-		"&fault_req=dnload&fault_persistent=0&boot0=1", &err), 0);
+		"&fault_req=dnload&fault_persistent=0&leave=jump&boot0=1", &err), 0);
+	assert_false(k.leave_reset);
 	assert_int_equal(k.transfer_size, 1024);
 	assert_false(k.iproduct_stm32);
 	assert_false(k.alt0_constant);
@@ -126,6 +128,7 @@ static void test_bad_knobs(void **state)
 	expect_bad("fault_req=setup", "knob 'fault_req': expected all, detach, dnload, upload, getstatus, clrstatus, getstate or abort, got 'setup'");
 	expect_bad("fault_persistent=yes", "knob 'fault_persistent': expected 0 or 1, got 'yes'");
 	expect_bad("fault_status=16", "knob 'fault_status': expected a DFU status 0..15, got '16'");
+	expect_bad("leave=stay", "knob 'leave': expected jump or reset, got 'stay'");
 	expect_bad("boot0=high", "knob 'boot0': expected 0 or 1, got 'high'");
 	expect_bad("xfer=1024&busy=nope", "knob 'busy': expected wait, stall or lying, got 'nope'");
 }
