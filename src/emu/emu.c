@@ -243,6 +243,7 @@ int fx_emu_control(struct fx_emu *e, const struct fx_usb_setup *setup,
 {
 	uint64_t now = fx_clock_now(e->clk), t;
 	bool in = setup->bmRequestType & USB_DIR_IN;
+	uint8_t none[1];
 	bool cls = (setup->bmRequestType & 0x60) == USB_TYPE_CLASS;
 	size_t bytes;
 	int rc;
@@ -257,6 +258,8 @@ int fx_emu_control(struct fx_emu *e, const struct fx_usb_setup *setup,
 		*done_at_us = now;
 		return FX_E_INVAL;
 	}
+	if (!data)
+		data = none; /* no data stage: never memcpy to NULL */
 	e->requests++;
 	e->stats.requests++;
 	t = now > e->bus_free_at ? now : e->bus_free_at;
