@@ -268,7 +268,8 @@ int fx_image_check_range(const struct fx_image *img, uint32_t start, uint32_t en
 	return 0;
 }
 
-/* Whole file into memory, bounded by IMG_MAX_FILE. */
+/* Whole file into memory, bounded by IMG_MAX_FILE (reads at most one byte
+ * more to tell a file of exactly the bound from a larger one). */
 static int read_file(const char *path, uint8_t **out, size_t *outlen, struct fx_err *err)
 {
 	size_t len = 0, cap = 0;
@@ -281,16 +282,18 @@ static int read_file(const char *path, uint8_t **out, size_t *outlen, struct fx_
 	for (;;) {
 		ssize_t r;
 
+		if (len > IMG_MAX_FILE) {
+			close(fd);
+			free(buf);
+			return fx_err_set(err, FX_E_IMAGE, "%s: file larger than %u MiB", path,
+					  IMG_MAX_FILE / (1024u * 1024u));
+		}
 		if (len == cap) {
 			size_t ncap = cap ? cap * 2 : 65536;
 			uint8_t *nb;
 
-			if (cap > IMG_MAX_FILE) {
-				close(fd);
-				free(buf);
-				return fx_err_set(err, FX_E_IMAGE, "%s: file larger than %u MiB",
-						  path, IMG_MAX_FILE / (1024u * 1024u));
-			}
+			if (ncap > IMG_MAX_FILE + 1)
+				ncap = IMG_MAX_FILE + 1;
 			nb = realloc(buf, ncap);
 			if (!nb) {
 				close(fd);
@@ -315,11 +318,6 @@ static int read_file(const char *path, uint8_t **out, size_t *outlen, struct fx_
 		len += (size_t)r;
 	}
 	close(fd);
-	if (len > IMG_MAX_FILE) {
-		free(buf);
-		return fx_err_set(err, FX_E_IMAGE, "%s: file larger than %u MiB", path,
-				  IMG_MAX_FILE / (1024u * 1024u));
-	}
 	*out = buf;
 	*outlen = len;
 	return 0;

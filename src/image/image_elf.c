@@ -28,6 +28,9 @@ static int check_ident(struct img_build *b, const uint8_t *d, size_t n)
 	if (d[EI_VERSION] != EV_CURRENT)
 		return img_fail(b, 0, "ELF version %u not supported: expected %u", d[EI_VERSION],
 				EV_CURRENT);
+	if (n < sizeof(Elf32_Ehdr))
+		return img_fail(b, 0, "ELF header truncated: %zu bytes, expected at least %zu", n,
+				sizeof(Elf32_Ehdr));
 	return 0;
 }
 
@@ -65,6 +68,21 @@ int img_read_elf(struct img_build *b, const uint8_t *data, size_t len)
 		rc = img_fail(b, 0, "ELF type %u not supported: expected an executable (%u)",
 			      eh->e_type, ET_EXEC);
 		goto out;
+	}
+	/* libelf silently reports 0 program headers when the table is cut
+	 * off; say what is wrong instead (PN_XNUM counts are left to libelf) */
+	if (eh->e_phnum && eh->e_phnum != PN_XNUM) {
+		if (eh->e_phentsize != sizeof(Elf32_Phdr)) {
+			rc = img_fail(b, 0, "e_phentsize %u, expected %zu", eh->e_phentsize,
+				      sizeof(Elf32_Phdr));
+			goto out;
+		}
+		if ((uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len) {
+			rc = img_fail(b, 0, "program header table at 0x%x (%u x %zu bytes) runs "
+				      "past the end of the file (%zu bytes)", eh->e_phoff,
+				      eh->e_phnum, sizeof(Elf32_Phdr), len);
+			goto out;
+		}
 	}
 	if (elf_getphdrnum(elf, &nph)) {
 		rc = img_fail(b, 0, "bad program header count: %s", elf_errmsg(-1));
