@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image_priv.h"
@@ -274,11 +275,22 @@ static int read_file(const char *path, uint8_t **out, size_t *outlen, struct fx_
 {
 	size_t len = 0, cap = 0;
 	uint8_t *buf = NULL;
+	struct stat st;
 	int fd, e;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		goto err_errno;
+	/* a regular file: start with its size (+1 to see the end at once) */
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_size >= 0 &&
+	    (uint64_t)st.st_size <= IMG_MAX_FILE) {
+		cap = (size_t)st.st_size + 1;
+		buf = malloc(cap);
+		if (!buf) {
+			close(fd);
+			return fx_err_set(err, FX_E_NOMEM, "%s: out of memory", path);
+		}
+	}
 	for (;;) {
 		ssize_t r;
 

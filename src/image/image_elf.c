@@ -5,6 +5,7 @@
  * Cortex-M4); the identification bytes are checked before libelf sees the
  * file so the message says what is wrong. */
 #include <elf.h>
+#include <gelf.h>
 #include <libelf.h>
 #include <string.h>
 
@@ -37,7 +38,6 @@ static int check_ident(struct img_build *b, const uint8_t *d, size_t n)
 int img_read_elf(struct img_build *b, const uint8_t *data, size_t len)
 {
 	Elf32_Ehdr *eh;
-	Elf32_Phdr *ph;
 	size_t i, nph;
 	Elf *elf;
 	int rc;
@@ -92,28 +92,29 @@ int img_read_elf(struct img_build *b, const uint8_t *data, size_t len)
 		rc = img_fail(b, 0, "ELF file has no program headers");
 		goto out;
 	}
-	ph = elf32_getphdr(elf);
-	if (!ph) {
-		rc = img_fail(b, 0, "bad program header table: %s", elf_errmsg(-1));
-		goto out;
-	}
 	for (i = 0; i < nph; i++) {
-		const Elf32_Phdr *p = &ph[i];
+		/* copied out by libelf: e_phoff need not be aligned */
+		GElf_Phdr phdr, *p = gelf_getphdr(elf, (int)i, &phdr);
 
+		if (!p) {
+			rc = img_fail(b, 0, "program header %zu: %s", i, elf_errmsg(-1));
+			goto out;
+		}
 		if (p->p_type != PT_LOAD || !p->p_filesz)
 			continue;
 		if (p->p_filesz > p->p_memsz) {
 			rc = img_fail(b, 0, "program header %zu: p_filesz 0x%x larger than "
-				      "p_memsz 0x%x", i, p->p_filesz, p->p_memsz);
+				      "p_memsz 0x%x", i, (unsigned)p->p_filesz, (unsigned)p->p_memsz);
 			goto out;
 		}
 		if ((uint64_t)p->p_offset + p->p_filesz > len) {
 			rc = img_fail(b, 0, "program header %zu: data at file offset 0x%x "
 				      "(0x%x bytes) runs past the end of the file (%zu bytes)",
-				      i, p->p_offset, p->p_filesz, len);
+				      i, (unsigned)p->p_offset, (unsigned)p->p_filesz, len);
 			goto out;
 		}
-		rc = img_add(b, (uint32_t)i, 0, p->p_paddr, data + p->p_offset, p->p_filesz);
+		rc = img_add(b, (uint32_t)i, 0, (uint32_t)p->p_paddr, data + p->p_offset,
+			     (size_t)p->p_filesz);
 		if (rc)
 			goto out;
 	}
