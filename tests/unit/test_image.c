@@ -2,6 +2,7 @@
  * every format gives the identical segment list; detection, entry points,
  * alt settings, range checks, format names. Error paths: test_image_errors.c;
  * truncated/garbled inputs: test_image_fuzz.c. */
+#include "fx/bytes.h"
 #include "test_image_util.h"
 
 struct want_seg {
@@ -336,6 +337,55 @@ static void test_format_names(void **state)
 		assert_int_equal(fx_image_format_parse(fx_image_format_name((enum fx_image_format)f)), f);
 }
 
+/* config/demo-g474.hex (scripts/gen-demo-firmware): one 48 KiB segment at
+ * 0x08000000 with a vector table the emulator accepts as an application,
+ * the version string, and whole 0xFF blocks for skip-ff. */
+static void test_demo_firmware(void **state)
+{
+	struct fx_image *img;
+	struct fx_err err;
+	const uint8_t *d;
+	uint32_t sp, reset;
+	size_t i;
+
+	(void)state;
+	fx_err_clear(&err);
+	img = fx_image_load("config/demo-g474.hex", FX_IMAGE_AUTO, false, 0, &err);
+	if (!img)
+		fail_msg("%s", err.msg);
+	img_check_invariants(img);
+	assert_int_equal(img->format, FX_IMAGE_IHEX);
+	assert_int_equal(img->nsegs, 1);
+	assert_int_equal(img->segs[0].addr, 0x08000000);
+	assert_int_equal(img->segs[0].len, 48 * 1024);
+	d = img->segs[0].data;
+	sp = fx_get_le32(d);
+	reset = fx_get_le32(d + 4);
+	assert_int_equal(sp, 0x20020000);
+	assert_int_equal(reset, 0x080001d9);
+	assert_int_equal(img->entry, reset);
+	/* the reset handler is "b ." (Thumb 0xE7FE) */
+	assert_int_equal(fx_get_le16(d + (reset & ~1u) - 0x08000000), 0xe7fe);
+	assert_memory_equal(d + 0x200, "fixturectl demo 1.0", 20);
+	for (i = 0x4000; i < 0x6000; i++)
+		assert_int_equal(d[i], 0xff);
+	for (i = 0x8800; i < 0x9000; i++)
+		assert_int_equal(d[i], 0xff);
+	/* no other 1 KiB block is erased-looking */
+	for (i = 0; i < 48 * 1024; i += 1024) {
+		size_t j, ff = 0;
+
+		for (j = 0; j < 1024; j++)
+			ff += d[i + j] == 0xff;
+		if ((i >= 0x4000 && i < 0x6000) || (i >= 0x8800 && i < 0x9000))
+			assert_int_equal(ff, 1024);
+		else
+			assert_true(ff < 1024);
+	}
+	assert_int_equal(fx_image_check_range(img, 0x08000000, 0x08080000, &err), 0);
+	fx_image_free(img);
+}
+
 static void test_free_null(void **state)
 {
 	(void)state;
@@ -358,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_bin_top_of_address_space),
 		cmocka_unit_test(test_check_range),
 		cmocka_unit_test(test_format_names),
+		cmocka_unit_test(test_demo_firmware),
 		cmocka_unit_test(test_free_null),
 	};
 
