@@ -132,9 +132,17 @@ static int overlap_fail(struct img_build *b, const struct img_rec *late,
 				"from line %u",
 				late->addr, rec_last(late), early->addr, rec_last(early),
 				(unsigned)early->line);
-	return img_fail(b, 0, "%s %u at 0x%08x-0x%08x overlaps %s %u at 0x%08x-0x%08x",
-			b->what, (unsigned)late->line, late->addr, rec_last(late),
-			b->what, (unsigned)early->line, early->addr, rec_last(early));
+	char nl[64], ne[64];
+
+	if (b->rec_name) {
+		b->rec_name(late->line, nl, sizeof(nl));
+		b->rec_name(early->line, ne, sizeof(ne));
+	} else {
+		snprintf(nl, sizeof(nl), "%s %u", b->what, (unsigned)late->line);
+		snprintf(ne, sizeof(ne), "%s %u", b->what, (unsigned)early->line);
+	}
+	return img_fail(b, 0, "%s at 0x%08x-0x%08x overlaps %s at 0x%08x-0x%08x", nl, late->addr,
+			rec_last(late), ne, early->addr, rec_last(early));
 }
 
 /* Sort, report the overlap whose later record comes first in the file,
@@ -451,6 +459,7 @@ struct fx_image *fx_image_load(const char *path, enum fx_image_format fmt,
 		break;
 	case FX_IMAGE_DFUSE:
 		b.what = "element";
+		b.rec_name = img_dfuse_rec_name;
 		rc = img_read_dfuse(&b, data, len);
 		break;
 	case FX_IMAGE_AUTO:

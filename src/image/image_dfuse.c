@@ -7,6 +7,7 @@
  * CRC-32 with init 0xFFFFFFFF and no final XOR, i.e. the complement of
  * zlib's crc32(). DFUImageSize is not checked: dfuse-pack.py writes the
  * length without the suffix and dfu-util ignores it. */
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -53,11 +54,21 @@ static int check_suffix(struct img_build *b, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* Record numbers: target in the top 8 bits, element below (an element
+ * takes at least 8 bytes of a file of at most 64 MiB: < 2^24 of them). */
+#define DFUSE_REC(t, e) ((uint32_t)(t) << 24 | ((e) & 0xffffffu))
+
+void img_dfuse_rec_name(uint32_t line, char *buf, size_t n)
+{
+	snprintf(buf, n, "target %u element %u", (unsigned)(line >> 24),
+		 (unsigned)(line & 0xffffffu));
+}
+
 int img_read_dfuse(struct img_build *b, const uint8_t *data, size_t len)
 {
 	struct fx_cursor c;
 	const uint8_t *p;
-	unsigned t, ntargets, elem = 0;
+	unsigned t, ntargets;
 	int rc;
 
 	if (len < DFUSE_PREFIX_LEN + DFU_SUFFIX_LEN)
@@ -85,7 +96,7 @@ int img_read_dfuse(struct img_build *b, const uint8_t *data, size_t len)
 		alt = p[6];
 		tsize = fx_get_le32(p + 266);
 		nelem = fx_get_le32(p + 270);
-		for (e = 0; e < nelem; e++, elem++) {
+		for (e = 0; e < nelem; e++) {
 			uint32_t addr, size;
 
 			p = fx_cursor_take(&c, DFUSE_ELEMENT_LEN);
@@ -98,7 +109,7 @@ int img_read_dfuse(struct img_build *b, const uint8_t *data, size_t len)
 				return img_fail(b, 0, "target %u element %u: %u bytes at 0x%08x run "
 						"past the end of the data (%zu bytes left)", t, e,
 						size, addr, c.left);
-			if ((rc = img_add(b, elem, alt, addr, p, size)))
+			if ((rc = img_add(b, DFUSE_REC(t, e), alt, addr, p, size)))
 				return rc;
 			used += DFUSE_ELEMENT_LEN + size;
 		}

@@ -31,7 +31,10 @@ struct img_rec {
 struct img_build {
 	const char *path;
 	bool text;           /* messages are "PATH:LINE: ..." */
-	const char *what;    /* binary formats: what a record is ("element") */
+	const char *what;    /* binary formats: what a record is ("program header") */
+	/* binary formats, optional: name record number `line` into buf
+	 * (DfuSe: "target T element E"); NULL gives "WHAT LINE" */
+	void (*rec_name)(uint32_t line, char *buf, size_t n);
 	uint8_t *buf;        /* every record's payload, in file order */
 	size_t len, cap;
 	struct img_rec *recs;
@@ -56,6 +59,8 @@ int img_read_ihex(struct img_build *b, const uint8_t *data, size_t len);
 int img_read_srec(struct img_build *b, const uint8_t *data, size_t len);
 int img_read_elf(struct img_build *b, const uint8_t *data, size_t len);
 int img_read_dfuse(struct img_build *b, const uint8_t *data, size_t len);
+/* "target T element E" for a DfuSe record number */
+void img_dfuse_rec_name(uint32_t line, char *buf, size_t n);
 
 /* Text-format helpers (image_hex.c). Split data into lines: returns the
  * next line (without "\r\n"/"\n") and its length, advancing *pos and

@@ -2,6 +2,8 @@
  * every format gives the identical segment list; detection, entry points,
  * alt settings, range checks, format names. Error paths: test_image_errors.c;
  * truncated/garbled inputs: test_image_fuzz.c. */
+#include <zlib.h>
+
 #include "fx/bytes.h"
 #include "test_image_util.h"
 
@@ -266,6 +268,57 @@ static void test_hex_adjacent_records_merge(void **state)
 	fx_image_free(img);
 }
 
+static void test_hex_edge_records(void **state)
+{
+	struct img_tmp *t = *state;
+	struct fx_image *img;
+	struct fx_err err;
+	const char *p;
+
+	/* a zero-length data record adds nothing; a record across a 64 KiB
+	 * boundary continues linearly (0x0800fffe..0x08010001) */
+	p = img_tmp_str(t, "e.hex",
+			":020000040800F2\n:00001000F0\n:04FFFE0001020304F5\n:00000001FF\n");
+	fx_err_clear(&err);
+	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
+	if (!img)
+		fail_msg("%s", err.msg);
+	img_check_invariants(img);
+	assert_int_equal(img->nsegs, 1);
+	assert_int_equal(img->segs[0].addr, 0x0800fffe);
+	assert_int_equal(img->segs[0].len, 4);
+	assert_memory_equal(img->segs[0].data, "\x01\x02\x03\x04", 4);
+	assert_int_equal(img->entry, 0);
+	fx_image_free(img);
+}
+
+/* Adjacent data of different alt settings stays in separate segments. */
+static void test_dfuse_adjacent_alts_not_merged(void **state)
+{
+	struct img_tmp *t = *state;
+	struct fx_image *img;
+	struct fx_err err;
+	uint8_t *d;
+	size_t len;
+	const char *p;
+
+	d = img_slurp(IMG_DATA "/twotarget.dfu", &len);
+	fx_put_le32(d + 571, 0x08000004); /* target 1's element right after target 0's */
+	fx_put_le32(d + len - 4, ~(uint32_t)crc32(0L, d, (uInt)(len - 4)));
+	p = img_tmp_write(t, "adj.dfu", d, len);
+	free(d);
+	fx_err_clear(&err);
+	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
+	if (!img)
+		fail_msg("%s", err.msg);
+	img_check_invariants(img);
+	assert_int_equal(img->nsegs, 2);
+	assert_int_equal(img->segs[0].alt, 0);
+	assert_int_equal(img->segs[1].addr, 0x08000004);
+	assert_int_equal(img->segs[1].alt, 1);
+	fx_image_free(img);
+}
+
 static void test_bin_top_of_address_space(void **state)
 {
 	struct img_tmp *t = *state;
@@ -405,6 +458,8 @@ int main(void)
 		cmocka_unit_test(test_detect_raw_with_address),
 		cmocka_unit_test(test_text_variants),
 		cmocka_unit_test(test_hex_adjacent_records_merge),
+		cmocka_unit_test(test_hex_edge_records),
+		cmocka_unit_test(test_dfuse_adjacent_alts_not_merged),
 		cmocka_unit_test(test_bin_top_of_address_space),
 		cmocka_unit_test(test_check_range),
 		cmocka_unit_test(test_format_names),

@@ -80,6 +80,17 @@ static void test_ihex_overlap(void **state)
 	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
 			"%s:2: data at 0x00000000-0x00000001 overlaps data at "
 			"0x00000001-0x00000002 from line 1", p);
+	/* a later record entirely inside an earlier one, and the reverse */
+	p = img_tmp_str(T(state), "e.hex",
+			":0400000001020304F2\n:01000100" "55A9\n:00000001FF\n");
+	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
+			"%s:2: data at 0x00000001-0x00000001 overlaps data at "
+			"0x00000000-0x00000003 from line 1", p);
+	p = img_tmp_str(T(state), "e.hex",
+			":01000100" "55A9\n:0400000001020304F2\n:00000001FF\n");
+	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
+			"%s:2: data at 0x00000000-0x00000003 overlaps data at "
+			"0x00000001-0x00000001 from line 1", p);
 	/* the same 4 bytes twice, through extended linear addresses, with a
 	 * record in between: the message names the second copy's line */
 	p = img_tmp_str(T(state), "e.hex",
@@ -490,6 +501,9 @@ static void test_elf_wraparound(void **state)
 #define GD_NELEM 281
 #define GD_ESIZE 289
 #define GD_LEN 349
+/* twotarget.dfu: target 0 at 11 (element 285, data 293..296), target 1 at
+ * 297, its element header at 571 */
+#define TT_T1_ADDR 571
 
 static uint8_t *dfu_golden(const char *name, size_t *len)
 {
@@ -660,8 +674,15 @@ static void test_dfuse_overlap(void **state)
 	fx_put_le32(d + 349, 0x08000004);
 	p = dfu_write(state, d, len, true);
 	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
-			"%s: element 3 at 0x08000004-0x08000008 overlaps element 1 at "
-			"0x08000000-0x0800000f", p);
+			"%s: target 0 element 3 at 0x08000004-0x08000008 overlaps target 0 "
+			"element 1 at 0x08000000-0x0800000f", p);
+	/* alt settings share one address space: target 1 onto target 0 */
+	d = dfu_golden("twotarget.dfu", &len);
+	fx_put_le32(d + TT_T1_ADDR, 0x08000002);
+	p = dfu_write(state, d, len, true);
+	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
+			"%s: target 1 element 0 at 0x08000002-0x08000009 overlaps target 0 "
+			"element 0 at 0x08000000-0x08000003", p);
 }
 
 static void test_dfuse_no_targets(void **state)
