@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fx/log.h"
 #include "image_priv.h"
 
 static const char *const format_names[] = {
@@ -469,6 +470,9 @@ struct fx_image *fx_image_load(const char *path, enum fx_image_format fmt,
 	}
 	if (!rc)
 		img = img_finish(&b, fmt);
+	if (img)
+		fx_log(FX_LOG_DEBUG, "image", "'%s': %s, %zu segment(s), %zu bytes, entry 0x%08x",
+		       path, format_long[fmt], img->nsegs, fx_image_size(img), img->entry);
 out:
 	free(b.buf);
 	free(b.recs);
