@@ -319,6 +319,36 @@ static void test_dfuse_adjacent_alts_not_merged(void **state)
 	fx_image_free(img);
 }
 
+/* Two PT_LOAD headers whose LMAs touch become one segment. */
+static void test_elf_adjacent_loads_merge(void **state)
+{
+	struct img_tmp *t = *state;
+	struct fx_image *img;
+	struct fx_err err;
+	uint8_t *d;
+	size_t len, i;
+	const char *p;
+
+	d = img_slurp(IMG_DATA "/multi.elf", &len);
+	fx_put_le32(d + 52 + 32 + 12, 0x08000018); /* phdr 1 p_paddr */
+	p = img_tmp_write(t, "adj.elf", d, len);
+	free(d);
+	fx_err_clear(&err);
+	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
+	if (!img)
+		fail_msg("%s", err.msg);
+	img_check_invariants(img);
+	assert_int_equal(img->nsegs, 2);
+	assert_int_equal(img->segs[0].addr, 0x08000000);
+	assert_int_equal(img->segs[0].len, 40);
+	for (i = 0; i < 24; i++)
+		assert_int_equal(img->segs[0].data[i], i);
+	for (i = 24; i < 40; i++)
+		assert_int_equal(img->segs[0].data[i], 0xa0 + i - 24);
+	assert_int_equal(img->segs[1].addr, 0x08020000);
+	fx_image_free(img);
+}
+
 static void test_bin_top_of_address_space(void **state)
 {
 	struct img_tmp *t = *state;
@@ -460,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_hex_adjacent_records_merge),
 		cmocka_unit_test(test_hex_edge_records),
 		cmocka_unit_test(test_dfuse_adjacent_alts_not_merged),
+		cmocka_unit_test(test_elf_adjacent_loads_merge),
 		cmocka_unit_test(test_bin_top_of_address_space),
 		cmocka_unit_test(test_check_range),
 		cmocka_unit_test(test_format_names),

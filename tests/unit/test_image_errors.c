@@ -330,6 +330,16 @@ static void test_srec_termination(void **state)
 			"%s:2: S9 termination record with 1 data bytes", p);
 }
 
+static void test_srec_wraparound(void **state)
+{
+	const char *p = img_tmp_str(T(state), "e.srec",
+				    "S00600004844521B\nS308FFFFFFFE010203F6\nS70500000000FA\n");
+
+	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
+			"%s:2: data at 0xfffffffe (3 bytes) wraps past the end of the 32-bit "
+			"address space", p);
+}
+
 static void test_srec_no_data(void **state)
 {
 	const char *p = img_tmp_str(T(state), "e.srec", "S00600004844521B\nS9030000FC\n");
@@ -861,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_srec_missing_termination),
 		cmocka_unit_test(test_srec_record_count),
 		cmocka_unit_test(test_srec_termination),
+		cmocka_unit_test(test_srec_wraparound),
 		cmocka_unit_test(test_srec_no_data),
 		cmocka_unit_test(test_elf_truncated_header),
 		cmocka_unit_test(test_elf_bad_magic),
