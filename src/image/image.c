@@ -127,14 +127,14 @@ static uint32_t rec_last(const struct img_rec *r)
 static int overlap_fail(struct img_build *b, const struct img_rec *late,
 			const struct img_rec *early)
 {
+	char nl[64], ne[64];
+
 	if (b->text)
 		return img_fail(b, late->line,
 				"data at 0x%08x-0x%08x overlaps data at 0x%08x-0x%08x "
 				"from line %u",
 				late->addr, rec_last(late), early->addr, rec_last(early),
 				(unsigned)early->line);
-	char nl[64], ne[64];
-
 	if (b->rec_name) {
 		b->rec_name(late->line, nl, sizeof(nl));
 		b->rec_name(early->line, ne, sizeof(ne));
