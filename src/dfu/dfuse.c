@@ -89,8 +89,10 @@ static int wait_idle(struct fx_dfu *d)
 			return rc;
 		switch (st.bState) {
 		case dfuDNLOAD_IDLE:
-			if (st.bStatus == DFU_STATUS_OK)
+			if (st.bStatus == DFU_STATUS_OK) {
+				d->need_recover = false; /* a STALL on the way was survived */
 				return 0;
+			}
 			return status_error(d, &st, "DFU_GETSTATUS");
 		case dfuDNBUSY:
 		case dfuDNLOAD_SYNC:
@@ -253,15 +255,16 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 	size_t done = 0;
 	int rc;
 
-	rc = begin(d);
-	if (rc)
-		return rc;
-	if (len == 0)
-		return 0;
+	fx_err_clear(&d->err);
 	if ((uint64_t)addr + len > 0x100000000ull)
 		return fx_err_set(&d->err, FX_E_RANGE,
 				  "read at 0x%08X: %zu bytes run past 0xFFFFFFFF",
 				  addr, len);
+	if (len == 0)
+		return 0;
+	rc = begin(d);
+	if (rc)
+		return rc;
 	while (done < len) {
 		uint16_t blk = 2;
 
@@ -330,15 +333,16 @@ int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 	uint16_t blk = 2;
 	int rc;
 
-	rc = begin(d);
-	if (rc)
-		return rc;
-	if (len == 0)
-		return 0;
+	fx_err_clear(&d->err);
 	if ((uint64_t)start + total > 0x100000000ull)
 		return fx_err_set(&d->err, FX_E_RANGE,
 				  "write at 0x%08X: %zu bytes run past 0xFFFFFFFF",
 				  addr, len);
+	if (len == 0)
+		return 0;
+	rc = begin(d);
+	if (rc)
+		return rc;
 	chunk = malloc(xfer);
 	if (!chunk)
 		return fx_err_set(&d->err, FX_E_NOMEM, "write at 0x%08X: out of memory",
@@ -393,13 +397,14 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
 	struct fx_dfu_status st;
 	int rc;
 
-	rc = begin(d);
-	if (rc)
-		return rc;
+	fx_err_clear(&d->err);
 	if (len == 0 || len > d->info.transfer_size)
 		return fx_err_set(&d->err, FX_E_INVAL,
 				  "write with reset at 0x%08X: %zu bytes, expected 1 .. %u",
 				  addr, len, d->info.transfer_size);
+	rc = begin(d);
+	if (rc)
+		return rc;
 	rc = set_address(d, addr);
 	if (rc)
 		return rc;
