@@ -11,7 +11,8 @@
 #include "fx/log.h"
 
 #define LOG_PREFIX "dfuse"
-#define MAX_BUSY_STALLS 8
+#define MAX_BUSY_STALLS 16
+#define STALL_BACKOFF_CAP_MS 1000u
 
 static void progress(struct fx_dfu *d, const char *what, size_t done,
 		     size_t total)
@@ -78,10 +79,13 @@ static int wait_idle(struct fx_dfu *d)
 		    fx_clock_now(clk) - t0 < limit) {
 			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
 			 * reuses the last poll timeout. Back off, bounded. */
+			uint32_t wait = stalls < 16 ? poll << stalls : STALL_BACKOFF_CAP_MS;
+
+			if (wait > STALL_BACKOFF_CAP_MS || wait < poll)
+				wait = STALL_BACKOFF_CAP_MS;
 			fx_log(FX_LOG_INFO, LOG_PREFIX,
-			       "GETSTATUS stalled while busy, retrying in %u ms",
-			       poll << stalls);
-			fx_dfu_poll_sleep(d, poll << stalls);
+			       "GETSTATUS stalled while busy, retrying in %u ms", wait);
+			fx_dfu_poll_sleep(d, wait);
 			stalls++;
 			continue;
 		}

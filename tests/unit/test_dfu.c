@@ -341,7 +341,7 @@ static void test_busy_stall_retry(void **state)
 	/* a STALL that never ends: bounded */
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < 17; i++)
 		fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled");
