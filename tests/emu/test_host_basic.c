@@ -302,15 +302,29 @@ static void test_dbank_boot0_low_field_report(void **state)
 	assert_int_equal(fx_emu_optr(h.board) & (1u << 22), 0);
 	host_down(&h);
 
-	/* with an application in flash: it boots instead of the ROM */
+	/* with an application in flash and a harmless option change: the
+	 * application boots instead of the ROM */
 	host_up(&h, NULL);
 	img_make(&m, a, l, 1);
+	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
+	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
+	assert_int_equal(fx_g4_ob_apply(&want, "BOR_LEV=1", &err), 0);
+	fx_emu_set_boot0(h.board, false);
+	assert_int_equal(fx_prog_ob_write(h.d, &want, 3000, &res, &err), FX_E_TIMEOUT);
+	assert_string_equal(err.msg, "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms: 1209:0001 enumerated instead (the application booted; BOOT0 low?)");
+	assert_int_equal(fx_emu_poll(h.board), FX_EMU_BUS_APP);
+	host_down(&h);
+
+	/* the field report: application programmed in dual-bank mode, DBANK
+	 * changed with BOOT0 low: the image no longer boots, nothing comes */
+	host_up(&h, NULL);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
 	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
 	assert_int_equal(fx_g4_ob_apply(&want, "DBANK=0", &err), 0);
 	fx_emu_set_boot0(h.board, false);
 	assert_int_equal(fx_prog_ob_write(h.d, &want, 3000, &res, &err), FX_E_TIMEOUT);
-	assert_non_null(strstr(err.msg, "1209:0001 enumerated instead"));
+	assert_string_equal(err.msg, "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms (BOOT0 low? nothing or the application booted)");
+	assert_int_equal(fx_emu_poll(h.board), FX_EMU_BUS_NONE);
 	img_free(&m);
 	host_down(&h);
 }

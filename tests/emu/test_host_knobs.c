@@ -56,7 +56,8 @@ static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
 	board = fx_emu_new(NULL, &vc.base, &err);
 	assert_non_null(board);
 	fx_emu_knobs_default(&k);
-	assert_int_equal(fx_emu_knobs_parse(&k, &boot0, knobs, &err), 0);
+	if (knobs[0] && fx_emu_knobs_parse(&k, &boot0, knobs, &err))
+		fail_msg("knobs '%s': %s", knobs, err.msg);
 	fx_emu_set_knobs(board, &k);
 	fx_emu_set_boot0(board, true);
 	fx_emu_set_nrst(board, true);
