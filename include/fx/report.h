@@ -25,10 +25,13 @@
  *               the order shown (count descending, then step, code)
  *   cycle       whole runs (step "(run)": end - start, runs with an end:
  *               PASS/FAIL/ERROR) and each non-SKIPPED step: count,
- *               mean_s (exact), max_s (exact), p50_s and p95_s (nearest
- *               rank over a histogram: below 32 us exact, above 32
- *               sub-buckets per power of two, the value shown is the
- *               bucket's middle, at most +-1.6 %, never above max_s)
+ *               mean_s (exact), max_s (exact), p50_s and p95_s: nearest
+ *               rank over a duration histogram (below 32 us one bucket per
+ *               us, above 32 buckets per power of two, i.e. <= 3.1 % wide);
+ *               the value shown is the MEAN of the durations in the bucket
+ *               holding that rank: exact when they are equal, else within
+ *               the bucket. The histogram (v_cycle_hist) is kept per
+ *               summary bucket, so every range and grouping is fast.
  * Percentages have 2 decimals, seconds 3; a ratio with a zero denominator
  * is null ("-" in text, empty in CSV, null in JSON).
  *
@@ -187,11 +190,12 @@ int fx_report_write_csv(const struct fx_report *r, FILE *out);
 int fx_report_write_json(const struct fx_report *r, FILE *out);
 int fx_report_write_html(const struct fx_report *r, FILE *out);
 
-/* Nearest-rank percentile p (0 < p <= 100) of a histogram: hb[i]/n[i]
- * ascending by hb, total = sum n; returns the bucket middle in us, capped
- * at max_us. Exposed for tests. */
-int64_t fx_report_hist_percentile(const int *hb, const int64_t *n, size_t count,
-				  int64_t total, double p, int64_t max_us);
+/* Nearest-rank percentile p (0 < p <= 100) of a histogram given as
+ * counts n[i] and duration sums sum[i] of its non-empty buckets in
+ * ascending order, total = sum of n: the mean duration (us, rounded) of
+ * the bucket holding rank ceil(p * total / 100). Exposed for tests. */
+int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t count,
+				  int64_t total, double p);
 /* Middle of histogram bucket hb in us (what v_cycle_hist.hb_mid_us gives). */
 int64_t fx_report_hist_mid(int hb);
 

@@ -33,9 +33,16 @@ static void header(const struct fx_report *r, FILE *out)
 static const char *cell_text(const struct fx_report_table *t, unsigned col,
 			     const struct fx_report_cell *c, char *buf, size_t len)
 {
+	char *p;
+
 	fx_rt_fmt(t, col, c, buf, len, "-");
 	if (!buf[0])
 		snprintf(buf, len, "-");
+	/* one line per row: control characters (a message's newline) show
+	 * as spaces; CSV and JSON keep them */
+	for (p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			*p = ' ';
 	return buf;
 }
 

@@ -416,10 +416,10 @@ int64_t fx_report_hist_mid(int hb)
 	return ((int64_t)(32 + m) << (e - 5)) + (((int64_t)1 << (e - 5)) / 2);
 }
 
-int64_t fx_report_hist_percentile(const int *hb, const int64_t *n, size_t count,
-				  int64_t total, double p, int64_t max_us)
+int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t count,
+				  int64_t total, double p)
 {
-	int64_t rank, cum = 0, v;
+	int64_t rank, cum = 0;
 	size_t i;
 
 	if (total <= 0 || count == 0)
@@ -427,15 +427,14 @@ int64_t fx_report_hist_percentile(const int *hb, const int64_t *n, size_t count,
 	rank = (int64_t)ceil(p * (double)total / 100.0 - 1e-9);
 	if (rank < 1)
 		rank = 1;
-	for (i = 0; i < count; i++) {
+	for (i = 0; i + 1 < count; i++) {
 		cum += n[i];
 		if (cum >= rank)
 			break;
 	}
-	if (i == count)
-		i = count - 1;
-	v = fx_report_hist_mid(hb[i]);
-	return v > max_us ? max_us : v;
+	/* the mean of the durations in the bucket: exact when they are
+	 * equal, else inside the bucket (rounded to the nearest us) */
+	return (sum[i] + n[i] / 2) / n[i];
 }
 
 /* Rows of the cycle table are emitted step by step (SQL order: group,
@@ -459,7 +458,7 @@ static int cyc_cmp(const void *a, const void *b)
 }
 
 struct cyc_acc {
-	int *hb;
+	int64_t *sums;
 	int64_t *n;
 	size_t count, cap;
 	int64_t total, sum, max;
@@ -473,8 +472,8 @@ static void cyc_finish(struct fx_report_table *t, size_t row, unsigned col,
 
 	fx_rt_int(&c[0], a->total);
 	fx_rt_num(&c[1], (double)a->sum / (double)a->total / 1e6);
-	fx_rt_num(&c[2], (double)fx_report_hist_percentile(a->hb, a->n, a->count, a->total, 50, a->max) / 1e6);
-	fx_rt_num(&c[3], (double)fx_report_hist_percentile(a->hb, a->n, a->count, a->total, 95, a->max) / 1e6);
+	fx_rt_num(&c[2], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 50) / 1e6);
+	fx_rt_num(&c[3], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 95) / 1e6);
 	fx_rt_num(&c[4], (double)a->max / 1e6);
 }
 
@@ -542,12 +541,12 @@ static int report_cycle(struct rq *x)
 		}
 		if (a.count == a.cap) {
 			size_t ncap = a.cap ? 2 * a.cap : 64;
-			int *nhb = realloc(a.hb, ncap * sizeof(*nhb));
+			int64_t *nhb = realloc(a.sums, ncap * sizeof(*nhb));
 			int64_t *nn;
 
 			if (!nhb)
 				goto err_nomem;
-			a.hb = nhb;
+			a.sums = nhb;
 			nn = realloc(a.n, ncap * sizeof(*nn));
 			if (!nn)
 				goto err_nomem;
@@ -555,10 +554,10 @@ static int report_cycle(struct rq *x)
 			a.cap = ncap;
 		}
 		c = ngc + 2;
-		a.hb[a.count] = sqlite3_column_int(s, c);
 		a.n[a.count] = sqlite3_column_int64(s, c + 1);
+		a.sums[a.count] = sqlite3_column_int64(s, c + 2);
 		a.total += a.n[a.count];
-		a.sum += sqlite3_column_int64(s, c + 2);
+		a.sum += a.sums[a.count];
 		if (sqlite3_column_int64(s, c + 3) > a.max)
 			a.max = sqlite3_column_int64(s, c + 3);
 		a.count++;
@@ -592,7 +591,7 @@ out:
 	sqlite3_finalize(s);
 	free(prevstep);
 	free(ord);
-	free(a.hb);
+	free(a.sums);
 	free(a.n);
 	return rc;
 }
