@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "cmd_dev.h"
 #include "cmd_emu.h"
+#include "cmd_history.h"
+#include "cmd_report.h"
 
 static const struct fx_cmd commands[] = {
 	{ "info", fx_cmd_info, "show chip, bootloader, memory map, option bytes" },
@@ -12,6 +14,8 @@ static const struct fx_cmd commands[] = {
 	{ "flash", fx_cmd_flash, "erase, program, verify a firmware image, leave" },
 	{ "read", fx_cmd_read, "read memory back into a file" },
 	{ "emu", fx_cmd_emu, "create or show emulated board files" },
+	{ "report", fx_cmd_report, "quality reports: yield, pareto, cycle (text/csv/json/html)" },
+	{ "history", fx_cmd_history, "every run of one unit (serial or chip UID) with its steps" },
 	{ NULL, NULL, NULL },
 };
 
