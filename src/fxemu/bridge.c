@@ -127,6 +127,31 @@ static void unlink_urb(struct fxe_dev *d, struct fxe_urb *u)
 
 /* ---- ioctls (umockdev worker thread; must never block for long) ---- */
 
+/* Hosts sleep bwPollTimeout in real time (dfu-util does): in a scaled bed
+ * the GETSTATUS reply says the model's milliseconds times the scale
+ * (rounded up), so the host's wait matches the scaled device. */
+static void scale_poll_timeout(const struct fxe_bed *bed,
+			       const struct fx_usb_setup *s, uint8_t *data,
+			       size_t n)
+{
+	double ms;
+	uint32_t v;
+
+	if (bed->rclock.scale == 1.0 || s->bRequest != DFU_GETSTATUS ||
+	    (s->bmRequestType & 0x60) != USB_TYPE_CLASS || n < 4)
+		return;
+	ms = (double)(data[1] | (data[2] << 8) | ((uint32_t)data[3] << 16));
+	ms *= bed->rclock.scale;
+	v = (uint32_t)ms;
+	if ((double)v < ms)
+		v++;
+	if (v > 0xffffff)
+		v = 0xffffff;
+	data[1] = (uint8_t)v;
+	data[2] = (uint8_t)(v >> 8);
+	data[3] = (uint8_t)(v >> 16);
+}
+
 static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 			  UMockdevIoctlData *arg)
 {
@@ -188,7 +213,10 @@ static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 	} else {
 		u->done_at = done_at;
 		u->status = rc == 0 ? 0 : rc == FX_E_STALL ? -EPIPE : -EPROTO;
-		u->actual = rc == 0 ? (int)actual : 0;
+		/* OUT: an ACKed data stage moved all wLength bytes */
+		u->actual = rc != 0 ? 0 : u->in ? (int)actual : (int)s.wLength;
+		if (rc == 0 && u->in)
+			scale_poll_timeout(bed, &s, p + 8, actual);
 	}
 	if (bed->verbose >= 2)
 		fx_log(FX_LOG_DEBUG, LOG_PREFIX,
