@@ -50,8 +50,12 @@ struct fxe_dev {
 	int fifo;             /* pitfall: node is a FIFO kept full when idle */
 	bool drained;
 	bool live;            /* in the testbed, add uevent sent */
-	bool gone;
+	bool gone;            /* off the bus: ioctls answer ENODEV */
+	bool removing;        /* gone, still in the testbed (see unplug) */
+	uint64_t remove_by_ns;
 };
+
+#define HUB_NOTICE_NS 20000000u /* removal at most 20 ms after the drop */
 
 static uint64_t mono_ns(void)
 {
@@ -105,6 +109,14 @@ static void fifo_sync(struct fxe_dev *d)
 		fifo_fill(d);
 		d->drained = false;
 	}
+}
+
+static bool has_done_urbs(const struct fxe_dev *d)
+{
+	for (const struct fxe_urb *u = d->urbs; u; u = u->next)
+		if (u->done)
+			return true;
+	return false;
 }
 
 static void urb_free(struct fxe_urb *u)
@@ -268,6 +280,8 @@ static void handle_reap(struct fxe_dev *d, UMockdevIoctlClient *client,
 	umockdev_ioctl_client_complete(client, 0, 0);
 	urb_free(pick);
 	fifo_sync(d);
+	if (d->removing && !has_done_urbs(d))
+		pthread_cond_signal(&d->board->bed->cond);
 }
 
 static void handle_discard(struct fxe_dev *d, UMockdevIoctlClient *client,
@@ -451,6 +465,8 @@ static void on_vanished(UMockdevIoctlBase *handler, UMockdevIoctlClient *client,
 		}
 	}
 	fifo_sync(d);
+	if (d->removing)
+		pthread_cond_signal(&bed->cond);
 	pthread_mutex_unlock(&bed->lock);
 }
 
@@ -556,12 +572,16 @@ static void plug(struct fxe_bed *bed, struct fxe_board *b)
 	pthread_cond_broadcast(&bed->cond);
 }
 
-/* Remove board b's device: pending URBs end as after a real disconnect. */
+/* Board b dropped off the bus: pending URBs end as after a real
+ * disconnect, new ioctls answer ENODEV. The device leaves the testbed once
+ * its clients reaped what completed (at most HUB_NOTICE_NS later, like a
+ * hub noticing the disconnect): umockdev stops answering a removed node's
+ * ioctls, and a transfer the board finished just before leaving (the
+ * GETSTATUS answering dfuMANIFEST) must still reach the host. */
 static void unplug(struct fxe_bed *bed, struct fxe_board *b)
 {
 	struct fxe_dev *d = b->cur;
 	struct fxe_urb *u;
-	char syspath[96];
 
 	d->gone = true;
 	for (u = d->urbs; u; u = u->next)
@@ -572,53 +592,96 @@ static void unplug(struct fxe_bed *bed, struct fxe_board *b)
 		}
 	fifo_sync(d);
 	b->cur = NULL;
-	snprintf(syspath, sizeof(syspath), "%s", d->syspath);
+	d->removing = true;
+	d->remove_by_ns = mono_ns() + HUB_NOTICE_NS;
 	if (bed->verbose)
-		fx_log(FX_LOG_INFO, LOG_PREFIX, "port 1-%u: %s removed", b->port,
+		fx_log(FX_LOG_INFO, LOG_PREFIX, "port 1-%u: %s left the bus", b->port,
 		       d->node);
+}
+
+/* Take d out of the testbed. Lock held; dropped around the testbed. */
+static void remove_now(struct fxe_bed *bed, struct fxe_dev *d)
+{
+	char syspath[96];
+
+	d->removing = false;
+	snprintf(syspath, sizeof(syspath), "%s", d->syspath);
 	pthread_mutex_unlock(&bed->lock);
 	/* pitfall: 0.17.16 remove_device() sends no "remove" uevent: send it
 	 * while the uevent file still exists */
 	umockdev_testbed_uevent(bed->testbed, syspath, "remove");
 	umockdev_testbed_remove_device(bed->testbed, syspath);
 	pthread_mutex_lock(&bed->lock);
+	if (bed->verbose)
+		fx_log(FX_LOG_INFO, LOG_PREFIX, "port 1-%u: %s removed",
+		       d->board->port, d->node);
 	pthread_cond_broadcast(&bed->cond);
+}
+
+/* Finish the removals that are due (or all of board force's). Returns the
+ * earliest CLOCK_MONOTONIC deadline still pending (UINT64_MAX if none). */
+static uint64_t finish_removals(struct fxe_bed *bed, const struct fxe_board *force)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (struct fxe_dev *d = bed->devs; d; d = d->next) {
+		if (!d->removing)
+			continue;
+		if (d->board == force || !has_done_urbs(d) ||
+		    mono_ns() >= d->remove_by_ns)
+			remove_now(bed, d);
+		else if (d->remove_by_ns < next)
+			next = d->remove_by_ns;
+	}
+	return next;
+}
+
+/* Complete d's URBs whose modelled end has come; returns the earliest end
+ * still ahead (or limit). */
+static uint64_t complete_due(struct fxe_dev *d, uint64_t now, uint64_t limit)
+{
+	struct fxe_urb *u;
+	bool changed = false;
+
+	for (u = d->urbs; u; u = u->next) {
+		if (u->done || u->wait_unplug)
+			continue;
+		if (u->done_at <= now) {
+			u->done = true;
+			changed = true;
+		} else if (u->done_at < limit) {
+			limit = u->done_at;
+		}
+	}
+	if (changed)
+		fifo_sync(d);
+	return limit;
 }
 
 /* Process what is due on board b; returns the model time of its next
  * event (UINT64_MAX if none). Lock held. */
 static uint64_t service(struct fxe_bed *bed, struct fxe_board *b)
 {
-	uint64_t now, next;
+	uint64_t next;
 	enum fx_emu_bus bus;
-	struct fxe_dev *d;
 
+	/* transfers the board answered end first: the emulator said
+	 * FX_E_NODEV for any request the board would not finish, so a
+	 * removal due now happened after them (leave: GETSTATUS answers
+	 * dfuMANIFEST, then the ROM detaches) */
+	if (b->cur)
+		complete_due(b->cur, fx_clock_now(bed->clock), UINT64_MAX);
 	bus = fx_emu_poll(b->emu);
 	if (b->cur && (bus == FX_EMU_BUS_NONE ||
 		       fx_emu_enum_count(b->emu) != b->plugged_enum))
 		unplug(bed, b);
-	if (!b->cur && bus != FX_EMU_BUS_NONE)
+	if (!b->cur && bus != FX_EMU_BUS_NONE) {
+		finish_removals(bed, b); /* same sysfs path */
 		plug(bed, b);
-	now = fx_clock_now(bed->clock);
-	next = fx_emu_next_event_us(b->emu);
-	d = b->cur;
-	if (d) {
-		struct fxe_urb *u;
-		bool changed = false;
-
-		for (u = d->urbs; u; u = u->next) {
-			if (u->done || u->wait_unplug)
-				continue;
-			if (u->done_at <= now) {
-				u->done = true;
-				changed = true;
-			} else if (u->done_at < next) {
-				next = u->done_at;
-			}
-		}
-		if (changed)
-			fifo_sync(d);
 	}
+	next = fx_emu_next_event_us(b->emu);
+	if (b->cur)
+		next = complete_due(b->cur, fx_clock_now(bed->clock), next);
 	return next;
 }
 
@@ -628,7 +691,8 @@ static void *bridge_thread(void *arg)
 
 	pthread_mutex_lock(&bed->lock);
 	while (!bed->stop) {
-		uint64_t next = UINT64_MAX;
+		uint64_t next = UINT64_MAX, rm;
+		struct timespec ts;
 		unsigned i;
 
 		for (i = 0; i < bed->nboards; i++) {
@@ -637,15 +701,22 @@ static void *bridge_thread(void *arg)
 			if (t < next)
 				next = t;
 		}
+		rm = finish_removals(bed, NULL);
 		if (bed->stop)
 			break;
-		if (next == UINT64_MAX) {
+		if (next != UINT64_MAX && next <= fx_clock_now(bed->clock))
+			continue;
+		if (next == UINT64_MAX && rm == UINT64_MAX) {
 			pthread_cond_wait(&bed->cond, &bed->lock);
-		} else if (next > fx_clock_now(bed->clock)) {
-			struct timespec ts = real_at(bed, next);
-
-			pthread_cond_timedwait(&bed->cond, &bed->lock, &ts);
+			continue;
 		}
+		ts = real_at(bed, next == UINT64_MAX ? UINT64_MAX / 2 : next);
+		if (rm != UINT64_MAX &&
+		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec > rm) {
+			ts.tv_sec = (time_t)(rm / 1000000000u);
+			ts.tv_nsec = (long)(rm % 1000000000u);
+		}
+		pthread_cond_timedwait(&bed->cond, &bed->lock, &ts);
 	}
 	pthread_mutex_unlock(&bed->lock);
 	return NULL;
