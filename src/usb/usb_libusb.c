@@ -248,13 +248,18 @@ static const char *match_text(const struct match *m, char *buf, size_t cap)
 	return buf;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
 /* Find the one device matching m. Returns 0 with *out referenced, or
- * FX_E_NOTFOUND / FX_E_AMBIGUOUS (candidates named in err). */
+ * FX_E_NOTFOUND / FX_E_AMBIGUOUS (candidates named in err, by port). */
 static int find_device(struct lu_usb *lu, const struct match *m,
 		       libusb_device **out, struct fx_err *err)
 {
 	libusb_device **list = NULL, *found = NULL;
-	char names[192] = "", where[96];
+	char names[8][112], all[256] = "", where[96];
 	ssize_t n, i;
 	int count = 0;
 	size_t o = 0;
@@ -292,14 +297,13 @@ static int find_device(struct lu_usb *lu, const struct match *m,
 			if (m->kind == MATCH_SERIAL && strcmp(serial, m->value))
 				continue;
 		}
+		if (count < 8)
+			snprintf(names[count], sizeof(names[count]), "%s%s%s%s", port,
+				 serial[0] ? " (serial " : "", serial,
+				 serial[0] ? ")" : "");
 		count++;
 		if (!found)
 			found = dev;
-		if (o < sizeof(names))
-			o += (size_t)snprintf(names + o, sizeof(names) - o,
-					      "%s%s%s%s%s", o ? ", " : "", port,
-					      serial[0] ? " (serial " : "", serial,
-					      serial[0] ? ")" : "");
 	}
 	if (count == 1)
 		libusb_ref_device(found);
@@ -309,11 +313,16 @@ static int find_device(struct lu_usb *lu, const struct match *m,
 				  "no DFU device (%04x:%04x%s) %s", ST_DFU_VID,
 				  ST_DFU_PID, lu->xvid ? " or extra VID:PID" : "",
 				  match_text(m, where, sizeof(where)));
-	if (count > 1)
+	if (count > 1) {
+		qsort(names, (size_t)(count < 8 ? count : 8), sizeof(names[0]), cmp_name);
+		for (i = 0; i < count && i < 8 && o < sizeof(all); i++)
+			o += (size_t)snprintf(all + o, sizeof(all) - o, "%s%s",
+					      i ? ", " : "", names[i]);
 		return fx_err_set(err, FX_E_AMBIGUOUS,
 				  "%d DFU devices %s: %s; name one with "
 				  "usb:PORTPATH or usb:serial=S", count,
-				  match_text(m, where, sizeof(where)), names);
+				  match_text(m, where, sizeof(where)), all);
+	}
 	*out = found;
 	return 0;
 }
