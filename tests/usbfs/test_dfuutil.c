@@ -144,10 +144,15 @@ static void expect_output(const char *text)
 		fail_msg("dfu-util output lacks '%s':\n%s", text, out);
 }
 
+static uint8_t pattern_at(size_t i, unsigned seed)
+{
+	return (uint8_t)((i * 131u + seed) ^ (i >> 9));
+}
+
 static void pattern(uint8_t *d, size_t n, unsigned seed)
 {
 	for (size_t i = 0; i < n; i++)
-		d[i] = (uint8_t)((i * 131u + seed) ^ (i >> 9));
+		d[i] = pattern_at(i, seed);
 }
 
 /* A board whose whole flash holds pattern(seed) (programmed through the
@@ -243,8 +248,8 @@ static void test_download_leave(void **state)
 	assert_memory_equal(back, img, sizeof(img));
 	/* pages past the image keep the old content (page erase only) */
 	assert_int_equal(fx_emu_backdoor_flash_read(e, G4_FLASH_BASE + 0x12000, back, 16), 0);
-	pattern(img, 0x12000 + 16, 5);
-	assert_memory_equal(back, img + 0x12000, 16);
+	for (size_t i = 0; i < 16; i++)
+		assert_int_equal(back[i], pattern_at(0x12000 + i, 5));
 	fx_emu_free(e);
 }
 
