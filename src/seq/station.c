@@ -224,6 +224,9 @@ int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 					  "no START press within %u ms", timeout_ms);
 		left = (unsigned)((deadline - now + 999u) / 1000u);
 		rc = fx_gpio_wait_edge(s->start, 1, left, NULL, err);
+		if (rc == FX_E_TIMEOUT)
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "no START press within %u ms", timeout_ms);
 		if (rc)
 			return rc;
 		if (s->lid) {

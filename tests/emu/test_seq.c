@@ -629,7 +629,9 @@ static void hook_fault(struct fix *f, const char *step)
 	(void)step;
 	k.fault_kind = g_kind;
 	k.fault_request = -1;
-	k.fault_nth = fx_emu_request_count(board(f)) + f->hook_arg;
+	/* the emulator counts matching requests from the moment the fault
+	 * is armed (emu.c fault_due), not from board creation as emu.h says */
+	k.fault_nth = f->hook_arg;
 	k.fault_persistent = false;
 	k.fault_status = DFU_STATUS_errPROG;
 	fx_emu_set_knobs(board(f), &k);
