@@ -375,8 +375,8 @@ static int loop(struct run_ctx *c)
 	char ver[64], t[16];
 
 	snprintf(ver, sizeof(ver), "fixturectl %s", FX_VERSION);
-	printf("station %s, recipe %s %s, database %s\n", c->st->name, c->rcp->name,
-	       c->rcp->version, fx_store_path(c->store));
+	printf("station %s, recipe %s %s, firmware %s\n", c->st->name, c->rcp->name,
+	       c->rcp->version, c->rcp->firmware);
 	for (cycle = 0; !c->o.have_cycles || cycle < c->o.cycles; cycle++) {
 		char scanbuf[128];
 		const char *scan = NULL;
@@ -535,6 +535,7 @@ int fx_cmd_run(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct run_ctx c;
+	char *abs;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -562,8 +563,10 @@ int fx_cmd_run(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		rc = loop(&c);
-		printf("database: %s  (look at it: fixturectl report yield --db %s)\n",
-		       fx_store_path(c.store), fx_store_path(c.store));
+		abs = realpath(fx_store_path(c.store), NULL);
+		printf("database: %s\nlook at it: fixturectl report yield --db %s\n",
+		       abs ? abs : fx_store_path(c.store), abs ? abs : fx_store_path(c.store));
+		free(abs);
 	}
 	cleanup(&c);
 	return rc;
