@@ -1,0 +1,128 @@
+#!/bin/sh
+# trun.sh - `fixturectl run` end to end on an emulated station: the demo
+# board rotation, the database it leaves, a failing unit, config errors,
+# an unwritable database, START from stdin, recovery of an unfinished run,
+# SIGTERM finishing the board.
+. tests/cli/tlib.sh
+HEX=$(pwd)/config/demo-g474.hex
+[ -f "$HEX" ] || { echo "skip: $HEX missing"; exit 77; }
+command -v sqlite3 >/dev/null || { echo "skip: sqlite3 CLI missing"; exit 77; }
+SHA=$(sha256sum "$HEX" | cut -d' ' -f1)
+
+cat >"$T/st.ini" <<EOT
+[station]
+name = trun
+database = run.db
+start = sim:START
+[slot 1]
+device = emu:board1.fxb
+boot0 = sim:BOOT0_1
+nrst = sim:NRST_1
+power = sim:POWER_1
+led_pass = sim:PASS_1
+led_fail = sim:FAIL_1
+led_busy = sim:BUSY_1
+EOT
+recipe() { # FILE APP_PID [EXTRA_KEY_LINE]
+	cat >"$1" <<EOT
+[recipe]
+name = trun-g474
+version = 2.1
+target = stm32g474xe
+$3
+[firmware]
+file = $HEX
+sha256 = $SHA
+[option_bytes]
+DBANK = 0
+[program]
+erase = mass
+[app_check]
+usb = 1209:$2
+within_ms = 1000
+EOT
+}
+recipe "$T/ok.ini" 0001
+recipe "$T/badapp.ini" 0002
+recipe "$T/bad.ini" 0001 "colour = blue"
+db="$T/run.db"
+q() { sqlite3 "$db" "$1"; }
+
+# 1. four demo boards, every state, all PASS, exit 0
+expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 4 \
+	--operator op7 --demo-boards
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board blank'
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board programmed'
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board corrupted'
+has "$T/out" 'demo: a dual-bank board is in slot 1'
+has "$T/out" 'write_ob +PASS .*0xFFEFF8AA -> 0xFFAFF8AA'
+has "$T/out" 'today: 4 runs, 4 passed, 0 failed, 0 errors, yield 100.0%'
+has "$T/out" "database: .*run.db"
+has "$T/out" 'fixturectl report yield --db'
+[ "$(grep -c 'READY' "$T/out")" -eq 4 ] || fail "expected 4 READY lines"
+[ "$(q "SELECT count(*) FROM runs WHERE result = 'PASS' AND operator = 'op7'")" = 4 ] || fail "4 PASS runs"
+[ "$(q "SELECT group_concat(board_state, ',') FROM (SELECT board_state FROM runs ORDER BY id)")" = \
+	"blank,programmed,corrupted,programmed" ] || fail "board states: $(q 'SELECT board_state FROM runs')"
+[ "$(q "SELECT count(*) FROM units")" = 4 ] || fail "4 units"
+[ "$(q "SELECT recipe_name || ' ' || recipe_version FROM runs LIMIT 1")" = "trun-g474 2.1" ] || fail "recipe recorded"
+[ "$(q "SELECT detail FROM steps WHERE name = 'erase' AND run_id = 4")" = "mass erase (DBANK changed)" ] || fail "dual-bank erase"
+ok "4 demo boards: blank, programmed, corrupted, dual-bank all PASS and recorded"
+
+# 2. a unit whose application is not the recipe's (the station's own board
+# file, left holding the last demo board, application 1209:0001): FAIL, exit 1
+expect 1 "$FX" run --station "$T/st.ini" --recipe "$T/badapp.ini" --cycles 1
+has "$T/out" 'FAIL +slot 1 serial [0-9A-F]{12} board programmed: app_check: device 1209:0001 enumerated, expected the application 1209:0002'
+has "$T/out" 'today: 5 runs, 4 passed, 1 failed, 0 errors, yield 80.0%'
+[ "$(q "SELECT result || ' ' || failing_step || ' ' || error_code FROM runs ORDER BY id DESC LIMIT 1")" = \
+	"FAIL app_check FX_E_STATE" ] || fail "FAIL recorded"
+ok "FAIL unit: reason shown and recorded, exit 1"
+
+# 3. config errors: file:line, exit 65; usage errors exit 64
+expect 65 "$FX" run --station "$T/st.ini" --recipe "$T/bad.ini" --cycles 1
+has "$T/err" "bad.ini:5: key 'colour'"
+expect 64 "$FX" run --recipe "$T/ok.ini"
+has "$T/err" "fixturectl run: --station and --recipe are required"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --demo-boards=shiny
+has "$T/err" "run: --demo-boards: unknown board 'shiny'"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 0
+has "$T/err" "run: --cycles: expected 1..1000000, got '0'"
+expect 0 "$FX" run --help
+has "$T/out" '130 stopped by Ctrl-C'
+ok "config and usage errors"
+
+# 4. a database that cannot be opened: nothing is programmed, exit 74
+expect 74 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 1 --db "$T/no/such/dir/x.db"
+has "$T/err" "fixturectl run: database: "
+ok "unwritable database stops the station"
+
+# 5. START from stdin (no --cycles): one line = one board, EOF ends
+printf '\n' | "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 0 ] || { cat "$T/out" "$T/err"; fail "stdin START exit $rc"; }
+has "$T/out" 'press Enter for START'
+has "$T/out" 'PASS +slot 1'
+ok "START from stdin"
+
+# 6. a run left unfinished (power loss) is marked ABORTED at start-up
+q "INSERT INTO runs(uuid, station, slot, recipe_name, start_us) VALUES ('dead-beef', 'trun', 1, 'trun-g474', 1)"
+expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 1
+has "$T/out" '1 unfinished run from before marked ABORTED'
+[ "$(q "SELECT result FROM runs WHERE uuid = 'dead-beef'")" = ABORTED ] || fail "not ABORTED"
+ok "unfinished run recovered as ABORTED"
+
+# 7. SIGTERM while waiting for START: exit 130, the database stays whole
+mkfifo "$T/fifo"
+"$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" <"$T/fifo" >"$T/out" 2>"$T/err" &
+pid=$!
+exec 3>"$T/fifo"
+printf '\n' >&3
+i=0
+while ! grep -q 'today:' "$T/out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid; rc=$?
+exec 3>&-
+[ $rc -eq 130 ] || { cat "$T/out" "$T/err"; fail "SIGTERM exit $rc, expected 130"; }
+has "$T/out" 'PASS +slot 1'
+[ "$(q "SELECT count(*) FROM runs WHERE result IS NULL")" = 0 ] || fail "unfinished run left"
+ok "SIGTERM: board finished and recorded, exit 130"
+echo "all $n passed"
