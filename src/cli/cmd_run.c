@@ -22,6 +22,8 @@
 #define RUN_EXIT_INTERRUPTED 130
 #define START_SLICE_MS 250u     /* real stations: re-check Ctrl-C this often */
 #define SIM_PRESS_DELAY_US 1500000u /* emulated operator: next board after 1.5 s */
+/* first press: a little ahead, so a real-time clock has not passed it */
+#define SIM_FIRST_PRESS_US 100000u
 #define MAX_SCANS 256
 
 static const char run_usage[] =
@@ -220,7 +222,8 @@ static int parse_scans(struct run_ctx *c)
 	return 0;
 }
 
-/* The serial for cycle i: from the list, or one stdin line. */
+/* The serial for cycle i: from the list, or one stdin line. 0 = *out set
+ * (NULL when the recipe needs none), 1 = EOF on stdin, -1 = none left. */
 static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
 		     const char **out)
 {
@@ -231,7 +234,7 @@ static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
 		printf("scan the unit serial: ");
 		fflush(stdout);
 		if (!fgets(buf, (int)cap, stdin))
-			return -1;
+			return 1; /* EOF: the operator is done */
 		buf[strcspn(buf, "\r\n")] = '\0';
 		*out = buf;
 		return 0;
@@ -293,7 +296,7 @@ static int wait_start(struct run_ctx *c, bool sim, unsigned cycle)
 				return 1;
 		}
 		rc = fx_seq_station_press_start(c->stn, fx_clock_now(c->clock) +
-						(cycle ? SIM_PRESS_DELAY_US : 0), &err);
+						(cycle ? SIM_PRESS_DELAY_US : SIM_FIRST_PRESS_US), &err);
 		if (!rc)
 			rc = fx_seq_station_wait_start(c->stn, 60000, &err);
 		if (rc) {
@@ -395,10 +398,14 @@ static int loop(struct run_ctx *c)
 			break;
 		if (rc)
 			return FX_EXIT_IOERR;
-		if (next_scan(c, cycle, scanbuf, sizeof(scanbuf), &scan)) {
-			fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial: "
-				"none left (--serial-scan)\n", c->rcp->name);
+		rc = next_scan(c, cycle, scanbuf, sizeof(scanbuf), &scan);
+		if (rc > 0)
 			break;
+		if (rc < 0) {
+			fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial "
+				"(serial = %s): none left (--serial-scan)\n", c->rcp->name,
+				fx_recipe_serial_name(c->rcp->serial));
+			return FX_EXIT_USAGE;
 		}
 		fx_seq_station_tower(c->stn, 0, 0, 0, NULL);
 		for (si = 0; si < c->st->n_slots; si++) {

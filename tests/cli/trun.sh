@@ -125,4 +125,50 @@ exec 3>&-
 has "$T/out" 'PASS +slot 1'
 [ "$(q "SELECT count(*) FROM runs WHERE result IS NULL")" = 0 ] || fail "unfinished run left"
 ok "SIGTERM: board finished and recorded, exit 130"
+
+# 8. operator-scanned serials (recipe serial = scan)
+sed 's/^erase = mass$/erase = mass\nserial = scan/' "$T/ok.ini" >"$T/scan.ini"
+expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 2 \
+	--demo-boards=blank --serial-scan SN-A,SN-B
+has "$T/out" 'PASS +slot 1 serial SN-A board blank'
+has "$T/out" 'PASS +slot 1 serial SN-B board blank'
+[ "$(q "SELECT count(*) FROM units WHERE serial IN ('SN-A', 'SN-B')")" = 2 ] || fail "scanned units"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 2 \
+	--demo-boards=blank --serial-scan SN-C
+has "$T/err" "wants a scanned serial \(serial = scan\): none left"
+ok "scanned serials"
+
+# wait until $T/out matches $1 (bounded), in real time
+wait_for() {
+	i=0
+	while ! grep -Eq "$1" "$T/out" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	grep -Eq "$1" "$T/out" || { cat "$T/out" "$T/err"; fail "never saw /$1/"; }
+}
+
+# 9. one SIGTERM during a board (scaled real time): the board is finished
+# and recorded, then the loop stops with 130
+"$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 3 --demo-boards=blank \
+	--realtime=0.25 >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 'probe +PASS'
+kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 130 ] || { cat "$T/out" "$T/err"; fail "exit $rc, expected 130"; }
+has "$T/out" 'app_check +PASS'
+has "$T/out" 'PASS +slot 1 serial'
+[ "$(grep -c 'BUSY' "$T/out")" -eq 1 ] || fail "a second board was started"
+ok "SIGTERM during a board: finished, recorded, exit 130"
+
+# 10. a second SIGTERM aborts the board at the next step: ABORTED, safe
+"$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 3 --demo-boards=blank \
+	--realtime=0.25 >"$T/out" 2>"$T/err" &
+pid=$!
+wait_for 'probe +PASS'
+kill -TERM $pid; sleep 0.05; kill -TERM $pid
+wait $pid; rc=$?
+[ $rc -eq 130 ] || { cat "$T/out" "$T/err"; fail "exit $rc, expected 130"; }
+has "$T/out" "ABORTED slot 1 .*stopped by the operator before '"
+[ "$(q "SELECT result || ' ' || error_code FROM runs ORDER BY id DESC LIMIT 1")" = \
+	"ABORTED FX_E_ABORTED" ] || fail "ABORTED not recorded"
+ok "second SIGTERM: ABORTED at the next step, recorded"
 echo "all $n passed"
