@@ -711,6 +711,50 @@ static void test_slow_erase_within_bound(void **state)
 	assert_pass(f, "programmed");
 }
 
+static void hook_boot0_high(struct fix *f, const char *step)
+{
+	(void)step;
+	/* after the option-byte reset and until the release, BOOT0 is high */
+	assert_int_equal(level(f, "sim:BOOT0_1"), 1);
+	f->hook_arg++;
+}
+
+static void test_boot0_held_across_ob_reset(void **state)
+{
+	struct fix *f = *state;
+	const struct fx_gpio_sim_change *ch;
+	size_t n, i, rises = 0;
+
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	f->hook_step = "firmware";
+	f->hook = hook_boot0_high;
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_int_equal(f->hook_arg, 1);
+	/* one rise (enter_boot) and one fall (release): never dropped across
+	 * the option-byte reset */
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:BOOT0_1",
+					     &ch, &n, &f->err), 0);
+	for (i = 0; i < n; i++)
+		if (ch[i].value == 1)
+			rises++;
+	assert_int_equal(rises, 1);
+	assert_int_equal(ch[n - 1].value, 0);
+}
+
+static void test_unprotect_never_returns(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROTECTED);
+	f->hook_step = "unprotect";
+	f->hook = hook_never_return;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "unprotect", fx_err_name(f->out.error_code), "unprotect: ");
+	assert_string_equal(q(f, LAST_RUN("board_state")), "protected");
+	assert_int_not_equal(f->out.error_code, 0);
+}
+
 /* ---- the unit is bad ------------------------------------------------------ */
 
 static void hook_flip_flash(struct fix *f, const char *step)
@@ -948,6 +992,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ob_reset_never_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ob_reset_stall_tolerated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knob_variants_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot0_held_across_ob_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprotect_never_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_stall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_timeout, setup, teardown),
