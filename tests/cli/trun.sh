@@ -3,7 +3,7 @@
 # board rotation, the database it leaves, a failing unit, config errors,
 # an unwritable database, START from stdin, recovery of an unfinished run,
 # SIGTERM finishing the board.
-. tests/cli/tlib.sh
+. tests/cli/lib.sh
 HEX=$(pwd)/config/demo-g474.hex
 [ -f "$HEX" ] || { echo "skip: $HEX missing"; exit 77; }
 command -v sqlite3 >/dev/null || { echo "skip: sqlite3 CLI missing"; exit 77; }
