@@ -22,6 +22,8 @@
  *   identify    UID, serial, flash size, bootloader version, OPTR; the
  *               board state: protected (RDP != 0), programmed (probe saw
  *               the app), blank (flash all 0xFF), corrupted (otherwise)
+ *   firmware    the firmware file still has the recipe's SHA-256 (checked
+ *               before anything changes the board)
  *   unprotect   only for a protected board: Read Unprotect (RDP 1 -> 0,
  *               mass erase), bootloader back within option_bytes_ms
  *   read_ob     option bytes vs the recipe (fx_recipe_ob_want)
@@ -29,7 +31,6 @@
  *               BOOT0 held high, read-modify-write, the disconnect is
  *               expected, bootloader back within option_bytes_ms, re-read
  *               values must equal the recipe's
- *   firmware    the firmware file still has the recipe's SHA-256
  *   erase       mass (recipe, or forced by a DBANK change) or the pages the
  *               image touches, bounded by erase_ms
  *   program     every segment, 0xFF chunks skipped, bounded by program_ms

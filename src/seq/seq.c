@@ -113,10 +113,12 @@ static const struct seq_step steps[] = {
 	{ "probe", seq_step_probe, NULL, lim_probe },
 	{ "enter_boot", seq_step_enter_boot, NULL, lim_enter },
 	{ "identify", seq_step_identify, NULL, lim_identify },
+	/* before anything changes the board: a firmware file that no longer
+	 * matches the recipe leaves the board as it was found */
+	{ "firmware", seq_step_firmware, NULL, lim_fixed },
 	{ "unprotect", seq_step_unprotect, is_protected, lim_ob },
 	{ "read_ob", seq_step_read_ob, NULL, lim_ob },
 	{ "write_ob", seq_step_write_ob, NULL, lim_ob },
-	{ "firmware", seq_step_firmware, NULL, lim_fixed },
 	{ "erase", seq_step_erase, NULL, lim_erase },
 	{ "program", seq_step_program, NULL, lim_program },
 	{ "verify", seq_step_verify, NULL, lim_verify },

@@ -376,7 +376,7 @@ static void test_blank(void **state)
 	assert_string_equal(q(f, "SELECT count(*) FROM steps"), "12");
 	assert_string_equal(f->steps_seen,
 			    "power:PASS probe:PASS enter_boot:PASS identify:PASS "
-			    "read_ob:PASS write_ob:SKIPPED firmware:PASS erase:PASS "
+			    "firmware:PASS read_ob:PASS write_ob:SKIPPED erase:PASS "
 			    "program:PASS verify:PASS release:PASS app_check:PASS");
 }
 
@@ -726,7 +726,7 @@ static void test_boot0_held_across_ob_reset(void **state)
 	size_t n, i, rises = 0;
 
 	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
-	f->hook_step = "firmware";
+	f->hook_step = "erase";
 	f->hook = hook_boot0_high;
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
@@ -821,6 +821,7 @@ static void test_firmware_changed_refused(void **state)
 	assert_int_equal(run(f), 0);
 	assert_not_pass(f, "ERROR", "firmware", "FX_E_HASH", "firmware: ");
 	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "erase")), "0");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "write_ob")), "0");
 }
 
 /* ---- abort, serials, store failures -------------------------------------- */
