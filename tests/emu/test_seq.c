@@ -711,6 +711,36 @@ static void test_slow_erase_within_bound(void **state)
 	assert_pass(f, "programmed");
 }
 
+static void test_app_entry_refused(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	g_kind = FX_EMU_FAULT_STALL;
+	f->hook_step = "enter_boot";
+	f->hook = hook_fault;
+	f->hook_arg = 1; /* the SET_REPORT itself */
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_STALL",
+			"enter_boot: application refused the bootloader request: ");
+}
+
+static void test_app_entry_no_bootloader(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	g_kind = FX_EMU_FAULT_DROP;
+	f->hook_step = "enter_boot";
+	f->hook = hook_fault;
+	f->hook_arg = 1;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_TIMEOUT",
+			"enter_boot: no bootloader within 3000 ms of the application's jump request");
+}
+
 static void hook_boot0_high(struct fix *f, const char *step)
 {
 	(void)step;
@@ -994,6 +1024,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ob_reset_stall_tolerated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knob_variants_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot0_held_across_ob_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_no_bootloader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprotect_never_returns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fault_stall, setup, teardown),
