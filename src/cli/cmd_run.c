@@ -60,6 +60,7 @@ static const char run_usage[] =
 	"exit codes: 0 the loop ended and every unit passed, 1 the loop ended and\n"
 	"            some unit did not pass (FAIL, ERROR or ABORTED), 64 usage,\n"
 	"            65 bad station/recipe/firmware, 66 file unreadable,\n"
+	"            69 a GPIO chip or line of the station is missing,\n"
 	"            74 database or GPIO error (the station stopped),\n"
 	"            130 stopped by Ctrl-C/SIGTERM after recording the current board\n";
 
@@ -365,7 +366,8 @@ static int open_all(struct run_ctx *c)
 	if (fx_seq_station_open(c->st, c->clock, &c->stn, &err)) {
 		fprintf(stderr, "fixturectl run: station '%s': %s\n", c->o.station, err.msg);
 		return err.code == FX_E_FILE ? FX_EXIT_NOINPUT :
-		       err.code == FX_E_CONFIG ? FX_EXIT_DATAERR : FX_EXIT_IOERR;
+		       err.code == FX_E_CONFIG ? FX_EXIT_DATAERR :
+		       err.code == FX_E_NOTFOUND ? FX_EXIT_NODEV : FX_EXIT_IOERR;
 	}
 	return 0;
 }

@@ -171,4 +171,19 @@ has "$T/out" "ABORTED slot 1 .*stopped by the operator before '"
 [ "$(q "SELECT result || ' ' || error_code FROM runs ORDER BY id DESC LIMIT 1")" = \
 	"ABORTED FX_E_ABORTED" ] || fail "ABORTED not recorded"
 ok "second SIGTERM: ABORTED at the next step, recorded"
+
+# 11. a real station whose GPIO chip does not exist: 69, nothing recorded
+cat >"$T/real.ini" <<EOT
+[station]
+name = real
+database = real.db
+start = gpiochip99:1 active-low pull-up
+[slot 1]
+device = usb:1-1
+boot0 = gpiochip99:2
+nrst = gpiochip99:3
+EOT
+expect 69 "$FX" run --station "$T/real.ini" --recipe "$T/ok.ini" --cycles 1
+has "$T/err" "fixturectl run: station '.*real.ini': line 'gpiochip99:1': "
+ok "missing GPIO chip: exit 69"
 echo "all $n passed"
