@@ -621,6 +621,8 @@ static void test_knob_variants_pass(void **state)
 /* Faults injected when `program` begins: the Nth control request from
  * there on (counting DNLOADs only). */
 static enum fx_emu_fault_kind g_kind;
+static int g_req = -1;                       /* bRequest filter, -1 = all */
+static uint8_t g_status = DFU_STATUS_errPROG; /* with FX_EMU_FAULT_STATUS */
 
 static void hook_fault(struct fix *f, const char *step)
 {
@@ -628,12 +630,12 @@ static void hook_fault(struct fix *f, const char *step)
 
 	(void)step;
 	k.fault_kind = g_kind;
-	k.fault_request = -1;
+	k.fault_request = g_req;
 	/* the emulator counts matching requests from the moment the fault
 	 * is armed (emu.c fault_due), not from board creation as emu.h says */
 	k.fault_nth = f->hook_arg;
 	k.fault_persistent = false;
-	k.fault_status = DFU_STATUS_errPROG;
+	k.fault_status = g_status;
 	fx_emu_set_knobs(board(f), &k);
 }
 
@@ -739,6 +741,41 @@ static void test_app_entry_no_bootloader(void **state)
 	assert_int_equal(run(f), 0);
 	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_TIMEOUT",
 			"enter_boot: no bootloader within 3000 ms of the application's jump request");
+}
+
+/* Some ROMs refuse even the option-byte read under RDP 1 (spec 3.6): an
+ * errVENDOR at every GETSTATUS position of the rdp step. A PASS only with
+ * the chip really at RDP 1; the refused re-read is confirmed by a refused
+ * flash read. */
+static void test_rdp_refused_reread(void **state)
+{
+	struct fix *f = *state;
+	unsigned nth, passes = 0, refused = 0;
+
+	f->rcp.rdp = 1;
+	g_kind = FX_EMU_FAULT_STATUS;
+	g_req = DFU_GETSTATUS;
+	g_status = DFU_STATUS_errVENDOR;
+	for (nth = 1; nth <= 30; nth++) {
+		put_board(f, FX_SEQ_DEMO_BLANK);
+		f->hook_step = "rdp";
+		f->hook = hook_fault;
+		f->hook_arg = nth;
+		assert_int_equal(run(f), 0);
+		if (f->out.result == FX_STORE_PASS) {
+			assert_pass(f, "blank");
+			assert_int_equal(fx_g4_rdp_level(fx_emu_optr(board(f))), 1);
+			passes++;
+			if (strstr(q(f, STEP_OF_LAST("detail", "rdp")), "reads refused"))
+				refused++;
+		} else {
+			assert_not_pass(f, "ERROR", "rdp", fx_err_name(f->out.error_code), "rdp: ");
+		}
+	}
+	g_req = -1;
+	g_status = DFU_STATUS_errPROG;
+	assert_true(passes > 0);
+	assert_true(refused > 0);
 }
 
 static void hook_boot0_high(struct fix *f, const char *step)
@@ -1024,6 +1061,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ob_reset_stall_tolerated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knob_variants_pass, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_boot0_held_across_ob_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdp_refused_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_entry_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_entry_no_bootloader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unprotect_never_returns, setup, teardown),
