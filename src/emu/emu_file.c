@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -98,7 +99,8 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 		saved = errno;
 		goto err_free;
 	}
-	if (write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
+	/* mkstemp gives 0600; a board file is an ordinary data file */
+	if (fchmod(fd, 0644) || write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
 		saved = errno;
 		close(fd);
 		goto err_unlink;
