@@ -412,6 +412,9 @@ static void test_read_sysmem(void **state)
 	/* flash size register (RM0440 FLASHSIZE_BASE): 512 KiB */
 	assert_int_equal(fxt_read(f, 0x1FFF75E0, b, 2), 0);
 	assert_int_equal(b[0] | b[1] << 8, 512);
+	/* the dual-bank mirror of system memory (spec 2.4) */
+	assert_int_equal(fxt_read(f, G4_BL_ID_ADDR + 0x8000, b, 1), 0);
+	assert_int_equal(b[0], 0xD5);
 	/* OTP reads erased */
 	assert_int_equal(fxt_read(f, G4_OTP_BASE, b, 4), 0);
 	assert_int_equal(b[0], 0xFF);
