@@ -125,12 +125,17 @@ err_free:
 	return FX_E_FILE;
 }
 
+void fx_emu_uid_from_path(const char *path, uint8_t uid[12])
+{
+	emu_uid_from_seed(path, strlen(path), uid);
+}
+
 static struct fx_emu *fresh(const char *path, const struct fx_clock *clk,
 			    struct fx_err *err)
 {
 	struct fx_emu_identity id = { .app_vid = 0x1209, .app_pid = 0x0001 };
 
-	emu_uid_from_seed(path, strlen(path), id.uid);
+	fx_emu_uid_from_path(path, id.uid);
 	return emu_alloc(&id, clk, err);
 }
 
