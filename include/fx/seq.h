@@ -105,7 +105,7 @@ struct fx_seq_slot *fx_seq_station_first(struct fx_seq_station *s);
 int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 			      struct fx_err *err);
 /* Emulated stations: script a START press at clock time at_us (held
- * 100 ms, with 2 contact bounces). FX_E_NOTSUP on real GPIO. */
+ * 500 ms, with 2 contact bounces). FX_E_NOTSUP on real GPIO. */
 int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 			       struct fx_err *err);
 

@@ -10,7 +10,7 @@
 
 #define LOG_PREFIX "seq"
 #define FIXED_STEP_MS 10000u /* steps without a recipe timeout */
-#define BACKSTOP_SLACK_US 200000u
+#define BACKSTOP_SLACK_US 1000000u
 
 /* Does the step apply to this run at all (omitted steps leave no row)? */
 typedef bool (*seq_applies_fn)(const struct seq_run *r);
@@ -279,7 +279,7 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 		/* backstop: steps bound their own waits by the deadline; a step
 		 * that still overran by more than the slack (real clocks and
 		 * host overhead) is an error */
-		if (src == 0 && dur > limit_us + BACKSTOP_SLACK_US + limit_us / 10) {
+		if (src == 0 && dur > limit_us + BACKSTOP_SLACK_US + limit_us / 2) {
 			src = fx_err_set(&r.err, FX_E_TIMEOUT,
 					 "took %llu ms, limit %llu ms",
 					 (unsigned long long)(dur / 1000u),

@@ -8,6 +8,9 @@
 #include "seq_priv.h"
 
 #define LOG_PREFIX "station"
+/* scripted START presses are held long enough that a loaded host on a
+ * real-time clock cannot sleep past the release before the press settled */
+#define START_HOLD_MS 500u
 
 /* Request one line if wired (name non-empty); *out stays NULL if not. */
 static int req(struct fx_seq_station *s, const struct fx_gpio_line_cfg *cfg,
@@ -247,7 +250,7 @@ int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 		return fx_err_set(err, FX_E_NOTSUP,
 				  "START can only be scripted on an emulated station");
 	return fx_gpio_sim_press(s->gpio, fx_gpio_line_name(s->start), at_us,
-				 100, 2, err);
+				 START_HOLD_MS, 2, err);
 }
 
 static int set_opt(struct fx_gpio_line *l, int v, struct fx_err *err)

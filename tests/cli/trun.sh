@@ -111,6 +111,7 @@ has "$T/out" '1 unfinished run from before marked ABORTED'
 ok "unfinished run recovered as ABORTED"
 
 # 7. SIGTERM while waiting for START: exit 130, the database stays whole
+: >"$T/out" # empty before the start: the wait below must not see test 6's output
 mkfifo "$T/fifo"
 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" <"$T/fifo" >"$T/out" 2>"$T/err" &
 pid=$!
@@ -141,16 +142,18 @@ ok "scanned serials"
 # wait until $T/out matches $1 (bounded), in real time
 wait_for() {
 	i=0
-	while ! grep -Eq "$1" "$T/out" && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	while ! grep -Eq "$1" "$T/out" && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 	grep -Eq "$1" "$T/out" || { cat "$T/out" "$T/err"; fail "never saw /$1/"; }
 }
 
-# 9. one SIGTERM during a board (scaled real time): the board is finished
-# and recorded, then the loop stops with 130
+# 9. one SIGTERM during a board (real time: a blank board probes for
+# 1.5 s, the signal lands inside the run): the board is finished and
+# recorded, then the loop stops with 130
+: >"$T/out" # empty before the start: wait_for must not see the last test's output
 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 3 --demo-boards=blank \
-	--realtime=0.25 >"$T/out" 2>"$T/err" &
+	--realtime=1 >"$T/out" 2>"$T/err" &
 pid=$!
-wait_for 'probe +PASS'
+wait_for 'BUSY'
 kill -TERM $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] || { cat "$T/out" "$T/err"; fail "exit $rc, expected 130"; }
@@ -160,11 +163,12 @@ has "$T/out" 'PASS +slot 1 serial'
 ok "SIGTERM during a board: finished, recorded, exit 130"
 
 # 10. a second SIGTERM aborts the board at the next step: ABORTED, safe
+: >"$T/out" # empty before the start: wait_for must not see the last test's output
 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 3 --demo-boards=blank \
-	--realtime=0.25 >"$T/out" 2>"$T/err" &
+	--realtime=1 >"$T/out" 2>"$T/err" &
 pid=$!
-wait_for 'probe +PASS'
-kill -TERM $pid; sleep 0.05; kill -TERM $pid
+wait_for 'BUSY'
+kill -TERM $pid; sleep 0.1; kill -TERM $pid
 wait $pid; rc=$?
 [ $rc -eq 130 ] || { cat "$T/out" "$T/err"; fail "exit $rc, expected 130"; }
 has "$T/out" "ABORTED slot 1 .*stopped by the operator before '"

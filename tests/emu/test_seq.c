@@ -621,7 +621,7 @@ static void test_knob_variants_pass(void **state)
 /* Faults injected when `program` begins: the Nth control request from
  * there on (counting DNLOADs only). */
 static enum fx_emu_fault_kind g_kind;
-static int g_req = -1;                       /* bRequest filter, -1 = all */
+static const int g_req = -1;                 /* bRequest filter: all */
 static uint8_t g_status = DFU_STATUS_errPROG; /* with FX_EMU_FAULT_STATUS */
 
 static void hook_fault(struct fix *f, const char *step)
@@ -631,9 +631,10 @@ static void hook_fault(struct fix *f, const char *step)
 	(void)step;
 	k.fault_kind = g_kind;
 	k.fault_request = g_req;
-	/* the emulator counts matching requests from the moment the fault
-	 * is armed (emu.c fault_due), not from board creation as emu.h says */
-	k.fault_nth = f->hook_arg;
+	/* counted from the board's creation (emu.h): the hook_arg-th request
+	 * from now on (g_req must stay -1: per-request counts are not
+	 * visible through the API) */
+	k.fault_nth = fx_emu_request_count(board(f)) + f->hook_arg;
 	k.fault_persistent = false;
 	k.fault_status = g_status;
 	fx_emu_set_knobs(board(f), &k);
@@ -744,7 +745,7 @@ static void test_app_entry_no_bootloader(void **state)
 }
 
 /* Some ROMs refuse even the option-byte read under RDP 1 (spec 3.6): an
- * errVENDOR at every GETSTATUS position of the rdp step. A PASS only with
+ * errVENDOR at every request position of the rdp step. A PASS only with
  * the chip really at RDP 1; the refused re-read is confirmed by a refused
  * flash read. */
 static void test_rdp_refused_reread(void **state)
@@ -753,10 +754,9 @@ static void test_rdp_refused_reread(void **state)
 	unsigned nth, passes = 0, refused = 0;
 
 	f->rcp.rdp = 1;
-	g_kind = FX_EMU_FAULT_STATUS;
-	g_req = DFU_GETSTATUS;
+	g_kind = FX_EMU_FAULT_STATUS; /* armed at a request: the next GETSTATUS */
 	g_status = DFU_STATUS_errVENDOR;
-	for (nth = 1; nth <= 30; nth++) {
+	for (nth = 1; nth <= 40; nth++) {
 		put_board(f, FX_SEQ_DEMO_BLANK);
 		f->hook_step = "rdp";
 		f->hook = hook_fault;
@@ -772,7 +772,6 @@ static void test_rdp_refused_reread(void **state)
 			assert_not_pass(f, "ERROR", "rdp", fx_err_name(f->out.error_code), "rdp: ");
 		}
 	}
-	g_req = -1;
 	g_status = DFU_STATUS_errPROG;
 	assert_true(passes > 0);
 	assert_true(refused > 0);
