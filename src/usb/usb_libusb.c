@@ -708,8 +708,9 @@ static int lu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 		return fx_err_set(err, FX_E_TIMEOUT,
 				  "no device re-appeared on port %s within %u ms",
 				  lu->slot, timeout_ms);
-	fx_log(FX_LOG_INFO, LOG_PREFIX, "port %s: device re-enumerated after %llu ms",
-	       lu->slot, (unsigned long long)((fx_clock_now(clk) - t0) / 1000u));
+	fx_log(FX_LOG_INFO, LOG_PREFIX, "port %s: device re-enumerated after %llu us (%s)",
+	       lu->slot, (unsigned long long)(fx_clock_now(clk) - t0),
+	       lu->hotplug ? "hotplug" : "rescan");
 	return bind(lu, dev, err);
 }
 
