@@ -1,7 +1,7 @@
 # tdfuutil.sh - fixturectl and Debian's dfu-util 0.11 alternating on one
 # board file (through build/fxemu): what one writes, the other reads back.
-[ -r tests/cli/tlib.sh ] || { echo "skip: tests/cli/tlib.sh missing"; exit 77; }
-. tests/cli/tlib.sh
+[ -r tests/cli/lib.sh ] || { echo "skip: tests/cli/lib.sh missing"; exit 77; }
+. tests/cli/lib.sh
 FXEMU="$B/fxemu"
 DFU=/usr/bin/dfu-util
 [ -x "$FXEMU" ] || { echo "skip: $FXEMU not built"; exit 77; }
@@ -10,19 +10,19 @@ EMU() { "$FXEMU" --realtime=0.05 --board "$BD" -- "$@"; }
 BD="$T/shared.fxb"
 
 # fixturectl writes (in-process emu:), dfu-util reads
-mkbin "$T/a.bin" 40960 1
+mkbin "$T/a.bin" 40000 1
 expect 0 "$FX" flash --device "emu:$BD" --address 0x08000000 --no-leave "$T/a.bin"
-expect 0 EMU "$DFU" -a 0 -s 0x08000000:40960 -U "$T/a-back.bin"
+expect 0 EMU "$DFU" -a 0 -s 0x08000000:40000 -U "$T/a-back.bin"
 cmp "$T/a.bin" "$T/a-back.bin" || fail "dfu-util reads other bytes than fixturectl wrote"
 ok "fixturectl flash (emu:) -> dfu-util -U"
 
 # dfu-util writes, fixturectl reads (over usb: and from the file)
-mkbin "$T/b.bin" 30720 2
+mkbin "$T/b.bin" 30000 2
 expect 0 EMU "$DFU" -a 0 -s 0x08000000:leave -D "$T/b.bin"
 has "$T/out" "File downloaded successfully"
-expect 0 EMU "$FX" read --device usb:1-1 --address 0x08000000 --length 30720 -o "$T/b-usb.bin"
+expect 0 EMU "$FX" read --device usb:1-1 --address 0x08000000 --length 30000 -o "$T/b-usb.bin"
 cmp "$T/b.bin" "$T/b-usb.bin" || fail "fixturectl (usb:) reads other bytes than dfu-util wrote"
-expect 0 "$FX" read --device "emu:$BD" --address 0x08000000 --length 30720 -o "$T/b-emu.bin"
+expect 0 "$FX" read --device "emu:$BD" --address 0x08000000 --length 30000 -o "$T/b-emu.bin"
 cmp "$T/b.bin" "$T/b-emu.bin" || fail "board file differs from what dfu-util wrote"
 ok "dfu-util -D :leave -> fixturectl read (usb: and emu:)"
 

@@ -3,8 +3,8 @@
 # re-enumeration), flash + verify, errors; the board file is checked with
 # fixturectl --device emu:FILE afterwards. Boards run 20x faster than the
 # spec's timings (--realtime=0.05).
-[ -r tests/cli/tlib.sh ] || { echo "skip: tests/cli/tlib.sh missing"; exit 77; }
-. tests/cli/tlib.sh
+[ -r tests/cli/lib.sh ] || { echo "skip: tests/cli/lib.sh missing"; exit 77; }
+. tests/cli/lib.sh
 FXEMU="$B/fxemu"
 [ -x "$FXEMU" ] || { echo "skip: $FXEMU not built"; exit 77; }
 EMU() { "$FXEMU" --realtime=0.05 "$@"; }
@@ -56,10 +56,10 @@ has "$T/out" "DBANK += 0"
 ok "ob DBANK=0 over usb: (reset + re-enumeration), board file agrees"
 
 # flash + verify + leave over libusb, read back from the board file
-mkbin "$T/fw.bin" 196608 3
+mkbin "$T/fw.bin" 200000 3
 expect 0 EMU --board "$B1" -- "$FX" flash --device usb:1-1 --address 0x08000000 "$T/fw.bin"
-has "$T/out" "196608 bytes programmed and verified"
-expect 0 "$FX" read --device "emu:$B1" --address 0x08000000 --length 196608 -o "$T/back.bin"
+has "$T/out" "200000 bytes programmed and verified"
+expect 0 "$FX" read --device "emu:$B1" --address 0x08000000 --length 200000 -o "$T/back.bin"
 cmp "$T/fw.bin" "$T/back.bin" || fail "board file content differs from the image"
 ok "flash over usb: (single bank), board file holds the image"
 

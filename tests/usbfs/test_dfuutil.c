@@ -370,7 +370,7 @@ int main(void)
 	snprintf(fxemu, sizeof(fxemu), "%s", self);
 	for (int up = 0; up < 3; up++) /* BUILD/tests/usbfs/x -> BUILD */
 		*strrchr(fxemu, '/') = '\0';
-	strcat(fxemu, "/fxemu");
+	snprintf(fxemu + strlen(fxemu), sizeof(fxemu) - strlen(fxemu), "/fxemu");
 	if (access(fxemu, X_OK) != 0) {
 		printf("SKIP: %s not built\n", fxemu);
 		return 77;

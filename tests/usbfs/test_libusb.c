@@ -567,7 +567,7 @@ int main(int argc, char **argv)
 	snprintf(fxemu, sizeof(fxemu), "%s", self);
 	for (int up = 0; up < 3; up++)
 		*strrchr(fxemu, '/') = '\0';
-	strcat(fxemu, "/fxemu");
+	snprintf(fxemu + strlen(fxemu), sizeof(fxemu) - strlen(fxemu), "/fxemu");
 	if (access(fxemu, X_OK) != 0) {
 		printf("SKIP: %s not built (make %s)\n", fxemu, fxemu);
 		return 77;
