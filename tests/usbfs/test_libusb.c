@@ -484,6 +484,62 @@ static void test_never_returns(void **state)
 	fx_usb_close(u);
 }
 
+/* ---- scenario "obstall": the first GETSTATUS after an OB write STALLs ---- */
+
+/* A STALL is a STALL (FX_E_STALL) except after a request that makes the
+ * ROM reset: then LIBUSB_ERROR_PIPE is the reset (FX_E_NODEV). */
+static void test_ob_stall_is_expected_reset(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t ob[48], st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0);
+	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV);
+	assert_int_equal(err.usb_rc, -9 /* LIBUSB_ERROR_PIPE */);
+	assert_string_equal(err.msg, "control request 0x03: device left the bus "
+			    "(expected reset, LIBUSB_ERROR_PIPE)");
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	/* a new device: STALLs are STALLs again */
+	assert_int_equal(ctrl(u, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, st, 6, NULL,
+			      &err), FX_E_STALL);
+	fx_usb_close(u);
+}
+
+/* ---- scenario "timeout": the 2nd GETSTATUS is never answered ---- */
+
+static void test_timeout(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	struct fx_usb_setup s = { 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	struct timespec t0, t1;
+	uint8_t st[6];
+	size_t n = 0;
+	struct fx_err err;
+	long ms;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 300, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 300, &err), FX_E_TIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(err.msg, "control request 0x03 timed out after 300 ms");
+	assert_int_equal(n, 0);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 290 && ms < 2000);
+	/* the cancelled transfer is gone: the next one is answered */
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 1000, &err), 0);
+	assert_int_equal(n, 6);
+	fx_usb_close(u);
+}
+
 /* ---- driver ---- */
 
 struct scenario {
@@ -513,6 +569,12 @@ static const struct CMUnitTest drop_tests[] = {
 static const struct CMUnitTest never_tests[] = {
 	cmocka_unit_test(test_never_returns),
 };
+static const struct CMUnitTest obstall_tests[] = {
+	cmocka_unit_test(test_ob_stall_is_expected_reset),
+};
+static const struct CMUnitTest timeout_tests[] = {
+	cmocka_unit_test(test_timeout),
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct scenario scenarios[] = {
@@ -521,6 +583,9 @@ static const struct scenario scenarios[] = {
 	{ "drop", { "drop.fxb?fault=drop&fault_req=dnload&fault_nth=6" },
 	  drop_tests, N(drop_tests) },
 	{ "never", { "never.fxb?return=never" }, never_tests, N(never_tests) },
+	{ "obstall", { "obstall.fxb?obreset=stall" }, obstall_tests, N(obstall_tests) },
+	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
+	  timeout_tests, N(timeout_tests) },
 };
 
 static int run_scenario(const char *name)
