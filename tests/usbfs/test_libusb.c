@@ -279,6 +279,11 @@ static void test_descriptors(void **state)
 	assert_string_equal(name, "@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e");
 	assert_int_equal(getstatus(u, st, &err), 0);
 	assert_int_equal(st[4], dfuIDLE);
+	/* buffers too small: the code and the message say so */
+	assert_int_equal(fx_usb_config_desc(u, cfg, 20, &len, &err), FX_E_INVAL);
+	assert_string_equal(err.msg, "configuration descriptor: 45 bytes do not fit in 20");
+	assert_int_equal(fx_usb_string(u, 1, name, 0, &err), FX_E_INVAL);
+	assert_string_equal(err.msg, "string buffer of size 0");
 	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
 	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), 0);
 	fx_usb_close(u);
