@@ -449,7 +449,10 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 		free(lu);
 		return rc;
 	}
-	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
+	/* FX_USB_NO_HOTPLUG=1: use the bounded rescan even where hotplug
+	 * exists (diagnostics; tests of the no-hotplug path) */
+	if (!getenv("FX_USB_NO_HOTPLUG") &&
+	    libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
 	    libusb_hotplug_register_callback(lu->ctx,
 			LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
 			LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,

@@ -395,6 +395,32 @@ static void test_leave(void **state)
 	fx_usb_close(u);
 }
 
+/* Without hotplug (FX_USB_NO_HOTPLUG): the bounded rescan finds the
+ * re-enumerated device too. */
+static void test_reopen_rescan(void **state)
+{
+	struct fx_usb *u;
+	uint8_t st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+	uint8_t old;
+
+	(void)state;
+	setenv("FX_USB_NO_HOTPLUG", "1", 1);
+	u = open_ok("usb:1-1");
+	old = fx_usb_get_info(u)->devnum;
+	fx_err_clear(&err);
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, NULL, 0, &err), 0);
+	(void)getstatus(u, st, &err); /* dfuMANIFEST, or gone already */
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_true(waited > 0 && waited < 5000000u);
+	assert_true(fx_usb_get_info(u)->devnum != old);
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	fx_usb_close(u);
+	unsetenv("FX_USB_NO_HOTPLUG");
+}
+
 /* ---- scenario "two": boards on 1-1 and 1-2 ---- */
 
 static void test_two_ambiguous(void **state)
@@ -562,6 +588,7 @@ static const struct CMUnitTest one_tests[] = {
 	cmocka_unit_test(test_stall),
 	cmocka_unit_test(test_flash_verify),
 	cmocka_unit_test(test_leave),
+	cmocka_unit_test(test_reopen_rescan),
 	cmocka_unit_test(test_dbank_reset),
 };
 static const struct CMUnitTest two_tests[] = {
