@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_check.h"
 #include "cmd_dev.h"
 #include "cmd_emu.h"
 
@@ -12,6 +13,7 @@ static const struct fx_cmd commands[] = {
 	{ "flash", fx_cmd_flash, "erase, program, verify a firmware image, leave" },
 	{ "read", fx_cmd_read, "read memory back into a file" },
 	{ "emu", fx_cmd_emu, "create or show emulated board files" },
+	{ "check", fx_cmd_check, "validate station and recipe files (no hardware)" },
 	{ NULL, NULL, NULL },
 };
 
