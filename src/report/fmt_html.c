@@ -1,0 +1,284 @@
+/* fmt_html.c - a report as one self-contained HTML file: inline CSS and
+ * SVG, no script, no external resource. Charts:
+ *   yield   one <rect class="bar"> per day (runs, left axis) and a
+ *           <polyline class="line"> through one <circle class="pt"> per day
+ *           (yield %, right axis)
+ *   pareto  one <rect class="bar"> per failure mode (count) and the
+ *           cumulative share as <polyline class="line"> + <circle class="pt">
+ * Every bar and point carries a <title> with its exact figures. */
+#include <string.h>
+
+#include "report_int.h"
+
+#define W 860
+#define H 320
+#define ML 60   /* margins: left, right, top, bottom */
+#define MR 60
+#define MT 20
+#define MB 90
+
+static void esc(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
+/* A "nice" axis maximum >= v: 1, 2, 5 x 10^k. */
+static int64_t nice_max(int64_t v)
+{
+	int64_t m = 1;
+
+	if (v <= 1)
+		return 1;
+	for (;;) {
+		if (v <= m)
+			return m;
+		if (v <= 2 * m)
+			return 2 * m;
+		if (v <= 5 * m)
+			return 5 * m;
+		m *= 10;
+	}
+}
+
+struct series {
+	size_t n;
+	const char *(*label)(const void *ctx, size_t i, char *buf, size_t len);
+	int64_t (*count)(const void *ctx, size_t i);
+	double (*pct)(const void *ctx, size_t i);
+	const void *ctx;
+	const char *count_name, *pct_name, *caption;
+};
+
+static void chart(FILE *out, const struct series *s)
+{
+	double pw = W - ML - MR, ph = H - MT - MB, bw, x, y, h;
+	int64_t ymax = 1, v;
+	char lab[128];
+	size_t i;
+	int k;
+
+	for (i = 0; i < s->n; i++)
+		if (s->count(s->ctx, i) > ymax)
+			ymax = s->count(s->ctx, i);
+	ymax = nice_max(ymax);
+	bw = s->n ? pw / (double)s->n : pw;
+	fprintf(out, "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+		" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", W, H, W, H);
+	esc(out, s->caption);
+	fputs("\">\n", out);
+	/* grid and axes: left = counts, right = percent */
+	for (k = 0; k <= 4; k++) {
+		y = MT + ph - ph * k / 4.0;
+		fprintf(out, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>\n",
+			ML, y, W - MR, y);
+		fprintf(out, "<text class=\"ax\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%lld</text>\n",
+			ML - 6, y + 4, (long long)(ymax * k / 4));
+		fprintf(out, "<text class=\"ax\" x=\"%d\" y=\"%.1f\">%d%%</text>\n", W - MR + 6, y + 4,
+			25 * k);
+	}
+	fprintf(out, "<text class=\"ax\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\""
+		" text-anchor=\"middle\">", MT + (int)ph / 2, MT + (int)ph / 2);
+	esc(out, s->count_name);
+	fprintf(out, "</text>\n<text class=\"ax\" x=\"%d\" y=\"%d\" transform=\"rotate(90 %d %d)\""
+		" text-anchor=\"middle\">", W - 12, MT + (int)ph / 2, W - 12, MT + (int)ph / 2);
+	esc(out, s->pct_name);
+	fputs("</text>\n", out);
+	for (i = 0; i < s->n; i++) {
+		v = s->count(s->ctx, i);
+		h = ph * (double)v / (double)ymax;
+		x = ML + bw * (double)i;
+		fprintf(out, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
+			"<title>", x + bw * 0.15, MT + ph - h, bw * 0.7, h);
+		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
+		fprintf(out, ": %lld</title></rect>\n", (long long)v);
+		if (s->n <= 40 || i % ((s->n + 39) / 40) == 0) {
+			fprintf(out, "<text class=\"xl\" x=\"%.1f\" y=\"%d\" transform=\"rotate(-40 %.1f %d)\""
+				" text-anchor=\"end\">", x + bw / 2, MT + (int)ph + 14, x + bw / 2,
+				MT + (int)ph + 14);
+			esc(out, lab);
+			fputs("</text>\n", out);
+		}
+	}
+	fputs("<polyline class=\"line\" points=\"", out);
+	for (i = 0; i < s->n; i++)
+		fprintf(out, "%s%.1f,%.1f", i ? " " : "", ML + bw * ((double)i + 0.5),
+			MT + ph - ph * s->pct(s->ctx, i) / 100.0);
+	fputs("\"/>\n", out);
+	for (i = 0; i < s->n; i++) {
+		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>",
+			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0);
+		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
+		fprintf(out, ": %.2f%%</title></circle>\n", s->pct(s->ctx, i));
+	}
+	fputs("</svg>\n<figcaption>", out);
+	esc(out, s->caption);
+	fputs("</figcaption>\n</figure>\n", out);
+}
+
+static const char *day_label(const void *ctx, size_t i, char *buf, size_t len)
+{
+	const struct fx_report *r = ctx;
+
+	fx_report_format_day(r->days[i].day, buf, len);
+	return buf;
+}
+
+static int64_t day_count(const void *ctx, size_t i)
+{
+	return ((const struct fx_report *)ctx)->days[i].runs;
+}
+
+static double day_pct(const void *ctx, size_t i)
+{
+	return ((const struct fx_report *)ctx)->days[i].yield_pct;
+}
+
+static const char *bar_label(const void *ctx, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ((const struct fx_report *)ctx)->bars[i].label);
+	return buf;
+}
+
+static int64_t bar_count(const void *ctx, size_t i)
+{
+	return ((const struct fx_report *)ctx)->bars[i].n;
+}
+
+static double bar_pct(const void *ctx, size_t i)
+{
+	return ((const struct fx_report *)ctx)->bars[i].cum_pct;
+}
+
+static void table(FILE *out, const struct fx_report_table *t)
+{
+	char buf[1024];
+	size_t r;
+	unsigned c;
+
+	fputs("<table>\n<thead><tr>", out);
+	for (c = 0; c < t->ncols; c++) {
+		fputs("<th>", out);
+		esc(out, t->colname[c]);
+		fputs("</th>", out);
+	}
+	fputs("</tr></thead>\n<tbody>\n", out);
+	for (r = 0; r < t->nrows; r++) {
+		fputs("<tr>", out);
+		for (c = 0; c < t->ncols; c++) {
+			fputs(t->coltype[c] == FX_COL_TEXT ? "<td>" : "<td class=\"num\">", out);
+			esc(out, fx_rt_fmt(t, c, fx_rt_cell(t, r, c), buf, sizeof(buf), "-"));
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	fputs("</tbody>\n</table>\n", out);
+}
+
+int fx_report_write_html(const struct fx_report *r, FILE *out)
+{
+	struct series s = { .ctx = r };
+	char range[40];
+	unsigned i;
+
+	fx_report_range_text(r, range, sizeof(range));
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", out);
+	if (r->kind == FX_REPORT_HISTORY) {
+		fputs("fixturectl history ", out);
+		esc(out, r->unit);
+	} else {
+		fprintf(out, "fixturectl %s report", fx_report_kind_name(r->kind));
+	}
+	fputs("</title>\n<style>\n"
+	      "body{font:14px/1.4 sans-serif;margin:24px;color:#222}\n"
+	      "table{border-collapse:collapse;margin:12px 0}\n"
+	      "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}\n"
+	      "td.num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	      "th{background:#eee}\n.meta{color:#555}\n"
+	      "svg{background:#fff;border:1px solid #ddd}\n"
+	      ".bar{fill:#7aa6d6}\n.line{fill:none;stroke:#c0392b;stroke-width:2}\n"
+	      ".pt{fill:#c0392b}\n.grid{stroke:#eee}\n.ax,.xl{font-size:11px;fill:#555}\n"
+	      "</style>\n</head>\n<body>\n<h1>", out);
+	if (r->kind == FX_REPORT_HISTORY) {
+		fputs("History of unit ", out);
+		esc(out, r->unit);
+	} else {
+		fprintf(out, "%s report", r->kind == FX_REPORT_YIELD ? "Yield" :
+			r->kind == FX_REPORT_PARETO ? "Failure Pareto" : "Cycle time");
+	}
+	fputs("</h1>\n<p class=\"meta\">Database: <code>", out);
+	esc(out, r->database);
+	fputs("</code><br>\nRange: ", out);
+	esc(out, range);
+	fputs(" (UTC days, inclusive; time zone UTC)", out);
+	if (r->kind != FX_REPORT_HISTORY) {
+		fputs("<br>\nGroup by: ", out);
+		for (i = 0; i < r->nby; i++)
+			fprintf(out, "%s%s", i ? ", " : "", fx_report_by_name(r->by[i]));
+		fputs(r->nby ? "" : "none", out);
+	}
+	if (r->station || r->recipe || r->operator_id) {
+		fputs("<br>\nFilters:", out);
+		if (r->station) {
+			fputs(" station=", out);
+			esc(out, r->station);
+		}
+		if (r->recipe) {
+			fputs(" recipe=", out);
+			esc(out, r->recipe);
+		}
+		if (r->operator_id) {
+			fputs(" operator=", out);
+			esc(out, r->operator_id);
+		}
+	}
+	fputs("</p>\n", out);
+	if (r->kind == FX_REPORT_YIELD) {
+		s.n = r->ndays;
+		s.label = day_label;
+		s.count = day_count;
+		s.pct = day_pct;
+		s.count_name = "runs per day";
+		s.pct_name = "yield %";
+		s.caption = "Yield per day (line, right axis) and runs per day (bars, left axis), UTC days";
+		chart(out, &s);
+	} else if (r->kind == FX_REPORT_PARETO) {
+		s.n = r->nbars;
+		s.label = bar_label;
+		s.count = bar_count;
+		s.pct = bar_pct;
+		s.count_name = "failed runs";
+		s.pct_name = "cumulative %";
+		s.caption = "Failures by step and error code (bars) and cumulative share (line)";
+		chart(out, &s);
+	}
+	for (i = 0; i < r->ntables; i++) {
+		if (r->ntables > 1) {
+			fputs("<h2>", out);
+			esc(out, r->tables[i].name);
+			fputs("</h2>\n", out);
+		}
+		table(out, &r->tables[i]);
+	}
+	fputs("</body>\n</html>\n", out);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,788 @@
+/* report_query.c - the report figures, read from the schema's views:
+ * yield (v_yield), pareto (v_pareto), cycle (v_cycle_hist), history
+ * (v_runs, v_steps). SQL text is assembled only from fixed fragments;
+ * every user value is a bound parameter (?1 .. ?5). */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_int.h"
+
+/* ?1 first day, ?2 last day, ?3 station, ?4 recipe name, ?5 operator */
+#define WHERE_COMMON                                                        \
+	" WHERE day_num BETWEEN ?1 AND ?2 AND (?3 IS NULL OR station = ?3)" \
+	" AND (?4 IS NULL OR recipe_name = ?4) AND (?5 IS NULL OR operator = ?5)"
+
+static const char *const group_expr[FX_BY__COUNT] = {
+	[FX_BY_DAY] = "day_num", [FX_BY_WEEK] = "week_num", [FX_BY_STATION] = "station",
+	[FX_BY_SLOT] = "slot", [FX_BY_RECIPE] = "recipe_name, recipe_version",
+	[FX_BY_OPERATOR] = "operator",
+};
+
+struct rq {
+	struct fx_store *st;
+	sqlite3 *db;
+	const struct fx_report_query *q;
+	struct fx_report *r;
+	struct fx_err *err;
+	int64_t lo, hi;
+};
+
+static int dberr(struct rq *x)
+{
+	return fx_err_set(x->err, FX_E_DB, "database '%s': %s", fx_store_path(x->st),
+			  sqlite3_errmsg(x->db));
+}
+
+static int nomem(struct rq *x)
+{
+	return fx_err_set(x->err, FX_E_NOMEM, "report: out of memory");
+}
+
+/* "day_num, station" (fixed fragments only) */
+static void group_sql(const struct fx_report_query *q, char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned i;
+
+	buf[0] = '\0';
+	for (i = 0; i < q->nby; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", group_expr[q->by[i]]);
+}
+
+static int prepare(struct rq *x, const char *sql, sqlite3_stmt **s)
+{
+	if (sqlite3_prepare_v2(x->db, sql, -1, s, NULL) != SQLITE_OK)
+		return dberr(x);
+	return 0;
+}
+
+static void bind_common(struct rq *x, sqlite3_stmt *s)
+{
+	sqlite3_bind_int64(s, 1, x->lo);
+	sqlite3_bind_int64(s, 2, x->hi);
+	if (x->q->station)
+		sqlite3_bind_text(s, 3, x->q->station, -1, SQLITE_STATIC);
+	if (x->q->recipe)
+		sqlite3_bind_text(s, 4, x->q->recipe, -1, SQLITE_STATIC);
+	if (x->q->operator_id)
+		sqlite3_bind_text(s, 5, x->q->operator_id, -1, SQLITE_STATIC);
+}
+
+static void add_group_cols(struct rq *x, struct fx_report_table *t)
+{
+	unsigned i;
+
+	for (i = 0; i < x->q->nby; i++)
+		fx_rt_col(t, fx_report_by_name(x->q->by[i]), FX_COL_TEXT);
+}
+
+/* Fill the group cells of row from s; returns the number of SQL columns
+ * used, or -1 on ENOMEM. */
+static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
+{
+	char buf[160];
+	const char *name, *ver;
+	unsigned i;
+	int c = 0;
+	bool ok = true;
+
+	for (i = 0; i < x->q->nby; i++) {
+		switch (x->q->by[i]) {
+		case FX_BY_DAY:
+			fx_report_format_day(sqlite3_column_int64(s, c++), buf, sizeof(buf));
+			ok = fx_rt_text(&row[i], buf);
+			break;
+		case FX_BY_WEEK:
+			fx_report_format_week(sqlite3_column_int64(s, c++), buf, sizeof(buf));
+			ok = fx_rt_text(&row[i], buf);
+			break;
+		case FX_BY_SLOT:
+			snprintf(buf, sizeof(buf), "%lld", (long long)sqlite3_column_int64(s, c++));
+			ok = fx_rt_text(&row[i], buf);
+			break;
+		case FX_BY_RECIPE:
+			name = (const char *)sqlite3_column_text(s, c++);
+			ver = (const char *)sqlite3_column_text(s, c++);
+			snprintf(buf, sizeof(buf), "%s%s%s", name ? name : "",
+				 ver && *ver ? " " : "", ver ? ver : "");
+			ok = fx_rt_text(&row[i], buf);
+			break;
+		case FX_BY_STATION:
+		case FX_BY_OPERATOR:
+		case FX_BY__COUNT:
+			ok = fx_rt_text(&row[i], (const char *)sqlite3_column_text(s, c++));
+			break;
+		}
+		if (!ok)
+			return -1;
+	}
+	return c;
+}
+
+/* Group identity of the current row: the group columns as text. */
+static void group_key(sqlite3_stmt *s, int ncols, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+	const char *v;
+
+	buf[0] = '\0';
+	for (i = 0; i < ncols && n < len; i++) {
+		v = (const char *)sqlite3_column_text(s, i);
+		n += (size_t)snprintf(buf + n, len - n, "%s\x1f", v ? v : "");
+	}
+}
+
+static int ngroup_sqlcols(const struct fx_report_query *q)
+{
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < q->nby; i++)
+		n += q->by[i] == FX_BY_RECIPE ? 2 : 1;
+	return n;
+}
+
+/* The effective range: the given bounds, else the data's first/last day. */
+static int effective_range(struct rq *x)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = prepare(x, "SELECT min(day_num), max(day_num) FROM v_yield" WHERE_COMMON, &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = dberr(x);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL || x->q->has_from || x->q->has_to) {
+		fx_report_format_day(x->q->has_from ? x->q->from_day : sqlite3_column_int64(s, 0),
+				     x->r->from, sizeof(x->r->from));
+		fx_report_format_day(x->q->has_to ? x->q->to_day :
+				     sqlite3_column_type(s, 1) != SQLITE_NULL ? sqlite3_column_int64(s, 1) :
+				     x->q->from_day, x->r->to, sizeof(x->r->to));
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+enum { Y_RUNS, Y_PASSED, Y_FAILED, Y_ERRORS, Y_UNITS, Y_FP, Y_FINAL, Y__N };
+
+static void yield_cells(struct fx_report_cell *c, const int64_t v[Y__N])
+{
+	fx_rt_int(&c[0], v[Y_RUNS]);
+	fx_rt_int(&c[1], v[Y_PASSED]);
+	fx_rt_int(&c[2], v[Y_FAILED]);
+	fx_rt_int(&c[3], v[Y_ERRORS]);
+	fx_rt_pct(&c[4], v[Y_PASSED], v[Y_RUNS]);
+	fx_rt_int(&c[5], v[Y_UNITS]);
+	fx_rt_int(&c[6], v[Y_FP]);
+	fx_rt_pct(&c[7], v[Y_FP], v[Y_UNITS]);
+	fx_rt_int(&c[8], v[Y_FINAL]);
+	fx_rt_pct(&c[9], v[Y_FINAL], v[Y_UNITS]);
+}
+
+static int yield_daily_series(struct rq *x)
+{
+	struct fx_report_daypoint *d;
+	sqlite3_stmt *s;
+	size_t cap = 0;
+	int rc;
+
+	rc = prepare(x, "SELECT day_num, sum(runs), sum(passed) FROM v_yield" WHERE_COMMON
+		     " GROUP BY day_num ORDER BY day_num", &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (x->r->ndays == cap) {
+			cap = cap ? 2 * cap : 32;
+			d = realloc(x->r->days, cap * sizeof(*d));
+			if (!d) {
+				sqlite3_finalize(s);
+				return nomem(x);
+			}
+			x->r->days = d;
+		}
+		d = &x->r->days[x->r->ndays++];
+		d->day = sqlite3_column_int64(s, 0);
+		d->runs = sqlite3_column_int64(s, 1);
+		d->yield_pct = d->runs ? 100.0 * (double)sqlite3_column_int64(s, 2) / (double)d->runs : 0;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : dberr(x);
+}
+
+static int report_yield(struct rq *x)
+{
+	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
+	char g[160], sql[1024];
+	struct fx_report_cell *row;
+	int64_t v[Y__N], tot[Y__N] = { 0 };
+	sqlite3_stmt *s;
+	unsigned i;
+	int rc, c;
+
+	t->name = "yield";
+	add_group_cols(x, t);
+	fx_rt_col(t, "runs", FX_COL_INT);
+	fx_rt_col(t, "passed", FX_COL_INT);
+	fx_rt_col(t, "failed", FX_COL_INT);
+	fx_rt_col(t, "errors", FX_COL_INT);
+	fx_rt_col(t, "yield_pct", FX_COL_PCT);
+	fx_rt_col(t, "units", FX_COL_INT);
+	fx_rt_col(t, "first_pass", FX_COL_INT);
+	fx_rt_col(t, "fpy_pct", FX_COL_PCT);
+	fx_rt_col(t, "final_pass", FX_COL_INT);
+	fx_rt_col(t, "final_pct", FX_COL_PCT);
+	group_sql(x->q, g, sizeof(g));
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s%s sum(runs), sum(passed), sum(failed), sum(errors) + sum(aborted),"
+		 " sum(units), sum(units_first_pass), sum(units_final_pass) FROM v_yield" WHERE_COMMON
+		 "%s%s%s%s",
+		 g, x->q->nby ? "," : "", x->q->nby ? " GROUP BY " : "", g,
+		 x->q->nby ? " ORDER BY " : "", g);
+	rc = prepare(x, sql, &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row = fx_rt_row(t);
+		if (!row || (c = fill_group(x, row, s)) < 0) {
+			sqlite3_finalize(s);
+			return nomem(x);
+		}
+		for (i = 0; i < Y__N; i++) {
+			v[i] = sqlite3_column_int64(s, c + (int)i);
+			tot[i] += v[i];
+		}
+		yield_cells(row + x->q->nby, v);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return dberr(x);
+	if (x->q->nby) {
+		/* every figure is additive (units count once, in their first
+		 * run's group), so the total is the sum of the rows */
+		row = fx_rt_row(t);
+		if (!row)
+			return nomem(x);
+		for (i = 0; i < x->q->nby; i++)
+			if (!fx_rt_text(&row[i], "total"))
+				return nomem(x);
+		yield_cells(row + x->q->nby, tot);
+	}
+	return yield_daily_series(x);
+}
+
+static int pareto_bars(struct rq *x)
+{
+	struct fx_report_bar *b;
+	sqlite3_stmt *s;
+	int64_t total = 0, cum = 0;
+	size_t cap = 0, i;
+	char label[200];
+	int rc;
+
+	rc = prepare(x, "SELECT step, error_code, sum(n) FROM v_pareto" WHERE_COMMON
+		     " GROUP BY step, error_code ORDER BY sum(n) DESC, step, error_code", &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *step = (const char *)sqlite3_column_text(s, 0);
+		const char *code = (const char *)sqlite3_column_text(s, 1);
+
+		if (x->r->nbars == cap) {
+			cap = cap ? 2 * cap : 16;
+			b = realloc(x->r->bars, cap * sizeof(*b));
+			if (!b) {
+				sqlite3_finalize(s);
+				return nomem(x);
+			}
+			x->r->bars = b;
+		}
+		snprintf(label, sizeof(label), "%s %s", step && *step ? step : "-",
+			 code && *code ? code : "-");
+		b = &x->r->bars[x->r->nbars];
+		b->label = strdup(label);
+		if (!b->label) {
+			sqlite3_finalize(s);
+			return nomem(x);
+		}
+		b->n = sqlite3_column_int64(s, 2);
+		total += b->n;
+		x->r->nbars++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return dberr(x);
+	for (i = 0; i < x->r->nbars; i++) {
+		cum += x->r->bars[i].n;
+		x->r->bars[i].cum_pct = 100.0 * (double)cum / (double)total;
+	}
+	return 0;
+}
+
+static int report_pareto(struct rq *x)
+{
+	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
+	char g[160], sql[1024], key[512], prev[512] = "";
+	struct fx_report_cell *row;
+	size_t *grp = NULL, *ng, cap = 0, r0, r1, k;
+	int64_t gsum, cum;
+	unsigned nb = x->q->nby, col_step, col_n;
+	sqlite3_stmt *s;
+	int rc, c, ngc = ngroup_sqlcols(x->q);
+	const char *v;
+
+	t->name = "pareto";
+	add_group_cols(x, t);
+	col_step = fx_rt_col(t, "step", FX_COL_TEXT);
+	fx_rt_col(t, "error_code", FX_COL_TEXT);
+	col_n = fx_rt_col(t, "count", FX_COL_INT);
+	fx_rt_col(t, "share_pct", FX_COL_PCT);
+	fx_rt_col(t, "cum_pct", FX_COL_PCT);
+	group_sql(x->q, g, sizeof(g));
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s%s step, error_code, sum(n) FROM v_pareto" WHERE_COMMON
+		 " GROUP BY %s%s step, error_code ORDER BY %s%s sum(n) DESC, step, error_code",
+		 g, nb ? "," : "", g, nb ? "," : "", g, nb ? "," : "");
+	rc = prepare(x, sql, &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	/* grp[i] = first row of the group row i belongs to */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row = fx_rt_row(t);
+		if (!row || (c = fill_group(x, row, s)) < 0)
+			goto err_nomem;
+		v = (const char *)sqlite3_column_text(s, c);
+		if (!fx_rt_text(&row[col_step], v && *v ? v : "-"))
+			goto err_nomem;
+		v = (const char *)sqlite3_column_text(s, c + 1);
+		if (!fx_rt_text(&row[col_step + 1], v && *v ? v : "-"))
+			goto err_nomem;
+		fx_rt_int(&row[col_n], sqlite3_column_int64(s, c + 2));
+		if (t->nrows > cap) {
+			cap = cap ? 2 * cap : 64;
+			ng = realloc(grp, cap * sizeof(*grp));
+			if (!ng)
+				goto err_nomem;
+			grp = ng;
+		}
+		group_key(s, ngc, key, sizeof(key));
+		grp[t->nrows - 1] = (t->nrows > 1 && !strcmp(key, prev)) ? grp[t->nrows - 2] : t->nrows - 1;
+		snprintf(prev, sizeof(prev), "%s", key);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(grp);
+		return dberr(x);
+	}
+	for (r0 = 0; r0 < t->nrows; r0 = r1) {
+		gsum = 0;
+		for (r1 = r0; r1 < t->nrows && grp[r1] == r0; r1++)
+			gsum += fx_rt_cell(t, r1, col_n)->i;
+		cum = 0;
+		for (k = r0; k < r1; k++) {
+			cum += fx_rt_cell(t, k, col_n)->i;
+			fx_rt_pct(fx_rt_cell(t, k, col_n + 1), fx_rt_cell(t, k, col_n)->i, gsum);
+			fx_rt_pct(fx_rt_cell(t, k, col_n + 2), cum, gsum);
+		}
+	}
+	free(grp);
+	return pareto_bars(x);
+err_nomem:
+	sqlite3_finalize(s);
+	free(grp);
+	return nomem(x);
+}
+
+int64_t fx_report_hist_mid(int hb)
+{
+	int e, m;
+
+	if (hb < 32)
+		return hb < 0 ? 0 : hb;
+	e = hb / 32;
+	m = hb % 32;
+	return ((int64_t)(32 + m) << (e - 5)) + (((int64_t)1 << (e - 5)) / 2);
+}
+
+int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t count,
+				  int64_t total, double p)
+{
+	int64_t rank, cum = 0;
+	size_t i;
+
+	if (total <= 0 || count == 0)
+		return 0;
+	rank = (int64_t)ceil(p * (double)total / 100.0 - 1e-9);
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i + 1 < count; i++) {
+		cum += n[i];
+		if (cum >= rank)
+			break;
+	}
+	/* the mean of the durations in the bucket: exact when they are
+	 * equal, else inside the bucket (rounded to the nearest us) */
+	return (sum[i] + n[i] / 2) / n[i];
+}
+
+/* Rows of the cycle table are emitted step by step (SQL order: group,
+ * step name, histogram bucket) and sorted at the end by group, then the
+ * step's position in the sequence. */
+struct cyc_order {
+	size_t row, group;
+	int seq;
+	const char *step;
+};
+
+static int cyc_cmp(const void *a, const void *b)
+{
+	const struct cyc_order *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return strcmp(x->step, y->step);
+}
+
+struct cyc_acc {
+	int64_t *sums;
+	int64_t *n;
+	size_t count, cap;
+	int64_t total, sum, max;
+	int seq;
+};
+
+static void cyc_finish(struct fx_report_table *t, size_t row, unsigned col,
+		       struct cyc_acc *a)
+{
+	struct fx_report_cell *c = fx_rt_cell(t, row, col);
+
+	fx_rt_int(&c[0], a->total);
+	fx_rt_num(&c[1], (double)a->sum / (double)a->total / 1e6);
+	fx_rt_num(&c[2], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 50) / 1e6);
+	fx_rt_num(&c[3], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 95) / 1e6);
+	fx_rt_num(&c[4], (double)a->max / 1e6);
+}
+
+static int report_cycle(struct rq *x)
+{
+	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
+	char g[160], sql[1024], key[512], prevkey[512] = "", *prevstep = NULL;
+	struct fx_report_cell *row, *cells;
+	struct cyc_order *ord = NULL, *no;
+	struct cyc_acc a = { 0 };
+	size_t cap = 0, group = 0, cur = 0, i;
+	unsigned nb = x->q->nby, col_step, col_n;
+	sqlite3_stmt *s;
+	int rc, c = 0, ngc = ngroup_sqlcols(x->q);
+	const char *step;
+	bool newgroup;
+
+	t->name = "cycle";
+	add_group_cols(x, t);
+	col_step = fx_rt_col(t, "step", FX_COL_TEXT);
+	col_n = fx_rt_col(t, "count", FX_COL_INT);
+	fx_rt_col(t, "mean_s", FX_COL_SEC);
+	fx_rt_col(t, "p50_s", FX_COL_SEC);
+	fx_rt_col(t, "p95_s", FX_COL_SEC);
+	fx_rt_col(t, "max_s", FX_COL_SEC);
+	group_sql(x->q, g, sizeof(g));
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s%s step, min(seq), hb, sum(n), sum(sum_us), max(max_us) FROM v_cycle_hist"
+		 WHERE_COMMON " GROUP BY %s%s step, hb ORDER BY %s%s step, hb",
+		 g, nb ? "," : "", g, nb ? "," : "", g, nb ? "," : "");
+	rc = prepare(x, sql, &s);
+	if (rc)
+		return rc;
+	bind_common(x, s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		group_key(s, ngc, key, sizeof(key));
+		step = (const char *)sqlite3_column_text(s, ngc);
+		newgroup = strcmp(key, prevkey) != 0;
+		if (newgroup || !prevstep || strcmp(step, prevstep)) {
+			if (prevstep)
+				cyc_finish(t, cur, col_n, &a);
+			if (newgroup && prevstep)
+				group++;
+			row = fx_rt_row(t);
+			if (!row || fill_group(x, row, s) < 0 ||
+			    !fx_rt_text(&row[col_step], *step ? step : "(run)"))
+				goto err_nomem;
+			cur = t->nrows - 1;
+			if (t->nrows > cap) {
+				cap = cap ? 2 * cap : 64;
+				no = realloc(ord, cap * sizeof(*ord));
+				if (!no)
+					goto err_nomem;
+				ord = no;
+			}
+			free(prevstep);
+			prevstep = strdup(step);
+			if (!prevstep)
+				goto err_nomem;
+			snprintf(prevkey, sizeof(prevkey), "%s", key);
+			ord[cur] = (struct cyc_order){ cur, group, sqlite3_column_int(s, ngc + 1),
+						       row[col_step].s };
+			a.count = 0;
+			a.total = a.sum = a.max = 0;
+		}
+		if (a.count == a.cap) {
+			size_t ncap = a.cap ? 2 * a.cap : 64;
+			int64_t *nhb = realloc(a.sums, ncap * sizeof(*nhb));
+			int64_t *nn;
+
+			if (!nhb)
+				goto err_nomem;
+			a.sums = nhb;
+			nn = realloc(a.n, ncap * sizeof(*nn));
+			if (!nn)
+				goto err_nomem;
+			a.n = nn;
+			a.cap = ncap;
+		}
+		c = ngc + 2;
+		a.n[a.count] = sqlite3_column_int64(s, c + 1);
+		a.sums[a.count] = sqlite3_column_int64(s, c + 2);
+		a.total += a.n[a.count];
+		a.sum += a.sums[a.count];
+		if (sqlite3_column_int64(s, c + 3) > a.max)
+			a.max = sqlite3_column_int64(s, c + 3);
+		a.count++;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = dberr(x);
+		goto out;
+	}
+	if (prevstep)
+		cyc_finish(t, cur, col_n, &a);
+	/* reorder rows: group, then sequence position */
+	if (t->nrows) {
+		qsort(ord, t->nrows, sizeof(*ord), cyc_cmp);
+		cells = malloc(t->nrows * t->ncols * sizeof(*cells));
+		if (!cells)
+			goto err_nomem;
+		for (i = 0; i < t->nrows; i++)
+			memcpy(&cells[i * t->ncols], fx_rt_cell(t, ord[i].row, 0),
+			       t->ncols * sizeof(*cells));
+		free(t->cells);
+		t->cells = cells;
+		t->cap = t->nrows;
+	}
+	rc = 0;
+	goto out;
+err_nomem:
+	rc = nomem(x);
+out:
+	sqlite3_finalize(s);
+	free(prevstep);
+	free(ord);
+	free(a.sums);
+	free(a.n);
+	return rc;
+}
+
+static int history_table(struct rq *x, struct fx_report_table *t, const char *sql,
+			 const enum fx_report_coltype *types, const char *const *names,
+			 unsigned ncols)
+{
+	struct fx_report_cell *row;
+	sqlite3_stmt *s;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < ncols; i++)
+		fx_rt_col(t, names[i], types[i]);
+	rc = prepare(x, sql, &s);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(s, 1, x->q->unit, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row = fx_rt_row(t);
+		if (!row) {
+			sqlite3_finalize(s);
+			return nomem(x);
+		}
+		for (i = 0; i < ncols; i++) {
+			if (sqlite3_column_type(s, (int)i) == SQLITE_NULL)
+				continue;
+			switch (types[i]) {
+			case FX_COL_TEXT:
+				if (!fx_rt_text(&row[i], (const char *)sqlite3_column_text(s, (int)i))) {
+					sqlite3_finalize(s);
+					return nomem(x);
+				}
+				break;
+			case FX_COL_INT:
+				fx_rt_int(&row[i], sqlite3_column_int64(s, (int)i));
+				break;
+			case FX_COL_PCT:
+			case FX_COL_SEC:
+				fx_rt_num(&row[i], (double)sqlite3_column_int64(s, (int)i) / 1e6);
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : dberr(x);
+}
+
+#define UNIT_RUNS "SELECT id FROM runs WHERE unit_id IN" \
+	" (SELECT id FROM units WHERE serial = ?1 OR chip_uid = ?1)"
+
+static int report_history(struct rq *x)
+{
+	static const char *const run_names[] = {
+		"run", "serial", "chip_uid", "start_utc", "end_utc", "duration_s", "station",
+		"slot", "port", "operator", "recipe", "board_state", "result", "failing_step",
+		"error_code", "message",
+	};
+	static const enum fx_report_coltype run_types[] = {
+		FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_SEC,
+		FX_COL_TEXT, FX_COL_INT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT,
+		FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_TEXT,
+	};
+	static const char *const step_names[] = {
+		"run", "seq", "step", "start_utc", "duration_s", "result", "detail",
+	};
+	static const enum fx_report_coltype step_types[] = {
+		FX_COL_TEXT, FX_COL_INT, FX_COL_TEXT, FX_COL_TEXT, FX_COL_SEC, FX_COL_TEXT,
+		FX_COL_TEXT,
+	};
+	struct fx_report_table *runs = &x->r->tables[x->r->ntables++];
+	struct fx_report_table *steps = &x->r->tables[x->r->ntables++];
+	const char *first, *last;
+	int rc;
+
+	runs->name = "runs";
+	steps->name = "steps";
+	rc = history_table(x, runs,
+			   "SELECT uuid, serial, chip_uid, start_utc, end_utc, end_us - start_us,"
+			   " station, slot, port_path, operator,"
+			   " recipe_name || CASE WHEN COALESCE(recipe_version, '') = '' THEN ''"
+			   "  ELSE ' ' || recipe_version END,"
+			   " board_state, result, failing_step, error_code, error_message"
+			   " FROM v_runs WHERE run_id IN (" UNIT_RUNS ") ORDER BY start_us, run_id",
+			   run_types, run_names, 16);
+	if (rc)
+		return rc;
+	if (!runs->nrows)
+		return fx_err_set(x->err, FX_E_NOTFOUND, "no unit with serial or chip uid '%s'",
+				  x->q->unit);
+	rc = history_table(x, steps,
+			   "SELECT s.uuid, s.seq, s.step, s.start_utc, s.duration_us, s.result, s.detail"
+			   " FROM v_steps s JOIN runs r ON r.id = s.run_id"
+			   " WHERE s.run_id IN (" UNIT_RUNS ") ORDER BY r.start_us, r.id, s.seq",
+			   step_types, step_names, 7);
+	if (rc)
+		return rc;
+	first = fx_rt_cell(runs, 0, 3)->s;
+	last = fx_rt_cell(runs, runs->nrows - 1, 3)->s;
+	snprintf(x->r->from, sizeof(x->r->from), "%.10s", first);
+	snprintf(x->r->to, sizeof(x->r->to), "%.10s", last);
+	return 0;
+}
+
+static bool dup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return true;
+	*dst = strdup(src);
+	return *dst != NULL;
+}
+
+struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_query *q,
+				struct fx_err *err)
+{
+	struct rq x = { .st = st, .db = fx_store_sqlite(st), .q = q, .err = err,
+			.lo = INT64_MIN, .hi = INT64_MAX };
+	unsigned i, j;
+	int rc;
+
+	if (q->has_from && q->has_to && q->from_day > q->to_day) {
+		char a[11], b[11];
+
+		fx_report_format_day(q->from_day, a, sizeof(a));
+		fx_report_format_day(q->to_day, b, sizeof(b));
+		fx_err_set(err, FX_E_INVAL, "--from %s is after --to %s", a, b);
+		return NULL;
+	}
+	for (i = 0; i < q->nby; i++) {
+		if ((unsigned)q->by[i] >= FX_BY__COUNT) {
+			fx_err_set(err, FX_E_INVAL, "--by %d out of range", (int)q->by[i]);
+			return NULL;
+		}
+		for (j = 0; j < i; j++)
+			if (q->by[j] == q->by[i]) {
+				fx_err_set(err, FX_E_INVAL, "--by '%s' given twice",
+					   fx_report_by_name(q->by[i]));
+				return NULL;
+			}
+	}
+	if (q->kind == FX_REPORT_HISTORY && (!q->unit || !*q->unit)) {
+		fx_err_set(err, FX_E_INVAL, "history: a serial or chip uid is required");
+		return NULL;
+	}
+	x.r = calloc(1, sizeof(*x.r));
+	if (!x.r) {
+		nomem(&x);
+		return NULL;
+	}
+	x.r->kind = q->kind;
+	if (q->kind != FX_REPORT_HISTORY) {
+		x.r->nby = q->nby;
+		memcpy(x.r->by, q->by, sizeof(q->by));
+	}
+	if (!dup_opt(&x.r->database, fx_store_path(st)) || !dup_opt(&x.r->station, q->station) ||
+	    !dup_opt(&x.r->recipe, q->recipe) || !dup_opt(&x.r->operator_id, q->operator_id) ||
+	    !dup_opt(&x.r->unit, q->kind == FX_REPORT_HISTORY ? q->unit : NULL)) {
+		nomem(&x);
+		goto err_free;
+	}
+	if (q->has_from)
+		x.lo = q->from_day;
+	if (q->has_to)
+		x.hi = q->to_day;
+	if (q->kind != FX_REPORT_HISTORY) {
+		rc = effective_range(&x);
+		if (rc)
+			goto err_free;
+	}
+	switch (q->kind) {
+	case FX_REPORT_YIELD:
+		rc = report_yield(&x);
+		break;
+	case FX_REPORT_PARETO:
+		rc = report_pareto(&x);
+		break;
+	case FX_REPORT_CYCLE:
+		rc = report_cycle(&x);
+		break;
+	case FX_REPORT_HISTORY:
+		rc = report_history(&x);
+		break;
+	default:
+		rc = fx_err_set(err, FX_E_INVAL, "report kind %d out of range", (int)q->kind);
+		break;
+	}
+	if (rc)
+		goto err_free;
+	return x.r;
+err_free:
+	fx_report_free(x.r);
+	return NULL;
+}

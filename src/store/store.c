@@ -1,0 +1,292 @@
+/* store.c - open (read-write with migrations and recovery, or read-only),
+ * statement cache, transactions, close. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fx/log.h"
+#include "store_int.h"
+
+#define LOG_PREFIX "store"
+
+int fx_store_dberr(struct fx_store *st, struct fx_err *err)
+{
+	return fx_err_set(err, FX_E_DB, "database '%s': %s", st->path,
+			  st->db ? sqlite3_errmsg(st->db) : "cannot allocate a connection");
+}
+
+sqlite3_stmt *fx_store_stmt(struct fx_store *st, enum st_stmt which,
+			    struct fx_err *err)
+{
+	sqlite3_stmt *s = st->stmt[which];
+
+	if (!s) {
+		if (sqlite3_prepare_v3(st->db, fx_store_stmt_sql[which], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			fx_store_dberr(st, err);
+			return NULL;
+		}
+		st->stmt[which] = s;
+		return s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int fx_store_exec(struct fx_store *st, const char *sql, struct fx_err *err)
+{
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fx_store_dberr(st, err);
+	return 0;
+}
+
+int fx_store_txn_begin(struct fx_store *st, struct fx_err *err)
+{
+	if (st->readonly)
+		return fx_err_set(err, FX_E_DB, "database '%s': opened read-only", st->path);
+	return fx_store_exec(st, st->bulk ? "SAVEPOINT fx" : "BEGIN IMMEDIATE", err);
+}
+
+int fx_store_txn_end(struct fx_store *st, bool ok, struct fx_err *err)
+{
+	if (ok)
+		return fx_store_exec(st, st->bulk ? "RELEASE fx" : "COMMIT", err);
+	/* keep the first error: the rollback's own result does not matter */
+	sqlite3_exec(st->db, st->bulk ? "ROLLBACK TO fx; RELEASE fx" : "ROLLBACK",
+		     NULL, NULL, NULL);
+	return 0;
+}
+
+static int get_int(struct fx_store *st, const char *sql, int *out,
+		   struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return fx_store_dberr(st, err);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		fx_store_dberr(st, err);
+		sqlite3_finalize(s);
+		return FX_E_DB;
+	}
+	*out = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static struct fx_store *store_new(const char *path, struct fx_err *err)
+{
+	struct fx_store *st = calloc(1, sizeof(*st));
+
+	if (!st) {
+		fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
+		return NULL;
+	}
+	st->path = strdup(path);
+	if (!st->path) {
+		free(st);
+		fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	return st;
+}
+
+/* Check user_version against what this software knows. */
+static int check_version(struct fx_store *st, int *version, struct fx_err *err)
+{
+	int rc, ntables;
+
+	/* the first read: a non-database file fails here ("file is not a
+	 * database") */
+	rc = get_int(st, "PRAGMA user_version", version, err);
+	if (rc)
+		return rc;
+	if (*version > FX_STORE_SCHEMA_VERSION)
+		return fx_err_set(err, FX_E_DB,
+				  "database '%s': schema version %d is newer than this software (%d); upgrade fixturectl",
+				  st->path, *version, FX_STORE_SCHEMA_VERSION);
+	if (*version == 0) {
+		rc = get_int(st, "SELECT count(*) FROM sqlite_schema", &ntables, err);
+		if (rc)
+			return rc;
+		if (ntables)
+			return fx_err_set(err, FX_E_DB,
+					  "database '%s': not a fixturectl database (user_version 0 but %d schema objects)",
+					  st->path, ntables);
+	}
+	return 0;
+}
+
+struct fx_store *fx_store_open(const char *path, struct fx_err *err)
+{
+	struct fx_store *st;
+	int version, rc;
+
+	if (!path || !*path) {
+		fx_err_set(err, FX_E_INVAL, "database path is empty");
+		return NULL;
+	}
+	st = store_new(path, err);
+	if (!st)
+		return NULL;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fx_store_dberr(st, err);
+		goto err_close;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, FX_STORE_BUSY_TIMEOUT_MS);
+	rc = check_version(st, &version, err);
+	if (rc)
+		goto err_close;
+	/* WAL is persistent in the file; FULL makes every COMMIT durable */
+	if (fx_store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			  " PRAGMA foreign_keys = ON", err))
+		goto err_close;
+	if (version < FX_STORE_SCHEMA_VERSION) {
+		if (fx_store_exec(st, "BEGIN IMMEDIATE", err))
+			goto err_close;
+		/* re-read under the write lock: another process may have
+		 * migrated meanwhile */
+		rc = check_version(st, &version, err);
+		if (!rc)
+			rc = fx_store_schema_migrate(st, version, err);
+		if (rc) {
+			fx_store_txn_end(st, false, NULL);
+			goto err_close;
+		}
+		if (fx_store_exec(st, "COMMIT", err))
+			goto err_close;
+		if (version < FX_STORE_SCHEMA_VERSION)
+			fx_log(FX_LOG_INFO, LOG_PREFIX, "'%s': schema migrated %d -> %d",
+			       path, version, FX_STORE_SCHEMA_VERSION);
+	}
+	if (fx_store_recover(st, &st->recovered, err))
+		goto err_close;
+	if (st->recovered)
+		fx_log(FX_LOG_WARN, LOG_PREFIX, "'%s': %u unfinished run(s) marked ABORTED",
+		       path, st->recovered);
+	return st;
+err_close:
+	fx_store_close(st);
+	return NULL;
+}
+
+struct fx_store *fx_store_open_readonly(const char *path, struct fx_err *err)
+{
+	struct fx_store *st;
+	struct stat sb;
+	int version;
+
+	if (!path || !*path) {
+		fx_err_set(err, FX_E_INVAL, "database path is empty");
+		return NULL;
+	}
+	if (stat(path, &sb)) {
+		fx_err_set(err, FX_E_FILE, "database '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	st = store_new(path, err);
+	if (!st)
+		return NULL;
+	st->readonly = true;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		fx_store_dberr(st, err);
+		goto err_close;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, FX_STORE_BUSY_TIMEOUT_MS);
+	if (check_version(st, &version, err))
+		goto err_close;
+	if (version < FX_STORE_SCHEMA_VERSION) {
+		fx_err_set(err, FX_E_DB,
+			   "database '%s': schema version %d is older than this software (%d); open it once with the station to migrate it",
+			   path, version, FX_STORE_SCHEMA_VERSION);
+		goto err_close;
+	}
+	return st;
+err_close:
+	fx_store_close(st);
+	return NULL;
+}
+
+void fx_store_close(struct fx_store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->bulk)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->lock);
+	free(st->path);
+	free(st);
+}
+
+unsigned fx_store_recovered(const struct fx_store *st)
+{
+	return st->recovered;
+}
+
+const char *fx_store_path(const struct fx_store *st)
+{
+	return st->path;
+}
+
+void fx_store_set_uuid_seed(struct fx_store *st, uint64_t seed)
+{
+	pthread_mutex_lock(&st->lock);
+	st->seeded = true;
+	st->seed = seed;
+	pthread_mutex_unlock(&st->lock);
+}
+
+struct sqlite3 *fx_store_sqlite(struct fx_store *st)
+{
+	return st->db;
+}
+
+int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	if (st->bulk)
+		rc = fx_err_set(err, FX_E_STATE, "database '%s': bulk load already open", st->path);
+	else if (st->readonly)
+		rc = fx_err_set(err, FX_E_DB, "database '%s': opened read-only", st->path);
+	else
+		rc = fx_store_exec(st, "PRAGMA synchronous = OFF; BEGIN IMMEDIATE", err);
+	if (!rc)
+		st->bulk = true;
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int fx_store_bulk_end(struct fx_store *st, struct fx_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->lock);
+	if (!st->bulk) {
+		rc = fx_err_set(err, FX_E_STATE, "database '%s': no bulk load open", st->path);
+	} else {
+		rc = fx_store_exec(st, "COMMIT", err);
+		if (!rc) {
+			st->bulk = false;
+			rc = fx_store_exec(st, "PRAGMA synchronous = FULL", err);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}

@@ -1,0 +1,91 @@
+/* store_int.h - private to src/store/: the store object, cached statements
+ * and transaction helpers. */
+#ifndef FX_STORE_STORE_INT_H
+#define FX_STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fx/err.h"
+#include "fx/store.h"
+
+/* Cached prepared statements (prepared on first use, finalized at close). */
+enum st_stmt {
+	SQ_RUN_INSERT,
+	SQ_RUN_GET,
+	SQ_RUN_FINISH,
+	SQ_RUN_SET_UNIT,
+	SQ_UNIT_BY_SERIAL,
+	SQ_UNIT_BY_UID,
+	SQ_UNIT_INSERT,
+	SQ_UNIT_FILL_UID,
+	SQ_UNIT_FILL_SERIAL,
+	SQ_UNIT_GET,
+	SQ_UNIT_FIRST,
+	SQ_UNIT_LAST,
+	SQ_STEP_INSERT,
+	SQ_STEPS_OF_RUN,
+	SQ_BUCKET_UPSERT,
+	SQ_BUCKET_UNITS,
+	SQ_PARETO_UPSERT,
+	SQ_CYCLE_UPSERT,
+	SQ_OPEN_RUNS,
+	SQ_COUNTS_DAY,
+	SQ__COUNT
+};
+
+struct fx_store {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	bool bulk;
+	unsigned recovered;
+	bool seeded;
+	uint64_t seed;
+	pthread_mutex_t lock;
+	sqlite3_stmt *stmt[SQ__COUNT];
+};
+
+/* Set FX_E_DB with "database 'PATH': <sqlite message>" (message copied). */
+int fx_store_dberr(struct fx_store *st, struct fx_err *err);
+
+/* Cached statement, reset and unbound; NULL + err on prepare failure. */
+sqlite3_stmt *fx_store_stmt(struct fx_store *st, enum st_stmt which,
+			    struct fx_err *err);
+
+/* One recording transaction (BEGIN IMMEDIATE/COMMIT, or a SAVEPOINT in
+ * bulk mode). end(ok=false) rolls back. */
+int fx_store_txn_begin(struct fx_store *st, struct fx_err *err);
+int fx_store_txn_end(struct fx_store *st, bool ok, struct fx_err *err);
+
+/* Run a statement to completion (no rows expected). */
+int fx_store_exec(struct fx_store *st, const char *sql, struct fx_err *err);
+
+/* Schema (store_schema.c). */
+int fx_store_schema_migrate(struct fx_store *st, int from, struct fx_err *err);
+extern const char *const fx_store_stmt_sql[SQ__COUNT];
+
+/* Fold a finished run into units and the summary tables (store_runs.c);
+ * inside a transaction. end_us < 0: no end time (ABORTED at recovery). */
+int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
+		      int64_t end_us, struct fx_err *err);
+
+/* Mark unfinished runs ABORTED (store_runs.c), in its own transaction. */
+int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err);
+
+/* Histogram bucket of a duration (documented in fx/report.h). */
+int fx_store_hist_bucket(int64_t us);
+
+/* UTC day number (days since 1970-01-01) of a UTC microsecond time. */
+static inline int64_t fx_store_day(int64_t utc_us)
+{
+	int64_t s = utc_us / 1000000;
+
+	if (utc_us < 0 && utc_us % 1000000)
+		s--;
+	return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+}
+
+#endif

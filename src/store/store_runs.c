@@ -1,0 +1,623 @@
+/* store_runs.c - recording: run begin, unit, steps, run end, recovery of
+ * unfinished runs, and the summaries folded in with each run end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "store_int.h"
+
+static const char *const result_names[] = {
+	[FX_STORE_PASS] = "PASS",
+	[FX_STORE_FAIL] = "FAIL",
+	[FX_STORE_ERROR] = "ERROR",
+	[FX_STORE_ABORTED] = "ABORTED",
+	[FX_STORE_SKIPPED] = "SKIPPED",
+};
+
+static const char *const board_names[] = {
+	[FX_STORE_BOARD_UNKNOWN] = "unknown",
+	[FX_STORE_BOARD_PROGRAMMED] = "programmed",
+	[FX_STORE_BOARD_BLANK] = "blank",
+	[FX_STORE_BOARD_CORRUPTED] = "corrupted",
+	[FX_STORE_BOARD_PROTECTED] = "protected",
+};
+
+const char *fx_store_result_name(enum fx_store_result r)
+{
+	if ((unsigned)r >= sizeof(result_names) / sizeof(result_names[0]))
+		return NULL;
+	return result_names[r];
+}
+
+const char *fx_store_board_name(enum fx_store_board b)
+{
+	if ((unsigned)b >= sizeof(board_names) / sizeof(board_names[0]))
+		return NULL;
+	return board_names[b];
+}
+
+int fx_store_hist_bucket(int64_t us)
+{
+	int e = 0;
+	uint64_t v;
+
+	if (us < 32)
+		return us < 0 ? 0 : (int)us;
+	v = (uint64_t)us;
+	while ((v >> e) > 1)
+		e++;
+	/* e = floor(log2(us)) >= 5: 32 linear sub-buckets per octave */
+	return e * 32 + (int)((v >> (e - 5)) & 31);
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static int make_uuid(struct fx_store *st, char out[37], struct fx_err *err)
+{
+	uint8_t b[16];
+	uint64_t a, c;
+	int i, n = 0;
+
+	if (st->seeded) {
+		a = splitmix64(&st->seed);
+		c = splitmix64(&st->seed);
+		for (i = 0; i < 8; i++) {
+			b[i] = (uint8_t)(a >> (8 * i));
+			b[8 + i] = (uint8_t)(c >> (8 * i));
+		}
+	} else if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		return fx_err_set(err, FX_E_IO, "getrandom failed for a run uuid");
+	}
+	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 (RFC 4122 4.4) */
+	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* variant 10 */
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[n++] = '-';
+		snprintf(out + n, 3, "%02x", b[i]);
+		n += 2;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Step a statement expecting no row. */
+static int run_stmt(struct fx_store *st, sqlite3_stmt *s, struct fx_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fx_store_dberr(st, err);
+		sqlite3_reset(s);
+		return FX_E_DB;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+int fx_store_run_begin(struct fx_store *st, const struct fx_run_start *start,
+		       struct fx_store_run *run, struct fx_err *err)
+{
+	struct fx_store_run r;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!start || !run || !start->station || !*start->station ||
+	    !start->recipe_name || !*start->recipe_name)
+		return fx_err_set(err, FX_E_INVAL, "run begin: station and recipe name are required");
+	pthread_mutex_lock(&st->lock);
+	rc = make_uuid(st, r.uuid, err);
+	if (rc)
+		goto out;
+	rc = fx_store_txn_begin(st, err);
+	if (rc)
+		goto out;
+	s = fx_store_stmt(st, SQ_RUN_INSERT, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out_rollback;
+	}
+	sqlite3_bind_text(s, 1, r.uuid, -1, SQLITE_TRANSIENT);
+	bind_text(s, 2, start->station);
+	sqlite3_bind_int(s, 3, start->slot);
+	bind_text(s, 4, start->port_path);
+	bind_text(s, 5, start->operator_id);
+	bind_text(s, 6, start->recipe_name);
+	bind_text(s, 7, start->recipe_version);
+	bind_text(s, 8, start->recipe_sha256);
+	bind_text(s, 9, start->firmware_sha256);
+	bind_text(s, 10, start->software_version);
+	sqlite3_bind_int64(s, 11, start->start_utc_us);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		goto out_rollback;
+	r.id = sqlite3_last_insert_rowid(st->db);
+	r.start_utc_us = start->start_utc_us;
+	rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		goto out_rollback;
+	*run = r;
+	goto out;
+out_rollback:
+	fx_store_txn_end(st, false, NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* Find or create the unit; OUT: *unit_id. Inside a transaction. */
+static int unit_lookup(struct fx_store *st, const char *serial, const char *uid,
+		       int64_t *unit_id, struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (serial) {
+		s = fx_store_stmt(st, SQ_UNIT_BY_SERIAL, err);
+		if (!s)
+			return FX_E_DB;
+		bind_text(s, 1, serial);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*unit_id = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+			if (!uid)
+				return 0;
+			s = fx_store_stmt(st, SQ_UNIT_FILL_UID, err);
+			if (!s)
+				return FX_E_DB;
+			sqlite3_bind_int64(s, 1, *unit_id);
+			bind_text(s, 2, uid);
+			return run_stmt(st, s, err);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return fx_store_dberr(st, err);
+	}
+	if (uid) {
+		s = fx_store_stmt(st, SQ_UNIT_BY_UID, err);
+		if (!s)
+			return FX_E_DB;
+		bind_text(s, 1, uid);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW && (!serial || sqlite3_column_type(s, 1) == SQLITE_NULL)) {
+			*unit_id = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+			if (!serial)
+				return 0;
+			/* a unit known only by its UID gets its serial */
+			s = fx_store_stmt(st, SQ_UNIT_FILL_SERIAL, err);
+			if (!s)
+				return FX_E_DB;
+			sqlite3_bind_int64(s, 1, *unit_id);
+			bind_text(s, 2, serial);
+			return run_stmt(st, s, err);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			return fx_store_dberr(st, err);
+	}
+	s = fx_store_stmt(st, SQ_UNIT_INSERT, err);
+	if (!s)
+		return FX_E_DB;
+	bind_text(s, 1, serial);
+	bind_text(s, 2, uid);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		return rc;
+	*unit_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int fx_store_run_set_unit(struct fx_store *st, const struct fx_store_run *run,
+			  const char *serial, const char *chip_uid,
+			  enum fx_store_board board_state, struct fx_err *err)
+{
+	const char *state = fx_store_board_name(board_state);
+	int64_t unit_id = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (serial && !*serial)
+		serial = NULL;
+	if (chip_uid && !*chip_uid)
+		chip_uid = NULL;
+	if (!run || (!serial && !chip_uid))
+		return fx_err_set(err, FX_E_INVAL, "run unit: a serial or a chip uid is required");
+	if (!state)
+		return fx_err_set(err, FX_E_INVAL, "run unit: board state %d out of range",
+				  (int)board_state);
+	pthread_mutex_lock(&st->lock);
+	rc = fx_store_txn_begin(st, err);
+	if (rc)
+		goto out;
+	rc = unit_lookup(st, serial, chip_uid, &unit_id, err);
+	if (rc)
+		goto out_rollback;
+	s = fx_store_stmt(st, SQ_RUN_SET_UNIT, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out_rollback;
+	}
+	sqlite3_bind_int64(s, 1, run->id);
+	sqlite3_bind_int64(s, 2, unit_id);
+	bind_text(s, 3, serial);
+	bind_text(s, 4, chip_uid);
+	sqlite3_bind_text(s, 5, state, -1, SQLITE_STATIC);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		goto out_rollback;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = fx_err_set(err, FX_E_NOTFOUND, "database '%s': no run %s", st->path, run->uuid);
+		goto out_rollback;
+	}
+	rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		goto out_rollback;
+	goto out;
+out_rollback:
+	fx_store_txn_end(st, false, NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int fx_store_step(struct fx_store *st, const struct fx_store_run *run,
+		  const struct fx_store_step *step, struct fx_err *err)
+{
+	const char *res;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!run || !step || !step->name || !*step->name)
+		return fx_err_set(err, FX_E_INVAL, "step: a name is required");
+	res = fx_store_result_name(step->result);
+	if (!res || step->duration_us < 0)
+		return fx_err_set(err, FX_E_INVAL, "step '%s': bad result %d or duration %lld",
+				  step->name, (int)step->result, (long long)step->duration_us);
+	pthread_mutex_lock(&st->lock);
+	rc = fx_store_txn_begin(st, err);
+	if (rc)
+		goto out;
+	s = fx_store_stmt(st, SQ_STEP_INSERT, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out_rollback;
+	}
+	sqlite3_bind_int64(s, 1, run->id);
+	bind_text(s, 2, step->name);
+	sqlite3_bind_int64(s, 3, step->start_utc_us);
+	sqlite3_bind_int64(s, 4, step->duration_us);
+	sqlite3_bind_text(s, 5, res, -1, SQLITE_STATIC);
+	bind_text(s, 6, step->detail);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		goto out_rollback;
+	rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		goto out_rollback;
+	goto out;
+out_rollback:
+	fx_store_txn_end(st, false, NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+static int cycle_add(struct fx_store *st, int64_t bucket, const char *step, int seq,
+		     int64_t us, struct fx_err *err)
+{
+	sqlite3_stmt *s = fx_store_stmt(st, SQ_CYCLE_UPSERT, err);
+
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_text(s, 2, step, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 3, fx_store_hist_bucket(us));
+	sqlite3_bind_int(s, 4, seq);
+	sqlite3_bind_int64(s, 5, us);
+	return run_stmt(st, s, err);
+}
+
+/* The unit cohort: the unit's first finished run decides its bucket and
+ * first-pass; every later run may change its final result. */
+static int fold_unit(struct fx_store *st, int64_t unit_id, int64_t run_id,
+		     int64_t bucket, const char *result, struct fx_err *err)
+{
+	bool pass = !strcmp(result, "PASS"), had_first, was_pass;
+	int64_t first_bucket;
+	sqlite3_stmt *s;
+	int rc;
+
+	s = fx_store_stmt(st, SQ_UNIT_GET, err);
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, unit_id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return fx_store_dberr(st, err);
+	}
+	had_first = sqlite3_column_type(s, 0) != SQLITE_NULL;
+	was_pass = had_first && !strcmp((const char *)sqlite3_column_text(s, 1), "PASS");
+	first_bucket = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+
+	s = fx_store_stmt(st, had_first ? SQ_UNIT_LAST : SQ_UNIT_FIRST, err);
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, unit_id);
+	sqlite3_bind_int64(s, 2, run_id);
+	sqlite3_bind_text(s, 3, result, -1, SQLITE_TRANSIENT);
+	if (!had_first)
+		sqlite3_bind_int64(s, 4, bucket);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		return rc;
+	if (had_first && was_pass == pass)
+		return 0;
+	s = fx_store_stmt(st, SQ_BUCKET_UNITS, err);
+	if (!s)
+		return FX_E_DB;
+	if (had_first) {
+		sqlite3_bind_int64(s, 1, first_bucket);
+		sqlite3_bind_int(s, 2, 0);
+		sqlite3_bind_int(s, 3, 0);
+		sqlite3_bind_int(s, 4, pass ? 1 : -1);
+	} else {
+		sqlite3_bind_int64(s, 1, bucket);
+		sqlite3_bind_int(s, 2, 1);
+		sqlite3_bind_int(s, 3, pass);
+		sqlite3_bind_int(s, 4, pass);
+	}
+	return run_stmt(st, s, err);
+}
+
+int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
+		      int64_t end_us, struct fx_err *err)
+{
+	int64_t start_us, unit_id, bucket;
+	bool has_unit;
+	sqlite3_stmt *s, *r;
+	int rc;
+
+	r = fx_store_stmt(st, SQ_RUN_GET, err);
+	if (!r)
+		return FX_E_DB;
+	sqlite3_bind_int64(r, 1, run_id);
+	if (sqlite3_step(r) != SQLITE_ROW) {
+		sqlite3_reset(r);
+		return fx_store_dberr(st, err);
+	}
+	start_us = sqlite3_column_int64(r, 1);
+	has_unit = sqlite3_column_type(r, 7) != SQLITE_NULL;
+	unit_id = sqlite3_column_int64(r, 7);
+
+	s = fx_store_stmt(st, SQ_BUCKET_UPSERT, err);
+	if (!s) {
+		sqlite3_reset(r);
+		return FX_E_DB;
+	}
+	sqlite3_bind_int64(s, 1, fx_store_day(start_us));
+	sqlite3_bind_value(s, 2, sqlite3_column_value(r, 2));
+	sqlite3_bind_value(s, 3, sqlite3_column_value(r, 3));
+	sqlite3_bind_value(s, 4, sqlite3_column_value(r, 4));
+	sqlite3_bind_value(s, 5, sqlite3_column_value(r, 5));
+	sqlite3_bind_value(s, 6, sqlite3_column_value(r, 6));
+	sqlite3_bind_int(s, 7, !strcmp(result, "PASS"));
+	sqlite3_bind_int(s, 8, !strcmp(result, "FAIL"));
+	sqlite3_bind_int(s, 9, !strcmp(result, "ERROR"));
+	sqlite3_bind_int(s, 10, !strcmp(result, "ABORTED"));
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		sqlite3_reset(r);
+		return fx_store_dberr(st, err);
+	}
+	bucket = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+
+	if (strcmp(result, "PASS")) {
+		s = fx_store_stmt(st, SQ_PARETO_UPSERT, err);
+		if (!s)
+			return FX_E_DB;
+		sqlite3_bind_int64(s, 1, bucket);
+		sqlite3_bind_value(s, 2, sqlite3_column_value(r, 8));
+		sqlite3_bind_value(s, 3, sqlite3_column_value(r, 9));
+		rc = run_stmt(st, s, err);
+		if (rc) {
+			sqlite3_reset(r);
+			return rc;
+		}
+	}
+	sqlite3_reset(r);
+	if (has_unit) {
+		rc = fold_unit(st, unit_id, run_id, bucket, result, err);
+		if (rc)
+			return rc;
+	}
+	if (end_us >= 0) {
+		rc = cycle_add(st, bucket, "", 0, end_us - start_us, err);
+		if (rc)
+			return rc;
+		r = fx_store_stmt(st, SQ_STEPS_OF_RUN, err);
+		if (!r)
+			return FX_E_DB;
+		sqlite3_bind_int64(r, 1, run_id);
+		/* the cycle upsert is a different statement: stepping r on */
+		while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+			rc = cycle_add(st, bucket, (const char *)sqlite3_column_text(r, 0),
+				       sqlite3_column_int(r, 2), sqlite3_column_int64(r, 1), err);
+			if (rc) {
+				sqlite3_reset(r);
+				return rc;
+			}
+		}
+		sqlite3_reset(r);
+		if (rc != SQLITE_DONE)
+			return fx_store_dberr(st, err);
+	}
+	return 0;
+}
+
+int fx_store_run_end(struct fx_store *st, const struct fx_store_run *run,
+		     const struct fx_run_end *end, struct fx_err *err)
+{
+	const char *res;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!run || !end)
+		return fx_err_set(err, FX_E_INVAL, "run end: no run");
+	res = fx_store_result_name(end->result);
+	if (!res || end->result == FX_STORE_SKIPPED)
+		return fx_err_set(err, FX_E_INVAL, "run end: bad result %d", (int)end->result);
+	if (end->end_utc_us < run->start_utc_us)
+		return fx_err_set(err, FX_E_INVAL, "run end: end %lld before start %lld",
+				  (long long)end->end_utc_us, (long long)run->start_utc_us);
+	pthread_mutex_lock(&st->lock);
+	rc = fx_store_txn_begin(st, err);
+	if (rc)
+		goto out;
+	s = fx_store_stmt(st, SQ_RUN_FINISH, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out_rollback;
+	}
+	sqlite3_bind_int64(s, 1, run->id);
+	sqlite3_bind_text(s, 2, res, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, end->end_utc_us);
+	bind_text(s, 4, end->result == FX_STORE_PASS ? NULL : end->failing_step);
+	if (end->result != FX_STORE_PASS && end->error_code)
+		sqlite3_bind_text(s, 5, fx_err_name(end->error_code), -1, SQLITE_STATIC);
+	bind_text(s, 6, end->result == FX_STORE_PASS ? NULL : end->message);
+	rc = run_stmt(st, s, err);
+	if (rc)
+		goto out_rollback;
+	if (sqlite3_changes(st->db) != 1) {
+		rc = fx_err_set(err, FX_E_STATE, "database '%s': run %s is already ended or unknown",
+				st->path, run->uuid);
+		goto out_rollback;
+	}
+	rc = fx_store_fold_run(st, run->id, res, end->end_utc_us, err);
+	if (rc)
+		goto out_rollback;
+	rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		goto out_rollback;
+	goto out;
+out_rollback:
+	fx_store_txn_end(st, false, NULL);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err)
+{
+	int64_t *ids = NULL, *nids;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = fx_store_txn_begin(st, err);
+	if (rc)
+		return rc;
+	s = fx_store_stmt(st, SQ_OPEN_RUNS, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out_rollback;
+	}
+	/* collect first: the updates below change the index being scanned */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			nids = realloc(ids, cap * sizeof(*ids));
+			if (!nids) {
+				sqlite3_reset(s);
+				rc = fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
+				goto out_rollback;
+			}
+			ids = nids;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		rc = fx_store_dberr(st, err);
+		goto out_rollback;
+	}
+	for (i = 0; i < n; i++) {
+		s = fx_store_stmt(st, SQ_RUN_FINISH, err);
+		if (!s) {
+			rc = FX_E_DB;
+			goto out_rollback;
+		}
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_text(s, 2, "ABORTED", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, fx_err_name(FX_E_ABORTED), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, "unfinished at start-up", -1, SQLITE_STATIC);
+		rc = run_stmt(st, s, err);
+		if (!rc)
+			rc = fx_store_fold_run(st, ids[i], "ABORTED", -1, err);
+		if (rc)
+			goto out_rollback;
+	}
+	rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		goto out_rollback;
+	free(ids);
+	*count = (unsigned)n;
+	return 0;
+out_rollback:
+	fx_store_txn_end(st, false, NULL);
+	free(ids);
+	return rc;
+}
+
+int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
+			const char *operator_id, struct fx_store_counts *out,
+			struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!out)
+		return fx_err_set(err, FX_E_INVAL, "counts: no output");
+	pthread_mutex_lock(&st->lock);
+	s = fx_store_stmt(st, SQ_COUNTS_DAY, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, fx_store_day(day_utc_us));
+	bind_text(s, 2, operator_id);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = fx_store_dberr(st, err);
+	} else {
+		out->runs = (unsigned)sqlite3_column_int64(s, 0);
+		out->passed = (unsigned)sqlite3_column_int64(s, 1);
+		out->failed = (unsigned)sqlite3_column_int64(s, 2);
+		out->errors = (unsigned)sqlite3_column_int64(s, 3);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}

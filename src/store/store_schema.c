@@ -1,0 +1,230 @@
+/* store_schema.c - the database schema, its migrations (PRAGMA
+ * user_version) and the SQL of every cached statement.
+ *
+ * Times are INTEGER UTC microseconds (*_us); days are INTEGER UTC day
+ * numbers (days since 1970-01-01). The views add ISO text for sqlite3
+ * users. A run is attributed to the UTC day it STARTED on.
+ *
+ * Summary tables (kept in the same transaction as the run end or the
+ * recovery, so they always agree with runs):
+ *   sum_bucket  one row per (day, station, slot, recipe, version, operator):
+ *               runs / passed / failed / errors (ERROR) / aborted, and the
+ *               unit cohort: units whose FIRST run is in this bucket, how
+ *               many passed that first run, how many passed their LAST run
+ *   sum_pareto  per bucket: non-PASS runs by (failing step, error code)
+ *   sum_cycle   per bucket: duration histogram of whole runs (step '')
+ *               and of each non-SKIPPED step; n, sum, max per histogram
+ *               bucket hb (fx/report.h: cycle time)
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "store_int.h"
+
+/* user_version N -> N+1 */
+static const char *const migrations[] = {
+	/* 0 -> 1: initial schema */
+	"CREATE TABLE units("
+	"  id INTEGER PRIMARY KEY,"
+	"  serial TEXT UNIQUE,"             /* operator scan or derived from the UID */
+	"  chip_uid TEXT,"                  /* 96-bit UID, hex */
+	"  first_run_id INTEGER REFERENCES runs(id)," /* first finished run */
+	"  first_result TEXT,"
+	"  last_run_id INTEGER REFERENCES runs(id),"
+	"  last_result TEXT,"
+	"  bucket_id INTEGER REFERENCES sum_bucket(id)" /* bucket of the first run */
+	");"
+	"CREATE INDEX units_uid ON units(chip_uid);"
+	"CREATE TABLE runs("
+	"  id INTEGER PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  unit_id INTEGER REFERENCES units(id),"
+	"  serial TEXT, chip_uid TEXT,"     /* as identified during this run */
+	"  station TEXT NOT NULL, slot INTEGER NOT NULL, port_path TEXT,"
+	"  operator TEXT,"
+	"  recipe_name TEXT NOT NULL, recipe_version TEXT, recipe_sha256 TEXT,"
+	"  firmware_sha256 TEXT,"
+	"  board_state TEXT NOT NULL DEFAULT 'unknown' CHECK(board_state IN"
+	"   ('unknown','programmed','blank','corrupted','protected')),"
+	"  start_us INTEGER NOT NULL, end_us INTEGER,"
+	"  result TEXT CHECK(result IN ('PASS','FAIL','ERROR','ABORTED')),"
+	"  failing_step TEXT, error_code TEXT, error_message TEXT,"
+	"  software_version TEXT"
+	");"
+	"CREATE INDEX runs_unit ON runs(unit_id, start_us);"
+	"CREATE INDEX runs_start ON runs(start_us);"
+	"CREATE INDEX runs_open ON runs(id) WHERE result IS NULL;"
+	"CREATE TABLE steps("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id),"
+	"  seq INTEGER NOT NULL,"
+	"  name TEXT NOT NULL, start_us INTEGER NOT NULL,"
+	"  duration_us INTEGER NOT NULL CHECK(duration_us >= 0),"
+	"  result TEXT NOT NULL CHECK(result IN ('PASS','FAIL','ERROR','ABORTED','SKIPPED')),"
+	"  detail TEXT,"
+	"  PRIMARY KEY(run_id, seq)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE sum_bucket("
+	"  id INTEGER PRIMARY KEY,"
+	"  day INTEGER NOT NULL, station TEXT NOT NULL, slot INTEGER NOT NULL,"
+	"  recipe_name TEXT NOT NULL, recipe_version TEXT NOT NULL,"
+	"  operator TEXT NOT NULL,"         /* '' = none given */
+	"  runs INTEGER NOT NULL DEFAULT 0, passed INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0, errors INTEGER NOT NULL DEFAULT 0,"
+	"  aborted INTEGER NOT NULL DEFAULT 0,"
+	"  units INTEGER NOT NULL DEFAULT 0, units_first_pass INTEGER NOT NULL DEFAULT 0,"
+	"  units_final_pass INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE(day, station, slot, recipe_name, recipe_version, operator)"
+	");"
+	"CREATE TABLE sum_pareto("
+	"  bucket_id INTEGER NOT NULL REFERENCES sum_bucket(id),"
+	"  step TEXT NOT NULL, error_code TEXT NOT NULL," /* '' = none */
+	"  n INTEGER NOT NULL,"
+	"  PRIMARY KEY(bucket_id, step, error_code)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE sum_cycle("
+	"  bucket_id INTEGER NOT NULL REFERENCES sum_bucket(id),"
+	"  step TEXT NOT NULL,"             /* '' = the whole run */
+	"  hb INTEGER NOT NULL,"            /* histogram bucket */
+	"  seq INTEGER NOT NULL,"           /* smallest step position seen (ordering) */
+	"  n INTEGER NOT NULL, sum_us INTEGER NOT NULL, max_us INTEGER NOT NULL,"
+	"  PRIMARY KEY(bucket_id, step, hb)"
+	") WITHOUT ROWID;"
+	/* views: what sqlite3 users and the reports read */
+	"CREATE VIEW v_runs AS SELECT r.id AS run_id, r.uuid, r.unit_id,"
+	"  COALESCE(u.serial, r.serial) AS serial, COALESCE(u.chip_uid, r.chip_uid) AS chip_uid,"
+	"  r.station, r.slot, r.port_path, r.operator, r.recipe_name, r.recipe_version,"
+	"  r.recipe_sha256, r.firmware_sha256, r.board_state,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', r.start_us / 1000000.0, 'unixepoch') AS start_utc,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', r.end_us / 1000000.0, 'unixepoch') AS end_utc,"
+	"  date(r.start_us / 1000000, 'unixepoch') AS day,"
+	"  (r.end_us - r.start_us) / 1000000.0 AS duration_s,"
+	"  r.result, r.failing_step, r.error_code, r.error_message, r.software_version,"
+	"  r.start_us, r.end_us"
+	" FROM runs r LEFT JOIN units u ON u.id = r.unit_id;"
+	"CREATE VIEW v_steps AS SELECT s.run_id, r.uuid, s.seq, s.name AS step,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', s.start_us / 1000000.0, 'unixepoch') AS start_utc,"
+	"  s.duration_us / 1000000.0 AS duration_s, s.result, s.detail,"
+	"  s.start_us, s.duration_us"
+	" FROM steps s JOIN runs r ON r.id = s.run_id;"
+	/* computed from the raw runs (no summary): the check on sum_bucket */
+	"CREATE VIEW v_first_pass AS SELECT u.id AS unit_id, u.serial, u.chip_uid,"
+	"  (SELECT count(*) FROM runs r WHERE r.unit_id = u.id AND r.result IS NOT NULL) AS runs,"
+	"  (SELECT date(r.start_us / 1000000, 'unixepoch') FROM runs r WHERE r.unit_id = u.id"
+	"    AND r.result IS NOT NULL ORDER BY r.start_us, r.id LIMIT 1) AS first_day,"
+	"  (SELECT r.result FROM runs r WHERE r.unit_id = u.id AND r.result IS NOT NULL"
+	"    ORDER BY r.start_us, r.id LIMIT 1) AS first_result,"
+	"  (SELECT r.result FROM runs r WHERE r.unit_id = u.id AND r.result IS NOT NULL"
+	"    ORDER BY r.start_us DESC, r.id DESC LIMIT 1) AS last_result"
+	" FROM units u;"
+	"CREATE VIEW v_yield AS SELECT b.id AS bucket_id, b.day AS day_num,"
+	"  date(b.day * 86400, 'unixepoch') AS day,"
+	"  b.day - ((b.day + 3) % 7) AS week_num," /* Monday of the ISO week */
+	"  b.station, b.slot, b.recipe_name, b.recipe_version, b.operator,"
+	"  b.runs, b.passed, b.failed, b.errors, b.aborted,"
+	"  b.units, b.units_first_pass, b.units_final_pass"
+	" FROM sum_bucket b;"
+	"CREATE VIEW v_yield_daily AS SELECT day, sum(runs) AS runs,"
+	"  sum(passed) AS passed, sum(failed) AS failed,"
+	"  sum(errors) + sum(aborted) AS errors,"
+	"  round(100.0 * sum(passed) / sum(runs), 2) AS yield_pct,"
+	"  sum(units) AS units, sum(units_first_pass) AS first_pass,"
+	"  round(100.0 * sum(units_first_pass) / NULLIF(sum(units), 0), 2) AS fpy_pct,"
+	"  sum(units_final_pass) AS final_pass,"
+	"  round(100.0 * sum(units_final_pass) / NULLIF(sum(units), 0), 2) AS final_pct"
+	" FROM v_yield GROUP BY day_num ORDER BY day_num;"
+	"CREATE VIEW v_pareto AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"
+	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
+	"  p.step, p.error_code, p.n"
+	" FROM sum_pareto p JOIN v_yield y ON y.bucket_id = p.bucket_id;"
+	"CREATE VIEW v_cycle_hist AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"
+	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
+	"  c.step, c.seq, c.hb,"
+	"  CASE WHEN c.hb < 32 THEN c.hb ELSE ((32 + c.hb % 32) << (c.hb / 32 - 5))"
+	"   + ((1 << (c.hb / 32 - 5)) / 2) END AS hb_mid_us,"
+	"  c.n, c.sum_us, c.max_us"
+	" FROM sum_cycle c JOIN v_yield y ON y.bucket_id = c.bucket_id;"
+	"CREATE VIEW v_cycle AS SELECT day, CASE step WHEN '' THEN '(run)' ELSE step END AS step,"
+	"  sum(n) AS n, round(sum(sum_us) / 1000000.0 / sum(n), 3) AS mean_s,"
+	"  max(max_us) / 1000000.0 AS max_s"
+	" FROM v_cycle_hist GROUP BY day_num, step ORDER BY day_num, min(seq);"
+	"CREATE VIEW v_pareto_all AS SELECT step, error_code, sum(n) AS n"
+	" FROM v_pareto GROUP BY step, error_code ORDER BY n DESC, step, error_code;",
+};
+
+int fx_store_schema_migrate(struct fx_store *st, int from, struct fx_err *err)
+{
+	int v, rc;
+	char sql[64];
+
+	for (v = from; v < FX_STORE_SCHEMA_VERSION; v++) {
+		rc = fx_store_exec(st, migrations[v], err);
+		if (rc)
+			return fx_err_prefix(err, "migration %d -> %d", v, v + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		rc = fx_store_exec(st, sql, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const char *const fx_store_stmt_sql[SQ__COUNT] = {
+	[SQ_RUN_INSERT] =
+		"INSERT INTO runs(uuid, station, slot, port_path, operator, recipe_name,"
+		" recipe_version, recipe_sha256, firmware_sha256, software_version, start_us)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[SQ_RUN_GET] =
+		"SELECT result, start_us, station, slot, recipe_name,"
+		" COALESCE(recipe_version, ''), COALESCE(operator, ''), unit_id,"
+		" COALESCE(failing_step, ''), COALESCE(error_code, '')"
+		" FROM runs WHERE id = ?1",
+	[SQ_RUN_FINISH] =
+		"UPDATE runs SET result = ?2, end_us = ?3, failing_step = ?4,"
+		" error_code = ?5, error_message = ?6 WHERE id = ?1 AND result IS NULL",
+	[SQ_RUN_SET_UNIT] =
+		"UPDATE runs SET unit_id = ?2, serial = ?3, chip_uid = ?4, board_state = ?5"
+		" WHERE id = ?1",
+	[SQ_UNIT_BY_SERIAL] = "SELECT id, chip_uid FROM units WHERE serial = ?1",
+	[SQ_UNIT_BY_UID] =
+		"SELECT id, serial FROM units WHERE chip_uid = ?1 ORDER BY id DESC LIMIT 1",
+	[SQ_UNIT_INSERT] = "INSERT INTO units(serial, chip_uid) VALUES(?1, ?2)",
+	[SQ_UNIT_FILL_UID] = "UPDATE units SET chip_uid = ?2 WHERE id = ?1 AND chip_uid IS NULL",
+	[SQ_UNIT_FILL_SERIAL] = "UPDATE units SET serial = ?2 WHERE id = ?1 AND serial IS NULL",
+	[SQ_UNIT_GET] = "SELECT first_run_id, last_result, bucket_id FROM units WHERE id = ?1",
+	[SQ_UNIT_FIRST] =
+		"UPDATE units SET first_run_id = ?2, first_result = ?3, last_run_id = ?2,"
+		" last_result = ?3, bucket_id = ?4 WHERE id = ?1",
+	[SQ_UNIT_LAST] = "UPDATE units SET last_run_id = ?2, last_result = ?3 WHERE id = ?1",
+	[SQ_STEP_INSERT] =
+		"INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
+		" VALUES(?1, (SELECT COALESCE(max(seq), 0) + 1 FROM steps WHERE run_id = ?1),"
+		" ?2, ?3, ?4, ?5, ?6)",
+	[SQ_STEPS_OF_RUN] =
+		"SELECT name, duration_us, seq FROM steps WHERE run_id = ?1 AND result <> 'SKIPPED'",
+	[SQ_BUCKET_UPSERT] =
+		"INSERT INTO sum_bucket(day, station, slot, recipe_name, recipe_version, operator,"
+		" runs, passed, failed, errors, aborted)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT(day, station, slot, recipe_name, recipe_version, operator)"
+		" DO UPDATE SET runs = runs + 1, passed = passed + excluded.passed,"
+		" failed = failed + excluded.failed, errors = errors + excluded.errors,"
+		" aborted = aborted + excluded.aborted"
+		" RETURNING id",
+	[SQ_BUCKET_UNITS] =
+		"UPDATE sum_bucket SET units = units + ?2, units_first_pass = units_first_pass + ?3,"
+		" units_final_pass = units_final_pass + ?4 WHERE id = ?1",
+	[SQ_PARETO_UPSERT] =
+		"INSERT INTO sum_pareto(bucket_id, step, error_code, n) VALUES(?1, ?2, ?3, 1)"
+		" ON CONFLICT(bucket_id, step, error_code) DO UPDATE SET n = n + 1",
+	[SQ_CYCLE_UPSERT] =
+		"INSERT INTO sum_cycle(bucket_id, step, hb, seq, n, sum_us, max_us)"
+		" VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5)"
+		" ON CONFLICT(bucket_id, step, hb) DO UPDATE SET n = n + 1,"
+		" sum_us = sum_us + excluded.sum_us, max_us = max(max_us, excluded.max_us),"
+		" seq = min(seq, excluded.seq)",
+	[SQ_OPEN_RUNS] = "SELECT id FROM runs WHERE result IS NULL ORDER BY id",
+	[SQ_COUNTS_DAY] =
+		"SELECT COALESCE(sum(runs), 0), COALESCE(sum(passed), 0), COALESCE(sum(failed), 0),"
+		" COALESCE(sum(errors) + sum(aborted), 0) FROM sum_bucket"
+		" WHERE day = ?1 AND (?2 IS NULL OR operator = ?2)",
+};
