@@ -16,7 +16,6 @@
 
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
-#include "test_conf_stubs.h"
 
 /* sha256("abc") */
 #define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -14,7 +14,6 @@
 #include "fx/clock.h"
 #include "fx/emu.h"
 #include "fx/gpio.h"
-#include "test_conf_stubs.h"
 
 /* A virtual clock that counts its sleeps. */
 struct cclock {
