@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -535,6 +536,51 @@ static void test_detect(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
+/* Every message for a file with many problems, compared with its golden
+ * .err file (inih-style golden files, failing inside make check). */
+static void golden_errors(const char *ini, const char *errfile, bool recipe)
+{
+	struct fx_conf_diags d;
+	struct fx_err err;
+	char got[8192], want[8192];
+	size_t len = 0, i, n;
+	FILE *f;
+	int rc;
+
+	fx_conf_diags_init(&d);
+	if (recipe) {
+		struct fx_recipe *r = NULL;
+
+		rc = fx_recipe_load(ini, &r, &d, &err);
+	} else {
+		struct fx_station *st = NULL;
+
+		rc = fx_station_load(ini, &st, &d, &err);
+	}
+	assert_int_equal(rc, FX_E_CONFIG);
+	got[0] = '\0';
+	for (i = 0; i < d.n; i++) {
+		int w = snprintf(got + len, sizeof(got) - len, "%s\n", d.msgs[i]);
+
+		assert_true(w > 0 && (size_t)w < sizeof(got) - len);
+		len += (size_t)w;
+	}
+	assert_string_equal(err.msg, d.msgs[0]);
+	fx_conf_diags_release(&d);
+	f = fopen(errfile, "rb");
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_golden_errors(void **state)
+{
+	(void)state;
+	golden_errors("tests/data/conf/recipe-bad.ini", "tests/data/conf/recipe-bad.err", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_check_firmware),
 		cmocka_unit_test(test_sha256_file),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_golden_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
