@@ -222,6 +222,17 @@ int gpiod_line_event_read(struct gpiod_line *line, struct gpiod_line_event *even
 		return -1;
 	}
 	memset(event, 0, sizeof(*event));
+	{
+		/* stamped like the kernel: CLOCK_MONOTONIC when it happened */
+		struct timespec mono;
+		uint64_t age = vclk.base.now_us(&vclk.base) - line->ev[line->ev_head].t_us;
+		int64_t ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		ns = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec - (int64_t)age * 1000;
+		event->ts.tv_sec = (time_t)(ns / 1000000000);
+		event->ts.tv_nsec = (long)(ns % 1000000000);
+	}
 	event->event_type = line->ev[line->ev_head].rising ? GPIOD_LINE_EVENT_RISING_EDGE
 							    : GPIOD_LINE_EVENT_FALLING_EDGE;
 	line->value = line->ev[line->ev_head].rising;
@@ -418,6 +429,42 @@ static void test_debounced_edges(void **state)
 	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), FX_E_TIMEOUT);
 }
 
+static void test_queued_events_and_flush(void **state)
+{
+	struct fx_gpio *g = *state;
+	struct fx_gpio_line *start = NULL;
+	struct fx_gpio_event ev;
+	struct fx_err err;
+	uint64_t t;
+
+	assert_int_equal(request(g, "gpiochip0:17", FX_GPIO_INPUT, 0, 0, &start, &err), 0);
+	/* a press already queued in the kernel when the wait begins */
+	fake_edge(17, 1000, 1);
+	fx_clock_sleep(&vclk.base, 5000);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 0, &ev, &err), 0); /* even with 0 ms */
+	fake_edge(17, 6000, 0);
+	fake_edge(17, 7000, 1);
+	fx_clock_sleep(&vclk.base, 5000);
+	/* flush: both events read, no wait, level taken as settled */
+	t = fx_clock_now(&vclk.base);
+	assert_int_equal(fx_gpio_flush(start, &err), 0);
+	assert_int_equal(chip0.lines[17].ev_head, chip0.lines[17].ev_n);
+	assert_int_equal(fx_clock_now(&vclk.base), t); /* never waits */
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), FX_E_TIMEOUT);
+
+	/* press and release both queued while nobody waited: each keeps its
+	 * kernel time, so the 20 ms debounce sees a 50 ms press, not a bounce */
+	t = fx_clock_now(&vclk.base);
+	fake_edge(17, t + 1000, 0);   /* the held button released */
+	fake_edge(17, t + 40000, 1);  /* pressed */
+	fake_edge(17, t + 90000, 0);  /* released */
+	fx_clock_sleep(&vclk.base, 150000);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 0, &ev, &err), 0);
+	assert_int_equal(ev.t_us, t + 40000);
+	assert_int_equal(fx_gpio_wait_edge(start, 0, 0, &ev, &err), 0);
+	assert_int_equal(ev.t_us, t + 90000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lookup_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_debounced_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_events_and_flush, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
