@@ -272,6 +272,13 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 	while (done < len) {
 		uint16_t blk = 2;
 
+		/* a short tail after full blocks: leave dfuUPLOAD-IDLE first,
+		 * DNLOAD (SET_ADDRESS) is illegal there (DFU 1.1 state table) */
+		if (done > 0) {
+			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+			if (rc)
+				goto fail;
+		}
 		rc = set_address(d, addr + (uint32_t)done);
 		if (rc)
 			goto fail;

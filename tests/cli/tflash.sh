@@ -1,5 +1,5 @@
 # tflash.sh - fixturectl info / ob / flash / read end to end on emulated boards
-. tests/cli/tlib.sh
+. tests/cli/lib.sh
 
 BD="$T/b.fxb"
 expect 0 "$FX" emu create "$BD"

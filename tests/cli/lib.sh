@@ -1,4 +1,4 @@
-# tlib.sh - helpers sourced by tests/cli/t*.sh (POSIX sh).
+# lib.sh - helpers sourced by tests/cli/t*.sh (POSIX sh).
 # FX_BUILD is the build directory (build or build/asan).
 B=${FX_BUILD:-build}
 FX="$B/fixturectl"
