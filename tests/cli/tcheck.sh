@@ -1,6 +1,6 @@
 # tcheck.sh - fixturectl check: the shipped station and recipe files, and
 # bad files with every problem reported as FILE:LINE (exit 65/66/64).
-. tests/cli/tlib.sh
+. tests/cli/lib.sh
 
 # the shipped files are valid
 expect 0 "$FX" check stations/emu-1slot.ini stations/example-rpi.ini
