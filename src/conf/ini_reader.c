@@ -278,6 +278,14 @@ static int read_file(struct fx_ini *ini)
 		errno = EISDIR;
 		goto err_close;
 	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* a pipe would be empty the second time (detect, then load) */
+		close(fd);
+		fx_ini_error_at(ini, 0, NULL, "not a regular file");
+		if (ini->err)
+			ini->err->code = FX_E_FILE;
+		return FX_E_FILE;
+	}
 	if (sb.st_size > CONF_FILE_MAX) {
 		close(fd);
 		fx_ini_error_at(ini, 0, NULL, "file too large (%lld bytes, limit %d)",

@@ -98,6 +98,10 @@ expect 65 "$FX" check "$T/x.ini"
 has "$T/err" "^$T/x.ini: neither a recipe \\(\\[recipe\\]\\) nor a station \\(\\[station\\]\\) file\$"
 expect 66 "$FX" check "$T/missing.ini"
 has "$T/err" "^$T/missing.ini: cannot read: No such file or directory\$"
+expect 66 "$FX" check /dev/null
+has "$T/err" "^/dev/null: not a regular file\$"
+expect 66 "$FX" check "$T"
+has "$T/err" "^$T: cannot read: Is a directory\$"
 expect 64 "$FX" check
 has "$T/err" "no FILE given"
 expect 64 "$FX" check --bogus stations/emu-1slot.ini
