@@ -59,7 +59,7 @@ static int teardown(void **state)
 /* A valid recipe with `extra` appended (sections or keys). */
 static void write_recipe(const char *extra)
 {
-	char text[4096];
+	char text[8192];
 
 	snprintf(text, sizeof(text),
 		 "[recipe]\n"
@@ -404,6 +404,76 @@ static void test_errors_option_bytes(void **state)
 		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
 }
 
+static void test_errors_limits(void **state)
+{
+	const struct fx_g4_ob_field *f;
+	char text[2048], where[1200], longpath[1100];
+	size_t len = 0, n = 0, i;
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	FILE *fp;
+
+	(void)state;
+	/* a section name longer than any we know */
+	snprintf(text, sizeof(text), "[S%063d]\n", 0);
+	error_for(text, ":8: section name too long (64 characters, limit 63)");
+
+	/* more option bytes than a recipe holds */
+	text[0] = '\0';
+	for (f = fx_g4_ob_fields(); f->name && n <= FX_RECIPE_MAX_OB; f++) {
+		int w;
+
+		if (!strcmp(f->name, "RDP"))
+			continue;
+		w = snprintf(text + len, sizeof(text) - len, "%s = %d\n", f->name,
+			     !strcmp(f->name, "nSWBOOT0") || !strcmp(f->name, "nBOOT1"));
+		len += (size_t)w;
+		n++;
+	}
+	assert_int_equal(n, FX_RECIPE_MAX_OB + 1);
+	{
+		char extra[2100];
+
+		snprintf(extra, sizeof(extra), "[option_bytes]\n%s", text);
+		snprintf(where, sizeof(where), ":%d: key '%s': too many option bytes (limit %d)",
+			 8 + FX_RECIPE_MAX_OB + 1, f[-1].name, FX_RECIPE_MAX_OB);
+		error_for(extra, where);
+	}
+
+	/* a file larger than any recipe (1 MiB) */
+	fp = fopen(rpath, "wb");
+	assert_non_null(fp);
+	for (i = 0; i <= 1024 * 1024 / 64; i++)
+		fputs("; 3456789012345678901234567890123456789012345678901234567890123\n", fp);
+	fclose(fp);
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_FILE);
+	snprintf(where, sizeof(where), "%s: file too large (1048640 bytes, limit 1048576)", rpath);
+	assert_string_equal(err.msg, where);
+
+	/* a resolved firmware path longer than FX_CONF_PATH_MAX */
+	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
+	while (len < 900)
+		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
+	snprintf(longpath + len, sizeof(longpath) - len, "/r.ini");
+	snprintf(text, sizeof(text),
+		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " ABC_SHA "\n",
+		 0);
+	write_file(longpath, text, strlen(text));
+	{
+		struct fx_conf_diags d;
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(longpath, &r, &d, &err), FX_E_CONFIG);
+		snprintf(where, sizeof(where),
+			 "%s:6: key 'file': path too long (limit 1023 characters)", longpath);
+		/* err->msg holds 255 characters (fx/err.h): the list has it all */
+		assert_string_equal(d.msgs[0], where);
+		assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+		assert_memory_equal(err.msg, where, sizeof(err.msg) - 1);
+		fx_conf_diags_release(&d);
+	}
+}
+
 static void test_many_errors_collected(void **state)
 {
 	struct fx_recipe *r = NULL;
@@ -592,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_firmware_messages),
 		cmocka_unit_test(test_errors_option_bytes),
+		cmocka_unit_test(test_errors_limits),
 		cmocka_unit_test(test_many_errors_collected),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_ob_want),

@@ -300,6 +300,39 @@ static void test_errors_device(void **state)
 	fx_station_free(st);
 }
 
+static void test_errors_long_paths(void **state)
+{
+	char longpath[1100], text[512], where[1300];
+	struct fx_station *st = NULL;
+	struct fx_conf_diags d;
+	struct fx_err err;
+	size_t len;
+
+	(void)state;
+	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
+	while (len < 900)
+		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
+	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0150d\n", 0);
+	write_file(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long (limit 1023 characters)",
+		 longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
+	/* the board path fits, "emu:" + path + knobs does not */
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0130d?boot0=1&boot0=1&boot0=1&boot0=1\n", 0);
+	len -= 30;
+	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	write_file(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long", longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
+}
+
 static void test_errors_collected(void **state)
 {
 	struct fx_station *st = NULL;
@@ -373,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_lines),
 		cmocka_unit_test(test_errors_device),
+		cmocka_unit_test(test_errors_long_paths),
 		cmocka_unit_test(test_errors_collected),
 		cmocka_unit_test(test_golden_errors),
 	};
