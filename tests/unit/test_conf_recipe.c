@@ -373,6 +373,25 @@ static void test_errors_firmware_messages(void **state)
 	}
 	expect_error(":7: key 'sha256': expected 64 hex digits, got 'abc'");
 	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
+				"sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ\n"
+				"size = 3\n";
+
+		write_file(rpath, t, strlen(t));
+	}
+	expect_error(":7: key 'sha256': expected 64 hex digits, got 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ'");
+	{
+		struct fx_conf_diags d;
+		char want2[1024];
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(rpath, &r, &d, &err), FX_E_CONFIG);
+		assert_true(d.n >= 2);
+		snprintf(want2, sizeof(want2), "%s:8: key 'size': unknown key in [firmware]", rpath);
+		assert_string_equal(d.msgs[1], want2);
+		fx_conf_diags_release(&d);
+	}
+	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
 
 		write_file(rpath, t, strlen(t));
@@ -392,6 +411,25 @@ static void test_errors_option_bytes(void **state)
 	error_for("[option_bytes]\nDBANK = 0x\n",
 		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x'");
 	error_for("[option_bytes]\nFOO = 1\n", ":9: key 'FOO': unknown option byte");
+	error_for("[option_bytes]\nWRP1A_STRT = 0x80\n",
+		  ":9: key 'WRP1A_STRT': expected a number from 0 to 127 (7-bit field), got '0x80'");
+	error_for("[option_bytes]\nDBANK = 0x100000000\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x100000000'");
+	error_for("[option_bytes]\nDBANK = 0x1g\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x1g'");
+	{
+		struct fx_recipe *r = NULL;
+		struct fx_err err;
+
+		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\nBOR_LEV = 0xA\n");
+		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\n");
+		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+		assert_int_equal(r->ob[0].value, 0x7F);
+		assert_int_equal(r->ob[1].value, 0x7E);
+		assert_string_equal(r->ob[1].text, "WRP1A_END=126");
+		fx_recipe_free(r);
+	}
 	error_for("[option_bytes]\nRDP = 0xBB\n",
 		  ":9: key 'RDP': set read protection with 'rdp' in [program] (it is written last)");
 	error_for("[option_bytes]\nDBANK = 0\ndbank = 0\n",
