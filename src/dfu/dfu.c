@@ -230,7 +230,7 @@ int fx_dfu_recover(struct fx_dfu *d)
 		}
 	}
 	return fx_err_set(&d->err, FX_E_STATE,
-			  "recover: device still in %s, status %s after %d rounds of CLRSTATUS/ABORT",
+			  "recover: DFU_GETSTATUS still reports %s, status %s after %d rounds of DFU_CLRSTATUS/DFU_ABORT",
 			  fx_dfu_state_name(st.bState), fx_dfu_status_name(st.bStatus),
 			  RECOVER_ROUNDS);
 }

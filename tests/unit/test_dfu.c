@@ -160,7 +160,7 @@ static void test_recover_bounded(void **state)
 		fake_push(c->f, DFU_CLRSTATUS, FX_E_STALL); /* C5-style STALL tolerated */
 	}
 	assert_int_equal(fx_dfu_recover(c->d), FX_E_STATE);
-	assert_string_equal(e->msg, "recover: device still in dfuERROR, status errUNKNOWN after 3 rounds of CLRSTATUS/ABORT");
+	assert_string_equal(e->msg, "recover: DFU_GETSTATUS still reports dfuERROR, status errUNKNOWN after 3 rounds of DFU_CLRSTATUS/DFU_ABORT");
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errUNKNOWN);
 	assert_int_equal(fake_count(c->f, DFU_CLRSTATUS), 3);

@@ -191,6 +191,7 @@ static void test_read(void **state)
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev, 1024);
 	fake_push_upload(c->f, dev + 1024, 1024);
+	fake_push(c->f, DFU_ABORT, 0); /* out of dfuUPLOAD-IDLE */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev + 2048, 52);
