@@ -244,7 +244,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	bool have_last = false;
 	uint8_t *buf = NULL;
 	uint64_t t;
-	size_t i, off;
+	size_t i;
 	int alt = 0, rc;
 
 	if (!opts)
@@ -324,13 +324,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 
 	/* program */
 	t = fx_clock_now(clk);
-	for (off = 0; off < hi - lo; off += xfer) {
-		size_t n = hi - lo - off < xfer ? hi - lo - off : xfer;
-
-		if (!all_ff(buf + off, n))
-			r.bytes_written += (n + 7u) & ~(size_t)7u; /* padded (spec 2.4) */
-	}
-	if (fx_dfuse_write(d, lo, buf, hi - lo, true)) {
+	if (fx_dfuse_write_ex(d, lo, buf, hi - lo, true, &r.bytes_written)) {
 		rc = fail(d, err, "flash: program");
 		goto out;
 	}
