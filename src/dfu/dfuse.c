@@ -51,6 +51,10 @@ static int explain_stall(struct fx_dfu *d, int rc)
 	if (rc != FX_E_STALL)
 		return rc;
 	if (getstatus(d, &st) == 0 && st.bState == dfuERROR) {
+		char *cut = strstr(keep.msg, " (last reply");
+
+		if (cut)
+			*cut = '\0'; /* the new reply says more */
 		d->need_recover = true;
 		return fx_err_set(&d->err, fx_dfu_status_code(st.bStatus),
 				  "%s; device reports %s, status %s", keep.msg,
