@@ -147,6 +147,10 @@ struct fx_emu *fx_emu_new(const struct fx_emu_identity *id,
  * corrupted or foreign file: NULL with FX_E_FILE. */
 struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 			   struct fx_err *err);
+/* The UID fx_emu_load() gives a new board for path (FNV-1a of the path
+ * bytes, spread by splitmix64): for tools that create a fresh board with
+ * another identity but the same chip UID. */
+void fx_emu_uid_from_path(const char *path, uint8_t uid[12]);
 /* Write the board state (flash, OB, OTP, UID, identity) atomically
  * (temp file + rename). */
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err);

@@ -219,21 +219,27 @@ static int std_request(struct fx_emu *e, const struct fx_usb_setup *s,
 }
 
 /* Fault injection (SQLite TestFaultInject style): does this request
- * match the filter, and is it the Nth (or later, persistent) match? */
+ * match the filter, and is it the Nth (or later, persistent) match,
+ * counting from 1 since the board was created or loaded? */
 static enum fx_emu_fault_kind fault_due(struct fx_emu *e,
 					const struct fx_usb_setup *s)
 {
 	const struct fx_emu_knobs *k = &e->knobs;
 
+	uint32_t count;
+
 	if (!k->fault_nth || k->fault_kind == FX_EMU_FAULT_NONE)
 		return FX_EMU_FAULT_NONE;
-	if (k->fault_request >= 0 &&
-	    ((s->bmRequestType & 0x60) != USB_TYPE_CLASS ||
-	     s->bRequest != (uint8_t)k->fault_request))
-		return FX_EMU_FAULT_NONE;
-	e->fault_matches++;
-	if (e->fault_matches == k->fault_nth ||
-	    (k->fault_persistent && e->fault_matches > k->fault_nth))
+	if (k->fault_request < 0) {
+		count = e->requests;
+	} else {
+		if ((s->bmRequestType & 0x60) != USB_TYPE_CLASS ||
+		    s->bRequest != (uint8_t)k->fault_request ||
+		    (unsigned)k->fault_request >= EMU_NUM_CLASS_REQ)
+			return FX_EMU_FAULT_NONE;
+		count = e->class_requests[k->fault_request];
+	}
+	if (count == k->fault_nth || (k->fault_persistent && count > k->fault_nth))
 		return k->fault_kind;
 	return FX_EMU_FAULT_NONE;
 }
@@ -260,8 +266,12 @@ int fx_emu_control(struct fx_emu *e, const struct fx_usb_setup *setup,
 	}
 	if (!data)
 		data = none; /* no data stage: never memcpy to NULL */
+	/* counted since creation/load, whatever the knobs say, so a fault
+	 * armed later with an absolute fault_nth hits the right request */
 	e->requests++;
 	e->stats.requests++;
+	if (cls && setup->bRequest < EMU_NUM_CLASS_REQ)
+		e->class_requests[setup->bRequest]++;
 	t = now > e->bus_free_at ? now : e->bus_free_at;
 
 	/* dropping off the bus (after an OB write, Read Unprotect or the

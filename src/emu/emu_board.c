@@ -8,6 +8,7 @@
 
 #define LOG_PREFIX "emu"
 
+#define OPTR_BFB2 (1u << 20)
 #define OPTR_nBOOT1 (1u << 23)
 #define OPTR_nSWBOOT0 (1u << 26)
 #define OPTR_nBOOT0 (1u << 27)
@@ -63,7 +64,19 @@ static void boot(struct fx_emu *e, uint64_t t)
 	boot0 = (optr & OPTR_nSWBOOT0) ? e->boot0 : !(optr & OPTR_nBOOT0);
 	flash_boot = !boot0 || (e->opt[0][5] & SEC1R_BOOT_LOCK) ||
 		     emu_rdp_level(e) == 2; /* level 2: no bootloader */
-	if (flash_boot) {
+	if (flash_boot && (optr & OPTR_BFB2) && emu_dual_bank(e) &&
+	    !(e->opt[0][5] & SEC1R_BOOT_LOCK)) {
+		/* spec 2.3 (AN2606): with BFB2 the ROM runs first, jumps to
+		 * bank 2 or bank 1 if either holds a valid image, else stays */
+		if (emu_app_plausible(e, G4_FLASH_BASE + G4_FLASH_SIZE / 2) ||
+		    emu_app_plausible(e, G4_FLASH_BASE)) {
+			e->t_enum = t + EMU_T_APP_BOOT;
+			e->enum_bus = FX_EMU_BUS_APP;
+		} else {
+			e->t_enum = t + e->knobs.boot_delay_us;
+			e->enum_bus = FX_EMU_BUS_DFU;
+		}
+	} else if (flash_boot) {
 		if (emu_app_plausible(e, G4_FLASH_BASE)) {
 			e->t_enum = t + EMU_T_APP_BOOT;
 			e->enum_bus = FX_EMU_BUS_APP;

@@ -3,8 +3,10 @@
  *
  * Two-step execution (spec 1.4): a DNLOAD is stored (dfuDNLOAD-SYNC); the
  * first GETSTATUS runs it and answers dfuDNBUSY with the spec-8
- * bwPollTimeout; once the device time has passed, the state settles to
- * dfuDNLOAD-IDLE (or dfuERROR) and the next GETSTATUS reports it.
+ * bwPollTimeout; once the device time has passed, the state is
+ * dfuDNLOAD-SYNC again (or dfuERROR) and the next GETSTATUS reports
+ * dfuDNLOAD-IDLE. A host must send that GETSTATUS: DNLOAD before it
+ * STALLs (DFU 1.1), ABORT is fine.
  * DECISION (spec 1.4 vs 5.1): errors found before the operation starts
  * (bad address, RDP, misalignment, malformed command) are reported by the
  * first GETSTATUS (dfuERROR instead of dfuDNBUSY, as dfu-util's "Wrong state
@@ -38,11 +40,15 @@ void emu_dfu_usb_reset(struct fx_emu *e)
 	e->status_fault_armed = false;
 }
 
+/* The operation is over: DFU 1.1 returns to dfuDNLOAD-SYNC, and the next
+ * GETSTATUS reports dfuDNLOAD-IDLE (ST Cube class does the same); an error
+ * goes straight to dfuERROR, which is sticky. */
 void emu_dfu_settle(struct fx_emu *e, uint64_t t)
 {
 	if (e->state == dfuDNBUSY && t >= e->busy_until) {
-		e->state = e->after_state;
+		e->state = e->after_state == dfuERROR ? dfuERROR : dfuDNLOAD_SYNC;
 		e->status = e->after_status;
+		e->have_pending = false;
 	}
 }
 
@@ -144,6 +150,12 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 	}
 	switch (e->state) {
 	case dfuDNLOAD_SYNC:
+		if (!e->have_pending) {
+			/* the operation finished: report its result */
+			e->state = dfuDNLOAD_IDLE;
+			put_status(data, s->wLength, actual, e->status, 0, e->state);
+			return 0;
+		}
 		execute(e, &r);
 		e->have_pending = false;
 		if (r.early) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -98,7 +99,8 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 		saved = errno;
 		goto err_free;
 	}
-	if (write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
+	/* mkstemp gives 0600; a board file is an ordinary data file */
+	if (fchmod(fd, 0644) || write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
 		saved = errno;
 		close(fd);
 		goto err_unlink;
@@ -123,12 +125,17 @@ err_free:
 	return FX_E_FILE;
 }
 
+void fx_emu_uid_from_path(const char *path, uint8_t uid[12])
+{
+	emu_uid_from_seed(path, strlen(path), uid);
+}
+
 static struct fx_emu *fresh(const char *path, const struct fx_clock *clk,
 			    struct fx_err *err)
 {
 	struct fx_emu_identity id = { .app_vid = 0x1209, .app_pid = 0x0001 };
 
-	emu_uid_from_seed(path, strlen(path), id.uid);
+	fx_emu_uid_from_path(path, id.uid);
 	return emu_alloc(&id, clk, err);
 }
 

@@ -20,7 +20,7 @@
  * FLASHSIZE_BASE is 0x1FFF75E0 (16-bit, KiB) and PACKAGE_BASE 0x1FFF7500. */
 #define FLASHSIZE_ADDR 0x1FFF75E0u
 #define PACKAGE_ADDR 0x1FFF7500u
-#define OB_BANK2_ALIAS 0x1FFFF800u
+#define SYSMEM_MIRROR 0x1FFF8000u
 
 bool emu_dual_bank(const struct fx_emu *e)
 {
@@ -232,6 +232,8 @@ bool emu_mem_pointer_ok(const struct fx_emu *e, uint32_t addr)
 		return emu_ob_block(addr) >= 0;
 	return in(addr, G4_FLASH_BASE, G4_FLASH_SIZE) ||
 	       in(addr, G4_SYSMEM_BASE, ENGI_END - G4_SYSMEM_BASE) ||
+	       (in(addr, SYSMEM_MIRROR, SYSMEM_END - G4_SYSMEM_BASE) &&
+		emu_dual_bank(e)) ||
 	       in(addr, G4_OB1_BASE, G4_OB_BLOCK_SIZE) ||
 	       in(addr, G4_OB2_BASE, G4_OB_BLOCK_SIZE) ||
 	       in(addr, G4_SRAM_BASE, G4_SRAM_TOP - G4_SRAM_BASE);
@@ -273,6 +275,10 @@ uint8_t emu_mem_read(struct fx_emu *e, uint32_t addr, uint8_t *buf,
 	} else if (in(addr, EMU_RAM_BASE, EMU_RAM_SIZE)) {
 		base = EMU_RAM_BASE;
 		size = EMU_RAM_SIZE;
+	} else if (in(addr, SYSMEM_MIRROR, SYSMEM_END - G4_SYSMEM_BASE) &&
+		   emu_dual_bank(e)) {
+		base = SYSMEM_MIRROR; /* spec 2.4: mirrored in dual-bank mode */
+		size = SYSMEM_END - G4_SYSMEM_BASE;
 	} else {
 		return DFU_STATUS_errTARGET;
 	}
@@ -292,6 +298,9 @@ uint8_t emu_mem_read(struct fx_emu *e, uint32_t addr, uint8_t *buf,
 	} else if (base == ENGI_BASE) {
 		for (i = 0; i < *n; i++)
 			buf[i] = engi_byte(e, addr + i);
+	} else if (base == SYSMEM_MIRROR) {
+		for (i = 0; i < *n; i++)
+			buf[i] = sysmem_byte(addr + i - (SYSMEM_MIRROR - G4_SYSMEM_BASE));
 	} else {
 		for (i = 0; i < *n; i++)
 			buf[i] = sysmem_byte(addr + i);

@@ -123,8 +123,8 @@ static int one(struct fx_emu_knobs *k, bool *boot0, const char *key,
 
 		errno = 0;
 		d = strtod(v, &end);
-		if (!*v || errno || *end || !(d > 0) || d > 1000)
-			return bad(err, key, "a number in (0, 1000]", v);
+		if (!*v || errno || *end || !(d > 0) || d > 1e6)
+			return bad(err, key, "a number in (0, 1000000]", v);
 		k->erase_scale = d;
 	} else if (!strcmp(key, "boot_delay_ms")) {
 		if (parse_u32(v, 60000, &u))

@@ -19,6 +19,7 @@
 #define EMU_RAM_SIZE (G4_SRAM_TOP - EMU_RAM_BASE)
 #define EMU_MAX_XFER 2048u                    /* largest wTransferSize knob */
 #define EMU_NEVER UINT64_MAX
+#define EMU_NUM_CLASS_REQ 7u                  /* DFU_DETACH .. DFU_ABORT */
 
 /* What programmed a flash double word (the physical storage model behind
  * the DBANK field failure, spec 3.5 / 8 "DBANK flipped"). */
@@ -100,7 +101,7 @@ struct fx_emu {
 
 	/* fault injection and statistics */
 	uint32_t requests;
-	uint32_t fault_matches;
+	uint32_t class_requests[EMU_NUM_CLASS_REQ]; /* per DFU bRequest */
 	bool status_fault_armed;
 	struct fx_emu_stats stats;
 };

@@ -366,6 +366,30 @@ static void test_sram_boot(void **state)
 	fxt_emu_release(&f);
 }
 
+/* BFB2=1 (dual bank) with flash boot: the ROM runs first and stays when
+ * neither bank holds an image; an image in bank 2 boots */
+static void test_bfb2(void **state)
+{
+	struct fxt_emu f;
+	uint8_t raw[48], vt[8];
+
+	(void)state;
+	new_board(&f);
+	fx_emu_backdoor_ob(f.e, 0, raw, false);
+	fx_put_le32(raw, 0xFFFFF8AA); /* BFB2=1 */
+	fx_put_le32(raw + 4, ~0xFFFFF8AAu);
+	fx_emu_backdoor_ob(f.e, 0, raw, true);
+	fx_emu_set_power(f.e, true); /* BOOT0 low */
+	assert_int_equal(fxt_emu_wait_bus(&f, 2000000), FX_EMU_BUS_DFU);
+	fx_put_le32(vt, 0x20008000);
+	fx_put_le32(vt + 4, 0x08040101);
+	assert_int_equal(fx_emu_backdoor_flash_write(f.e, 0x08040000, vt, 8), 0);
+	fx_emu_set_nrst(f.e, false);
+	fx_emu_set_nrst(f.e, true);
+	assert_int_equal(fxt_emu_wait_bus(&f, 2000000), FX_EMU_BUS_APP);
+	fxt_emu_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_never_return_knob),
 		cmocka_unit_test(test_boot_delay_knob),
 		cmocka_unit_test(test_sram_boot),
+		cmocka_unit_test(test_bfb2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

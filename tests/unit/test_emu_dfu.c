@@ -364,6 +364,44 @@ static void test_timing_and_stats(void **state)
 	assert_int_equal(FXT_STATE(f), dfuDNLOAD_IDLE);
 }
 
+/* DFU 1.1: after the work, dfuDNLOAD-SYNC until the host asks GETSTATUS;
+ * a DNLOAD before that STALLs */
+static void test_result_needs_getstatus(void **state)
+{
+	struct fxt_emu *f = *state;
+	uint8_t d[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, s;
+
+	assert_int_equal(fxt_set_address(f, 0x08060000), 0);
+	assert_int_equal(fxt_dnload(f, 2, d, 8), 0);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
+	fxt_emu_sleep(f, 5000);
+	assert_int_equal(fxt_getstate(f, &s), 0);
+	assert_int_equal(s, dfuDNLOAD_SYNC);
+	assert_int_equal(fxt_dnload(f, 3, d, 8), FX_E_STALL);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuERROR);
+	assert_int_equal(FXT_STATUS(f), DFU_STATUS_errSTALLEDPKT);
+	assert_int_equal(fxt_clrstatus(f), 0);
+	/* errPROG comes with the GETSTATUS after the work, not the first */
+	assert_int_equal(fxt_set_address(f, 0x08060000), 0);
+	assert_int_equal(fxt_dnload(f, 2, d, 8), 0);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
+	assert_int_equal(FXT_STATUS(f), DFU_STATUS_OK);
+	fxt_emu_sleep(f, 1000);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuERROR);
+	assert_int_equal(FXT_STATUS(f), DFU_STATUS_errPROG);
+	assert_int_equal(fxt_clrstatus(f), 0);
+	/* ABORT in dfuDNLOAD-SYNC is fine */
+	assert_int_equal(fxt_set_address(f, 0x08060000), 0);
+	assert_int_equal(fxt_dnload(f, 0, (const uint8_t[]){ 0x21, 0, 0, 0, 8 }, 5), 0);
+	assert_int_equal(fxt_abort(f), 0);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuIDLE);
+}
+
 static void test_read_sysmem(void **state)
 {
 	struct fxt_emu *f = *state;
@@ -374,6 +412,9 @@ static void test_read_sysmem(void **state)
 	/* flash size register (RM0440 FLASHSIZE_BASE): 512 KiB */
 	assert_int_equal(fxt_read(f, 0x1FFF75E0, b, 2), 0);
 	assert_int_equal(b[0] | b[1] << 8, 512);
+	/* the dual-bank mirror of system memory (spec 2.4) */
+	assert_int_equal(fxt_read(f, G4_BL_ID_ADDR + 0x8000, b, 1), 0);
+	assert_int_equal(b[0], 0xD5);
 	/* OTP reads erased */
 	assert_int_equal(fxt_read(f, G4_OTP_BASE, b, 4), 0);
 	assert_int_equal(b[0], 0xFF);
@@ -418,6 +459,7 @@ int main(void)
 		T(test_mass_erase),
 		T(test_early_getstatus_completes_late),
 		T(test_timing_and_stats),
+		T(test_result_needs_getstatus),
 		T(test_read_sysmem),
 		T(test_upload_short_at_end),
 #undef T

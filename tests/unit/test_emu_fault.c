@@ -229,6 +229,35 @@ static void test_erase_scale(void **state)
 	fxt_emu_release(&f);
 }
 
+/* fault_nth counts from the board's creation (fx_emu_request_count()),
+ * also when the fault is armed later; a filter counts that request only */
+static void test_armed_later_absolute(void **state)
+{
+	struct fx_emu_knobs k;
+	struct fxt_emu f;
+	uint8_t b[8];
+	size_t n;
+
+	(void)state;
+	fxt_emu_init(&f, NULL);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(fxt_upload(&f, 0, b, 4, &n), 0);
+	k = *fx_emu_get_knobs(f.e);
+	k.fault_kind = FX_EMU_FAULT_STALL;
+	k.fault_nth = fx_emu_request_count(f.e) + 2;
+	fx_emu_set_knobs(f.e, &k);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(fxt_getstatus(&f), FX_E_STALL);
+	/* filtered: the 2nd UPLOAD since creation was already */
+	k.fault_request = DFU_UPLOAD;
+	k.fault_nth = 2;
+	fx_emu_set_knobs(f.e, &k);
+	assert_int_equal(fxt_upload(&f, 0, b, 4, &n), FX_E_STALL);
+	assert_int_equal(fxt_upload(&f, 0, b, 4, &n), 0);
+	fxt_emu_release(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_busy_lying),
 		cmocka_unit_test(test_malformed_stall),
 		cmocka_unit_test(test_erase_scale),
+		cmocka_unit_test(test_armed_later_absolute),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,8 @@ static void test_missing_is_fresh_uid_from_path(void **state)
 	fx_emu_uid(c, uc);
 	assert_memory_equal(ua, ub, 12);
 	assert_memory_not_equal(ua, uc, 12);
+	fx_emu_uid_from_path(t->path, ub);
+	assert_memory_equal(ua, ub, 12);
 	assert_int_equal(fx_emu_optr(a), 0xFFEFF8AA);
 	assert_int_equal(fx_emu_backdoor_ob(a, 0, raw, false), 0);
 	assert_int_equal(fx_get_le32(raw), 0xFFEFF8AA);

@@ -119,8 +119,9 @@ static void test_bad_knobs(void **state)
 	expect_bad("oldread=zero", "knob 'oldread': expected scramble or error, got 'zero'");
 	expect_bad("busy=sleep", "knob 'busy': expected wait, stall or lying, got 'sleep'");
 	expect_bad("malformed=ok", "knob 'malformed': expected error or stall, got 'ok'");
-	expect_bad("erase_scale=0", "knob 'erase_scale': expected a number in (0, 1000], got '0'");
-	expect_bad("erase_scale=fast", "knob 'erase_scale': expected a number in (0, 1000], got 'fast'");
+	expect_bad("erase_scale=0", "knob 'erase_scale': expected a number in (0, 1000000], got '0'");
+	expect_bad("erase_scale=2e6", "knob 'erase_scale': expected a number in (0, 1000000], got '2e6'");
+	expect_bad("erase_scale=fast", "knob 'erase_scale': expected a number in (0, 1000000], got 'fast'");
 	expect_bad("boot_delay_ms=-5", "knob 'boot_delay_ms': expected milliseconds 0..60000, got '-5'");
 	expect_bad("boot_delay_ms=99999", "knob 'boot_delay_ms': expected milliseconds 0..60000, got '99999'");
 	expect_bad("fault=crash", "knob 'fault': expected stall, timeout, drop, status or none, got 'crash'");

@@ -129,6 +129,22 @@ static void test_dbank_alt0_constant_knob(void **state)
 	assert_int_equal(fxt_dnload(&f, 0, (const uint8_t[]){ 0x41, 0, 0, 0, 8 }, 5), 0);
 	assert_int_equal(fxt_getstatus(&f), 0);
 	assert_int_equal(FXT_POLL(&f), 50);
+	fxt_emu_sleep(&f, 50000);
+	assert_int_equal(fxt_getstatus(&f), 0);
+	assert_int_equal(FXT_STATE(&f), dfuDNLOAD_IDLE);
+	/* spec 7.2 hazard (dfu-util 0.9 interleaving): erasing the advertised
+	 * "2 KiB page" at 0x08000800 wipes the 2 KiB just written below it */
+	{
+		static uint8_t d[2048], back[2048];
+
+		memset(d, 0x3C, sizeof(d));
+		assert_int_equal(fxt_write(&f, 0x08000000, d, 2048), 0);
+		assert_int_equal(fxt_erase_page(&f, 0x08000800), 0);
+		assert_int_equal(FXT_STATE(&f), dfuDNLOAD_IDLE);
+		assert_int_equal(fxt_read(&f, 0x08000000, back, 2048), 0);
+		assert_int_equal(back[0], 0xFF);
+		assert_int_equal(back[2047], 0xFF);
+	}
 	fxt_emu_release(&f);
 }
 
