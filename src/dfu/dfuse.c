@@ -75,11 +75,12 @@ static int wait_idle(struct fx_dfu *d)
 	uint64_t limit = (uint64_t)FX_DFU_BUSY_LIMIT_MS * 1000u;
 	struct fx_dfu_status st = { 0 };
 	uint32_t poll = 1;
+	bool busy_seen = false;
 	int stalls = 0, rc;
 
 	for (;;) {
 		rc = getstatus(d, &st);
-		if (rc == FX_E_STALL && stalls < MAX_BUSY_STALLS &&
+		if (rc == FX_E_STALL && busy_seen && stalls < MAX_BUSY_STALLS &&
 		    fx_clock_now(clk) - t0 < limit) {
 			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
 			 * reuses the last poll timeout. Back off, bounded. */
@@ -111,6 +112,7 @@ static int wait_idle(struct fx_dfu *d)
 						  fx_dfu_state_name(st.bState),
 						  FX_DFU_BUSY_LIMIT_MS);
 			}
+			busy_seen = true;
 			if (st.bwPollTimeout)
 				poll = st.bwPollTimeout;
 			fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);

@@ -346,6 +346,12 @@ static void test_busy_stall_retry(void **state)
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled (last reply dfuDNBUSY, status OK)");
 	assert_int_equal(fake_left(c->f), 0);
+	/* a STALL before any DNBUSY is not "busy": no retry */
+	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0); /* recover */
+	fake_push(c->f, DFU_DNLOAD, 0);
+	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800), FX_E_STALL);
+	assert_int_equal(fake_left(c->f), 0);
 }
 
 static void test_busy_limit(void **state)
