@@ -129,6 +129,11 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 	int bank, rc;
 
 	memset(&r, 0, sizeof(r));
+	/* RDP level 2 is permanent and disables the bootloader (spec 2.3,
+	 * 3.6): no station job may set it by accident. */
+	if ((want->word[0][0] & 0xFFu) == 0xCCu)
+		return fx_err_set(err, FX_E_RANGE,
+				  "RDP=0xCC (level 2) is permanent and disables the bootloader: refused");
 	rc = fx_prog_ob_read(d, &cur, err);
 	if (rc)
 		return rc;
