@@ -129,6 +129,11 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 	int bank, rc;
 
 	memset(&r, 0, sizeof(r));
+	/* RDP level 2 is permanent and disables the bootloader (spec 2.3,
+	 * 3.6): no station job may set it by accident. */
+	if ((want->word[0][0] & 0xFFu) == 0xCCu)
+		return fx_err_set(err, FX_E_RANGE,
+				  "RDP=0xCC (level 2) is permanent and disables the bootloader: refused");
 	rc = fx_prog_ob_read(d, &cur, err);
 	if (rc)
 		return rc;
@@ -244,7 +249,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	bool have_last = false;
 	uint8_t *buf = NULL;
 	uint64_t t;
-	size_t i, off;
+	size_t i;
 	int alt = 0, rc;
 
 	if (!opts)
@@ -324,13 +329,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 
 	/* program */
 	t = fx_clock_now(clk);
-	for (off = 0; off < hi - lo; off += xfer) {
-		size_t n = hi - lo - off < xfer ? hi - lo - off : xfer;
-
-		if (!all_ff(buf + off, n))
-			r.bytes_written += (n + 7u) & ~(size_t)7u; /* padded (spec 2.4) */
-	}
-	if (fx_dfuse_write(d, lo, buf, hi - lo, true)) {
+	if (fx_dfuse_write_ex(d, lo, buf, hi - lo, true, &r.bytes_written)) {
 		rc = fail(d, err, "flash: program");
 		goto out;
 	}

@@ -55,6 +55,14 @@ rc=$?
 [ $rc -ne 0 ] || fail "flash succeeded on a board that dropped off the bus"
 ok "dropped board: exit $rc, no success"
 
+# RDP level 2 would brick the bootloader for good: refused, board untouched
+expect 0 "$FX" emu create "$T/r2.fxb"
+expect 65 "$FX" ob --device "emu:$T/r2.fxb" --set RDP=0xCC
+has "$T/err" "level 2.*refused"
+expect 0 "$FX" emu show "$T/r2.fxb"
+has "$T/out" "RDP level 0"
+ok "RDP level 2 refused"
+
 for c in info ob flash read emu; do
 	expect 0 "$FX" $c --help
 	has "$T/out" "usage: fixturectl $c"

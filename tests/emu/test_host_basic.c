@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "fx/emu.h"
+#include "fx/image.h"
 #include "fx/prog.h"
 #include "fx/usb_emu.h"
 
@@ -409,6 +410,64 @@ static void test_board_file_uri(void **state)
 	rmdir(dir);
 }
 
+/* Real image files through fx_image_load (tests/data/image/README). */
+static void test_image_files(void **state)
+{
+	static const char *const files[] = {
+		"tests/data/image/golden.hex", "tests/data/image/golden.srec",
+		"tests/data/image/golden.elf", "tests/data/image/golden.dfu",
+		"tests/data/image/multi.hex", "tests/data/image/multi.srec",
+		"tests/data/image/multi.elf", "tests/data/image/multi.dfu",
+		"config/demo-g474.hex",
+	};
+	struct fx_prog_flash_opts o = { .verify = true, .leave = true };
+	struct fx_prog_flash_result r;
+	struct fx_image *img;
+	struct fx_err err;
+	struct host h;
+	size_t i, j;
+
+	(void)state;
+	if (access(files[0], R_OK)) {
+		skip(); /* run from the source tree */
+		return;
+	}
+	for (i = 0; i <= sizeof(files) / sizeof(files[0]); i++) {
+		bool bin = i == sizeof(files) / sizeof(files[0]);
+		const char *f = bin ? "tests/data/image/golden.bin" : files[i];
+
+		fx_err_clear(&err);
+		img = fx_image_load(f, FX_IMAGE_AUTO, bin, 0x08000000, &err);
+		if (!img)
+			fail_msg("%s: %s", f, err.msg);
+		host_up(&h, NULL);
+		if (fx_prog_flash(h.d, img, &o, &r, &err))
+			fail_msg("%s: %s", f, err.msg);
+		for (j = 0; j < img->nsegs; j++) {
+			uint8_t *got = malloc(img->segs[j].len);
+
+			assert_non_null(got);
+			assert_int_equal(fx_emu_backdoor_flash_read(h.board, img->segs[j].addr,
+								    got, img->segs[j].len), 0);
+			assert_memory_equal(got, img->segs[j].data, img->segs[j].len);
+			free(got);
+		}
+		assert_int_equal(r.bytes_written % 8, 0);
+		print_message("%s: %zu segments, %zu bytes, %zu written, %zu pages\n", f, img->nsegs, fx_image_size(img), r.bytes_written, r.pages_erased);
+		assert_true(r.bytes_written > 0);
+		host_down(&h);
+		fx_image_free(img);
+	}
+	/* a DfuSe file with an option-byte target is refused before any write */
+	img = fx_image_load("tests/data/image/twotarget.dfu", FX_IMAGE_AUTO, false, 0, &err);
+	assert_non_null(img);
+	host_up(&h, NULL);
+	assert_int_equal(fx_prog_flash(h.d, img, &o, NULL, &err), FX_E_RANGE);
+	assert_string_equal(err.msg, "image segment at 0x1FFF7800 targets alt 1, only the flash (alt 0) can be programmed");
+	host_down(&h);
+	fx_image_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_dbank_boot0_low_field_report),
 		cmocka_unit_test(test_rdp1_then_unprotect),
 		cmocka_unit_test(test_board_file_uri),
+		cmocka_unit_test(test_image_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

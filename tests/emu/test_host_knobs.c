@@ -28,6 +28,9 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 		memcpy(p, "\x00\x00\x02\x20\x01\x01\x00\x08", 8); /* bootable */
 }
 
+/* Host option: SET_ADDRESS before every block (dfu-util style). */
+static bool safe_addressing;
+
 /* One full cycle on a fresh board with the given knobs. */
 static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
 {
@@ -66,6 +69,7 @@ static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
 	d = fx_dfu_open(u, &err);
 	if (!d)
 		fail_msg("open: %s", err.msg);
+	fx_dfu_set_safe_addressing(d, safe_addressing);
 	/* content from a previous life in the old bank mode */
 	seg[0].addr = 0x08000000;
 	seg[0].len = 9000;
@@ -170,6 +174,16 @@ static void test_combined(void **state)
 	cycle("boot_delay_ms=1500&erase_scale=3", false, true);
 }
 
+static void test_safe_addressing(void **state)
+{
+	(void)state;
+	safe_addressing = true;
+	cycle("", false, true);
+	cycle("xfer=2048&alt0=constant&busy=stall", false, true);
+	cycle("busy=lying", true, false);
+	safe_addressing = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_malformed_and_oldread),
 		cmocka_unit_test(test_combined),
+		cmocka_unit_test(test_safe_addressing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

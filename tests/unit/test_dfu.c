@@ -160,7 +160,7 @@ static void test_recover_bounded(void **state)
 		fake_push(c->f, DFU_CLRSTATUS, FX_E_STALL); /* C5-style STALL tolerated */
 	}
 	assert_int_equal(fx_dfu_recover(c->d), FX_E_STATE);
-	assert_string_equal(e->msg, "recover: device still in dfuERROR, status errUNKNOWN after 3 rounds of CLRSTATUS/ABORT");
+	assert_string_equal(e->msg, "recover: DFU_GETSTATUS still reports dfuERROR, status errUNKNOWN after 3 rounds of DFU_CLRSTATUS/DFU_ABORT");
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errUNKNOWN);
 	assert_int_equal(fake_count(c->f, DFU_CLRSTATUS), 3);
@@ -305,20 +305,20 @@ static void test_transport_errors(void **state)
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled (last reply dfuIDLE, status OK)");
 	/* timeout */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_TIMEOUT);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_TIMEOUT);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 timed out after 5000 ms");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 timed out after 5000 ms (last reply dfuIDLE, status OK)");
 	/* disconnect */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_NODEV);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: device left the bus");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: device left the bus (last reply dfuDNBUSY, status OK)");
 	assert_int_equal(e->dfu_state, dfuDNBUSY); /* last state seen */
 	assert_int_equal(fake_left(c->f), 0);
 	assert_int_equal(c->f->unexpected, 0);
@@ -344,7 +344,13 @@ static void test_busy_stall_retry(void **state)
 	for (i = 0; i < 17; i++)
 		fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled (last reply dfuDNBUSY, status OK)");
+	assert_int_equal(fake_left(c->f), 0);
+	/* a STALL before any DNBUSY is not "busy": no retry */
+	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0); /* recover */
+	fake_push(c->f, DFU_DNLOAD, 0);
+	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800), FX_E_STALL);
 	assert_int_equal(fake_left(c->f), 0);
 }
 

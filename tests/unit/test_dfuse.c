@@ -142,6 +142,40 @@ static void test_write_skip_ff_and_unaligned(void **state)
 	assert_int_equal(fake_left(c->f), 0);
 }
 
+static void test_write_trims_ff(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t img[2048];
+	size_t sent = 99;
+	int k;
+
+	memset(img, 0xFF, sizeof(img));
+	img[17] = 0x01;              /* double word 0x08000010 */
+	img[1024 + 1000] = 0x02;     /* double word 0x080007E8 */
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), true, &sent), 0);
+	assert_int_equal(sent, 16);
+	k = fake_find(c->f, DFU_DNLOAD, 0);
+	assert_set_address(c, k, 0x08000010);
+	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].setup.wLength, 8);
+	assert_memory_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].out,
+			    "\xff\x01\xff\xff\xff\xff\xff\xff", 8);
+	assert_set_address(c, fake_find(c->f, DFU_DNLOAD, 2), 0x080007E8);
+	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 3)].setup.wLength, 8);
+	assert_int_equal(fake_left(c->f), 0);
+	/* without skip_ff nothing is trimmed */
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 11);
+	fake_push_cmd_ok(c->f, 11);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), false, &sent), 0);
+	assert_int_equal(sent, 2048);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, 0, false, &sent), 0);
+	assert_int_equal(sent, 0);
+}
+
 static void test_write_safe_addressing(void **state)
 {
 	struct ctx *c = *state;
@@ -191,6 +225,7 @@ static void test_read(void **state)
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev, 1024);
 	fake_push_upload(c->f, dev + 1024, 1024);
+	fake_push(c->f, DFU_ABORT, 0); /* out of dfuUPLOAD-IDLE */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev + 2048, 52);
@@ -340,6 +375,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_skip_ff_and_unaligned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_trims_ff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_safe_addressing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_names_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),

@@ -1,0 +1,166 @@
+/* test_prog_nomem.c - fault injection for the allocations of the DFU
+ * engine and the programming layer (STYLE 4, SQLite-style "fail the Nth
+ * call"): the binary interposes malloc/calloc/realloc and fails the Nth
+ * call made inside fx_dfu_open() + fx_prog_flash() + fx_prog_flash_blank()
+ * against an emulated board, for every N until the run succeeds. Each
+ * failure must give FX_E_NOMEM with an "out of memory" message and leak
+ * nothing; the run without a failed allocation must verify.
+ * Interposing the allocator and ASan's interceptors exclude each other,
+ * so the sanitizer build skips this suite. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fx/emu.h"
+#include "fx/prog.h"
+#include "fx/usb_emu.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+
+int main(void)
+{
+	printf("skip: allocator interposition is not possible under ASan\n");
+	return 77;
+}
+
+#else
+
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t m);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+
+static struct {
+	bool armed;
+	unsigned calls, fail_at;
+	long live;
+} fi;
+
+static bool fi_fail(void)
+{
+	if (!fi.armed)
+		return false;
+	return ++fi.calls == fi.fail_at;
+}
+
+void *malloc(size_t n)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_malloc(n);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *calloc(size_t n, size_t m)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_calloc(n, m);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_realloc(old, n);
+	if (p && !old && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void free(void *p)
+{
+	if (p && fi.armed)
+		fi.live--;
+	__libc_free(p);
+}
+
+static uint8_t data[3000];
+
+static void test_every_allocation_fails_cleanly(void **state)
+{
+	struct fx_image_seg seg = { .addr = 0x08000000, .len = sizeof(data), .data = data };
+	struct fx_image img = { .nsegs = 1, .segs = &seg };
+	struct fx_prog_flash_opts o = { .verify = true };
+	unsigned n, failures = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + 1);
+	for (n = 1; n < 1000; n++) {
+		struct fx_usb_open_opts uo = { .wait_ms = 5000 };
+		struct fx_vclock vc;
+		struct fx_emu *board;
+		struct fx_usb *u;
+		struct fx_dfu *d;
+		struct fx_err err;
+		bool blank = true;
+		int rc;
+
+		fx_vclock_init(&vc);
+		fx_err_clear(&err);
+		board = fx_emu_new(NULL, &vc.base, &err);
+		assert_non_null(board);
+		fx_emu_set_boot0(board, true);
+		fx_emu_set_nrst(board, true);
+		fx_emu_set_power(board, true);
+		assert_int_equal(fx_usb_emu_attach(board, &vc.base, &uo, &u, &err), 0);
+		memset(&fi, 0, sizeof(fi));
+		fi.fail_at = n;
+		fi.armed = true;
+		d = fx_dfu_open(u, &err);
+		rc = d ? fx_prog_flash(d, &img, &o, NULL, &err) : err.code;
+		if (!rc)
+			rc = fx_prog_flash_blank(d, &blank, &err);
+		fx_dfu_free(d);
+		fi.armed = false;
+		assert_int_equal(fi.live, 0);
+		if (fi.calls < n) {
+			/* no allocation left to fail: the whole run succeeded */
+			assert_int_equal(rc, 0);
+			assert_false(blank);
+			fx_usb_close(u);
+			fx_emu_free(board);
+			break;
+		}
+		if (rc != FX_E_NOMEM)
+			fail_msg("allocation %u failed: got %s (%s), expected FX_E_NOMEM",
+				 n, fx_err_name(rc), err.msg);
+		assert_non_null(strstr(err.msg, "out of memory"));
+		failures++;
+		fx_usb_close(u);
+		fx_emu_free(board);
+	}
+	print_message("%u allocations failed one by one, each with FX_E_NOMEM\n", failures);
+	assert_true(failures >= 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_allocation_fails_cleanly),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#endif
