@@ -449,8 +449,9 @@ static int loop(struct run_ctx *c)
 				return rc == FX_E_INVAL ? FX_EXIT_USAGE : FX_EXIT_IOERR;
 			}
 			if (out.result == FX_STORE_PASS)
-				printf("%s PASS   slot %u serial %s board %s  %.1f s\n", t,
+				printf("%s PASS   slot %u serial %s board %s%s  %.1f s\n", t,
 				       c->slot_index, out.serial, fx_store_board_name(out.board),
+				       out.ob_written ? " (option bytes rewritten)" : "",
 				       (double)out.duration_us / 1e6);
 			else
 				printf("%s %-6s slot %u serial %s board %s: %s\n", t,

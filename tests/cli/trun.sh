@@ -55,6 +55,7 @@ has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board blank'
 has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board programmed'
 has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board corrupted'
 has "$T/out" 'demo: a dual-bank board is in slot 1'
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board programmed \(option bytes rewritten\)'
 has "$T/out" 'write_ob +PASS .*0xFFEFF8AA -> 0xFFAFF8AA'
 has "$T/out" 'today: 4 runs, 4 passed, 0 failed, 0 errors, yield 100.0%'
 has "$T/out" "database: .*run.db"
