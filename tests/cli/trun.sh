@@ -191,4 +191,27 @@ EOT
 expect 69 "$FX" run --station "$T/real.ini" --recipe "$T/ok.ini" --cycles 1
 has "$T/err" "fixturectl run: station '.*real.ini': line 'gpiochip99:1': "
 ok "missing GPIO chip: exit 69"
+
+# 12. two slots: one START programs both boards, each recorded with its slot
+cat >"$T/two.ini" <<EOT
+[station]
+name = two
+database = two.db
+start = sim:START
+[slot 1]
+device = emu:s1.fxb
+boot0 = sim:BOOT0_1
+nrst = sim:NRST_1
+[slot 2]
+device = emu:s2.fxb
+boot0 = sim:BOOT0_2
+nrst = sim:NRST_2
+EOT
+expect 0 "$FX" run --station "$T/two.ini" --recipe "$T/ok.ini" --cycles 1
+has "$T/out" 'PASS +slot 1 serial'
+has "$T/out" 'PASS +slot 2 serial'
+[ "$(sqlite3 "$T/two.db" "SELECT group_concat(slot || result, ',') FROM runs")" = "1PASS,2PASS" ] ||
+	fail "two slots: $(sqlite3 "$T/two.db" 'SELECT slot, result FROM runs')"
+[ -f "$T/s1.fxb" ] && [ -f "$T/s2.fxb" ] || fail "board files not saved"
+ok "two slots, one START"
 echo "all $n passed"
