@@ -25,7 +25,9 @@
  *   firmware    the firmware file still has the recipe's SHA-256 (checked
  *               before anything changes the board)
  *   unprotect   only for a protected board: Read Unprotect (RDP 1 -> 0,
- *               mass erase), bootloader back within option_bytes_ms
+ *               mass erase, option bytes back to factory), bootloader back
+ *               within option_bytes_ms; the board is then programmed like
+ *               a blank one (its state is still recorded as protected)
  *   read_ob     option bytes vs the recipe (fx_recipe_ob_want)
  *   write_ob    only when a recipe option byte differs (SKIPPED otherwise):
  *               BOOT0 held high, read-modify-write, the disconnect is
@@ -36,18 +38,24 @@
  *   program     every segment, 0xFF chunks skipped, bounded by program_ms
  *   verify      readback compare (SKIPPED with verify = none)
  *   rdp         only with rdp = 1: RDP level 1 written last, confirmed by a
- *               re-read after the option-byte reset
+ *               re-read after the option-byte reset (or, when the ROM
+ *               refuses that re-read, by a refused flash read)
  *   release     BOOT0 low, NRST pulse
  *   app_check   the recipe's HID VID:PID enumerates within within_ms
  *               (SKIPPED without [app_check])
  * Whatever happens, the board is left with BOOT0 low, NRST released and
  * POWER off when the slot says power_off_at_end.
+ * Timeouts: every wait inside a step is bounded by the step's deadline
+ * (the recipe timeout, plus the NRST pulse for probe/enter_boot); a step
+ * that still overran its limit by more than 1 s + 50 % ends in ERROR
+ * FX_E_TIMEOUT (a backstop for real clocks).
  *
  * Results (runs.result): PASS only when every step passed or was skipped
  * by design AND the run record was committed. FAIL = the unit is bad
  * (verify mismatch, option bytes did not stick, the application does not
- * start). ERROR = the station could not judge (no device, USB/DFU error,
- * timeout). ABORTED = the operator asked to stop (abort flag) before the
+ * start, RDP not raised). ERROR = the station could not judge (no device,
+ * USB/DFU error including a DFU error status, a step over its timeout, the
+ * bootloader not back after a reset, a changed firmware file). ABORTED = the operator asked to stop (abort flag) before the
  * run finished; the board is still left in the safe state.
  *
  * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe per
