@@ -103,6 +103,7 @@ struct run_ctx {
 	size_t n_scans;
 	uint64_t step_t0;
 	unsigned slot_index;
+	bool tty;           /* stdout is a terminal: show the step in progress */
 };
 
 static int64_t wall_utc_us(void)
@@ -255,10 +256,16 @@ static void on_progress(void *user, enum fx_seq_event ev, const char *step,
 
 	if (ev == FX_SEQ_EV_STEP_BEGIN) {
 		c->step_t0 = fx_clock_now(c->clock);
+		if (c->tty) { /* the step in progress, replaced by its result */
+			hms(c, t);
+			printf("%s slot %u   %-10s ...\r", t, c->slot_index, step);
+			fflush(stdout);
+		}
 		return;
 	}
 	hms(c, t);
-	printf("%s slot %u   %-10s %-7s %6llu ms  %s\n", t, c->slot_index, step,
+	printf("%s%s slot %u   %-10s %-7s %6llu ms  %s\n", c->tty ? "\033[K" : "", t,
+	       c->slot_index, step,
 	       fx_store_result_name(res),
 	       (unsigned long long)((fx_clock_now(c->clock) - c->step_t0) / 1000u),
 	       detail ? detail : "");
@@ -553,6 +560,7 @@ int fx_cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	fx_cli_log_init(c.o.verbose);
+	c.tty = isatty(STDOUT_FILENO);
 	run_stop = 0;
 	run_abort = 0;
 	rc = load_conf(&c);
