@@ -44,8 +44,8 @@ static const char run_usage[] =
 	"                      pressed by a scripted operator; without --cycles\n"
 	"                      each line on stdin presses START, EOF ends)\n"
 	"  --serial-scan LIST  unit serials the operator scans (recipe serial =\n"
-	"                      scan|both): comma-separated, one per board, or '-'\n"
-	"                      to read one line from stdin per board\n"
+	"                      scan|both): comma-separated, one per board in slot\n"
+	"                      order, or '-' to read one line from stdin per board\n"
 	"  --demo-boards[=LIST]  emulated stations: put a fresh board into slot 1\n"
 	"                      for every cycle, in turn from LIST (default\n"
 	"                      blank,programmed,corrupted,dual-bank; also protected)\n"
@@ -104,6 +104,7 @@ struct run_ctx {
 	uint64_t step_t0;
 	unsigned slot_index;
 	bool tty;           /* stdout is a terminal: show the step in progress */
+	unsigned n_runs;    /* boards started (one scanned serial each) */
 };
 
 static int64_t wall_utc_us(void)
@@ -224,7 +225,7 @@ static int parse_scans(struct run_ctx *c)
 	return 0;
 }
 
-/* The serial for cycle i: from the list, or one stdin line. 0 = *out set
+/* The serial for board i: from the list, or one stdin line. 0 = *out set
  * (NULL when the recipe needs none), 1 = EOF on stdin, -1 = none left. */
 static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
 		     const char **out)
@@ -407,15 +408,6 @@ static int loop(struct run_ctx *c)
 			break;
 		if (rc)
 			return FX_EXIT_IOERR;
-		rc = next_scan(c, cycle, scanbuf, sizeof(scanbuf), &scan);
-		if (rc > 0)
-			break;
-		if (rc < 0) {
-			fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial "
-				"(serial = %s): none left (--serial-scan)\n", c->rcp->name,
-				fx_recipe_serial_name(c->rcp->serial));
-			return FX_EXIT_USAGE;
-		}
 		fx_seq_station_tower(c->stn, 0, 0, 0, NULL);
 		for (si = 0; si < c->st->n_slots; si++) {
 			struct fx_seq_slot *sl = fx_seq_station_slot(c->stn, c->st->slots[si].index);
@@ -423,8 +415,21 @@ static int loop(struct run_ctx *c)
 			struct fx_seq_job job;
 			struct fx_err err;
 
+			if (run_stop && si > 0)
+				break; /* Ctrl-C: boards not started stay untouched */
 			fx_err_clear(&err);
 			c->slot_index = c->st->slots[si].index;
+			/* one scanned serial per board */
+			rc = next_scan(c, c->n_runs, scanbuf, sizeof(scanbuf), &scan);
+			if (rc > 0)
+				goto out;
+			if (rc < 0) {
+				fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial "
+					"(serial = %s): none left (--serial-scan)\n", c->rcp->name,
+					fx_recipe_serial_name(c->rcp->serial));
+				return FX_EXIT_USAGE;
+			}
+			c->n_runs++;
 			if (c->o.demo_on && si == 0) {
 				rc = put_demo_board(c, sl, cycle);
 				if (rc)
@@ -473,6 +478,7 @@ static int loop(struct run_ctx *c)
 			fflush(stdout);
 		}
 	}
+out:
 	if (run_stop)
 		return RUN_EXIT_INTERRUPTED;
 	return any_bad ? FX_EXIT_FAIL : FX_EXIT_OK;

@@ -214,4 +214,16 @@ has "$T/out" 'PASS +slot 2 serial'
 	fail "two slots: $(sqlite3 "$T/two.db" 'SELECT slot, result FROM runs')"
 [ -f "$T/s1.fxb" ] && [ -f "$T/s2.fxb" ] || fail "board files not saved"
 ok "two slots, one START"
+
+# 13. the database fails in the middle of a run: ERROR shown, never PASS,
+# the station stops before the next board (exit 74)
+sqlite3 "$db" "CREATE TRIGGER t_fail BEFORE INSERT ON steps WHEN NEW.name = 'erase'
+	BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+expect 74 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 2 --demo-boards=blank
+has "$T/out" 'ERROR +slot 1: .*disk full'
+has "$T/err" 'the run could not be recorded .*station stopped, no more boards'
+[ "$(grep -c 'BUSY' "$T/out")" -eq 1 ] || fail "a second board was started"
+grep -Eq 'PASS +slot' "$T/out" && fail "PASS shown"
+grep -Eq 'program +PASS' "$T/out" && fail "programmed after the database failed"
+ok "database failure mid-run stops the station, no PASS"
 echo "all $n passed"
