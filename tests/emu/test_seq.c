@@ -465,6 +465,69 @@ static void test_no_power_line(void **state)
 	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "power")), "0");
 }
 
+static void test_no_power_line_app_running(void **state)
+{
+	struct fix *f = *state;
+
+	/* the jig keeps the board powered: the application is on the bus
+	 * before the probe; only the device after the probe's reset counts */
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	f->vc.t += 500000; /* the app has enumerated */
+	assert_int_equal(fx_emu_poll(board(f)), FX_EMU_BUS_APP);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "application 1209:0001"));
+}
+
+/* Option bytes that boot the ROM whatever BOOT0 says (nSWBOOT0=0,
+ * nBOOT0=0): the probe sees the bootloader; a recipe that does not fix
+ * them gets the bootloader back after the release: FAIL, never PASS. */
+static void set_ob(struct fix *f, const char *a, const char *b)
+{
+	struct fx_g4_ob ob;
+	uint8_t raw[48];
+	int bank;
+
+	for (bank = 0; bank < 2; bank++) {
+		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, false), 0);
+		assert_int_equal(fx_g4_ob_decode(&ob, bank, raw, &f->err), 0);
+	}
+	assert_int_equal(fx_g4_ob_apply(&ob, a, &f->err), 0);
+	assert_int_equal(fx_g4_ob_apply(&ob, b, &f->err), 0);
+	for (bank = 0; bank < 2; bank++) {
+		fx_g4_ob_encode(&ob, bank, raw);
+		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, true), 0);
+	}
+}
+
+static void test_rom_boot_option_bytes(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
+	assert_int_equal(run(f), 0);
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")),
+			       "bootloader 0483:df11 with BOOT0 low"));
+	assert_not_pass(f, "FAIL", "app_check", "FX_E_STATE",
+			"the bootloader 0483:df11 enumerated, expected the application 1209:0001");
+}
+
+static void test_rom_boot_option_bytes_fixed_by_recipe(void **state)
+{
+	struct fix *f = *state;
+	struct fx_recipe_ob *o = &f->rcp.ob[f->rcp.n_ob++];
+
+	snprintf(o->name, sizeof(o->name), "nSWBOOT0");
+	o->value = 1;
+	snprintf(o->text, sizeof(o->text), "nSWBOOT0=1");
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "unknown");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "read_ob")), "nSWBOOT0 0->1"));
+}
+
 static void test_probe_off(void **state)
 {
 	struct fix *f = *state;
@@ -1050,6 +1113,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rdp_raised_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_run_same_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_power_line, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_no_power_line_app_running, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes_fixed_by_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mass_erase_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_entry, setup, teardown),
