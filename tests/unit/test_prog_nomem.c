@@ -20,7 +20,7 @@
 
 #include "fx/emu.h"
 #include "fx/prog.h"
-#include "fx/usb_emu.h"
+#include "host_fix.h"
 #include "nomem.h"
 
 #if !FXT_NOMEM_SUPPORTED
@@ -48,25 +48,16 @@ static void test_every_allocation_fails_cleanly(void **state)
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 31 + 1);
 	for (n = 1; n < 1000; n++) {
-		struct fx_usb_open_opts uo = { .wait_ms = 5000 };
-		struct fx_vclock vc;
-		struct fx_emu *board;
-		struct fx_usb *u;
+		struct fxt_host h;
 		struct fx_dfu *d;
 		struct fx_err err;
 		bool blank = true;
 		int rc;
 
-		fx_vclock_init(&vc);
+		fxt_host_attach(&h, NULL, true);
 		fx_err_clear(&err);
-		board = fx_emu_new(NULL, &vc.base, &err);
-		assert_non_null(board);
-		fx_emu_set_boot0(board, true);
-		fx_emu_set_nrst(board, true);
-		fx_emu_set_power(board, true);
-		assert_int_equal(fx_usb_emu_attach(board, &vc.base, &uo, &u, &err), 0);
 		fxt_nomem_arm(n);
-		d = fx_dfu_open(u, &err);
+		d = fx_dfu_open(h.usb, &err);
 		rc = d ? fx_prog_flash(d, &img, &o, NULL, &err) : err.code;
 		if (!rc)
 			rc = fx_prog_flash_blank(d, &blank, &err);
@@ -74,8 +65,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 		if (fxt_nomem_end("open+flash+blank", n, rc)) {
 			/* no allocation left to fail: the whole run succeeded */
 			assert_false(blank);
-			fx_usb_close(u);
-			fx_emu_free(board);
+			fxt_host_down(&h);
 			break;
 		}
 		if (rc != FX_E_NOMEM)
@@ -83,8 +73,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 				 n, fx_err_name(rc), err.msg);
 		assert_non_null(strstr(err.msg, "out of memory"));
 		failures++;
-		fx_usb_close(u);
-		fx_emu_free(board);
+		fxt_host_down(&h);
 	}
 	print_message("%u allocations failed one by one, each with FX_E_NOMEM\n", failures);
 	assert_true(failures >= 4);
