@@ -2,7 +2,9 @@
  * production engineers edit, config/NAME.ini): parsed with inih through our own
  * line reader (src/conf/ini_reader.c), validated strictly, no hardware.
  *
- * Error messages (one per problem, all collected):
+ * Error messages (one per problem, all collected: first the problems of
+ * single lines in file order, then those found from the whole file, such
+ * as missing keys, a firmware hash mismatch or a mix of gpio backends):
  *   "FILE:LINE: key 'x': expected 0 or 1, got 'yes'"
  *   "FILE:LINE: key 'x': duplicate (first set at line N)"
  *   "FILE:LINE: section 'foo': unknown section"
@@ -13,7 +15,8 @@
  *   "FILE:LINE: key 'name': missing in [recipe]" (LINE = the section header)
  * FILE is the path as passed to the loader. Loaders return FX_E_CONFIG for
  * bad content (err->msg = the first message, every message in diags),
- * FX_E_FILE when the file itself cannot be read, FX_E_NOMEM.
+ * FX_E_FILE when the file itself cannot be read ("FILE: cannot read:
+ * REASON"), FX_E_NOMEM ("out of memory loading 'FILE'").
  *
  * Relative paths inside a file (firmware, database, emu: board files) are
  * resolved against the directory of that file, so a recipe or station
@@ -95,7 +98,8 @@ struct fx_conf_diags {
 void fx_conf_diags_init(struct fx_conf_diags *d);
 void fx_conf_diags_release(struct fx_conf_diags *d); /* NULL is fine */
 
-/* Which kind of file: by its first section ([recipe] or [station]). */
+/* Which kind of file, by its sections: [recipe] = recipe, [station] or
+ * [slot N] = station. */
 enum fx_conf_kind {
 	FX_CONF_RECIPE = 1,
 	FX_CONF_STATION = 2,

@@ -119,7 +119,8 @@ struct fx_gpio_ops {
 	/* Block until the next RAW edge event of an input line, or until the
 	 * clock reaches deadline_us. Returns 0 with *ev, FX_E_TIMEOUT at the
 	 * deadline, FX_E_GPIO on a kernel error. Events queued before the
-	 * call are returned first, oldest first. */
+	 * call are returned first, oldest first, each with the clock time it
+	 * happened (not the time it was read), even past the deadline. */
 	int (*wait_event)(struct fx_gpio_line *l, uint64_t deadline_us,
 			  struct fx_gpio_event *ev, struct fx_err *err);
 	/* Give the line back to the kernel/simulator. Never fails. */
@@ -136,11 +137,13 @@ struct fx_gpio {
 };
 
 /* Base of every requested line: backends embed it first. The wrapper
- * fields (stable, next) belong to gpio.c. */
+ * fields (stable, pending, next) belong to gpio.c. */
 struct fx_gpio_line {
 	struct fx_gpio *gpio;
 	struct fx_gpio_line_cfg cfg; /* copy of the request */
 	int stable;                  /* last settled logical level (inputs) */
+	bool has_pending;            /* an edge read ahead while settling */
+	struct fx_gpio_event pending;
 	struct fx_gpio_line *next;
 };
 
@@ -183,11 +186,18 @@ int fx_gpio_get(struct fx_gpio_line *l, int *value, struct fx_err *err);
  * e.g. START pressed; 0 = becomes inactive, e.g. LID opened). Changes to
  * the other level are consumed and skipped; bounces shorter than the
  * line's debounce_ms are ignored. A change that began before timeout_ms
- * ran out may take up to debounce_ms more to settle. Returns 0 with *ev
+ * ran out may take up to debounce_ms more to settle. Changes queued
+ * while nobody waited are reported too (a press between two calls is not
+ * lost); call fx_gpio_flush() first to ignore them. Returns 0 with *ev
  * (may be NULL), FX_E_TIMEOUT, or a backend error. Edge-driven: sleeps in
  * the backend's event wait, never busy-polls. */
 int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 		      struct fx_gpio_event *ev, struct fx_err *err);
+
+/* Forget the input changes queued up to now (e.g. START pressed during the
+ * previous run, before the station showed READY) and take the current
+ * level as the settled one. Never blocks. FX_E_INVAL on an output. */
+int fx_gpio_flush(struct fx_gpio_line *l, struct fx_err *err);
 
 const char *fx_gpio_line_name(const struct fx_gpio_line *l);
 

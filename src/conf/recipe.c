@@ -1,6 +1,7 @@
 /* recipe.c - recipe files (format in fx/conf.h): what to program and how.
  * Strict: every unknown, duplicate, missing or bad item is an error with
  * its file and line; the firmware must exist and match its SHA-256. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,8 +315,12 @@ static void check_whole(struct fx_ini *ini, struct rparse *rp)
 
 		l = fx_ini_key_line(ini, "firmware", "file");
 		fx_err_clear(&e);
-		if (fx_conf_sha256_file(r->firmware, hex, &e))
-			fx_ini_error_at(ini, l, "file", "%s", e.msg);
+		if (fx_conf_sha256_file(r->firmware, hex, &e)) {
+			if (e.sys_errno == ENOMEM)
+				ini->nomem = true;
+			else
+				fx_ini_error_at(ini, l, "file", "%s", e.msg);
+		}
 		else if (rp->have_sha && strcmp(hex, r->firmware_sha256))
 			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
 					"sha256", "does not match '%s' (its sha256 is %s)",

@@ -403,11 +403,18 @@ static void check_whole(struct fx_ini *ini, struct sparse *sp)
 	st->lid.debounce_ms = st->debounce_ms;
 }
 
-static int cmp_slot(const void *a, const void *b)
+/* By index, in place (at most FX_STATION_MAX_SLOTS; qsort may allocate). */
+static void sort_slots(struct fx_station *st)
 {
-	const struct fx_station_slot *x = a, *y = b;
+	size_t i, j;
 
-	return (x->index > y->index) - (x->index < y->index);
+	for (i = 1; i < st->n_slots; i++) {
+		struct fx_station_slot tmp = st->slots[i];
+
+		for (j = i; j > 0 && st->slots[j - 1].index > tmp.index; j--)
+			st->slots[j] = st->slots[j - 1];
+		st->slots[j] = tmp;
+	}
 }
 
 int fx_station_load(const char *path, struct fx_station **out,
@@ -440,7 +447,7 @@ int fx_station_load(const char *path, struct fx_station **out,
 	fx_ini_release(&ini);
 	if (rc)
 		goto err_free;
-	qsort(st->slots, st->n_slots, sizeof(st->slots[0]), cmp_slot);
+	sort_slots(st);
 	free(sp);
 	*out = st;
 	return 0;

@@ -57,7 +57,7 @@ static const char usage_text[] =
 	"exits. KNOBS: the emulator knobs of an emu: URI (boot0=0, xfer=2048, ...).\n"
 	"\n"
 	"  --board FILE[?KNOBS]  add a board (at most 8)\n"
-	"  --realtime[=SCALE]    device time = real time x SCALE (default 1.0: the\n"
+	"  --realtime[=SCALE]    real time = device time x SCALE (default 1.0: the\n"
 	"                        spec's timings; 0.05 = 20 times faster)\n"
 	"  --app-vid VID:PID     application USB identity of new boards (hex)\n"
 	"  -v, --verbose         log plug/unplug (twice: every control transfer)\n"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
-#include "test_conf_stubs.h"
 
 /* sha256("abc") */
 #define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -59,7 +59,7 @@ static int teardown(void **state)
 /* A valid recipe with `extra` appended (sections or keys). */
 static void write_recipe(const char *extra)
 {
-	char text[4096];
+	char text[8192];
 
 	snprintf(text, sizeof(text),
 		 "[recipe]\n"
@@ -373,6 +373,25 @@ static void test_errors_firmware_messages(void **state)
 	}
 	expect_error(":7: key 'sha256': expected 64 hex digits, got 'abc'");
 	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
+				"sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ\n"
+				"size = 3\n";
+
+		write_file(rpath, t, strlen(t));
+	}
+	expect_error(":7: key 'sha256': expected 64 hex digits, got 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ'");
+	{
+		struct fx_conf_diags d;
+		char want2[1024];
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(rpath, &r, &d, &err), FX_E_CONFIG);
+		assert_true(d.n >= 2);
+		snprintf(want2, sizeof(want2), "%s:8: key 'size': unknown key in [firmware]", rpath);
+		assert_string_equal(d.msgs[1], want2);
+		fx_conf_diags_release(&d);
+	}
+	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
 
 		write_file(rpath, t, strlen(t));
@@ -392,6 +411,25 @@ static void test_errors_option_bytes(void **state)
 	error_for("[option_bytes]\nDBANK = 0x\n",
 		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x'");
 	error_for("[option_bytes]\nFOO = 1\n", ":9: key 'FOO': unknown option byte");
+	error_for("[option_bytes]\nWRP1A_STRT = 0x80\n",
+		  ":9: key 'WRP1A_STRT': expected a number from 0 to 127 (7-bit field), got '0x80'");
+	error_for("[option_bytes]\nDBANK = 0x100000000\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x100000000'");
+	error_for("[option_bytes]\nDBANK = 0x1g\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x1g'");
+	{
+		struct fx_recipe *r = NULL;
+		struct fx_err err;
+
+		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\nBOR_LEV = 0xA\n");
+		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\n");
+		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+		assert_int_equal(r->ob[0].value, 0x7F);
+		assert_int_equal(r->ob[1].value, 0x7E);
+		assert_string_equal(r->ob[1].text, "WRP1A_END=126");
+		fx_recipe_free(r);
+	}
 	error_for("[option_bytes]\nRDP = 0xBB\n",
 		  ":9: key 'RDP': set read protection with 'rdp' in [program] (it is written last)");
 	error_for("[option_bytes]\nDBANK = 0\ndbank = 0\n",
@@ -402,6 +440,76 @@ static void test_errors_option_bytes(void **state)
 		  ":9: key 'nBOOT1': 0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
 	error_for("[option_bytes]\nBOOT_LOCK = 1\n",
 		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
+}
+
+static void test_errors_limits(void **state)
+{
+	const struct fx_g4_ob_field *f;
+	char text[2048], where[1200], longpath[1100];
+	size_t len = 0, n = 0, i;
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	FILE *fp;
+
+	(void)state;
+	/* a section name longer than any we know */
+	snprintf(text, sizeof(text), "[S%063d]\n", 0);
+	error_for(text, ":8: section name too long (64 characters, limit 63)");
+
+	/* more option bytes than a recipe holds */
+	text[0] = '\0';
+	for (f = fx_g4_ob_fields(); f->name && n <= FX_RECIPE_MAX_OB; f++) {
+		int w;
+
+		if (!strcmp(f->name, "RDP"))
+			continue;
+		w = snprintf(text + len, sizeof(text) - len, "%s = %d\n", f->name,
+			     !strcmp(f->name, "nSWBOOT0") || !strcmp(f->name, "nBOOT1"));
+		len += (size_t)w;
+		n++;
+	}
+	assert_int_equal(n, FX_RECIPE_MAX_OB + 1);
+	{
+		char extra[2100];
+
+		snprintf(extra, sizeof(extra), "[option_bytes]\n%s", text);
+		snprintf(where, sizeof(where), ":%d: key '%s': too many option bytes (limit %d)",
+			 8 + FX_RECIPE_MAX_OB + 1, f[-1].name, FX_RECIPE_MAX_OB);
+		error_for(extra, where);
+	}
+
+	/* a file larger than any recipe (1 MiB) */
+	fp = fopen(rpath, "wb");
+	assert_non_null(fp);
+	for (i = 0; i <= 1024 * 1024 / 64; i++)
+		fputs("; 3456789012345678901234567890123456789012345678901234567890123\n", fp);
+	fclose(fp);
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_FILE);
+	snprintf(where, sizeof(where), "%s: file too large (1048640 bytes, limit 1048576)", rpath);
+	assert_string_equal(err.msg, where);
+
+	/* a resolved firmware path longer than FX_CONF_PATH_MAX */
+	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
+	while (len < 900)
+		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
+	snprintf(longpath + len, sizeof(longpath) - len, "/r.ini");
+	snprintf(text, sizeof(text),
+		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " ABC_SHA "\n",
+		 0);
+	write_file(longpath, text, strlen(text));
+	{
+		struct fx_conf_diags d;
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(longpath, &r, &d, &err), FX_E_CONFIG);
+		snprintf(where, sizeof(where),
+			 "%s:6: key 'file': path too long (limit 1023 characters)", longpath);
+		/* err->msg holds 255 characters (fx/err.h): the list has it all */
+		assert_string_equal(d.msgs[0], where);
+		assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+		assert_memory_equal(err.msg, where, sizeof(err.msg) - 1);
+		fx_conf_diags_release(&d);
+	}
 }
 
 static void test_many_errors_collected(void **state)
@@ -536,6 +644,51 @@ static void test_detect(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
+/* Every message for a file with many problems, compared with its golden
+ * .err file (inih-style golden files, failing inside make check). */
+static void golden_errors(const char *ini, const char *errfile, bool recipe)
+{
+	struct fx_conf_diags d;
+	struct fx_err err;
+	char got[8192], want[8192];
+	size_t len = 0, i, n;
+	FILE *f;
+	int rc;
+
+	fx_conf_diags_init(&d);
+	if (recipe) {
+		struct fx_recipe *r = NULL;
+
+		rc = fx_recipe_load(ini, &r, &d, &err);
+	} else {
+		struct fx_station *st = NULL;
+
+		rc = fx_station_load(ini, &st, &d, &err);
+	}
+	assert_int_equal(rc, FX_E_CONFIG);
+	got[0] = '\0';
+	for (i = 0; i < d.n; i++) {
+		int w = snprintf(got + len, sizeof(got) - len, "%s\n", d.msgs[i]);
+
+		assert_true(w > 0 && (size_t)w < sizeof(got) - len);
+		len += (size_t)w;
+	}
+	assert_string_equal(err.msg, d.msgs[0]);
+	fx_conf_diags_release(&d);
+	f = fopen(errfile, "rb");
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_golden_errors(void **state)
+{
+	(void)state;
+	golden_errors("tests/data/conf/recipe-bad.ini", "tests/data/conf/recipe-bad.err", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,12 +700,14 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_firmware_messages),
 		cmocka_unit_test(test_errors_option_bytes),
+		cmocka_unit_test(test_errors_limits),
 		cmocka_unit_test(test_many_errors_collected),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_ob_want),
 		cmocka_unit_test(test_check_firmware),
 		cmocka_unit_test(test_sha256_file),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_golden_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

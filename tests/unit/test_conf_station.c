@@ -2,6 +2,7 @@
  * stations, defaults, and every error path with its exact message. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +14,6 @@
 
 #include "fx/conf.h"
 #include "fx/gpio.h"
-#include "test_conf_stubs.h"
 
 static char dir[256];
 static char spath[512];
@@ -287,10 +287,8 @@ static void test_errors_device(void **state)
 		  ":10: key 'device': 'emu:b1.board' already used by [slot 1] (line 6)");
 
 	/* emu knobs are checked by libfxemu's parser */
-	write_file(spath, SIMHEAD "device = emu:b.board?nope=1\nboot0 = sim:B\nnrst = sim:N\n");
-	assert_int_equal(fx_station_load(spath, &st, NULL, &err), FX_E_CONFIG);
-	snprintf(where, sizeof(where), "%s:6: key 'device': knob 'nope'", spath);
-	assert_memory_equal(err.msg, where, strlen(where));
+	error_for(SIMHEAD "device = emu:b.board?nope=1\nboot0 = sim:B\nnrst = sim:N\n",
+		  ":6: key 'device': knob 'nope': unknown knob");
 
 	/* relative board paths resolve against the station file */
 	write_file(spath, SIMHEAD "device = emu:b.board?boot0=1\nboot0 = sim:B\nnrst = sim:N\n");
@@ -300,6 +298,39 @@ static void test_errors_device(void **state)
 	snprintf(text, sizeof(text), "emu:%s/b.board?boot0=1", dir);
 	assert_string_equal(st->slots[0].device, text);
 	fx_station_free(st);
+}
+
+static void test_errors_long_paths(void **state)
+{
+	char longpath[1100], text[512], where[1300];
+	struct fx_station *st = NULL;
+	struct fx_conf_diags d;
+	struct fx_err err;
+	size_t len;
+
+	(void)state;
+	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
+	while (len < 900)
+		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
+	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0150d\n", 0);
+	write_file(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long (limit 1023 characters)",
+		 longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
+	/* the board path fits, "emu:" + path + knobs does not */
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0130d?boot0=1&boot0=1&boot0=1&boot0=1\n", 0);
+	len -= 30;
+	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	write_file(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long", longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
 }
 
 static void test_errors_collected(void **state)
@@ -321,6 +352,51 @@ static void test_errors_collected(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
+/* Every message for a file with many problems, compared with its golden
+ * .err file (inih-style golden files, failing inside make check). */
+static void golden_errors(const char *ini, const char *errfile, bool recipe)
+{
+	struct fx_conf_diags d;
+	struct fx_err err;
+	char got[8192], want[8192];
+	size_t len = 0, i, n;
+	FILE *f;
+	int rc;
+
+	fx_conf_diags_init(&d);
+	if (recipe) {
+		struct fx_recipe *r = NULL;
+
+		rc = fx_recipe_load(ini, &r, &d, &err);
+	} else {
+		struct fx_station *st = NULL;
+
+		rc = fx_station_load(ini, &st, &d, &err);
+	}
+	assert_int_equal(rc, FX_E_CONFIG);
+	got[0] = '\0';
+	for (i = 0; i < d.n; i++) {
+		int w = snprintf(got + len, sizeof(got) - len, "%s\n", d.msgs[i]);
+
+		assert_true(w > 0 && (size_t)w < sizeof(got) - len);
+		len += (size_t)w;
+	}
+	assert_string_equal(err.msg, d.msgs[0]);
+	fx_conf_diags_release(&d);
+	f = fopen(errfile, "rb");
+	assert_non_null(f);
+	n = fread(want, 1, sizeof(want) - 1, f);
+	fclose(f);
+	want[n] = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_golden_errors(void **state)
+{
+	(void)state;
+	golden_errors("tests/data/conf/station-bad.ini", "tests/data/conf/station-bad.err", false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,7 +406,9 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_lines),
 		cmocka_unit_test(test_errors_device),
+		cmocka_unit_test(test_errors_long_paths),
 		cmocka_unit_test(test_errors_collected),
+		cmocka_unit_test(test_golden_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
