@@ -33,15 +33,9 @@ static void on_progress(void *user, const char *what, size_t done, size_t total)
 static int setup(void **state)
 {
 	static struct ctx c;
-	struct fx_err err;
 
 	memset(&c, 0, sizeof(c));
-	fx_vclock_init(&c.vc);
-	c.f = fake_usb_new(&c.vc.base, 1024);
-	fake_push_status(c.f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	c.d = fx_dfu_open(&c.f->base, &err);
-	assert_non_null(c.d);
+	c.d = fake_dfu_up(&c.vc, &c.f, 1024);
 	fx_dfu_set_progress(c.d, on_progress, &c);
 	*state = &c;
 	return 0;
@@ -51,9 +45,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fx_dfu_free(c->d);
-	free(c->f->sink);
-	fx_usb_close(&c->f->base);
+	fake_dfu_down(c->d, c->f);
 	return 0;
 }
 
@@ -257,9 +249,7 @@ static void test_read(void **state)
 	assert_string_equal(fx_dfu_err(c->d)->msg,
 			    "read at 0x08000000: SET_ADDRESS 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errVENDOR");
 	/* UPLOAD STALLed, GETSTATUS explains */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errVENDOR);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push(c->f, DFU_UPLOAD, FX_E_STALL);
@@ -319,9 +309,7 @@ static void test_write_expect_reset(void **state)
 	assert_string_equal(fx_dfu_err(c->d)->msg,
 			    "write with reset at 0x1FFF7800: DFU_GETSTATUS: device reports dfuERROR, status errTARGET");
 	/* protected: DNLOAD STALL explained */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errTARGET, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errTARGET);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);

@@ -24,15 +24,9 @@ static int setup(void **state)
 {
 	static struct ctx c;
 	struct fx_g4_ob ob;
-	struct fx_err err;
 
 	memset(&c, 0, sizeof(c));
-	fx_vclock_init(&c.vc);
-	c.f = fake_usb_new(&c.vc.base, 1024);
-	fake_push_status(c.f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	c.d = fx_dfu_open(&c.f->base, &err);
-	assert_non_null(c.d);
+	c.d = fake_dfu_up(&c.vc, &c.f, 1024);
 	fx_g4_ob_factory(&ob);
 	fx_g4_ob_encode(&ob, 0, c.ob_raw[0]);
 	fx_g4_ob_encode(&ob, 1, c.ob_raw[1]);
@@ -44,8 +38,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fx_dfu_free(c->d);
-	fx_usb_close(&c->f->base);
+	fake_dfu_down(c->d, c->f);
 	return 0;
 }
 

@@ -1,12 +1,12 @@
 /* test_prog_nomem.c - fault injection for the allocations of the DFU
  * engine and the programming layer (STYLE 4, SQLite-style "fail the Nth
- * call"): the binary interposes malloc/calloc/realloc and fails the Nth
- * call made inside fx_dfu_open() + fx_prog_flash() + fx_prog_flash_blank()
- * against an emulated board, for every N until the run succeeds. Each
- * failure must give FX_E_NOMEM with an "out of memory" message and leak
- * nothing; the run without a failed allocation must verify.
- * Interposing the allocator and ASan's interceptors exclude each other,
- * so the sanitizer build skips this suite. */
+ * call"): the binary interposes malloc/calloc/realloc (tests/lib/nomem.h)
+ * and fails the Nth call made inside fx_dfu_open() + fx_prog_flash() +
+ * fx_prog_flash_blank() against an emulated board, for every N until the
+ * run succeeds. Each failure must give FX_E_NOMEM with an "out of memory"
+ * message and leak nothing; the run without a failed allocation must
+ * verify. Interposing the allocator and ASan's interceptors exclude each
+ * other, so the sanitizer build skips this suite. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,78 +20,19 @@
 
 #include "fx/emu.h"
 #include "fx/prog.h"
-#include "fx/usb_emu.h"
+#include "host_fix.h"
+#include "nomem.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if !FXT_NOMEM_SUPPORTED
 
 int main(void)
 {
-	printf("skip: allocator interposition is not possible under ASan\n");
-	return 77;
+	return fxt_nomem_skip();
 }
 
 #else
 
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t m);
-void *__libc_realloc(void *p, size_t n);
-void __libc_free(void *p);
-
-static struct {
-	bool armed;
-	unsigned calls, fail_at;
-	long live;
-} fi;
-
-static bool fi_fail(void)
-{
-	if (!fi.armed)
-		return false;
-	return ++fi.calls == fi.fail_at;
-}
-
-void *malloc(size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_malloc(n);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_calloc(n, m);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_realloc(old, n);
-	if (p && !old && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && fi.armed)
-		fi.live--;
-	__libc_free(p);
-}
+FXT_NOMEM_INTERPOSE
 
 static uint8_t data[3000];
 
@@ -107,39 +48,24 @@ static void test_every_allocation_fails_cleanly(void **state)
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 31 + 1);
 	for (n = 1; n < 1000; n++) {
-		struct fx_usb_open_opts uo = { .wait_ms = 5000 };
-		struct fx_vclock vc;
-		struct fx_emu *board;
-		struct fx_usb *u;
+		struct fxt_host h;
 		struct fx_dfu *d;
 		struct fx_err err;
 		bool blank = true;
 		int rc;
 
-		fx_vclock_init(&vc);
+		fxt_host_attach(&h, NULL, true);
 		fx_err_clear(&err);
-		board = fx_emu_new(NULL, &vc.base, &err);
-		assert_non_null(board);
-		fx_emu_set_boot0(board, true);
-		fx_emu_set_nrst(board, true);
-		fx_emu_set_power(board, true);
-		assert_int_equal(fx_usb_emu_attach(board, &vc.base, &uo, &u, &err), 0);
-		memset(&fi, 0, sizeof(fi));
-		fi.fail_at = n;
-		fi.armed = true;
-		d = fx_dfu_open(u, &err);
+		fxt_nomem_arm(n);
+		d = fx_dfu_open(h.usb, &err);
 		rc = d ? fx_prog_flash(d, &img, &o, NULL, &err) : err.code;
 		if (!rc)
 			rc = fx_prog_flash_blank(d, &blank, &err);
 		fx_dfu_free(d);
-		fi.armed = false;
-		assert_int_equal(fi.live, 0);
-		if (fi.calls < n) {
+		if (fxt_nomem_end("open+flash+blank", n, rc)) {
 			/* no allocation left to fail: the whole run succeeded */
-			assert_int_equal(rc, 0);
 			assert_false(blank);
-			fx_usb_close(u);
-			fx_emu_free(board);
+			fxt_host_down(&h);
 			break;
 		}
 		if (rc != FX_E_NOMEM)
@@ -147,8 +73,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 				 n, fx_err_name(rc), err.msg);
 		assert_non_null(strstr(err.msg, "out of memory"));
 		failures++;
-		fx_usb_close(u);
-		fx_emu_free(board);
+		fxt_host_down(&h);
 	}
 	print_message("%u allocations failed one by one, each with FX_E_NOMEM\n", failures);
 	assert_true(failures >= 4);
