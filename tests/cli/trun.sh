@@ -87,6 +87,20 @@ expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --demo-boards=shi
 has "$T/err" "run: --demo-boards: unknown board 'shiny'"
 expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --cycles 0
 has "$T/err" "run: --cycles: expected 1..1000000, got '0'"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --realtime=fast
+has "$T/err" "run: --realtime: expected a scale > 0, got 'fast'"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --bogus
+has "$T/err" "run: unknown option '--bogus'"
+expect 64 "$FX" run --station "$T/st.ini" --recipe
+has "$T/err" "run: option '--recipe' needs a value"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" extra
+has "$T/err" "run: unexpected argument 'extra'"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --serial-scan A,,B
+has "$T/err" "run: --serial-scan: empty serial or more than 256"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --demo-boards=
+has "$T/err" "run: --demo-boards: empty list"
+expect 66 "$FX" run --station "$T/nope.ini" --recipe "$T/ok.ini"
+has "$T/err" "nope.ini"
 expect 0 "$FX" run --help
 has "$T/out" '130 stopped by Ctrl-C'
 ok "config and usage errors"
