@@ -58,9 +58,10 @@
  * bootloader not back after a reset, a changed firmware file). ABORTED = the operator asked to stop (abort flag) before the
  * run finished; the board is still left in the safe state.
  *
- * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe per
- * slot; different slots may run in different threads (no file-scope
- * state) if they share nothing but the store.
+ * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe: the
+ * slots of a station share its fx_gpio (fx/gpio.h: callers serialise),
+ * so slots run one after the other (fixturectl run does). No file-scope
+ * state: two stations in one process are independent.
  */
 #ifndef FX_FX_SEQ_H
 #define FX_FX_SEQ_H
