@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
 
@@ -24,36 +25,23 @@
 static char dir[256];
 static char rpath[512];
 
-static void write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	char fw[512];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX");
-	if (!mkdtemp(dir))
+	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX"))
 		return -1;
 	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
-	write_file(fw, "abc", 3);
+	fxt_conf_write(fw, "abc");
 	snprintf(rpath, sizeof(rpath), "%s/r.ini", dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fxt_conf_rmdir(dir);
 }
 
 /* A valid recipe with `extra` appended (sections or keys). */
@@ -71,31 +59,14 @@ static void write_recipe(const char *extra)
 		 "sha256 = " ABC_SHA "\n"
 		 "%s",
 		 extra);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 }
 
 /* Load rpath and expect FX_E_CONFIG whose first message is
  * "<rpath>:<where>". */
 static void expect_error(const char *where)
 {
-	struct fx_recipe *r = (struct fx_recipe *)0x1;
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char want[1024];
-	int rc;
-
-	fx_conf_diags_init(&d);
-	rc = fx_recipe_load(rpath, &r, &d, &err);
-	snprintf(want, sizeof(want), "%s%s", rpath, where);
-	if (rc != FX_E_CONFIG || strcmp(err.msg, want))
-		print_error("got %d '%s'\nwant '%s'\n", rc, err.msg, want);
-	assert_int_equal(rc, FX_E_CONFIG);
-	assert_int_equal(err.code, FX_E_CONFIG);
-	assert_string_equal(err.msg, want);
-	assert_true(d.n >= 1);
-	assert_string_equal(d.msgs[0], want);
-	assert_ptr_equal(r, (struct fx_recipe *)0x1); /* out untouched */
-	fx_conf_diags_release(&d);
+	fxt_conf_expect_error(FX_CONF_RECIPE, rpath, where);
 }
 
 static void error_for(const char *extra, const char *where)
@@ -106,7 +77,7 @@ static void error_for(const char *extra, const char *where)
 
 static void raw_error(const char *text, const char *where)
 {
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	expect_error(where);
 }
 
@@ -216,7 +187,7 @@ static void test_absolute_firmware_and_formats(void **state)
 		 "probe = YES\r\n"
 		 "erase = mass;not a comment without a blank\r\n",
 		 dir);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(text, sizeof(text),
 		 "%s:13: key 'erase': expected pages or mass, got 'mass;not a comment without a blank'",
@@ -228,7 +199,7 @@ static void test_absolute_firmware_and_formats(void **state)
 		 "target = stm32g474xe ; the only one\r\n[ firmware ]\r\n"
 		 "file = %s/fw.bin\r\nsha256 = " ABC_SHA "\r\n[program]\r\nprobe = off\r\n",
 		 dir);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
 	assert_string_equal(r->version, "7");
 	assert_false(r->probe);
@@ -294,8 +265,8 @@ static void test_errors_keys(void **state)
 {
 	(void)state;
 	error_for("[recipe]\n", ":8: section 'recipe': duplicate (first at line 1)");
-	write_file(rpath,
-		   "[recipe]\nname = a\nversion = 1\nname = b\n", 40);
+	/* 40 bytes: the text and its NUL */
+	fxt_conf_write_bytes(rpath, "[recipe]\nname = a\nversion = 1\nname = b\n", 40);
 	expect_error(":4: key 'name': duplicate (first set at line 2)");
 	error_for("[program]\ncolour = red\n", ":9: key 'colour': unknown key in [program]");
 	raw_error("[recipe]\nname = a b\n",
@@ -344,9 +315,8 @@ static void test_errors_firmware_messages(void **state)
 	char want[1200];
 
 	(void)state;
-	write_file(rpath,
-		   "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n",
-		   strlen("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n"));
+	fxt_conf_write(rpath,
+		       "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n");
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
 		 "%s:6: key 'file': cannot read '%s/nope.bin': No such file or directory",
@@ -358,7 +328,7 @@ static void test_errors_firmware_messages(void **state)
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
 				"sha256 = 0000000000000000000000000000000000000000000000000000000000000000\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
@@ -369,7 +339,7 @@ static void test_errors_firmware_messages(void **state)
 	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = abc\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	expect_error(":7: key 'sha256': expected 64 hex digits, got 'abc'");
 	{
@@ -377,7 +347,7 @@ static void test_errors_firmware_messages(void **state)
 				"sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ\n"
 				"size = 3\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	expect_error(":7: key 'sha256': expected 64 hex digits, got 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ'");
 	{
@@ -394,7 +364,7 @@ static void test_errors_firmware_messages(void **state)
 	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	expect_error(":6: key 'file': expected a file path, got ''");
 }
@@ -489,14 +459,11 @@ static void test_errors_limits(void **state)
 	assert_string_equal(err.msg, where);
 
 	/* a resolved firmware path longer than FX_CONF_PATH_MAX */
-	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
-	while (len < 900)
-		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
-	snprintf(longpath + len, sizeof(longpath) - len, "/r.ini");
+	fxt_conf_long_path(longpath, sizeof(longpath), dir, "r.ini");
 	snprintf(text, sizeof(text),
 		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " ABC_SHA "\n",
 		 0);
-	write_file(longpath, text, strlen(text));
+	fxt_conf_write(longpath, text);
 	{
 		struct fx_conf_diags d;
 
@@ -632,11 +599,11 @@ static void test_detect(void **state)
 	assert_int_equal(k, FX_CONF_RECIPE);
 	assert_int_equal(fx_conf_detect("tests/data/conf/station-real.ini", &k, &err), 0);
 	assert_int_equal(k, FX_CONF_STATION);
-	write_file(rpath, "[foo]\na=1\n", 10);
+	fxt_conf_write(rpath, "[foo]\na=1\n");
 	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want), "%s: neither a recipe ([recipe]) nor a station ([station]) file", rpath);
 	assert_string_equal(err.msg, want);
-	write_file(rpath, "[recipe]\n[station]\n", 19);
+	fxt_conf_write(rpath, "[recipe]\n[station]\n");
 	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want), "%s: both [recipe] and [station]: a file is either a recipe or a station", rpath);
 	assert_string_equal(err.msg, want);
@@ -644,49 +611,12 @@ static void test_detect(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
-/* Every message for a file with many problems, compared with its golden
- * .err file (inih-style golden files, failing inside make check). */
-static void golden_errors(const char *ini, const char *errfile, bool recipe)
-{
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char got[8192], want[8192];
-	size_t len = 0, i, n;
-	FILE *f;
-	int rc;
-
-	fx_conf_diags_init(&d);
-	if (recipe) {
-		struct fx_recipe *r = NULL;
-
-		rc = fx_recipe_load(ini, &r, &d, &err);
-	} else {
-		struct fx_station *st = NULL;
-
-		rc = fx_station_load(ini, &st, &d, &err);
-	}
-	assert_int_equal(rc, FX_E_CONFIG);
-	got[0] = '\0';
-	for (i = 0; i < d.n; i++) {
-		int w = snprintf(got + len, sizeof(got) - len, "%s\n", d.msgs[i]);
-
-		assert_true(w > 0 && (size_t)w < sizeof(got) - len);
-		len += (size_t)w;
-	}
-	assert_string_equal(err.msg, d.msgs[0]);
-	fx_conf_diags_release(&d);
-	f = fopen(errfile, "rb");
-	assert_non_null(f);
-	n = fread(want, 1, sizeof(want) - 1, f);
-	fclose(f);
-	want[n] = '\0';
-	assert_string_equal(got, want);
-}
-
 static void test_golden_errors(void **state)
 {
 	(void)state;
-	golden_errors("tests/data/conf/recipe-bad.ini", "tests/data/conf/recipe-bad.err", true);
+	/* every message, compared with its golden .err file */
+	fxt_conf_golden_errors(FX_CONF_RECIPE, "tests/data/conf/recipe-bad.ini",
+			       "tests/data/conf/recipe-bad.err");
 }
 
 int main(void)
