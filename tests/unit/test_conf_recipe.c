@@ -69,6 +69,18 @@ static void expect_error(const char *where)
 	fxt_conf_expect_error(FX_CONF_RECIPE, rpath, where);
 }
 
+/* A valid recipe with `extra` appended, loaded (it must load). */
+static struct fx_recipe *load_with(const char *extra)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+
+	write_recipe(extra);
+	if (fx_recipe_load(rpath, &r, NULL, &err))
+		fail_msg("load: %s", err.msg);
+	return r;
+}
+
 static void error_for(const char *extra, const char *where)
 {
 	write_recipe(extra);
@@ -79,6 +91,34 @@ static void raw_error(const char *text, const char *where)
 {
 	fxt_conf_write(rpath, text);
 	expect_error(where);
+}
+
+/* What [program] and [timeouts] set (timeouts in struct order). */
+struct program_want {
+	enum fx_recipe_erase erase;
+	enum fx_recipe_verify verify;
+	enum fx_recipe_entry entry;
+	bool probe;
+	enum fx_recipe_serial serial;
+	int rdp;
+	struct fx_recipe_timeouts t;
+};
+
+static void assert_program(const struct fx_recipe *r, const struct program_want *w)
+{
+	assert_int_equal(r->erase, w->erase);
+	assert_int_equal(r->verify, w->verify);
+	assert_int_equal(r->entry, w->entry);
+	assert_int_equal(r->probe, w->probe);
+	assert_int_equal(r->serial, w->serial);
+	assert_int_equal(r->rdp, w->rdp);
+	assert_int_equal(r->timeouts.probe_ms, w->t.probe_ms);
+	assert_int_equal(r->timeouts.enter_ms, w->t.enter_ms);
+	assert_int_equal(r->timeouts.option_bytes_ms, w->t.option_bytes_ms);
+	assert_int_equal(r->timeouts.erase_ms, w->t.erase_ms);
+	assert_int_equal(r->timeouts.program_ms, w->t.program_ms);
+	assert_int_equal(r->timeouts.verify_ms, w->t.verify_ms);
+	assert_int_equal(r->timeouts.rdp_ms, w->t.rdp_ms);
 }
 
 static void test_golden(void **state)
@@ -104,19 +144,9 @@ static void test_golden(void **state)
 	assert_int_equal(r->ob[1].value, 4);
 	assert_string_equal(r->ob[2].text, "nRST_STOP=1"); /* 0x1 */
 	assert_int_equal(r->ob[2].line, 17);
-	assert_int_equal(r->erase, FX_RECIPE_ERASE_MASS);
-	assert_int_equal(r->verify, FX_RECIPE_VERIFY_NONE);
-	assert_int_equal(r->entry, FX_RECIPE_ENTRY_APP);
-	assert_false(r->probe);
-	assert_int_equal(r->serial, FX_RECIPE_SERIAL_BOTH);
-	assert_int_equal(r->rdp, 1);
-	assert_int_equal(r->timeouts.probe_ms, 2000);
-	assert_int_equal(r->timeouts.enter_ms, 4000);
-	assert_int_equal(r->timeouts.option_bytes_ms, 6000);
-	assert_int_equal(r->timeouts.erase_ms, 1000);
-	assert_int_equal(r->timeouts.program_ms, 2000);
-	assert_int_equal(r->timeouts.verify_ms, 3000);
-	assert_int_equal(r->timeouts.rdp_ms, 7000);
+	assert_program(r, &(const struct program_want){
+		FX_RECIPE_ERASE_MASS, FX_RECIPE_VERIFY_NONE, FX_RECIPE_ENTRY_APP, false,
+		FX_RECIPE_SERIAL_BOTH, 1, { 2000, 4000, 6000, 1000, 2000, 3000, 7000 } });
 	assert_true(r->app.enabled);
 	assert_int_equal(r->app.vid, 0x1209);
 	assert_int_equal(r->app.pid, 0xABCD);
@@ -135,29 +165,17 @@ static void test_golden(void **state)
 
 static void test_defaults(void **state)
 {
-	struct fx_recipe *r = NULL;
-	struct fx_err err;
+	struct fx_recipe *r;
 	char fw[600];
 
 	(void)state;
-	write_recipe("");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("");
 	snprintf(fw, sizeof(fw), "%s/fw.bin", dir); /* relative to the recipe */
 	assert_string_equal(r->firmware, fw);
 	assert_int_equal(r->n_ob, 0);
-	assert_int_equal(r->erase, FX_RECIPE_ERASE_PAGES);
-	assert_int_equal(r->verify, FX_RECIPE_VERIFY_READBACK);
-	assert_int_equal(r->entry, FX_RECIPE_ENTRY_GPIO);
-	assert_true(r->probe);
-	assert_int_equal(r->serial, FX_RECIPE_SERIAL_UID);
-	assert_int_equal(r->rdp, 0);
-	assert_int_equal(r->timeouts.probe_ms, 1500);
-	assert_int_equal(r->timeouts.enter_ms, 3000);
-	assert_int_equal(r->timeouts.option_bytes_ms, 5000);
-	assert_int_equal(r->timeouts.erase_ms, 30000);
-	assert_int_equal(r->timeouts.program_ms, 60000);
-	assert_int_equal(r->timeouts.verify_ms, 60000);
-	assert_int_equal(r->timeouts.rdp_ms, 5000);
+	assert_program(r, &(const struct program_want){
+		FX_RECIPE_ERASE_PAGES, FX_RECIPE_VERIFY_READBACK, FX_RECIPE_ENTRY_GPIO, true,
+		FX_RECIPE_SERIAL_UID, 0, { 1500, 3000, 5000, 30000, 60000, 60000, 5000 } });
 	assert_false(r->app.enabled);
 	assert_int_equal(r->app.within_ms, 1000);
 	fx_recipe_free(r);
@@ -393,8 +411,7 @@ static void test_errors_option_bytes(void **state)
 
 		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\nBOR_LEV = 0xA\n");
 		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
-		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\n");
-		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+		r = load_with("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\n");
 		assert_int_equal(r->ob[0].value, 0x7F);
 		assert_int_equal(r->ob[1].value, 0x7E);
 		assert_string_equal(r->ob[1].text, "WRP1A_END=126");
@@ -533,8 +550,7 @@ static void test_ob_want(void **state)
 
 	(void)state;
 	fx_g4_ob_factory(&cur);
-	write_recipe("[option_bytes]\nDBANK = 0\nnSWBOOT0 = 1\n");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("[option_bytes]\nDBANK = 0\nnSWBOOT0 = 1\n");
 	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
 	assert_true(differs);
 	assert_true(dbank);
@@ -548,8 +564,7 @@ static void test_ob_want(void **state)
 	fx_recipe_free(r);
 
 	fx_g4_ob_factory(&cur);
-	write_recipe("[option_bytes]\nBOR_LEV = 3\n");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("[option_bytes]\nBOR_LEV = 3\n");
 	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
 	assert_true(differs);
 	assert_false(dbank);
@@ -564,8 +579,7 @@ static void test_check_firmware(void **state)
 	char want[1200];
 
 	(void)state;
-	write_recipe("");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("");
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abc", 3, &err), 0);
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abd", 3, &err), FX_E_HASH);
 	snprintf(want, sizeof(want),
