@@ -10,7 +10,45 @@
 #include <nettle/sha2.h>
 
 #include "fx/conf.h"
+#include "conf_priv.h"
 #include "ini_reader.h"
+
+bool fx_conf_uint_key_set(struct fx_ini *ini, const struct fx_conf_uint_key *keys,
+			  size_t n, const char *key, const char *value,
+			  unsigned min, unsigned max)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(key, keys[i].name)) {
+			fx_ini_uint(ini, key, value, min, max, keys[i].field);
+			return true;
+		}
+	}
+	return false;
+}
+
+int fx_conf_ini_load(const char *path, fx_ini_section_fn sfn, fx_ini_key_fn kfn,
+		     fx_conf_whole_fn whole, void *user, char sha256[65],
+		     struct fx_conf_diags *diags, struct fx_err *err)
+{
+	struct fx_ini ini;
+	int rc;
+
+	fx_err_clear(err);
+	rc = fx_ini_parse(&ini, path, sfn, kfn, user, diags, err);
+	if (!rc) {
+		whole(&ini, user);
+		if (sha256)
+			memcpy(sha256, ini.sha256, sizeof(ini.sha256));
+		if (ini.nomem)
+			rc = fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
+		else if (ini.errors)
+			rc = FX_E_CONFIG;
+	}
+	fx_ini_release(&ini);
+	return rc;
+}
 
 void fx_conf_diags_init(struct fx_conf_diags *d)
 {

@@ -242,6 +242,18 @@ static int next_event(struct fx_gpio_line *l, uint64_t deadline,
 	return l->gpio->ops->wait_event(l, deadline, ev, err);
 }
 
+/* Edges are for inputs, on backends that report them. */
+static int check_edges(const struct fx_gpio_line *l, struct fx_err *err)
+{
+	if (l->cfg.dir != FX_GPIO_INPUT)
+		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, no edges",
+				  l->cfg.name);
+	if (!l->gpio->ops->wait_event)
+		return fx_err_set(err, FX_E_NOTSUP, "gpio backend '%s': no edge events",
+				  l->gpio->ops->name);
+	return 0;
+}
+
 int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 		      struct fx_gpio_event *ev, struct fx_err *err)
 {
@@ -253,12 +265,9 @@ int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 	int rc, level;
 
 	want = !!want;
-	if (l->cfg.dir != FX_GPIO_INPUT)
-		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, no edges",
-				  l->cfg.name);
-	if (!ops->wait_event)
-		return fx_err_set(err, FX_E_NOTSUP, "gpio backend '%s': no edge events",
-				  ops->name);
+	rc = check_edges(l, err);
+	if (rc)
+		return rc;
 	for (;;) {
 		rc = next_event(l, deadline, &raw, err);
 		if (rc == FX_E_TIMEOUT)
@@ -311,12 +320,9 @@ int fx_gpio_flush(struct fx_gpio_line *l, struct fx_err *err)
 	struct fx_gpio_event raw;
 	int rc, level;
 
-	if (l->cfg.dir != FX_GPIO_INPUT)
-		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, no edges",
-				  l->cfg.name);
-	if (!ops->wait_event)
-		return fx_err_set(err, FX_E_NOTSUP, "gpio backend '%s': no edge events",
-				  ops->name);
+	rc = check_edges(l, err);
+	if (rc)
+		return rc;
 	/* deadline = now: takes what is queued, never blocks */
 	while ((rc = ops->wait_event(l, now, &raw, err)) == 0)
 		;

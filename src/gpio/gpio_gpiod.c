@@ -162,6 +162,19 @@ static int gd_open(const struct fx_clock *clk, struct fx_gpio **out,
 	return 0;
 }
 
+/* FX_GPIO_* line flags and their libgpiod v1.6 request flags */
+static const struct {
+	unsigned fx;
+	int gd;
+} flag_map[] = {
+	{ FX_GPIO_ACTIVE_LOW, GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW },
+	{ FX_GPIO_OPEN_DRAIN, GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN },
+	{ FX_GPIO_OPEN_SOURCE, GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE },
+	{ FX_GPIO_PULL_UP, GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP },
+	{ FX_GPIO_PULL_DOWN, GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN },
+	{ FX_GPIO_BIAS_DISABLE, GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE },
+};
+
 static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 		      struct fx_gpio_line **out, struct fx_err *err)
 {
@@ -170,6 +183,7 @@ static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 	struct gpiod_line *line = NULL;
 	struct gd_line *l;
 	bool own_chip;
+	size_t i;
 	int rc;
 
 	rc = find_line(g, cfg->name, &line, &own_chip, err);
@@ -180,18 +194,9 @@ static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 	rc_cfg.request_type = cfg->dir == FX_GPIO_OUTPUT
 				      ? GPIOD_LINE_REQUEST_DIRECTION_OUTPUT
 				      : GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES;
-	if (cfg->flags & FX_GPIO_ACTIVE_LOW)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-	if (cfg->flags & FX_GPIO_OPEN_DRAIN)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN;
-	if (cfg->flags & FX_GPIO_OPEN_SOURCE)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE;
-	if (cfg->flags & FX_GPIO_PULL_UP)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
-	if (cfg->flags & FX_GPIO_PULL_DOWN)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
-	if (cfg->flags & FX_GPIO_BIAS_DISABLE)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+	for (i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++)
+		if (cfg->flags & flag_map[i].fx)
+			rc_cfg.flags |= flag_map[i].gd;
 
 	l = calloc(1, sizeof(*l));
 	if (!l) {

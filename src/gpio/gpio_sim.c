@@ -368,17 +368,22 @@ static int input_state(struct sim *s, const char *line, size_t *idx,
 	return 0;
 }
 
+/* The simulator behind g, with every change due by now fired. */
+static int sim_now(struct fx_gpio *g, struct sim **out, struct fx_err *err)
+{
+	if (!is_sim(g, err))
+		return FX_E_NOTSUP;
+	*out = to_sim(g);
+	return fire_due(*out, err);
+}
+
 int fx_gpio_sim_drive(struct fx_gpio *g, const char *line, int value,
 		      struct fx_err *err)
 {
 	struct sim *s;
 	size_t idx;
-	int rc;
+	int rc = sim_now(g, &s, err);
 
-	if (!is_sim(g, err))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, err);
 	if (!rc)
 		rc = input_state(s, line, &idx, err);
 	if (!rc)
@@ -420,11 +425,26 @@ int fx_gpio_sim_schedule(struct fx_gpio *g, const char *line, uint64_t at_us,
 	return 0;
 }
 
+/* level at t, then bounces of !level/level one ms apart */
+static int schedule_bouncing(struct fx_gpio *g, const char *line, uint64_t t,
+			     int level, unsigned bounces, struct fx_err *err)
+{
+	unsigned i;
+	int rc = fx_gpio_sim_schedule(g, line, t, level, err);
+
+	for (i = 0; !rc && i < bounces; i++) {
+		t += 1000;
+		rc = fx_gpio_sim_schedule(g, line, t, !level, err);
+		t += 1000;
+		if (!rc)
+			rc = fx_gpio_sim_schedule(g, line, t, level, err);
+	}
+	return rc;
+}
+
 int fx_gpio_sim_press(struct fx_gpio *g, const char *line, uint64_t at_us,
 		      unsigned hold_ms, unsigned bounces, struct fx_err *err)
 {
-	uint64_t t, end = at_us + (uint64_t)hold_ms * 1000u;
-	unsigned i;
 	int rc;
 
 	if (!is_sim(g, err))
@@ -434,23 +454,10 @@ int fx_gpio_sim_press(struct fx_gpio *g, const char *line, uint64_t at_us,
 				  "line '%s': hold %u ms too short for %u bounces",
 				  line, hold_ms, bounces);
 	/* press: 1, then bounces of 0/1 one ms apart; release the same */
-	rc = fx_gpio_sim_schedule(g, line, at_us, 1, err);
-	for (i = 0, t = at_us; !rc && i < bounces; i++) {
-		t += 1000;
-		rc = fx_gpio_sim_schedule(g, line, t, 0, err);
-		t += 1000;
-		if (!rc)
-			rc = fx_gpio_sim_schedule(g, line, t, 1, err);
-	}
+	rc = schedule_bouncing(g, line, at_us, 1, bounces, err);
 	if (!rc)
-		rc = fx_gpio_sim_schedule(g, line, end, 0, err);
-	for (i = 0, t = end; !rc && i < bounces; i++) {
-		t += 1000;
-		rc = fx_gpio_sim_schedule(g, line, t, 1, err);
-		t += 1000;
-		if (!rc)
-			rc = fx_gpio_sim_schedule(g, line, t, 0, err);
-	}
+		rc = schedule_bouncing(g, line, at_us + (uint64_t)hold_ms * 1000u, 0,
+				       bounces, err);
 	return rc;
 }
 
@@ -461,21 +468,30 @@ size_t fx_gpio_sim_pending(const struct fx_gpio *g)
 	return ((const struct sim *)g)->n_sched;
 }
 
-int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
+/* The state of a line the simulator already knows, after firing what is
+ * due (the level and history queries). */
+static int known_line(struct fx_gpio *g, const char *line,
+		      struct sim_line_state **out, struct fx_err *err)
 {
 	struct sim *s;
 	size_t idx;
-	int rc;
+	int rc = sim_now(g, &s, err);
 
-	if (!is_sim(g, NULL))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, NULL);
 	if (!rc)
-		rc = line_state(s, line, false, &idx, NULL);
+		rc = line_state(s, line, false, &idx, err);
+	if (!rc)
+		*out = &s->lines[idx];
+	return rc;
+}
+
+int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
+{
+	struct sim_line_state *st;
+	int rc = known_line(g, line, &st, NULL);
+
 	if (rc)
 		return rc;
-	*value = s->lines[idx].level;
+	*value = st->level;
 	return 0;
 }
 
@@ -483,19 +499,12 @@ int fx_gpio_sim_history(struct fx_gpio *g, const char *line,
 			const struct fx_gpio_sim_change **changes, size_t *n,
 			struct fx_err *err)
 {
-	struct sim *s;
-	size_t idx;
-	int rc;
+	struct sim_line_state *st;
+	int rc = known_line(g, line, &st, err);
 
-	if (!is_sim(g, err))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, err);
-	if (!rc)
-		rc = line_state(s, line, false, &idx, err);
 	if (rc)
 		return rc;
-	*changes = s->lines[idx].hist;
-	*n = s->lines[idx].n_hist;
+	*changes = st->hist;
+	*n = st->n_hist;
 	return 0;
 }

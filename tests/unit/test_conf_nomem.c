@@ -1,7 +1,7 @@
 /* test_conf_nomem.c - fault injection for the allocations of the recipe
  * and station loaders, file detection and the sim GPIO backend (STYLE 4,
  * SQLite-style "fail the Nth call"): the binary interposes the allocator
- * and fails the Nth call, for every N until the operation succeeds. Each
+ * (tests/lib/nomem.h) and fails the Nth call, for every N until the operation succeeds. Each
  * failure must give FX_E_NOMEM with its message and leak nothing.
  * Interposing the allocator and ASan's interceptors exclude each other, so
  * the sanitizer build skips this suite (leaks are counted here instead). */
@@ -19,88 +19,21 @@
 #include "fx/clock.h"
 #include "fx/conf.h"
 #include "fx/gpio.h"
+#include "nomem.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if !FXT_NOMEM_SUPPORTED
 
 int main(void)
 {
-	printf("skip: allocator interposition is not possible under ASan\n");
-	return 77;
+	return fxt_nomem_skip();
 }
 
 #else
 
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t m);
-void *__libc_realloc(void *p, size_t n);
-void __libc_free(void *p);
-
-static struct {
-	bool armed;
-	unsigned calls, fail_at; /* fail_at 0 = count only */
-	long live;
-} fi;
-
-static bool fi_fail(void)
-{
-	if (!fi.armed)
-		return false;
-	return ++fi.calls == fi.fail_at;
-}
-
-void *malloc(size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_malloc(n);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_calloc(n, m);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_realloc(old, n);
-	if (p && !old && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && fi.armed)
-		fi.live--;
-	__libc_free(p);
-}
-
-static void arm(unsigned n)
-{
-	fi.calls = 0;
-	fi.fail_at = n;
-	fi.live = 0;
-	fi.armed = true;
-}
+FXT_NOMEM_INTERPOSE
 
 /* One load under "fail the Nth allocation": returns true when it no
- * longer failed (every failure point seen). want_ok: the final result. */
+ * longer failed (every failure point seen). want_final: its result then. */
 static bool load_once(const char *path, bool recipe, unsigned n, int want_final)
 {
 	struct fx_conf_diags d;
@@ -109,7 +42,7 @@ static bool load_once(const char *path, bool recipe, unsigned n, int want_final)
 	int rc;
 
 	fx_err_clear(&err);
-	arm(n);
+	fxt_nomem_arm(n);
 	fx_conf_diags_init(&d);
 	if (recipe) {
 		struct fx_recipe *r = NULL;
@@ -123,10 +56,8 @@ static bool load_once(const char *path, bool recipe, unsigned n, int want_final)
 		fx_station_free(st);
 	}
 	fx_conf_diags_release(&d);
-	fi.armed = false;
-	if (fi.live != 0)
-		fail_msg("%s: allocation %u failed: %ld blocks leaked", path, n, fi.live);
-	if (fi.calls < n) {
+	/* a file with errors: its FX_E_CONFIG is the run's success */
+	if (fxt_nomem_end(path, n, rc == want_final ? 0 : rc)) {
 		assert_int_equal(rc, want_final);
 		return true;
 	}
@@ -183,12 +114,9 @@ static void test_detect(void **state)
 
 	(void)state;
 	for (n = 1; n < 200; n++) {
-		arm(n);
+		fxt_nomem_arm(n);
 		rc = fx_conf_detect("stations/emu-1slot.ini", &k, &err);
-		fi.armed = false;
-		assert_int_equal(fi.live, 0);
-		if (fi.calls < n) {
-			assert_int_equal(rc, 0);
+		if (fxt_nomem_end("detect", n, rc)) {
 			assert_int_equal(k, FX_CONF_STATION);
 			return;
 		}
@@ -251,13 +179,9 @@ static void test_gpio_sim(void **state)
 	(void)state;
 	for (n = 1; n < 500; n++) {
 		fx_err_clear(&err);
-		arm(n);
+		fxt_nomem_arm(n);
 		rc = sim_scenario(&err);
-		fi.armed = false;
-		if (fi.live != 0)
-			fail_msg("gpio sim: allocation %u failed: %ld blocks leaked", n, fi.live);
-		if (fi.calls < n) {
-			assert_int_equal(rc, 0);
+		if (fxt_nomem_end("gpio sim", n, rc)) {
 			printf("gpio sim: %u allocation failure points, all clean\n", n - 1);
 			return;
 		}

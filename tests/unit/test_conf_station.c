@@ -12,26 +12,17 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
 #include "fx/conf.h"
 #include "fx/gpio.h"
 
 static char dir[256];
 static char spath[512];
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/fx-test-station-XXXXXX");
-	if (!mkdtemp(dir))
+	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-station-XXXXXX"))
 		return -1;
 	snprintf(spath, sizeof(spath), "%s/s.ini", dir);
 	return 0;
@@ -39,11 +30,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fxt_conf_rmdir(dir);
 }
 
 /* The head of a valid real station (5 lines) + extra. */
@@ -53,26 +41,12 @@ static int teardown(void **state)
 #define SIMHEAD "[station]\nname = s\ndatabase = s.db\nstart = sim:START\n[slot 1]\n"
 #define SIMSLOT1 "device = emu:b1.board\nboot0 = sim:B1\nnrst = sim:N1\n"
 
+/* Write text as the station file and expect FX_E_CONFIG whose first
+ * message is "<spath><where>". */
 static void error_for(const char *text, const char *where)
 {
-	struct fx_station *st = (struct fx_station *)0x1;
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char want[1024];
-	int rc;
-
-	write_file(spath, text);
-	fx_conf_diags_init(&d);
-	rc = fx_station_load(spath, &st, &d, &err);
-	snprintf(want, sizeof(want), "%s%s", spath, where);
-	if (rc != FX_E_CONFIG || strcmp(err.msg, want))
-		print_error("got %d '%s'\nwant '%s'\n", rc, err.msg, want);
-	assert_int_equal(rc, FX_E_CONFIG);
-	assert_string_equal(err.msg, want);
-	assert_true(d.n >= 1);
-	assert_string_equal(d.msgs[0], want);
-	assert_ptr_equal(st, (struct fx_station *)0x1);
-	fx_conf_diags_release(&d);
+	fxt_conf_write(spath, text);
+	fxt_conf_expect_error(FX_CONF_STATION, spath, where);
 }
 
 static void test_golden_real(void **state)
@@ -291,7 +265,7 @@ static void test_errors_device(void **state)
 		  ":6: key 'device': knob 'nope': unknown knob");
 
 	/* relative board paths resolve against the station file */
-	write_file(spath, SIMHEAD "device = emu:b.board?boot0=1\nboot0 = sim:B\nnrst = sim:N\n");
+	fxt_conf_write(spath, SIMHEAD "device = emu:b.board?boot0=1\nboot0 = sim:B\nnrst = sim:N\n");
 	assert_int_equal(fx_station_load(spath, &st, NULL, &err), 0);
 	snprintf(text, sizeof(text), "%s/b.board", dir);
 	assert_string_equal(st->slots[0].board_path, text);
@@ -309,12 +283,9 @@ static void test_errors_long_paths(void **state)
 	size_t len;
 
 	(void)state;
-	len = (size_t)snprintf(longpath, sizeof(longpath), "%s", dir);
-	while (len < 900)
-		len += (size_t)snprintf(longpath + len, sizeof(longpath) - len, "/.");
-	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	len = fxt_conf_long_path(longpath, sizeof(longpath), dir, "s.ini");
 	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0150d\n", 0);
-	write_file(longpath, text);
+	fxt_conf_write(longpath, text);
 	fx_conf_diags_init(&d);
 	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
 	snprintf(where, sizeof(where), "%s:6: key 'device': path too long (limit 1023 characters)",
@@ -325,7 +296,7 @@ static void test_errors_long_paths(void **state)
 	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0130d?boot0=1&boot0=1&boot0=1&boot0=1\n", 0);
 	len -= 30;
 	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
-	write_file(longpath, text);
+	fxt_conf_write(longpath, text);
 	fx_conf_diags_init(&d);
 	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
 	snprintf(where, sizeof(where), "%s:6: key 'device': path too long", longpath);
@@ -340,7 +311,7 @@ static void test_errors_collected(void **state)
 	struct fx_err err;
 
 	(void)state;
-	write_file(spath, "[station]\nname = a b\nstart = x y\n[slot 1]\ndevice = com1\n");
+	fxt_conf_write(spath, "[station]\nname = a b\nstart = x y\n[slot 1]\ndevice = com1\n");
 	fx_conf_diags_init(&d);
 	assert_int_equal(fx_station_load(spath, &st, &d, &err), FX_E_CONFIG);
 	/* name, start flag, device, database missing, boot0 missing, nrst missing */
@@ -352,49 +323,12 @@ static void test_errors_collected(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
-/* Every message for a file with many problems, compared with its golden
- * .err file (inih-style golden files, failing inside make check). */
-static void golden_errors(const char *ini, const char *errfile, bool recipe)
-{
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char got[8192], want[8192];
-	size_t len = 0, i, n;
-	FILE *f;
-	int rc;
-
-	fx_conf_diags_init(&d);
-	if (recipe) {
-		struct fx_recipe *r = NULL;
-
-		rc = fx_recipe_load(ini, &r, &d, &err);
-	} else {
-		struct fx_station *st = NULL;
-
-		rc = fx_station_load(ini, &st, &d, &err);
-	}
-	assert_int_equal(rc, FX_E_CONFIG);
-	got[0] = '\0';
-	for (i = 0; i < d.n; i++) {
-		int w = snprintf(got + len, sizeof(got) - len, "%s\n", d.msgs[i]);
-
-		assert_true(w > 0 && (size_t)w < sizeof(got) - len);
-		len += (size_t)w;
-	}
-	assert_string_equal(err.msg, d.msgs[0]);
-	fx_conf_diags_release(&d);
-	f = fopen(errfile, "rb");
-	assert_non_null(f);
-	n = fread(want, 1, sizeof(want) - 1, f);
-	fclose(f);
-	want[n] = '\0';
-	assert_string_equal(got, want);
-}
-
 static void test_golden_errors(void **state)
 {
 	(void)state;
-	golden_errors("tests/data/conf/station-bad.ini", "tests/data/conf/station-bad.err", false);
+	/* every message, compared with its golden .err file */
+	fxt_conf_golden_errors(FX_CONF_STATION, "tests/data/conf/station-bad.ini",
+			       "tests/data/conf/station-bad.err");
 }
 
 int main(void)
