@@ -238,6 +238,7 @@ static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 		       (unsigned long long)(u->done_at == UINT64_MAX ? 0 : u->done_at));
 	u->next = d->urbs;
 	d->urbs = u;
+	bed->kicks++;
 	pthread_cond_signal(&bed->cond); /* the bridge thread times it */
 	umockdev_ioctl_client_complete(client, 0, 0);
 }
@@ -694,6 +695,7 @@ static void *bridge_thread(void *arg)
 	pthread_mutex_lock(&bed->lock);
 	while (!bed->stop) {
 		uint64_t next = UINT64_MAX, rm;
+		unsigned kicks = bed->kicks;
 		struct timespec ts;
 		unsigned i;
 
@@ -706,6 +708,10 @@ static void *bridge_thread(void *arg)
 		rm = finish_removals(bed, NULL);
 		if (bed->stop)
 			break;
+		/* plug/unplug drop the lock: a pin change or URB that came
+		 * meanwhile signalled nobody, and next may be stale */
+		if (bed->kicks != kicks)
+			continue;
 		if (next != UINT64_MAX && next <= fx_clock_now(bed->clock))
 			continue;
 		if (next == UINT64_MAX && rm == UINT64_MAX) {

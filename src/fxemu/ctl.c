@@ -114,6 +114,7 @@ static void handle(struct fxe_bed *bed, char *line, char *reply, size_t cap)
 		fx_emu_set_nrst(b->emu, *val == '1');
 	else
 		fx_emu_set_power(b->emu, *val == '1');
+	bed->kicks++;
 	pthread_cond_broadcast(&bed->cond); /* the bridge thread re-plans */
 	pthread_mutex_unlock(&bed->lock);
 	if (bed->verbose >= 2)

@@ -50,6 +50,8 @@ struct fxe_bed {
 	unsigned next_devnum;
 	bool stop;
 	bool running;
+	unsigned kicks;          /* bumped by every change from another thread
+				  * (URB, pin): the bridge thread re-plans */
 	pthread_t thread;
 	int verbose;
 	/* pin control channel (ctl.c) */
