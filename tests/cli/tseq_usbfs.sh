@@ -5,7 +5,7 @@
 # programmed, corrupted and dual-bank boards, faults that must never PASS,
 # the board files and the database afterwards; station-file and
 # environment errors with their messages. fxemu runs 20 times faster than
-# the device (--realtime=0.05) and the station follows its scale.
+# the device (--realtime=0.1, or $SCALE) and the station follows its scale.
 . tests/cli/lib.sh
 FXEMU="$B/fxemu"
 [ -x "$FXEMU" ] || { echo "skip: $FXEMU not built"; exit 77; }
@@ -43,7 +43,7 @@ last() { q "SELECT result || ' ' || board_state || ' ' || coalesce(failing_step,
 # run BOARD[?KNOBS] CYCLES [fxemu options]: the station under fxemu
 run() {
 	b=$1; c=$2; shift 2
-	"$FXEMU" --realtime=0.05 "$@" --board "$b" -- \
+	"$FXEMU" --realtime=${SCALE:-0.1} "$@" --board "$b" -- \
 		"$FX" run --station "$T/st.ini" --recipe "$REC" --cycles "$c" --operator op1
 }
 dbank() { "$FX" emu show "$1" | sed -n 's/.*(DBANK=\([01]\).*/\1/p'; }
@@ -112,7 +112,7 @@ ok "faults: dropped device and no return from a reset ERROR, another application
 expect 65 "$FX" run --station "$T/st.ini" --recipe "$REC" --cycles 1
 has "$T/err" "^fixturectl run: station '$T/st.ini': slot 1: line 'sim:BOOT0_1': FXEMU_CTL is not set: run the station under build/fxemu \(fxemu --board FILE -- fixturectl run ...\)$"
 station "$T/p2.ini" "" usb:1-2
-expect 74 "$FXEMU" --realtime=0.05 --board "$T/prog.fxb" -- \
+expect 74 "$FXEMU" --realtime=${SCALE:-0.1} --board "$T/prog.fxb" -- \
 	"$FX" run --station "$T/p2.ini" --recipe "$REC" --cycles 1
 has "$T/err" "^fixturectl run: station '$T/p2.ini': slot 1: fxemu: port '1-2' boot0: port '1-2': no board there \(ports 1-1 .. 1-1\)$"
 expect 74 env FXEMU_CTL="$T/no-such.sock" "$FX" run --station "$T/st.ini" --recipe "$REC" --cycles 1
