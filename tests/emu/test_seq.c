@@ -906,6 +906,34 @@ static void test_verify_mismatch_fails(void **state)
 	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "app_check")), "0");
 }
 
+/* Two segments that share one double word (a 1-byte hole at 0x08000004):
+ * the word must be programmed once (a second write of a programmed double
+ * word is errPROG on the G4), so the run passes and the hole stays 0xFF. */
+static void test_segments_share_double_word(void **state)
+{
+	struct fix *f = *state;
+	struct fx_image_seg segs[2];
+	uint8_t back[16];
+
+	segs[0] = f->seg;
+	segs[0].len = 4;
+	segs[1] = f->seg;
+	segs[1].addr = f->seg.addr + 5;
+	segs[1].data = f->seg.data + 5;
+	segs[1].len = f->seg.len - 5;
+	f->img.segs = segs;
+	f->img.nsegs = 2;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_int_equal(fx_emu_backdoor_flash_read(board(f), 0x08000000u, back, sizeof(back)), 0);
+	assert_memory_equal(back, f->fw_data, 4);
+	assert_int_equal(back[4], 0xFF);
+	assert_memory_equal(back + 5, f->fw_data + 5, sizeof(back) - 5);
+	f->img.segs = &f->seg;
+	f->img.nsegs = 1;
+}
+
 static void hook_break_vectors(struct fix *f, const char *step)
 {
 	static const uint8_t zero[8];
@@ -1137,6 +1165,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_erase, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_erase_within_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_mismatch_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments_share_double_word, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_does_not_start_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_wrong_id_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_firmware_changed_refused, setup, teardown),
