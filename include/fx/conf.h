@@ -55,6 +55,11 @@
  *               lid = LINE [FLAG...]           (optional interlock)
  *               tower_green tower_yellow tower_red buzzer = LINE [FLAG...]
  *               debounce_ms = 30               (0..1000)
+ *               emulator = fxemu               (optional: the boards are
+ *                                   emulated by build/fxemu, which runs
+ *                                   the station: devices are usb:1-N, its
+ *                                   ports; lines are sim:, and BOOT0/NRST/
+ *                                   POWER go to fxemu's pin socket)
  *   [slot N]    N = 1..FX_STATION_MAX_SLOTS, at least one slot
  *               device = usb:PORTPATH | emu:FILE[?KNOBS]   (required)
  *               boot0 = LINE [FLAG...]         (required)
@@ -67,7 +72,8 @@
  *   LINE is a gpio name (fx/gpio.h); FLAG is active-low, open-drain,
  *   open-source, pull-up, pull-down, bias-disable. All lines of a station
  *   are "sim:" lines (emulated GPIO) or none is; emu: devices need sim
- *   lines and usb: devices real ones. A line is used once per station.
+ *   lines and usb: devices real ones, except with emulator = fxemu (sim
+ *   lines and usb:1-N devices only). A line is used once per station.
  */
 #ifndef FX_FX_CONF_H
 #define FX_FX_CONF_H
@@ -246,6 +252,7 @@ struct fx_station {
 	struct fx_gpio_line_cfg start, lid;
 	struct fx_gpio_line_cfg tower_green, tower_yellow, tower_red, buzzer;
 	unsigned debounce_ms;              /* [30] */
+	bool fxemu;                        /* emulator = fxemu (see above) */
 	size_t n_slots;
 	struct fx_station_slot slots[FX_STATION_MAX_SLOTS]; /* by index */
 };

@@ -6,7 +6,10 @@
  *   fx_seq_station_open()  opens the station's GPIO backend, requests every
  *                          line once (held until close), for emu: slots loads
  *                          the board file (knobs from the URI query) and wires
- *                          the sim BOOT0/NRST/POWER outputs to the board
+ *                          the sim BOOT0/NRST/POWER outputs to the board;
+ *                          with [station] emulator = fxemu the usb:1-N
+ *                          slots' sim outputs go to the board of that port
+ *                          inside build/fxemu ($FXEMU_CTL, fx/gpio.h)
  *   fx_seq_station_wait_start()   START pressed (LID closed if wired)
  *   fx_seq_run()           one board on one slot, recorded
  *   fx_seq_station_close() saves emulated boards, releases lines
@@ -89,7 +92,8 @@ struct fx_seq_slot;
  * loads its board file (a missing file gives a factory-fresh board);
  * boards are powered at once when the slot has no POWER line (a jig
  * without power switching). LID (if wired) is driven closed on sim.
- * Errors: FX_E_GPIO/FX_E_BUSY/FX_E_NOTFOUND from the GPIO backend,
+ * Errors: FX_E_GPIO/FX_E_BUSY/FX_E_NOTFOUND from the GPIO backend (and
+ * FX_E_CONFIG/FX_E_IO/FX_E_TIMEOUT/FX_E_GPIO from fxemu's pin socket),
  * FX_E_FILE for a bad board file, FX_E_CONFIG for bad knobs, FX_E_NOMEM.
  * Free with fx_seq_station_close(). */
 int fx_seq_station_open(const struct fx_station *st, const struct fx_clock *clk,

@@ -50,7 +50,9 @@ static const char run_usage[] =
 	"                      for every cycle, in turn from LIST (default\n"
 	"                      blank,programmed,corrupted,dual-bank; also protected)\n"
 	"  --realtime[=SCALE]  emulated stations: run in (scaled) real time instead\n"
-	"                      of virtual time\n"
+	"                      of virtual time (stations with 'emulator = fxemu'\n"
+	"                      always run in real time, by default on fxemu's\n"
+	"                      scale)\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Ctrl-C (SIGINT/SIGTERM) finishes the current board safely, records it and\n"
@@ -346,6 +348,20 @@ static int put_demo_board(struct run_ctx *c, struct fx_seq_slot *sl, unsigned cy
 	return 0;
 }
 
+/* emulator = fxemu: --realtime=SCALE if given, else fxemu's own scale
+ * ($FXEMU_SCALE), else 1.0 (real time). */
+static double fxemu_scale(const struct run_ctx *c)
+{
+	const char *env = getenv("FXEMU_SCALE");
+	double v;
+
+	if (c->o.scale > 0)
+		return c->o.scale;
+	if (env && fx_cli_parse_scale(env, &v) && v > 0)
+		return v;
+	return 1.0;
+}
+
 static int open_all(struct run_ctx *c)
 {
 	const char *db = c->o.db ? c->o.db : c->st->db_path;
@@ -354,7 +370,12 @@ static int open_all(struct run_ctx *c)
 	unsigned n;
 
 	fx_err_clear(&err);
-	if (sim && c->o.scale <= 0) {
+	if (c->st->fxemu) {
+		/* the boards are in build/fxemu, which runs in (scaled) real
+		 * time: the station must run on the same scale */
+		fx_rclock_init(&c->rclock, fxemu_scale(c));
+		c->clock = &c->rclock.base;
+	} else if (sim && c->o.scale <= 0) {
 		fx_vclock_init(&c->vclock);
 		c->clock = &c->vclock.base;
 	} else {

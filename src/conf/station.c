@@ -301,7 +301,12 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			fx_ini_path(ini, key, value, st->db_path, sizeof(st->db_path));
 		else if (!strcmp(key, "debounce_ms"))
 			fx_ini_uint(ini, key, value, 0, 1000, &st->debounce_ms);
-		else
+		else if (!strcmp(key, "emulator")) {
+			if (strcmp(value, "fxemu"))
+				fx_ini_error(ini, key, "expected fxemu, got '%s'", value);
+			else
+				st->fxemu = true;
+		} else
 			fx_ini_error(ini, key, "unknown key in [station]");
 		return;
 	}
@@ -335,6 +340,25 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 		} else
 			fx_ini_error(ini, key, "unknown key in [%s]", section);
 	}
+}
+
+/* emulator = fxemu: the boards are inside build/fxemu, on its root hub
+ * ports 1-1 .. 1-8 (src/fxemu), reached as usb: devices. */
+static void check_fxemu_device(struct fx_ini *ini, struct sparse *sp,
+			       const struct fx_station_slot *s)
+{
+	unsigned port;
+	char tail;
+
+	if (s->emulated)
+		fx_ini_error_at(ini, sp->device_line[s->index], "device",
+				"emulator = fxemu: the boards are inside fxemu, use usb:1-N "
+				"(fxemu's port of the board), not emu:");
+	else if (sscanf(s->device, "usb:1-%u%c", &port, &tail) != 1 || port < 1 ||
+		 port > 8)
+		fx_ini_error_at(ini, sp->device_line[s->index], "device",
+				"emulator = fxemu: expected usb:1-1 .. usb:1-8 (fxemu's ports), "
+				"got '%s'", s->device);
 }
 
 static void check_whole(struct fx_ini *ini, void *user)
@@ -375,6 +399,10 @@ static void check_whole(struct fx_ini *ini, void *user)
 		}
 	}
 	st->gpio_backend = sim ? "sim" : "gpiod";
+	if (st->fxemu && first && !sim)
+		fx_ini_error_at(ini, fx_ini_key_line(ini, "station", "emulator"), "emulator",
+				"fxemu needs sim: gpio lines (fxemu drives the boards' pins), "
+				"got the real line '%s'", first->cfg->name);
 
 	for (i = 0; i < st->n_slots; i++) {
 		struct fx_station_slot *s = &st->slots[i];
@@ -387,10 +415,14 @@ static void check_whole(struct fx_ini *ini, void *user)
 		for (k = 0; k < 3; k++)
 			if (!fx_ini_key_line(ini, sec, req[k]))
 				fx_ini_error_at(ini, sl, req[k], "missing in [%s]", sec);
-		if (s->device[0] && first && s->emulated != sim)
+		if (s->device[0] && st->fxemu)
+			check_fxemu_device(ini, sp, s);
+		else if (s->device[0] && first && s->emulated != sim)
 			fx_ini_error_at(ini, sp->device_line[s->index], "device",
 					s->emulated ? "emu: boards need sim: gpio lines (the emulated gpio drives their pins)"
-						    : "usb: devices need real gpio lines, not sim:");
+						    : "usb: devices need real gpio lines, not sim: "
+						      "(or 'emulator = fxemu' in [station] when build/fxemu "
+						      "emulates the boards)");
 		if (sp->power_off_set[s->index]) {
 			if (s->power_off_at_end && !s->power.name[0])
 				fx_ini_error_at(ini, fx_ini_key_line(ini, sec, "power_off_at_end"),

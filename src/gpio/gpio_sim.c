@@ -15,6 +15,9 @@ struct sim_line_state {
 	struct fx_gpio_line *req;         /* requested handle, NULL if free */
 	struct fx_emu *board;             /* attached board, borrowed */
 	enum fx_gpio_sim_pin pin;
+	fx_gpio_sim_hook_fn hook;         /* fx_gpio_sim_hook(), user owned */
+	void *hook_user;
+	void (*hook_free)(void *user);
 	struct fx_gpio_sim_change *hist;  /* every level change */
 	size_t n_hist, cap_hist;
 	struct fx_gpio_event *queue;      /* raw edges not yet waited for */
@@ -203,7 +206,7 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 	st = &s->lines[idx];
 	if (st->req)
 		return fx_err_set(err, FX_E_BUSY, "line '%s': already requested", cfg->name);
-	if (cfg->dir == FX_GPIO_INPUT && st->board)
+	if (cfg->dir == FX_GPIO_INPUT && (st->board || st->hook))
 		return fx_err_set(err, FX_E_INVAL,
 				  "line '%s': drives a board pin, cannot be an input",
 				  cfg->name);
@@ -222,8 +225,11 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 			return rc;
 		}
 		drive_board(st);
+		if (st->hook)
+			rc = st->hook(st->hook_user, st->level, err);
 	}
 	*out = &l->base;
+	return rc;
 	return 0;
 }
 
@@ -238,6 +244,8 @@ static int sim_set(struct fx_gpio_line *line, int value, struct fx_err *err)
 		rc = change(s, l->idx, value, fx_clock_now(s->base.clock), false, err);
 	if (!rc)
 		drive_board(&s->lines[l->idx]);
+	if (!rc && s->lines[l->idx].hook)
+		rc = s->lines[l->idx].hook(s->lines[l->idx].hook_user, value, err);
 	return rc;
 }
 
@@ -304,6 +312,8 @@ static void sim_close(struct fx_gpio *g)
 	for (i = 0; i < s->n_lines; i++) {
 		free(s->lines[i].hist);
 		free(s->lines[i].queue);
+		if (s->lines[i].hook_free)
+			s->lines[i].hook_free(s->lines[i].hook_user);
 	}
 	free(s->lines);
 	free(s->sched);
@@ -353,6 +363,33 @@ int fx_gpio_sim_attach(struct fx_gpio *g, const char *line,
 	return 0;
 }
 
+int fx_gpio_sim_hook(struct fx_gpio *g, const char *line,
+		     fx_gpio_sim_hook_fn fn, void *user, void (*free_user)(void *),
+		     struct fx_err *err)
+{
+	struct sim_line_state *st;
+	size_t idx;
+	int rc = FX_E_NOTSUP;
+
+	if (is_sim(g, err))
+		rc = line_state(to_sim(g), line, true, &idx, err);
+	if (!rc && (st = &to_sim(g)->lines[idx])->req &&
+	    st->req->cfg.dir == FX_GPIO_INPUT)
+		rc = fx_err_set(err, FX_E_INVAL, "line '%s': is an input, cannot be hooked",
+				line);
+	if (rc) {
+		if (free_user)
+			free_user(user);
+		return rc;
+	}
+	if (st->hook_free)
+		st->hook_free(st->hook_user);
+	st->hook = fn;
+	st->hook_user = user;
+	st->hook_free = free_user;
+	return fn && st->req ? fn(user, st->level, err) : 0;
+}
+
 static int input_state(struct sim *s, const char *line, size_t *idx,
 		       struct fx_err *err)
 {
@@ -363,7 +400,7 @@ static int input_state(struct sim *s, const char *line, size_t *idx,
 	if (s->lines[*idx].req && s->lines[*idx].req->cfg.dir == FX_GPIO_OUTPUT)
 		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, cannot drive it",
 				  line);
-	if (s->lines[*idx].board)
+	if (s->lines[*idx].board || s->lines[*idx].hook)
 		return fx_err_set(err, FX_E_INVAL, "line '%s': drives a board pin", line);
 	return 0;
 }

@@ -48,6 +48,35 @@ static int attach_board(struct fx_seq_slot *sl, struct fx_emu *board,
 	return rc;
 }
 
+/* emulator = fxemu: the slot's board is inside build/fxemu on the port of
+ * its usb: device; the sim BOOT0/NRST/POWER lines drive it through
+ * fxemu's pin socket ($FXEMU_CTL), their current levels sent now. */
+static int attach_remote(struct fx_seq_slot *sl, struct fx_err *err)
+{
+	const struct {
+		const struct fx_gpio_line *l;
+		enum fx_gpio_sim_pin pin;
+	} pins[] = {
+		{ sl->boot0, FX_GPIO_SIM_PIN_BOOT0 },
+		{ sl->nrst, FX_GPIO_SIM_PIN_NRST },
+		{ sl->power, FX_GPIO_SIM_PIN_POWER },
+	};
+	const char *port = sl->cfg->device + strlen("usb:");
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (!pins[i].l)
+			continue;
+		rc = fx_gpio_sim_attach_remote(sl->station->gpio,
+					       fx_gpio_line_name(pins[i].l), NULL,
+					       port, pins[i].pin, err);
+		if (rc)
+			return fx_err_prefix(err, "slot %u", sl->cfg->index);
+	}
+	return 0;
+}
+
 static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
 {
 	const char *q = strchr(sl->cfg->device, '?');
@@ -94,6 +123,14 @@ static int open_slot(struct fx_seq_station *s, struct fx_seq_slot *sl,
 					cfg->index, cfg->device);
 		else
 			rc = load_board(sl, err);
+	} else if (!rc && s->sim) {
+		if (!s->cfg->fxemu)
+			rc = fx_err_set(err, FX_E_CONFIG,
+					"slot %u: device '%s' with sim: lines needs "
+					"'emulator = fxemu' in [station]",
+					cfg->index, cfg->device);
+		else
+			rc = attach_remote(sl, err);
 	}
 	return rc;
 }

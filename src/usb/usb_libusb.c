@@ -344,7 +344,11 @@ static void wait_event(struct lu_usb *lu, unsigned ms)
 {
 	struct timeval tv;
 
-	if (!lu->hotplug && ms > RESCAN_MS)
+	/* the caller's deadline is clock time, this wait real time: on a
+	 * scaled clock (a station under fxemu --realtime=0.05) one long wait
+	 * would overrun it 20 times, so come back every RESCAN_MS, hotplug
+	 * or not */
+	if (ms > RESCAN_MS)
 		ms = RESCAN_MS;
 	tv.tv_sec = ms / 1000u;
 	tv.tv_usec = (long)(ms % 1000u) * 1000;

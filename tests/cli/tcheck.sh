@@ -81,7 +81,7 @@ expect 65 "$FX" check "$T/s.ini"
 cat >"$T/want" <<WANT
 $T/s.ini:7: key 'boot0': unknown flag 'pull-sideways' (expected active-low, open-drain, open-source, pull-up, pull-down or bias-disable)
 $T/s.ini:9: line too long (202 characters, limit 190)
-$T/s.ini:6: key 'device': usb: devices need real gpio lines, not sim:
+$T/s.ini:6: key 'device': usb: devices need real gpio lines, not sim: (or 'emulator = fxemu' in [station] when build/fxemu emulates the boards)
 WANT
 diff -u "$T/want" "$T/err" || fail "station errors"
 ok "bad station: all errors with file:line, exit 65"

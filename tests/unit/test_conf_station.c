@@ -230,7 +230,8 @@ static void test_errors_lines(void **state)
 	error_for(HEAD "device = emu:b.board\nboot0 = gpiochip0:2\nnrst = gpiochip0:3\n",
 		  ":6: key 'device': emu: boards need sim: gpio lines (the emulated gpio drives their pins)");
 	error_for(SIMHEAD "device = usb:1-1\nboot0 = sim:B1\nnrst = sim:N1\n",
-		  ":6: key 'device': usb: devices need real gpio lines, not sim:");
+		  ":6: key 'device': usb: devices need real gpio lines, not sim: "
+		  "(or 'emulator = fxemu' in [station] when build/fxemu emulates the boards)");
 }
 
 static void test_errors_device(void **state)
