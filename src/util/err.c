@@ -45,14 +45,17 @@ void fx_err_clear(struct fx_err *err)
 
 int fx_err_set(struct fx_err *err, int code, const char *fmt, ...)
 {
+	char msg[sizeof(((struct fx_err *)0)->msg)];
 	va_list ap;
 
 	if (!err)
 		return code;
-	err->code = code;
+	/* format aside first: an argument may be err->msg itself */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	err->code = code;
+	memcpy(err->msg, msg, sizeof(msg));
 	return code;
 }
 
