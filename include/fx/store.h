@@ -210,7 +210,9 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which
  * commits. Recording calls inside do not commit on their own; a crash
- * loses the whole bulk. */
+ * loses the whole bulk. A recording call that fails inside the bulk
+ * poisons it: later calls fail with FX_E_STATE and fx_store_bulk_end()
+ * rolls everything back and returns FX_E_STATE. */
 int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
 

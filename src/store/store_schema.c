@@ -222,6 +222,9 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 		" ON CONFLICT(bucket_id, step, hb) DO UPDATE SET n = n + 1,"
 		" sum_us = sum_us + excluded.sum_us, max_us = max(max_us, excluded.max_us),"
 		" seq = min(seq, excluded.seq)",
+	[SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_OPEN_RUNS] = "SELECT id FROM runs WHERE result IS NULL ORDER BY id",
 	[SQ_COUNTS_DAY] =
 		"SELECT COALESCE(sum(runs), 0), COALESCE(sum(passed), 0), COALESCE(sum(failed), 0),"
