@@ -216,6 +216,13 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
 int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
 
+/* For src/report only: sum_cycle.hist is JSON text "[[hb,n,sum_us],...]"
+ * (hb = duration histogram bucket, 0 .. FX_STORE_HB_MAX-1). Add its
+ * counts and sums into the dense arrays n[] and sum[] (FX_STORE_HB_MAX
+ * entries each). Returns false if s is malformed. */
+#define FX_STORE_HB_MAX 2048
+bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
+
 /* For src/report only: the connection, borrowed (lives as long as st).
  * The caller must not change the schema or write through it. */
 struct sqlite3;

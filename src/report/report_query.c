@@ -1,5 +1,5 @@
 /* report_query.c - the report figures, read from the schema's views:
- * yield (v_yield), pareto (v_pareto), cycle (v_cycle_hist), history
+ * yield (v_yield), pareto (v_pareto), cycle (v_cycle_bucket), history
  * (v_runs, v_steps). SQL text is assembled only from fixed fragments;
  * every user value is a bound parameter (?1 .. ?5). */
 #include <math.h>
@@ -457,23 +457,44 @@ static int cyc_cmp(const void *a, const void *b)
 	return strcmp(x->step, y->step);
 }
 
+/* One (group, step) being summed: dense histogram, touched range. */
 struct cyc_acc {
-	int64_t *sums;
-	int64_t *n;
-	size_t count, cap;
+	int64_t *n, *sums;  /* FX_STORE_HB_MAX each */
+	int lo, hi;         /* touched hb range, lo > hi when empty */
 	int64_t total, sum, max;
-	int seq;
 };
+
+static void cyc_reset(struct cyc_acc *a)
+{
+	if (a->lo <= a->hi) {
+		memset(&a->n[a->lo], 0, (size_t)(a->hi - a->lo + 1) * sizeof(*a->n));
+		memset(&a->sums[a->lo], 0, (size_t)(a->hi - a->lo + 1) * sizeof(*a->sums));
+	}
+	a->lo = FX_STORE_HB_MAX;
+	a->hi = -1;
+	a->total = a->sum = a->max = 0;
+}
 
 static void cyc_finish(struct fx_report_table *t, size_t row, unsigned col,
 		       struct cyc_acc *a)
 {
 	struct fx_report_cell *c = fx_rt_cell(t, row, col);
+	int64_t n[FX_STORE_HB_MAX], sums[FX_STORE_HB_MAX];
+	size_t k = 0;
+	int i;
 
+	/* compact the touched range: the percentile walks non-empty buckets */
+	for (i = a->lo; i <= a->hi; i++)
+		if (a->n[i]) {
+			n[k] = a->n[i];
+			sums[k++] = a->sums[i];
+		}
 	fx_rt_int(&c[0], a->total);
+	if (!a->total)
+		return;
 	fx_rt_num(&c[1], (double)a->sum / (double)a->total / 1e6);
-	fx_rt_num(&c[2], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 50) / 1e6);
-	fx_rt_num(&c[3], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 95) / 1e6);
+	fx_rt_num(&c[2], (double)fx_report_hist_percentile(n, sums, k, a->total, 50) / 1e6);
+	fx_rt_num(&c[3], (double)fx_report_hist_percentile(n, sums, k, a->total, 95) / 1e6);
 	fx_rt_num(&c[4], (double)a->max / 1e6);
 }
 
@@ -486,8 +507,8 @@ static int report_cycle(struct rq *x)
 	struct cyc_acc a = { 0 };
 	size_t cap = 0, group = 0, cur = 0, i;
 	unsigned nb = x->q->nby, col_step, col_n;
-	sqlite3_stmt *s;
-	int rc, c = 0, ngc = ngroup_sqlcols(x->q);
+	sqlite3_stmt *s = NULL;
+	int rc, c, ngc = ngroup_sqlcols(x->q);
 	const char *step;
 	bool newgroup;
 
@@ -499,22 +520,30 @@ static int report_cycle(struct rq *x)
 	fx_rt_col(t, "p50_s", FX_COL_SEC);
 	fx_rt_col(t, "p95_s", FX_COL_SEC);
 	fx_rt_col(t, "max_s", FX_COL_SEC);
+	a.n = calloc(FX_STORE_HB_MAX, sizeof(*a.n));
+	a.sums = calloc(FX_STORE_HB_MAX, sizeof(*a.sums));
+	if (!a.n || !a.sums)
+		goto err_nomem;
+	cyc_reset(&a);
 	group_sql(x->q, g, sizeof(g));
+	/* one row per (bucket, step): summed here, in SQL order */
 	snprintf(sql, sizeof(sql),
-		 "SELECT %s%s step, min(seq), hb, sum(n), sum(sum_us), max(max_us) FROM v_cycle_hist"
-		 WHERE_COMMON " GROUP BY %s%s step, hb ORDER BY %s%s step, hb",
-		 g, nb ? "," : "", g, nb ? "," : "", g, nb ? "," : "");
+		 "SELECT %s%s step, seq, hist, n, sum_us, max_us FROM v_cycle_bucket" WHERE_COMMON
+		 " ORDER BY %s%s step",
+		 g, nb ? "," : "", g, nb ? "," : "");
 	rc = prepare(x, sql, &s);
 	if (rc)
-		return rc;
+		goto out;
 	bind_common(x, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		group_key(s, ngc, key, sizeof(key));
 		step = (const char *)sqlite3_column_text(s, ngc);
 		newgroup = strcmp(key, prevkey) != 0;
 		if (newgroup || !prevstep || strcmp(step, prevstep)) {
-			if (prevstep)
+			if (prevstep) {
 				cyc_finish(t, cur, col_n, &a);
+				cyc_reset(&a);
+			}
 			if (newgroup && prevstep)
 				group++;
 			row = fx_rt_row(t);
@@ -536,34 +565,35 @@ static int report_cycle(struct rq *x)
 			snprintf(prevkey, sizeof(prevkey), "%s", key);
 			ord[cur] = (struct cyc_order){ cur, group, sqlite3_column_int(s, ngc + 1),
 						       row[col_step].s };
-			a.count = 0;
-			a.total = a.sum = a.max = 0;
 		}
-		if (a.count == a.cap) {
-			size_t ncap = a.cap ? 2 * a.cap : 64;
-			int64_t *nhb = realloc(a.sums, ncap * sizeof(*nhb));
-			int64_t *nn;
+		c = ngc + 1;
+		if (sqlite3_column_int(s, c) < ord[cur].seq)
+			ord[cur].seq = sqlite3_column_int(s, c);
+		{
+			const char *h = (const char *)sqlite3_column_text(s, c + 1);
+			const char *p;
 
-			if (!nhb)
-				goto err_nomem;
-			a.sums = nhb;
-			nn = realloc(a.n, ncap * sizeof(*nn));
-			if (!nn)
-				goto err_nomem;
-			a.n = nn;
-			a.cap = ncap;
+			if (!fx_store_hist_add(h, a.n, a.sums)) {
+				rc = fx_err_set(x->err, FX_E_DB, "database '%s': malformed sum_cycle.hist",
+						fx_store_path(x->st));
+				goto out;
+			}
+			/* widen the touched range from the first and last hb */
+			if (h && h[0] == '[' && h[1] == '[') {
+				int lo = atoi(h + 2);
+
+				p = strrchr(h, '[');
+				if (lo < a.lo)
+					a.lo = lo;
+				if (p && atoi(p + 1) > a.hi)
+					a.hi = atoi(p + 1);
+			}
 		}
-		c = ngc + 2;
-		a.n[a.count] = sqlite3_column_int64(s, c + 1);
-		a.sums[a.count] = sqlite3_column_int64(s, c + 2);
-		a.total += a.n[a.count];
-		a.sum += a.sums[a.count];
-		if (sqlite3_column_int64(s, c + 3) > a.max)
-			a.max = sqlite3_column_int64(s, c + 3);
-		a.count++;
+		a.total += sqlite3_column_int64(s, c + 2);
+		a.sum += sqlite3_column_int64(s, c + 3);
+		if (sqlite3_column_int64(s, c + 4) > a.max)
+			a.max = sqlite3_column_int64(s, c + 4);
 	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (rc != SQLITE_DONE) {
 		rc = dberr(x);
 		goto out;
@@ -591,8 +621,8 @@ out:
 	sqlite3_finalize(s);
 	free(prevstep);
 	free(ord);
-	free(a.sums);
 	free(a.n);
+	free(a.sums);
 	return rc;
 }
 
