@@ -35,7 +35,8 @@
  * migrated on fx_store_open, newer ones refused): tables units, runs, steps,
  * summary tables (sum_bucket, sum_pareto, sum_cycle) maintained in the same
  * transaction as the run end, and views v_runs, v_steps, v_first_pass,
- * v_yield_daily, v_yield, v_pareto, v_cycle, v_cycle_hist for sqlite3 users.
+ * v_yield_daily, v_yield, v_pareto, v_pareto_all, v_cycle, v_cycle_bucket,
+ * v_cycle_hist for sqlite3 users.
  * The reports read the same views. Column meanings are in
  * src/store/store_schema.c.
  */

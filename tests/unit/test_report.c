@@ -382,6 +382,22 @@ static void test_views_agree(void **state)
 			    "2026-03-05:3:66.67:50.0 2026-03-09:2:50.0:0.0");
 	assert_int_equal(sqlite3_column_int(s, 6), 13);
 	sqlite3_finalize(s);
+	/* what a sqlite3 user gets from the other views */
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT (SELECT step || ' ' || error_code || ' ' || n FROM v_pareto_all LIMIT 1),"
+		" (SELECT group_concat(step || '=' || n || '/' || mean_s || '/' || max_s, ' ')"
+		"   FROM v_cycle WHERE day = '2026-03-09'),"
+		" (SELECT count(*) FROM v_steps), (SELECT count(*) FROM v_runs WHERE result = 'ABORTED')",
+		-1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "verify FX_E_VERIFY 3");
+	assert_string_equal((const char *)sqlite3_column_text(s, 1),
+			    "(run)=2/19.25/20.0 probe=2/0.8/0.8 enter_boot=2/1.2/1.2 identify=2/0.3/0.3 "
+			    "ob_read=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
+			    "leave=1/0.5/0.5 app_check=1/1.0/1.0");
+	assert_int_equal(sqlite3_column_int(s, 2), 9 + 7 + 9 + 6 + 2 + 7 + 9 + 9 + 9 + 9 + 1 + 9 + 7 + 9); /* R1..R14 */
+	assert_int_equal(sqlite3_column_int(s, 3), 1);
+	sqlite3_finalize(s);
 }
 
 static void test_injection_inert(void **state)
