@@ -319,11 +319,28 @@ out:
 	return rc;
 }
 
-/* Parse "[[hb,n,sum],...]"; calls add(hb, n, sum) per triple. */
+/* A non-negative decimal; false if none or too long. */
+static bool get_u63(const char **sp, long long *v)
+{
+	const char *s = *sp;
+	unsigned long long x = 0;
+	int n = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		if (++n > 18)
+			return false;
+		x = x * 10 + (unsigned long long)(*s++ - '0');
+	}
+	*sp = s;
+	*v = (long long)x;
+	return n > 0;
+}
+
+/* Parse "[[hb,n,sum],...]" (every value >= 0, as written by cycle_add);
+ * calls add(hb, n, sum) per triple. Hot in all-time cycle reports. */
 static bool hist_parse(const char *s, void (*add)(void *, int, int64_t, int64_t), void *ctx)
 {
 	long long v[3];
-	char *end;
 	int k;
 
 	while (*s == ' ')
@@ -338,14 +355,12 @@ static bool hist_parse(const char *s, void (*add)(void *, int, int64_t, int64_t)
 		if (*s++ != '[')
 			return false;
 		for (k = 0; k < 3; k++) {
-			v[k] = strtoll(s, &end, 10);
-			if (end == s)
+			if (!get_u63(&s, &v[k]))
 				return false;
-			s = end;
 			if (*s++ != (k < 2 ? ',' : ']'))
 				return false;
 		}
-		if (v[0] < 0 || v[0] >= FX_STORE_HB_MAX)
+		if (v[0] >= FX_STORE_HB_MAX)
 			return false;
 		add(ctx, (int)v[0], v[1], v[2]);
 		if (*s == ']')

@@ -406,7 +406,23 @@ static void test_write_failure(void **state)
 
 static void test_hist_and_names(void **state)
 {
+	static int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
+	static const char *const bad[] = { "", "x", "[", "[[1,2]]", "[[1,2,3]", "[[3000,1,1]]",
+					   "[[-1,1,1]]", "[[1,2,3],]", "[[1,2,3]x", NULL };
+	int i;
+
 	(void)state;
+	assert_true(fx_store_hist_add("[]", n, sum));
+	assert_true(fx_store_hist_add("[[1,2,3],[2047,1,10]]", n, sum));
+	assert_true(fx_store_hist_add("[[1,1,1]]", n, sum));
+	assert_int_equal(n[1], 3);
+	assert_int_equal(sum[1], 4);
+	assert_int_equal(n[2047], 1);
+	assert_int_equal(sum[2047], 10);
+	for (i = 0; bad[i]; i++)
+		if (fx_store_hist_add(bad[i], n, sum))
+			fail_msg("'%s' accepted", bad[i]);
+	assert_false(fx_store_hist_add(NULL, n, sum));
 	assert_string_equal(fx_store_result_name(FX_STORE_ABORTED), "ABORTED");
 	assert_null(fx_store_result_name((enum fx_store_result)5));
 	assert_string_equal(fx_store_board_name(FX_STORE_BOARD_PROTECTED), "protected");
