@@ -95,17 +95,17 @@ $(LIBFXEMU): $(EMU_OBJS) $(call obj,src/util/err.c src/util/clock.c src/util/byt
 
 $(FIXTURECTL): $(CLI_OBJS) $(LIBFX) $(LIBFXEMU)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJS) $(LIBFX) $(EMU_OBJS) $(FX_LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $(CLI_OBJS) $(EMU_OBJS) $(LIBFX) $(FX_LDLIBS)
 
 $(FXEMU): $(FXEMU_OBJS) $(LIBFX) $(LIBFXEMU)
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(SAN) -o $@ $(FXEMU_OBJS) $(LIBFX) $(EMU_OBJS) $(FX_LDLIBS) $(TOOL_LDLIBS)
+	$(Q)$(CC) $(SAN) -o $@ $(FXEMU_OBJS) $(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TOOL_LDLIBS)
 
 $(B)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(TESTLIB_OBJS) \
-		$(LIBFX) $(EMU_OBJS) $(FX_LDLIBS) $(TEST_LDLIBS)
+		$(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TEST_LDLIBS)
 
 test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(TEST_BINS)
 	$(Q)scripts/run-tests $(B) $(TEST_BINS)

@@ -137,4 +137,15 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
  * GETSTATUS (MANIFEST expected; errors and disconnects tolerated). */
 int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr);
 
+/* Addressing of multi-block writes. Default (off): one SET_ADDRESS per
+ * contiguous run of full wTransferSize blocks with wBlockNum 2, 3, ...
+ * (Betaflight, spec 4.3; the address formula of spec 1.5 agrees for
+ * constant full-size blocks), a fresh SET_ADDRESS for any shorter block.
+ * On: SET_ADDRESS before every block, always wBlockNum 2 (dfu-util, the
+ * spec 1.5 "safe host practice"). */
+void fx_dfu_set_safe_addressing(struct fx_dfu *d, bool on);
+/* Name of a DFU state / status for messages ("dfuDNBUSY", "errTARGET"). */
+const char *fx_dfu_state_name(int state);
+const char *fx_dfu_status_name(int status);
+
 #endif

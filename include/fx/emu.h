@@ -16,6 +16,38 @@
  *   after the boot delay) happen when their time has come; every call first
  *   processes the events that are due at fx_clock_now().
  *
+ * Decisions where the spec is UNVERIFIED or ambiguous (spec 8 defaults;
+ * each cited again where src/emu implements it):
+ * - Address map is by address, not by alt: alt 0 can reach flash, OTP,
+ *   system memory (ID byte 0xD5 at 0x1FFF6FFE, UID at 0x1FFF7590, flash
+ *   size 0x0200 KiB at 0x1FFF75E0 as in RM0440/CMSIS), option bytes and
+ *   SRAM 0x20004000-0x2001FFFF (writable; 0x20000000-0x20003FFF is the
+ *   bootloader's and refuses writes). An upload is cut at the end of the
+ *   region it starts in (a short frame ends the upload, state dfuIDLE).
+ * - Errors found before an operation starts (bad or unreachable address:
+ *   errTARGET; RDP 1: errVENDOR; misaligned flash/OTP write: errADDRESS;
+ *   malformed command, bad OB block/complements: errTARGET) come with the
+ *   first GETSTATUS (dfuERROR, not dfuDNBUSY). Errors found while working
+ *   (flash double word not erased: errPROG; OTP double word already
+ *   written: errWRITE) come with the GETSTATUS after the operation.
+ * - A failed UPLOAD STALLs and leaves dfuERROR with the reason (errTARGET,
+ *   errVENDOR, errVERIFY for old-bank-mode content with oldread=error).
+ *   Requests illegal in the state STALL with dfuERROR/errSTALLEDPKT (the
+ *   first error's status is kept when already in dfuERROR); DNLOAD/UPLOAD
+ *   longer than wTransferSize and wBlockNum 1 as well.
+ * - RDP 1: Set Address fails with errVENDOR except at the two OB block
+ *   addresses; reads of the OB blocks work; OB writes fail (errVENDOR):
+ *   only Read Unprotect (0x92) lowers the level. 0x92 without protection
+ *   clears RAM and resets all the same.
+ * - OB write, 0x92: DNBUSY (poll 50 ms / 75 ms), every later request gets
+ *   FX_E_NODEV at the drop 10 ms later; reset when the work is done (40 ms
+ *   / 62.13 ms), re-enumerate after boot_delay_us (ROM) or 50 ms (app).
+ * - WRP pages (spec 6.1): writes and erases skip them silently; dual bank:
+ *   WRP1x = bank-1 2 KiB pages, WRP2x = bank 2; single bank: WRP1x = 4 KiB
+ *   pages of the whole flash.
+ * - busy=lying reports a tenth of the true poll timeout (at least 1 ms)
+ *   and answers an early GETSTATUS with dfuDNBUSY again.
+ *
  * Threads: an fx_emu is not thread-safe; callers serialise.
  * Errors: int functions return 0 or a negative FX_E_* (fx/err.h).
  */
@@ -77,6 +109,11 @@ struct fx_emu_knobs {
 	uint8_t fault_status;        /* with FX_EMU_FAULT_STATUS */
 	/* only count requests of this bRequest (DFU class), -1 = all */
 	int fault_request;
+	/* leave (spec 1.7): default jumps to the code at the pointer (the
+	 * application starts whatever BOOT0 says; a pointer without a
+	 * plausible vector table resets and boots per pins); true: every
+	 * leave is a system reset that boots per pins (spec 6.2 step 9) */
+	bool leave_reset;
 };
 
 void fx_emu_knobs_default(struct fx_emu_knobs *k);
@@ -86,7 +123,8 @@ void fx_emu_knobs_default(struct fx_emu_knobs *k);
  * busy=wait|stall|lying, malformed=error|stall, erase_scale=F,
  * boot_delay_ms=N, fault=stall|timeout|drop|status, fault_nth=N,
  * fault_req=dnload|upload|getstatus|..., fault_persistent=0|1,
- * fault_status=N, boot0=0|1 (initial pin level, default 1).
+ * fault_status=N, leave=jump|reset, boot0=0|1 (initial pin level,
+ * default 1). A key may repeat; the last one wins.
  * Errors: FX_E_CONFIG with "knob 'x': ..." in err. */
 int fx_emu_knobs_parse(struct fx_emu_knobs *k, bool *boot0, const char *query,
 		       struct fx_err *err);
@@ -109,6 +147,10 @@ struct fx_emu *fx_emu_new(const struct fx_emu_identity *id,
  * corrupted or foreign file: NULL with FX_E_FILE. */
 struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 			   struct fx_err *err);
+/* The UID fx_emu_load() gives a new board for path (FNV-1a of the path
+ * bytes, spread by splitmix64): for tools that create a fresh board with
+ * another identity but the same chip UID. */
+void fx_emu_uid_from_path(const char *path, uint8_t uid[12]);
 /* Write the board state (flash, OB, OTP, UID, identity) atomically
  * (temp file + rename). */
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err);
@@ -151,6 +193,10 @@ int fx_emu_config_descriptor(struct fx_emu *e, uint8_t *buf, size_t cap);
  * the bus, or the board dropped off during the request). */
 int fx_emu_control(struct fx_emu *e, const struct fx_usb_setup *setup,
 		   uint8_t *data, size_t *actual, uint64_t *done_at_us);
+/* USB port reset (libusb_reset_device / USBDEVFS_RESET) of the device on
+ * the bus: same enumeration, DFU state back to dfuIDLE, alt 0, pointer
+ * 0x08000000. FX_E_NODEV when nothing answers. */
+int fx_emu_usb_reset(struct fx_emu *e);
 /* Same as SET_INTERFACE(intf, alt) through control. */
 int fx_emu_set_alt(struct fx_emu *e, uint8_t intf, uint8_t alt);
 /* Control requests seen since creation/load (fault_nth counts these). */

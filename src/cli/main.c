@@ -4,9 +4,11 @@
 
 #include "cli.h"
 #include "cmd_dev.h"
+#include "cmd_devices.h"
 #include "cmd_emu.h"
 #include "cmd_history.h"
 #include "cmd_report.h"
+#include "cmd_run.h"
 
 static const struct fx_cmd commands[] = {
 	{ "info", fx_cmd_info, "show chip, bootloader, memory map, option bytes" },
@@ -14,8 +16,10 @@ static const struct fx_cmd commands[] = {
 	{ "flash", fx_cmd_flash, "erase, program, verify a firmware image, leave" },
 	{ "read", fx_cmd_read, "read memory back into a file" },
 	{ "emu", fx_cmd_emu, "create or show emulated board files" },
+	{ "devices", fx_cmd_devices, "list USB DFU devices: port path, serial, memory layout" },
 	{ "report", fx_cmd_report, "quality reports: yield, pareto, cycle (text/csv/json/html)" },
 	{ "history", fx_cmd_history, "every run of one unit (serial or chip UID) with its steps" },
+	{ "run", fx_cmd_run, "the station operator loop: program and record boards" },
 	{ NULL, NULL, NULL },
 };
 

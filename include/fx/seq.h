@@ -1,0 +1,221 @@
+/* seq.h - the station: its runtime (GPIO lines, emulated boards, USB per
+ * slot) and the programming sequence of one slot (issue 4 "The sequence
+ * (one slot)"), recorded through fx/store.h.
+ *
+ * Station runtime (src/seq/station.c):
+ *   fx_seq_station_open()  opens the station's GPIO backend, requests every
+ *                          line once (held until close), for emu: slots loads
+ *                          the board file (knobs from the URI query) and wires
+ *                          the sim BOOT0/NRST/POWER outputs to the board
+ *   fx_seq_station_wait_start()   START pressed (LID closed if wired)
+ *   fx_seq_run()           one board on one slot, recorded
+ *   fx_seq_station_close() saves emulated boards, releases lines
+ *
+ * The sequence (src/seq/seq.c, steps in src/seq/steps_*.c), in order:
+ *   power       POWER on (only when wired), wait power_on_ms
+ *   probe       BOOT0 low, NRST pulse: the application's HID enumerating
+ *               within probe_ms = programmed; nothing = blank or corrupted
+ *   enter_boot  gpio: BOOT0 high, NRST pulse, wait for DFU within enter_ms;
+ *               app: HID SET_REPORT feature 0x01 "BOOT" to the running
+ *               application (spec 8), wait for DFU (falls back to gpio
+ *               when the probe saw no application)
+ *   identify    UID, serial, flash size, bootloader version, OPTR; the
+ *               board state: protected (RDP != 0), programmed (probe saw
+ *               the app), blank (flash all 0xFF), corrupted (otherwise)
+ *   unprotect   only for a protected board: Read Unprotect (RDP 1 -> 0,
+ *               mass erase), bootloader back within option_bytes_ms
+ *   read_ob     option bytes vs the recipe (fx_recipe_ob_want)
+ *   write_ob    only when a recipe option byte differs (SKIPPED otherwise):
+ *               BOOT0 held high, read-modify-write, the disconnect is
+ *               expected, bootloader back within option_bytes_ms, re-read
+ *               values must equal the recipe's
+ *   firmware    the firmware file still has the recipe's SHA-256
+ *   erase       mass (recipe, or forced by a DBANK change) or the pages the
+ *               image touches, bounded by erase_ms
+ *   program     every segment, 0xFF chunks skipped, bounded by program_ms
+ *   verify      readback compare (SKIPPED with verify = none)
+ *   rdp         only with rdp = 1: RDP level 1 written last, confirmed by a
+ *               re-read after the option-byte reset
+ *   release     BOOT0 low, NRST pulse
+ *   app_check   the recipe's HID VID:PID enumerates within within_ms
+ *               (SKIPPED without [app_check])
+ * Whatever happens, the board is left with BOOT0 low, NRST released and
+ * POWER off when the slot says power_off_at_end.
+ *
+ * Results (runs.result): PASS only when every step passed or was skipped
+ * by design AND the run record was committed. FAIL = the unit is bad
+ * (verify mismatch, option bytes did not stick, the application does not
+ * start). ERROR = the station could not judge (no device, USB/DFU error,
+ * timeout). ABORTED = the operator asked to stop (abort flag) before the
+ * run finished; the board is still left in the safe state.
+ *
+ * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe per
+ * slot; different slots may run in different threads (no file-scope
+ * state) if they share nothing but the store.
+ */
+#ifndef FX_FX_SEQ_H
+#define FX_FX_SEQ_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fx/clock.h"
+#include "fx/conf.h"
+#include "fx/err.h"
+#include "fx/gpio.h"
+#include "fx/image.h"
+#include "fx/store.h"
+
+struct fx_emu;
+struct fx_seq_station;
+struct fx_seq_slot;
+
+/* ---- station runtime -------------------------------------------------- */
+
+/* Open the runtime of st (borrowed: must outlive the runtime) on clk
+ * (borrowed). For emulated stations (gpio backend "sim") every emu: slot
+ * loads its board file (a missing file gives a factory-fresh board);
+ * boards are powered at once when the slot has no POWER line (a jig
+ * without power switching). LID (if wired) is driven closed on sim.
+ * Errors: FX_E_GPIO/FX_E_BUSY/FX_E_NOTFOUND from the GPIO backend,
+ * FX_E_FILE for a bad board file, FX_E_CONFIG for bad knobs, FX_E_NOMEM.
+ * Free with fx_seq_station_close(). */
+int fx_seq_station_open(const struct fx_station *st, const struct fx_clock *clk,
+			struct fx_seq_station **out, struct fx_err *err);
+/* Save every emulated board to its file (errors are logged), release all
+ * lines, free. NULL is fine. */
+void fx_seq_station_close(struct fx_seq_station *s);
+
+/* Borrowed views, valid until close. */
+struct fx_gpio *fx_seq_station_gpio(struct fx_seq_station *s);
+const struct fx_station *fx_seq_station_conf(const struct fx_seq_station *s);
+const struct fx_clock *fx_seq_station_clock(const struct fx_seq_station *s);
+/* Slot with [slot N] index, NULL if none. */
+struct fx_seq_slot *fx_seq_station_slot(struct fx_seq_station *s,
+					unsigned index);
+/* The first slot (stations with one slot). */
+struct fx_seq_slot *fx_seq_station_first(struct fx_seq_station *s);
+
+/* Wait until START is pressed (debounced rising edge) within timeout_ms;
+ * with a LID line, a press while the lid is open is ignored (logged) and
+ * the wait goes on. Returns 0, FX_E_TIMEOUT, or a GPIO error. */
+int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
+			      struct fx_err *err);
+/* Emulated stations: script a START press at clock time at_us (held
+ * 100 ms, with 2 contact bounces). FX_E_NOTSUP on real GPIO. */
+int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
+			       struct fx_err *err);
+
+/* Tower lights (green/yellow/red) when wired; unwired lines are ignored. */
+int fx_seq_station_tower(struct fx_seq_station *s, int green, int yellow,
+			 int red, struct fx_err *err);
+
+/* ---- slot ------------------------------------------------------------- */
+
+const struct fx_station_slot *fx_seq_slot_conf(const struct fx_seq_slot *sl);
+/* The emulated board of an emu: slot (borrowed), NULL for usb: slots. */
+struct fx_emu *fx_seq_slot_board(struct fx_seq_slot *sl);
+/* Replace the emulated board (the jig gets a new board: demos, tests).
+ * The slot takes ownership of board and frees the old one (without saving
+ * it); the sim lines are re-attached and the current levels applied;
+ * without a POWER line the board is powered at once. FX_E_NOTSUP on a
+ * usb: slot. */
+int fx_seq_slot_set_board(struct fx_seq_slot *sl, struct fx_emu *board,
+			  struct fx_err *err);
+/* Save the emulated board to the slot's board file (no-op for usb:). */
+int fx_seq_slot_save(struct fx_seq_slot *sl, struct fx_err *err);
+
+/* ---- one run ---------------------------------------------------------- */
+
+/* Progress of a run, for the operator display. */
+enum fx_seq_event {
+	FX_SEQ_EV_STEP_BEGIN = 0, /* step starts */
+	FX_SEQ_EV_STEP_END,       /* step finished (result, detail) */
+};
+typedef void (*fx_seq_progress_fn)(void *user, enum fx_seq_event ev,
+				   const char *step,
+				   enum fx_store_result result,
+				   const char *detail);
+
+/* What the sequence needs besides the slot. Everything is borrowed for
+ * the call. */
+struct fx_seq_job {
+	const struct fx_recipe *recipe;
+	const struct fx_image *image;  /* the recipe's firmware, loaded */
+	const char *station_name;      /* runs.station */
+	const char *operator_id;       /* NULL if none */
+	const char *scan_serial;       /* operator scan (serial = scan|both) */
+	const char *software_version;  /* "fixturectl 0.1.0" */
+	/* UTC of the records = clock now + utc_offset_us (real stations: the
+	 * realtime offset; tests: a fixed date) */
+	int64_t utc_offset_us;
+	/* nonzero = the operator asked to stop: checked before every step;
+	 * the run ends ABORTED at the next step boundary */
+	volatile sig_atomic_t *abort_flag;
+	fx_seq_progress_fn progress;   /* may be NULL */
+	void *progress_user;
+};
+
+/* The outcome of one run, plain data. */
+struct fx_seq_outcome {
+	enum fx_store_result result;   /* PASS FAIL ERROR ABORTED */
+	enum fx_store_board board;     /* state found */
+	char failing_step[24];         /* "" for PASS */
+	int error_code;                /* FX_E_*, 0 for PASS */
+	char message[256];             /* the cause shown to the operator */
+	char serial[64];               /* unit serial ("" if never known) */
+	char uid_hex[25];              /* chip UID ("" if never read) */
+	char run_uuid[37];             /* "" if the run row was never written */
+	uint64_t duration_us;          /* clock time of the whole run */
+	bool recorded;                 /* run_end committed: PASS may be shown */
+	bool ob_written;               /* write_ob changed the option bytes */
+};
+
+/* Program one board on slot sl and record it in st. out is always filled.
+ * Returns 0 when the run was recorded (whatever its result: look at
+ * out->result), or FX_E_DB when the store failed (the station must show
+ * the error and stop: no PASS was shown, the board was left safe),
+ * FX_E_INVAL for a bad job. LEDs: BUSY on during the run; PASS on only
+ * after the commit of a PASS run; FAIL on for every other outcome. */
+int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
+	       const struct fx_seq_job *job, struct fx_seq_outcome *out,
+	       struct fx_err *err);
+
+/* Turn the slot's PASS/FAIL/BUSY LEDs off (the next board is loaded). */
+void fx_seq_slot_leds_off(struct fx_seq_slot *sl);
+
+/* ---- emulated boards in every state (demos and tests) -------------- */
+
+enum fx_seq_demo_board {
+	FX_SEQ_DEMO_BLANK = 0,   /* erased flash, the recipe's option bytes */
+	FX_SEQ_DEMO_PROGRAMMED,  /* the recipe's firmware, its option bytes */
+	FX_SEQ_DEMO_CORRUPTED,   /* firmware with a broken vector table: nothing
+				  * starts, flash not blank */
+	FX_SEQ_DEMO_DUAL_BANK,   /* factory option bytes (DBANK=1) with the
+				  * firmware written in dual-bank mode: it runs,
+				  * but the recipe's option bytes differ */
+	FX_SEQ_DEMO_PROTECTED,   /* programmed, then RDP level 1 */
+	FX_SEQ_DEMO_COUNT
+};
+
+/* "blank", "programmed", "corrupted", "dual-bank", "protected"; NULL if
+ * out of range. */
+const char *fx_seq_demo_name(enum fx_seq_demo_board kind);
+/* Name -> kind, -1 if unknown. */
+int fx_seq_demo_parse(const char *name);
+
+/* A new emulated board in state kind, with a UID derived from serial_no
+ * and the application ID of the recipe's [app_check] (default 1209:0001).
+ * recipe and img are borrowed for the call; clk must outlive the board.
+ * Returns NULL with err (FX_E_NOMEM, FX_E_INVAL, FX_E_RANGE). Free with
+ * fx_emu_free() or hand it to fx_seq_slot_set_board(). */
+struct fx_emu *fx_seq_demo_board_new(enum fx_seq_demo_board kind,
+				     unsigned serial_no,
+				     const struct fx_recipe *recipe,
+				     const struct fx_image *img,
+				     const struct fx_clock *clk,
+				     struct fx_err *err);
+
+#endif

@@ -1,0 +1,158 @@
+/* conf.c - what recipes and stations share: diagnostics list, file kind
+ * detection, SHA-256 (nettle). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/sha2.h>
+
+#include "fx/conf.h"
+#include "ini_reader.h"
+
+void fx_conf_diags_init(struct fx_conf_diags *d)
+{
+	d->msgs = NULL;
+	d->n = d->cap = 0;
+}
+
+void fx_conf_diags_release(struct fx_conf_diags *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	fx_conf_diags_init(d);
+}
+
+bool fx_conf_diags_add(struct fx_conf_diags *d, const char *msg)
+{
+	char *copy;
+
+	if (!d)
+		return true;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		char **n = realloc(d->msgs, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		d->msgs = n;
+		d->cap = cap;
+	}
+	copy = strdup(msg);
+	if (!copy)
+		return false;
+	d->msgs[d->n++] = copy;
+	return true;
+}
+
+static void to_hex(const uint8_t *d, size_t n, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+void fx_conf_sha256_buf(const uint8_t *data, size_t len, char hex[65])
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, data);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	to_hex(digest, sizeof(digest), hex);
+}
+
+int fx_conf_sha256_file(const char *path, char hex[65], struct fx_err *err)
+{
+	struct sha256_ctx ctx;
+	uint8_t digest[SHA256_DIGEST_SIZE];
+	uint8_t buf[16384];
+	size_t n;
+	FILE *f;
+	int e;
+
+	errno = 0;
+	f = fopen(path, "rb");
+	if (!f)
+		goto err_errno;
+	sha256_init(&ctx);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sha256_update(&ctx, n, buf);
+	if (ferror(f)) {
+		fclose(f);
+		goto err_errno;
+	}
+	fclose(f);
+	sha256_digest(&ctx, sizeof(digest), digest);
+	to_hex(digest, sizeof(digest), hex);
+	return 0;
+
+err_errno:
+	e = errno ? errno : EIO;
+	fx_err_set(err, FX_E_FILE, "cannot read '%s': %s", path, strerror(e));
+	if (err)
+		err->sys_errno = e;
+	return FX_E_FILE;
+}
+
+struct detect {
+	bool recipe, station;
+};
+
+static bool detect_section(struct fx_ini *ini, const char *section, void *user)
+{
+	struct detect *d = user;
+
+	(void)ini;
+	if (!strcmp(section, "recipe"))
+		d->recipe = true;
+	else if (!strcmp(section, "station") || !strncmp(section, "slot", 4))
+		d->station = true;
+	return false; /* no keys needed */
+}
+
+static void detect_key(struct fx_ini *ini, const char *section,
+		       const char *key, const char *value, void *user)
+{
+	(void)ini, (void)section, (void)key, (void)value, (void)user;
+}
+
+int fx_conf_detect(const char *path, enum fx_conf_kind *kind,
+		   struct fx_err *err)
+{
+	struct detect d = { false, false };
+	struct fx_err scratch;
+	struct fx_ini ini;
+	int rc;
+
+	fx_err_clear(&scratch);
+	rc = fx_ini_parse(&ini, path, detect_section, detect_key, &d, NULL,
+			  &scratch);
+	fx_ini_release(&ini);
+	if (rc) {
+		if (err)
+			*err = scratch;
+		return rc;
+	}
+	if (d.recipe && d.station)
+		return fx_err_set(err, FX_E_CONFIG,
+				  "%s: both [recipe] and [station]: a file is either a recipe or a station",
+				  path);
+	if (!d.recipe && !d.station)
+		return fx_err_set(err, FX_E_CONFIG,
+				  "%s: neither a recipe ([recipe]) nor a station ([station]) file",
+				  path);
+	*kind = d.recipe ? FX_CONF_RECIPE : FX_CONF_STATION;
+	return 0;
+}

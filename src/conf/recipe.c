@@ -1,0 +1,439 @@
+/* recipe.c - recipe files (format in fx/conf.h): what to program and how.
+ * Strict: every unknown, duplicate, missing or bad item is an error with
+ * its file and line; the firmware must exist and match its SHA-256. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fx/conf.h"
+#include "fx/stm32g4.h"
+#include "ini_reader.h"
+
+#define TIMEOUT_MAX 600000u
+
+static const char *const erase_names[] = { "pages", "mass", NULL };
+static const char *const verify_names[] = { "readback", "none", NULL };
+static const char *const entry_names[] = { "gpio", "app", NULL };
+static const char *const serial_names[] = { "uid", "scan", "both", NULL };
+static const char *const target_names[] = { "stm32g474xe", NULL };
+
+const char *fx_recipe_erase_name(enum fx_recipe_erase e)
+{
+	return (unsigned)e < 2 ? erase_names[e] : "?";
+}
+
+const char *fx_recipe_verify_name(enum fx_recipe_verify v)
+{
+	return (unsigned)v < 2 ? verify_names[v] : "?";
+}
+
+const char *fx_recipe_entry_name(enum fx_recipe_entry e)
+{
+	return (unsigned)e < 2 ? entry_names[e] : "?";
+}
+
+const char *fx_recipe_serial_name(enum fx_recipe_serial s)
+{
+	return (unsigned)s < 3 ? serial_names[s] : "?";
+}
+
+struct rparse {
+	struct fx_recipe *r;
+	bool have_sha;
+	bool firmware_ok; /* file key parsed into r->firmware */
+};
+
+static const char *const sections[] = {
+	"recipe", "firmware", "option_bytes", "program", "timeouts", "app_check", NULL,
+};
+
+static bool on_section(struct fx_ini *ini, const char *section, void *user)
+{
+	size_t i;
+
+	(void)user;
+	for (i = 0; sections[i]; i++)
+		if (!strcmp(section, sections[i]))
+			return true;
+	fx_ini_error(ini, NULL,
+		     "section '%s': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)",
+		     section);
+	return false;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	unsigned long long v = 0;
+	int base = 10;
+	const char *p = s;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	if (!*p)
+		return false;
+	for (; *p; p++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return false;
+		v = v * (unsigned)base + (unsigned)d;
+		if (v > 0xFFFFFFFFull)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+static void key_option_byte(struct fx_ini *ini, struct fx_recipe *r,
+			    const char *key, const char *value)
+{
+	const struct fx_g4_ob_field *f;
+	struct fx_recipe_ob *ob;
+	uint32_t v, max;
+
+	if (!strcasecmp(key, "RDP")) {
+		fx_ini_error(ini, key, "set read protection with 'rdp' in [program] (it is written last)");
+		return;
+	}
+	f = fx_g4_ob_field_find(key);
+	if (!f) {
+		fx_ini_error(ini, key, "unknown option byte");
+		return;
+	}
+	max = f->width >= 32 ? 0xFFFFFFFFu : (uint32_t)((1ull << f->width) - 1);
+	if (!parse_u32(value, &v) || v > max) {
+		fx_ini_error(ini, key, "expected a number from 0 to %lu (%u-bit field), got '%s'",
+			     (unsigned long)max, (unsigned)f->width, value);
+		return;
+	}
+	if (r->n_ob == FX_RECIPE_MAX_OB) {
+		fx_ini_error(ini, key, "too many option bytes (limit %d)", FX_RECIPE_MAX_OB);
+		return;
+	}
+	ob = &r->ob[r->n_ob++];
+	snprintf(ob->name, sizeof(ob->name), "%s", f->name);
+	ob->value = v;
+	snprintf(ob->text, sizeof(ob->text), "%s=%lu", f->name, (unsigned long)v);
+	ob->line = ini->line;
+}
+
+static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
+{
+	unsigned v = 0, p = 0;
+	size_t i;
+
+	if (strlen(s) != 9 || s[4] != ':')
+		return false;
+	for (i = 0; i < 9; i++) {
+		char c = s[i];
+		unsigned d;
+
+		if (i == 4)
+			continue;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		if (i < 4)
+			v = v * 16 + d;
+		else
+			p = p * 16 + d;
+	}
+	*vid = (uint16_t)v;
+	*pid = (uint16_t)p;
+	return true;
+}
+
+static void unknown_key(struct fx_ini *ini, const char *section, const char *key)
+{
+	fx_ini_error(ini, key, "unknown key in [%s]", section);
+}
+
+static void on_key(struct fx_ini *ini, const char *section, const char *key,
+		   const char *value, void *user)
+{
+	struct rparse *rp = user;
+	struct fx_recipe *r = rp->r;
+	int e;
+
+	if (!strcmp(section, "recipe")) {
+		if (!strcmp(key, "name"))
+			fx_ini_ident(ini, key, value, r->name, sizeof(r->name));
+		else if (!strcmp(key, "version"))
+			fx_ini_ident(ini, key, value, r->version, sizeof(r->version));
+		else if (!strcmp(key, "target")) {
+			if (fx_ini_enum(ini, key, value, target_names, &e))
+				snprintf(r->target, sizeof(r->target), "%s", value);
+		} else
+			unknown_key(ini, section, key);
+	} else if (!strcmp(section, "firmware")) {
+		if (!strcmp(key, "file")) {
+			rp->firmware_ok = fx_ini_path(ini, key, value, r->firmware,
+						      sizeof(r->firmware));
+		} else if (!strcmp(key, "sha256")) {
+			size_t i, n = strlen(value);
+
+			for (i = 0; i < n; i++)
+				if (!strchr("0123456789abcdefABCDEF", value[i]))
+					break;
+			if (n != 64 || i != n) {
+				fx_ini_error(ini, key, "expected 64 hex digits, got '%s'", value);
+				return;
+			}
+			for (i = 0; i < 64; i++)
+				r->firmware_sha256[i] = (char)(value[i] >= 'A' && value[i] <= 'F'
+							       ? value[i] - 'A' + 'a' : value[i]);
+			r->firmware_sha256[64] = '\0';
+			rp->have_sha = true;
+		} else
+			unknown_key(ini, section, key);
+	} else if (!strcmp(section, "option_bytes")) {
+		key_option_byte(ini, r, key, value);
+	} else if (!strcmp(section, "program")) {
+		if (!strcmp(key, "erase")) {
+			if (fx_ini_enum(ini, key, value, erase_names, &e))
+				r->erase = (enum fx_recipe_erase)e;
+		} else if (!strcmp(key, "verify")) {
+			if (fx_ini_enum(ini, key, value, verify_names, &e))
+				r->verify = (enum fx_recipe_verify)e;
+		} else if (!strcmp(key, "entry")) {
+			if (fx_ini_enum(ini, key, value, entry_names, &e))
+				r->entry = (enum fx_recipe_entry)e;
+		} else if (!strcmp(key, "probe")) {
+			fx_ini_bool(ini, key, value, &r->probe);
+		} else if (!strcmp(key, "serial")) {
+			if (fx_ini_enum(ini, key, value, serial_names, &e))
+				r->serial = (enum fx_recipe_serial)e;
+		} else if (!strcmp(key, "rdp")) {
+			unsigned v;
+
+			if (!strcmp(value, "2"))
+				fx_ini_error(ini, key, "level 2 is permanent (the chip can never be reprogrammed): refused");
+			else if (fx_ini_uint(ini, key, value, 0, 1, &v))
+				r->rdp = (int)v;
+		} else
+			unknown_key(ini, section, key);
+	} else if (!strcmp(section, "timeouts")) {
+		struct {
+			const char *name;
+			unsigned *field;
+		} t[] = {
+			{ "probe_ms", &r->timeouts.probe_ms },
+			{ "enter_ms", &r->timeouts.enter_ms },
+			{ "option_bytes_ms", &r->timeouts.option_bytes_ms },
+			{ "erase_ms", &r->timeouts.erase_ms },
+			{ "program_ms", &r->timeouts.program_ms },
+			{ "verify_ms", &r->timeouts.verify_ms },
+			{ "rdp_ms", &r->timeouts.rdp_ms },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+			if (!strcmp(key, t[i].name)) {
+				fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, t[i].field);
+				return;
+			}
+		}
+		unknown_key(ini, section, key);
+	} else if (!strcmp(section, "app_check")) {
+		if (!strcmp(key, "usb")) {
+			if (!parse_vidpid(value, &r->app.vid, &r->app.pid))
+				fx_ini_error(ini, key, "expected VID:PID in hex (e.g. 1209:0001), got '%s'",
+					     value);
+		} else if (!strcmp(key, "within_ms")) {
+			fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, &r->app.within_ms);
+		} else
+			unknown_key(ini, section, key);
+	}
+}
+
+static void defaults(struct fx_recipe *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->erase = FX_RECIPE_ERASE_PAGES;
+	r->verify = FX_RECIPE_VERIFY_READBACK;
+	r->entry = FX_RECIPE_ENTRY_GPIO;
+	r->probe = true;
+	r->serial = FX_RECIPE_SERIAL_UID;
+	r->timeouts.probe_ms = 1500;
+	r->timeouts.enter_ms = 3000;
+	r->timeouts.option_bytes_ms = 5000;
+	r->timeouts.erase_ms = 30000;
+	r->timeouts.program_ms = 60000;
+	r->timeouts.verify_ms = 60000;
+	r->timeouts.rdp_ms = 5000;
+	r->app.within_ms = 1000;
+}
+
+static void require(struct fx_ini *ini, const char *section, const char *key)
+{
+	unsigned sl = fx_ini_section_line(ini, section);
+
+	if (sl && !fx_ini_key_line(ini, section, key))
+		fx_ini_error_at(ini, sl, key, "missing in [%s]", section);
+}
+
+/* Checks that need the whole file. */
+static void check_whole(struct fx_ini *ini, struct rparse *rp)
+{
+	struct fx_recipe *r = rp->r;
+	static const char *const required[] = { "recipe", "firmware" };
+	unsigned l;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (!fx_ini_section_line(ini, required[i]))
+			fx_ini_error_at(ini, 0, NULL, "section '%s': missing", required[i]);
+	require(ini, "recipe", "name");
+	require(ini, "recipe", "version");
+	require(ini, "recipe", "target");
+	require(ini, "firmware", "file");
+	require(ini, "firmware", "sha256");
+	if (fx_ini_section_line(ini, "app_check")) {
+		require(ini, "app_check", "usb");
+		r->app.enabled = fx_ini_key_line(ini, "app_check", "usb") != 0;
+	}
+
+	/* the firmware must exist and be the one the recipe names */
+	if (rp->firmware_ok) {
+		char hex[65];
+		struct fx_err e;
+
+		l = fx_ini_key_line(ini, "firmware", "file");
+		fx_err_clear(&e);
+		if (fx_conf_sha256_file(r->firmware, hex, &e))
+			fx_ini_error_at(ini, l, "file", "%s", e.msg);
+		else if (rp->have_sha && strcmp(hex, r->firmware_sha256))
+			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
+					"sha256", "does not match '%s' (its sha256 is %s)",
+					r->firmware, hex);
+	}
+
+	/* entry = app talks to the application's HID interface */
+	l = fx_ini_key_line(ini, "program", "entry");
+	if (r->entry == FX_RECIPE_ENTRY_APP && !r->app.enabled)
+		fx_ini_error_at(ini, l, "entry",
+				"'app' needs the application's USB ID ([app_check] usb = VID:PID)");
+
+	/* Option bytes that would lock the station out of the bootloader:
+	 * it enters by holding BOOT0 high (spec 2.3). */
+	for (i = 0; i < r->n_ob; i++) {
+		const struct fx_recipe_ob *ob = &r->ob[i];
+
+		if (!strcasecmp(ob->name, "nSWBOOT0") && ob->value == 0)
+			fx_ini_error_at(ini, ob->line, ob->name,
+					"0 takes BOOT0 from the nBOOT0 bit and ignores the BOOT0 pin: the station could not enter the bootloader again");
+		else if (!strcasecmp(ob->name, "nBOOT1") && ob->value == 0)
+			fx_ini_error_at(ini, ob->line, ob->name,
+					"0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
+		else if (!strcasecmp(ob->name, "BOOT_LOCK") && ob->value == 1)
+			fx_ini_error_at(ini, ob->line, ob->name,
+					"1 always boots main flash: the station could not enter the bootloader again");
+	}
+}
+
+int fx_recipe_load(const char *path, struct fx_recipe **out,
+		   struct fx_conf_diags *diags, struct fx_err *err)
+{
+	struct rparse rp = { NULL, false, false };
+	struct fx_ini ini;
+	int rc;
+
+	rp.r = malloc(sizeof(*rp.r));
+	if (!rp.r)
+		return fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
+	defaults(rp.r);
+	snprintf(rp.r->path, sizeof(rp.r->path), "%s", path);
+	fx_err_clear(err);
+	rc = fx_ini_parse(&ini, path, on_section, on_key, &rp, diags, err);
+	if (!rc) {
+		check_whole(&ini, &rp);
+		memcpy(rp.r->sha256, ini.sha256, sizeof(rp.r->sha256));
+		if (ini.nomem)
+			rc = fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
+		else if (ini.errors)
+			rc = FX_E_CONFIG;
+	}
+	fx_ini_release(&ini);
+	if (rc)
+		goto err_free;
+	*out = rp.r;
+	return 0;
+
+err_free:
+	free(rp.r);
+	return rc;
+}
+
+void fx_recipe_free(struct fx_recipe *r)
+{
+	free(r);
+}
+
+const struct fx_recipe_ob *fx_recipe_ob_find(const struct fx_recipe *r,
+					     const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_ob; i++)
+		if (!strcasecmp(r->ob[i].name, name))
+			return &r->ob[i];
+	return NULL;
+}
+
+int fx_recipe_ob_want(const struct fx_recipe *r, const struct fx_g4_ob *cur,
+		      struct fx_g4_ob *want, bool *differs, bool *dbank_changes,
+		      struct fx_err *err)
+{
+	struct fx_g4_ob w = *cur;
+	bool diff = false, dbank = false;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->n_ob; i++) {
+		const struct fx_g4_ob_field *f = fx_g4_ob_field_find(r->ob[i].name);
+
+		if (!f)
+			return fx_err_set(err, FX_E_CONFIG, "option byte '%s': unknown",
+					  r->ob[i].name);
+		if (fx_g4_ob_get(cur, f) != r->ob[i].value) {
+			diff = true;
+			if (!strcasecmp(f->name, "DBANK"))
+				dbank = true;
+		}
+		rc = fx_g4_ob_set(&w, f, r->ob[i].value, err);
+		if (rc)
+			return rc;
+	}
+	*want = w;
+	if (differs)
+		*differs = diff;
+	if (dbank_changes)
+		*dbank_changes = dbank;
+	return 0;
+}
+
+int fx_recipe_check_firmware(const struct fx_recipe *r, const uint8_t *data,
+			     size_t len, struct fx_err *err)
+{
+	char hex[65];
+
+	fx_conf_sha256_buf(data, len, hex);
+	if (strcmp(hex, r->firmware_sha256))
+		return fx_err_set(err, FX_E_HASH, "firmware '%s': sha256 %s, recipe says %s",
+				  r->firmware, hex, r->firmware_sha256);
+	return 0;
+}

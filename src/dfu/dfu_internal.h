@@ -1,0 +1,33 @@
+/* dfu_internal.h - the struct fx_dfu shared by dfu.c and dfuse.c
+ * (module-private, STYLE 1). */
+#ifndef FX_DFU_DFU_INTERNAL_H
+#define FX_DFU_DFU_INTERNAL_H
+
+#include "fx/dfu.h"
+
+struct fx_dfu {
+	struct fx_usb *usb;     /* borrowed */
+	struct fx_err err;      /* sticky error of the last failed call */
+	struct fx_dfu_info info;
+	uint8_t intf;           /* DFU interface number */
+	int alt;                /* selected alt, -1 unknown */
+	bool need_recover;      /* a request failed: recover before the next op */
+	bool blocknum_increment; /* see fx_dfu_set_safe_addressing() */
+	uint32_t last_poll_ms;
+	fx_dfu_progress_fn progress;
+	void *progress_user;
+};
+
+
+/* One DFU class request on the DFU interface; on failure d->err says
+ * "<REQUEST>: <transport message>". */
+int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
+		   uint8_t *data, uint16_t len, size_t *actual);
+/* GETSTATUS without clearing d->err (records state/status in it). */
+int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st);
+/* Map a device-reported bStatus to an FX_E_* code (dfu.h). */
+int fx_dfu_status_code(uint8_t bStatus);
+/* Wait bwPollTimeout (capped) on the handle's clock. */
+void fx_dfu_poll_sleep(struct fx_dfu *d, uint32_t ms);
+
+#endif

@@ -1,0 +1,498 @@
+/* dfuse.c - ST DfuSe extensions over DFU 1.1 (include/fx/dfu.h): commands
+ * (spec 1.4), read (1.6), write (1.5), the option-byte write that resets
+ * the chip (2.6), leave (1.7). Every wait is bounded: bwPollTimeout is
+ * honoured and capped, busy polling stops after FX_DFU_BUSY_LIMIT_MS,
+ * STALLs while busy (STM32L4-style ROMs, spec 4.2) are retried a few times. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfu_internal.h"
+#include "fx/bytes.h"
+#include "fx/log.h"
+
+#define LOG_PREFIX "dfuse"
+#define MAX_BUSY_STALLS 16
+#define STALL_BACKOFF_CAP_MS 1000u
+
+static void progress(struct fx_dfu *d, const char *what, size_t done,
+		     size_t total)
+{
+	if (d->progress)
+		d->progress(d->progress_user, what, done, total);
+}
+
+static int status_error(struct fx_dfu *d, const struct fx_dfu_status *st,
+			const char *req)
+{
+	d->need_recover = true;
+	if (st->bState == dfuERROR)
+		return fx_err_set(&d->err, fx_dfu_status_code(st->bStatus),
+				  "%s: device reports %s, status %s", req,
+				  fx_dfu_state_name(st->bState),
+				  fx_dfu_status_name(st->bStatus));
+	return fx_err_set(&d->err, FX_E_PROTO,
+			  "%s: unexpected state %s, status %s", req,
+			  fx_dfu_state_name(st->bState),
+			  fx_dfu_status_name(st->bStatus));
+}
+
+static int getstatus(struct fx_dfu *d, struct fx_dfu_status *st)
+{
+	return fx_dfu_get_status_raw(d, st);
+}
+
+/* After a STALLed DNLOAD/UPLOAD: ask why (STYLE 3: a STALL triggers
+ * GETSTATUS). A device error replaces the STALL in the result. */
+static int explain_stall(struct fx_dfu *d, int rc)
+{
+	struct fx_err keep = d->err;
+	struct fx_dfu_status st;
+
+	if (rc != FX_E_STALL)
+		return rc;
+	if (getstatus(d, &st) == 0 && st.bState == dfuERROR) {
+		d->need_recover = true;
+		return fx_err_set(&d->err, fx_dfu_status_code(st.bStatus),
+				  "%s; device reports %s, status %s", keep.msg,
+				  fx_dfu_state_name(st.bState),
+				  fx_dfu_status_name(st.bStatus));
+	}
+	d->err = keep;
+	d->need_recover = true;
+	return rc;
+}
+
+/* The GETSTATUS loop after a DNLOAD (spec 1.4 two-step execution, 6.2
+ * step 5): DNBUSY -> sleep bwPollTimeout -> again, until DNLOAD-IDLE/OK. */
+static int wait_idle(struct fx_dfu *d)
+{
+	const struct fx_clock *clk = d->usb->clock;
+	uint64_t t0 = fx_clock_now(clk);
+	uint64_t limit = (uint64_t)FX_DFU_BUSY_LIMIT_MS * 1000u;
+	struct fx_dfu_status st = { 0 };
+	uint32_t poll = 1;
+	int stalls = 0, rc;
+
+	for (;;) {
+		rc = getstatus(d, &st);
+		if (rc == FX_E_STALL && stalls < MAX_BUSY_STALLS &&
+		    fx_clock_now(clk) - t0 < limit) {
+			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
+			 * reuses the last poll timeout. Back off, bounded. */
+			uint32_t wait = stalls < 16 ? poll << stalls : STALL_BACKOFF_CAP_MS;
+
+			if (wait > STALL_BACKOFF_CAP_MS || wait < poll)
+				wait = STALL_BACKOFF_CAP_MS;
+			fx_log(FX_LOG_INFO, LOG_PREFIX,
+			       "GETSTATUS stalled while busy, retrying in %u ms", wait);
+			fx_dfu_poll_sleep(d, wait);
+			stalls++;
+			continue;
+		}
+		if (rc)
+			return rc;
+		switch (st.bState) {
+		case dfuDNLOAD_IDLE:
+			if (st.bStatus == DFU_STATUS_OK) {
+				d->need_recover = false; /* a STALL on the way was survived */
+				return 0;
+			}
+			return status_error(d, &st, "DFU_GETSTATUS");
+		case dfuDNBUSY:
+		case dfuDNLOAD_SYNC:
+			if (fx_clock_now(clk) - t0 >= limit) {
+				d->need_recover = true;
+				return fx_err_set(&d->err, FX_E_TIMEOUT,
+						  "DFU_GETSTATUS: still %s after %u ms",
+						  fx_dfu_state_name(st.bState),
+						  FX_DFU_BUSY_LIMIT_MS);
+			}
+			if (st.bwPollTimeout)
+				poll = st.bwPollTimeout;
+			fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);
+			break;
+		case appIDLE:
+		case appDETACH:
+		case dfuIDLE:
+		case dfuMANIFEST_SYNC:
+		case dfuMANIFEST:
+		case dfuMANIFEST_WAIT_RESET:
+		case dfuUPLOAD_IDLE:
+		case dfuERROR:
+		default:
+			return status_error(d, &st, "DFU_GETSTATUS");
+		}
+	}
+}
+
+static int dnload_wait(struct fx_dfu *d, uint16_t wValue, const uint8_t *data,
+		       uint16_t len)
+{
+	int rc;
+
+	rc = fx_dfu_request(d, DFU_DNLOAD, wValue, (uint8_t *)(uintptr_t)data,
+			    len, NULL);
+	if (rc)
+		return explain_stall(d, rc);
+	return wait_idle(d);
+}
+
+static int begin(struct fx_dfu *d)
+{
+	fx_err_clear(&d->err);
+	if (d->need_recover)
+		return fx_dfu_recover(d);
+	return 0;
+}
+
+/* DfuSe command with a 32-bit address (spec 1.4). */
+static int cmd_addr(struct fx_dfu *d, uint8_t cmd, uint32_t addr)
+{
+	uint8_t b[5];
+
+	b[0] = cmd;
+	fx_put_le32(b + 1, addr);
+	return dnload_wait(d, 0, b, sizeof(b));
+}
+
+static int set_address(struct fx_dfu *d, uint32_t addr)
+{
+	int rc = cmd_addr(d, DFUSE_CMD_SET_ADDRESS, addr);
+
+	if (rc)
+		fx_err_prefix(&d->err, "SET_ADDRESS 0x%08X", addr);
+	return rc;
+}
+
+int fx_dfuse_get_commands(struct fx_dfu *d, uint8_t *cmds, size_t cap,
+			  size_t *n)
+{
+	uint8_t buf[64];
+	size_t got = 0;
+	int rc;
+
+	rc = begin(d);
+	if (rc)
+		return rc;
+	rc = fx_dfu_request(d, DFU_UPLOAD, 0, buf, sizeof(buf), &got);
+	if (rc)
+		return fx_err_prefix(&d->err, "GET_COMMANDS"), explain_stall(d, rc);
+	if (got > cap)
+		got = cap;
+	memcpy(cmds, buf, got);
+	*n = got;
+	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+	if (rc)
+		return fx_err_prefix(&d->err, "GET_COMMANDS");
+	return 0;
+}
+
+int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr)
+{
+	int rc = begin(d);
+
+	return rc ? rc : set_address(d, addr);
+}
+
+int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr)
+{
+	int rc = begin(d);
+
+	if (rc)
+		return rc;
+	rc = cmd_addr(d, DFUSE_CMD_ERASE, addr);
+	if (rc)
+		fx_err_prefix(&d->err, "ERASE_PAGE 0x%08X", addr);
+	return rc;
+}
+
+int fx_dfuse_mass_erase(struct fx_dfu *d)
+{
+	uint8_t b = DFUSE_CMD_ERASE;
+	int rc = begin(d);
+
+	if (rc)
+		return rc;
+	rc = dnload_wait(d, 0, &b, 1);
+	if (rc)
+		fx_err_prefix(&d->err, "MASS_ERASE");
+	return rc;
+}
+
+/* A transport failure that means "the device went away": the result of
+ * a reset we asked for (spec 2.6, 3.6, 1.7). */
+static bool gone(int rc)
+{
+	return rc == FX_E_NODEV || rc == FX_E_STALL || rc == FX_E_TIMEOUT ||
+	       rc == FX_E_IO || rc == FX_E_PROTO;
+}
+
+int fx_dfuse_read_unprotect(struct fx_dfu *d)
+{
+	uint8_t b = DFUSE_CMD_READ_UNPROTECT;
+	struct fx_dfu_status st;
+	int rc = begin(d);
+
+	if (rc)
+		return rc;
+	rc = fx_dfu_request(d, DFU_DNLOAD, 0, &b, 1, NULL);
+	if (rc)
+		return fx_err_prefix(&d->err, "READ_UNPROTECT"), explain_stall(d, rc);
+	/* the first GETSTATUS executes it; the device then erases and resets */
+	rc = getstatus(d, &st);
+	if (rc) {
+		fx_log(FX_LOG_INFO, LOG_PREFIX,
+		       "READ_UNPROTECT: device gone as expected (%s)", d->err.msg);
+		fx_err_clear(&d->err);
+		return 0;
+	}
+	if (st.bState == dfuERROR) {
+		status_error(d, &st, "DFU_GETSTATUS");
+		return fx_err_prefix(&d->err, "READ_UNPROTECT");
+	}
+	return 0;
+}
+
+int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
+{
+	uint32_t xfer = d->info.transfer_size;
+	size_t done = 0;
+	int rc;
+
+	fx_err_clear(&d->err);
+	if ((uint64_t)addr + len > 0x100000000ull)
+		return fx_err_set(&d->err, FX_E_RANGE,
+				  "read at 0x%08X: %zu bytes run past 0xFFFFFFFF",
+				  addr, len);
+	if (len == 0)
+		return 0;
+	rc = begin(d);
+	if (rc)
+		return rc;
+	while (done < len) {
+		uint16_t blk = 2;
+
+		/* a short tail after full blocks: leave dfuUPLOAD-IDLE first,
+		 * DNLOAD (SET_ADDRESS) is illegal there (DFU 1.1 state table) */
+		if (done > 0) {
+			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+			if (rc)
+				goto fail;
+		}
+		rc = set_address(d, addr + (uint32_t)done);
+		if (rc)
+			goto fail;
+		rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+		if (rc)
+			goto fail;
+		/* full blocks with rising wBlockNum; a shorter block only
+		 * right after SET_ADDRESS (spec 1.5 ambiguity) */
+		while (done < len) {
+			size_t n = len - done < xfer ? len - done : xfer;
+			uint32_t at = addr + (uint32_t)done;
+			size_t got = 0;
+
+			if (blk != 2 && (n < xfer || !d->blocknum_increment ||
+					 blk == 0xFFFF))
+				break;
+			rc = fx_dfu_request(d, DFU_UPLOAD, blk, buf + done,
+					    (uint16_t)n, &got);
+			if (rc) {
+				rc = explain_stall(d, rc);
+				fx_err_prefix(&d->err, "read at 0x%08X", at);
+				return rc;
+			}
+			if (got != n) {
+				d->need_recover = true;
+				return fx_err_set(&d->err, FX_E_PROTO,
+						  "read at 0x%08X: DFU_UPLOAD block %u: short reply, %zu of %zu bytes",
+						  at, blk, got, n);
+			}
+			done += n;
+			blk++;
+			progress(d, "read", done, len);
+		}
+	}
+	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+	if (rc)
+		return fx_err_prefix(&d->err, "read at 0x%08X", addr);
+	return 0;
+fail:
+	fx_err_prefix(&d->err, "read at 0x%08X", addr + (uint32_t)done);
+	return rc;
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0xFF)
+			return false;
+	return true;
+}
+
+int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
+		   size_t len, bool skip_ff)
+{
+	uint32_t xfer = d->info.transfer_size & ~7u; /* whole double words */
+	uint32_t start = addr & ~7u, lead = addr - start;
+	uint64_t total = ((uint64_t)lead + len + 7u) & ~(uint64_t)7u;
+	uint8_t *chunk;
+	uint64_t off;
+	bool run_open = false;
+	uint16_t blk = 2;
+	int rc;
+
+	fx_err_clear(&d->err);
+	if ((uint64_t)start + total > 0x100000000ull)
+		return fx_err_set(&d->err, FX_E_RANGE,
+				  "write at 0x%08X: %zu bytes run past 0xFFFFFFFF",
+				  addr, len);
+	if (len == 0)
+		return 0;
+	rc = begin(d);
+	if (rc)
+		return rc;
+	chunk = malloc(xfer);
+	if (!chunk)
+		return fx_err_set(&d->err, FX_E_NOMEM, "write at 0x%08X: out of memory",
+				  addr);
+	for (off = 0; off < total; off += xfer) {
+		uint32_t n = total - off < xfer ? (uint32_t)(total - off) : xfer;
+		uint32_t at = start + (uint32_t)off;
+		uint64_t lo = off, hi = off + n; /* chunk window in [0,total) */
+		uint64_t dlo = lead, dhi = (uint64_t)lead + len; /* data window */
+
+		/* 8-byte aligned, 0xFF padded (spec 2.4 host rule) */
+		memset(chunk, 0xFF, n);
+		if (dlo < hi && dhi > lo) {
+			uint64_t a = dlo > lo ? dlo : lo, b = dhi < hi ? dhi : hi;
+
+			memcpy(chunk + (a - lo), buf + (a - lead), (size_t)(b - a));
+		}
+		if (skip_ff && all_ff(chunk, n)) {
+			run_open = false;
+			continue;
+		}
+		if (!run_open || !d->blocknum_increment || n != xfer ||
+		    blk == 0xFFFF) {
+			rc = set_address(d, at);
+			if (rc)
+				goto err_free;
+			blk = 2;
+		} else {
+			blk++;
+		}
+		rc = dnload_wait(d, blk, chunk, (uint16_t)n);
+		if (rc) {
+			fx_err_prefix(&d->err, "write at 0x%08X (block %u)", at, blk);
+			goto err_free;
+		}
+		run_open = n == xfer;
+		progress(d, "write", (size_t)(hi < lead ? 0 : (hi - lead > len ? len : hi - lead)),
+			 len);
+	}
+	free(chunk);
+	return 0;
+err_free:
+	free(chunk);
+	return rc;
+}
+
+int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
+				const uint8_t *buf, size_t len)
+{
+	const struct fx_clock *clk = d->usb->clock;
+	uint64_t t0;
+	struct fx_dfu_status st;
+	int rc;
+
+	fx_err_clear(&d->err);
+	if (len == 0 || len > d->info.transfer_size)
+		return fx_err_set(&d->err, FX_E_INVAL,
+				  "write with reset at 0x%08X: %zu bytes, expected 1 .. %u",
+				  addr, len, d->info.transfer_size);
+	rc = begin(d);
+	if (rc)
+		return rc;
+	rc = set_address(d, addr);
+	if (rc)
+		return rc;
+	rc = fx_dfu_request(d, DFU_DNLOAD, 2, (uint8_t *)(uintptr_t)buf,
+			    (uint16_t)len, NULL);
+	if (rc) {
+		rc = explain_stall(d, rc);
+		return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+	}
+	/* spec 2.6: the first GETSTATUS executes the write and answers
+	 * dfuDNBUSY (or is never answered); then the chip resets. Only an
+	 * explicit dfuERROR is a failure. */
+	t0 = fx_clock_now(clk);
+	for (;;) {
+		rc = getstatus(d, &st);
+		if (rc) {
+			if (!gone(rc))
+				return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+			fx_log(FX_LOG_INFO, LOG_PREFIX,
+			       "write with reset at 0x%08X: device gone as expected (%s)",
+			       addr, d->err.msg);
+			fx_err_clear(&d->err);
+			d->need_recover = false;
+			return 0;
+		}
+		if (st.bState == dfuERROR) {
+			status_error(d, &st, "DFU_GETSTATUS");
+			return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+		}
+		if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_SYNC) {
+			/* done without a reset: the caller's reopen will tell */
+			fx_log(FX_LOG_WARN, LOG_PREFIX,
+			       "write with reset at 0x%08X: device answered %s without resetting",
+			       addr, fx_dfu_state_name(st.bState));
+			return 0;
+		}
+		if (fx_clock_now(clk) - t0 >= (uint64_t)FX_DFU_BUSY_LIMIT_MS * 1000u)
+			return fx_err_set(&d->err, FX_E_TIMEOUT,
+					  "write with reset at 0x%08X: still %s after %u ms",
+					  addr, fx_dfu_state_name(st.bState),
+					  FX_DFU_BUSY_LIMIT_MS);
+		fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);
+	}
+}
+
+int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr)
+{
+	struct fx_dfu_status st;
+	int rc;
+
+	rc = begin(d);
+	if (rc)
+		return fx_err_prefix(&d->err, "leave");
+	rc = set_address(d, addr);
+	if (rc)
+		return fx_err_prefix(&d->err, "leave");
+	/* zero-length DNLOAD, wValue 2 as dfu-util does (spec 1.7) */
+	rc = fx_dfu_request(d, DFU_DNLOAD, 2, NULL, 0, NULL);
+	if (rc == FX_E_NODEV) {
+		fx_err_clear(&d->err);
+		return 0;
+	}
+	if (rc) {
+		rc = explain_stall(d, rc);
+		return fx_err_prefix(&d->err, "leave to 0x%08X", addr);
+	}
+	rc = getstatus(d, &st);
+	if (rc) {
+		/* not manifestation tolerant: no answer is normal (spec 1.7) */
+		fx_log(FX_LOG_INFO, LOG_PREFIX, "leave: %s (expected)", d->err.msg);
+		fx_err_clear(&d->err);
+		d->need_recover = false;
+		return 0;
+	}
+	if (st.bState == dfuERROR) {
+		status_error(d, &st, "DFU_GETSTATUS");
+		return fx_err_prefix(&d->err, "leave to 0x%08X", addr);
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* fxemu.h - private to src/fxemu/: the umockdev usbfs bridge that shows
+ * emulated boards (libfxemu, include/fx/emu.h) to unmodified libusb
+ * programs. Written from ../shared/spec/usbfs-emulation.md.
+ *
+ * One bed = one umockdev testbed with a root hub (bus 1, devnum 1) and one
+ * board per port (1-1, 1-2, ...). A bridge thread owns the boards' model
+ * time: it processes the emulator's scheduled events, completes URBs when
+ * their modelled time has come and turns bus changes into a real remove +
+ * add (new device number, never reused). usbfs ioctls of the clients are
+ * answered on umockdev's worker thread; both threads serialise on bed->lock
+ * (an fx_emu is not thread-safe).
+ */
+#ifndef FX_FXEMU_FXEMU_H
+#define FX_FXEMU_FXEMU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fx/clock.h"
+#include "fx/emu.h"
+#include "fx/err.h"
+
+#define FXE_MAX_BOARDS 8
+
+struct fxe_dev;
+struct fxe_bed;
+
+struct fxe_board {
+	struct fxe_bed *bed;
+	struct fx_emu *emu;
+	char path[512];       /* board file */
+	unsigned port;        /* 1-based port on the root hub */
+	struct fxe_dev *cur;  /* plugged device, NULL when off the bus */
+	uint32_t plugged_enum;
+	unsigned plugs;       /* how many times it enumerated */
+};
+
+struct fxe_bed {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;     /* CLOCK_MONOTONIC */
+	struct fx_rclock rclock; /* model time = real time / scale */
+	const struct fx_clock *clock;
+	void *testbed;           /* UMockdevTestbed * */
+	char root[256];          /* testbed root dir */
+	struct fxe_board boards[FXE_MAX_BOARDS];
+	unsigned nboards;
+	struct fxe_dev *devs;    /* every device ever plugged (kept) */
+	unsigned next_devnum;
+	bool stop;
+	bool running;
+	pthread_t thread;
+	int verbose;
+};
+
+/* Create the testbed (needs libumockdev-preload in LD_PRELOAD of this
+ * process: see main.c) with the root hub. scale: model time per real time
+ * (1.0 = the spec's timings in real time). */
+int fxe_bed_init(struct fxe_bed *bed, double scale, int verbose,
+		 struct fx_err *err);
+/* Load (or create) the board file path with the knobs query (may be NULL),
+ * power it with BOOT0 high unless the knobs say boot0=0, on the next port. */
+int fxe_bed_add_board(struct fxe_bed *bed, const char *path, const char *knobs,
+		      uint16_t app_vid, uint16_t app_pid, struct fx_err *err);
+/* Start the bridge thread and wait (bounded) until every board that is
+ * going to enumerate has done so. */
+int fxe_bed_start(struct fxe_bed *bed, struct fx_err *err);
+/* Stop the bridge thread, save every board file. Returns 0 or the first
+ * save error. */
+int fxe_bed_stop_save(struct fxe_bed *bed, struct fx_err *err);
+/* Free everything, remove the testbed directory. */
+void fxe_bed_release(struct fxe_bed *bed);
+
+#endif

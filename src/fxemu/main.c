@@ -1,0 +1,263 @@
+/* main.c - build/fxemu: run any program with emulated STM32G474 boards on
+ * an emulated USB bus (umockdev usbfs bridge, fxemu.h).
+ *
+ *   fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]
+ *         [-v] -- CMD [ARGS...]
+ *
+ * Time: the boards run on a scaled real clock. External programs sleep in
+ * real time (dfu-util sleeps bwPollTimeout), so a virtual clock advanced
+ * "as fast as possible" is impossible here: the default is the spec's
+ * timings in real time (scale 1.0); --realtime=0.05 runs the device 20
+ * times faster (poll timeouts the board reports shrink with it).
+ *
+ * Environment: umockdev needs libumockdev-preload in LD_PRELOAD of the
+ * testbed process itself (usbfs-emulation.md), so fxemu re-executes itself
+ * with it when $LD_PRELOAD lacks it; CMD inherits LD_PRELOAD and
+ * UMOCKDEV_DIR. FXEMU_PORTS lists the boards' port paths for CMD
+ * ("1-1 1-2"). ASAN_OPTIONS gets verify_asan_link_order=0 so ASan builds
+ * run under the preload.
+ *
+ * Exit status: CMD's (128+N when killed by signal N); 64 usage, 66 a board
+ * file unreadable, 70 the testbed could not be built, 74 a board file could
+ * not be saved, 127 CMD not found.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fx/log.h"
+#include "fxemu.h"
+
+#define PRELOAD_LIB "libumockdev-preload.so.0"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* glib/umockdev keep type and thread data until exit: not our leaks */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgio-2.0.so\n"
+	       "leak:libumockdev.so\nleak:g_type_\nleak:g_thread_\n";
+}
+#endif
+
+static const char usage_text[] =
+	"usage: fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]\n"
+	"             [-v] -- CMD [ARGS...]\n"
+	"\n"
+	"Run CMD with one emulated STM32G474 board per --board on an emulated USB\n"
+	"bus (ports 1-1, 1-2, ...). Any libusb program works unmodified, e.g.\n"
+	"  fxemu --board b.fxb -- dfu-util -l\n"
+	"The board files are created factory-fresh when missing and saved when CMD\n"
+	"exits. KNOBS: the emulator knobs of an emu: URI (boot0=0, xfer=2048, ...).\n"
+	"\n"
+	"  --board FILE[?KNOBS]  add a board (at most 8)\n"
+	"  --realtime[=SCALE]    device time = real time x SCALE (default 1.0: the\n"
+	"                        spec's timings; 0.05 = 20 times faster)\n"
+	"  --app-vid VID:PID     application USB identity of new boards (hex)\n"
+	"  -v, --verbose         log plug/unplug (twice: every control transfer)\n"
+	"\n"
+	"exit status: CMD's; 64 usage, 66 bad board file, 70 testbed error,\n"
+	"74 board not saved, 127 CMD not found\n";
+
+static void log_stderr(enum fx_log_level lvl, const char *module,
+		       const char *msg, void *user)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+
+	(void)user;
+	fprintf(stderr, "fxemu: %s: %s: %s\n", names[lvl], module, msg);
+}
+
+static bool has_preload(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "libumockdev-preload");
+}
+
+/* Re-execute with the umockdev preload (the testbed process needs it). */
+static int reexec(char **argv)
+{
+	const char *old = getenv("LD_PRELOAD");
+	const char *asan = getenv("ASAN_OPTIONS");
+	char pre[4096], ao[4096];
+
+	if ((size_t)snprintf(pre, sizeof(pre), "%s%s%s", PRELOAD_LIB,
+			     old && *old ? ":" : "", old ? old : "") >= sizeof(pre) ||
+	    (size_t)snprintf(ao, sizeof(ao), "%s%sverify_asan_link_order=0",
+			     asan ? asan : "", asan && *asan ? ":" : "") >= sizeof(ao)) {
+		fprintf(stderr, "fxemu: LD_PRELOAD or ASAN_OPTIONS too long\n");
+		return 70;
+	}
+	setenv("LD_PRELOAD", pre, 1);
+	setenv("ASAN_OPTIONS", ao, 1);
+	execv("/proc/self/exe", argv);
+	fprintf(stderr, "fxemu: cannot re-execute with %s: %s\n", PRELOAD_LIB,
+		strerror(errno));
+	return 70;
+}
+
+static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
+{
+	unsigned v, p;
+	char tail;
+
+	if (sscanf(s, "%x:%x%c", &v, &p, &tail) != 2 || v > 0xffff || p > 0xffff ||
+	    !v)
+		return false;
+	*vid = (uint16_t)v;
+	*pid = (uint16_t)p;
+	return true;
+}
+
+static int run_child(char **cmd)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "fxemu: fork: %s\n", strerror(errno));
+		return 70;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "fxemu: cannot run '%s': %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "fxemu: waitpid: %s\n", strerror(errno));
+			return 70;
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 70;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "board", required_argument, NULL, 'b' },
+		{ "realtime", optional_argument, NULL, 'r' },
+		{ "app-vid", required_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *boards[FXE_MAX_BOARDS];
+	unsigned nboards = 0;
+	uint16_t app_vid = 0, app_pid = 0;
+	double scale = 1.0;
+	int verbose = 0, c, rc, st;
+	struct fxe_bed bed;
+	struct fx_err err;
+	char ports[FXE_MAX_BOARDS * 6 + 1] = "";
+
+	while ((c = getopt_long(argc, argv, "+b:va:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (nboards >= FXE_MAX_BOARDS) {
+				fprintf(stderr, "fxemu: at most %d boards\n", FXE_MAX_BOARDS);
+				return 64;
+			}
+			boards[nboards++] = optarg;
+			break;
+		case 'r': {
+			char *end;
+
+			scale = optarg ? strtod(optarg, &end) : 1.0;
+			if (optarg && (end == optarg || *end || !(scale > 0) ||
+				       scale > 1000)) {
+				fprintf(stderr, "fxemu: --realtime: expected a scale > 0, "
+					"got '%s'\n", optarg);
+				return 64;
+			}
+			break;
+		}
+		case 'a':
+			if (!parse_vidpid(optarg, &app_vid, &app_pid)) {
+				fprintf(stderr, "fxemu: --app-vid: expected VID:PID in hex, "
+					"got '%s'\n", optarg);
+				return 64;
+			}
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 64;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fxemu: expected -- CMD [ARGS...]\n");
+		fputs(usage_text, stderr);
+		return 64;
+	}
+	if (!has_preload())
+		return reexec(argv);
+
+	fx_log_set_handler(log_stderr, NULL,
+			   verbose >= 2 ? FX_LOG_DEBUG : verbose ? FX_LOG_INFO : FX_LOG_WARN);
+	/* control transfers cost ~0.25 ms instead of ~0.4 ms with 1 ns timer
+	 * slack (usbfs-emulation.md); children inherit it */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	signal(SIGPIPE, SIG_IGN);
+	fx_err_clear(&err);
+	rc = fxe_bed_init(&bed, scale, verbose, &err);
+	if (rc) {
+		fprintf(stderr, "fxemu: %s\n", err.msg);
+		fxe_bed_release(&bed);
+		return 70;
+	}
+	for (unsigned i = 0; i < nboards; i++) {
+		char *path = strdup(boards[i]);
+		char *q;
+
+		if (!path)
+			return 70;
+		q = strchr(path, '?');
+		if (q)
+			*q++ = '\0';
+		rc = fxe_bed_add_board(&bed, path, q, app_vid, app_pid, &err);
+		free(path);
+		if (rc) {
+			fprintf(stderr, "fxemu: %s\n", err.msg);
+			fxe_bed_release(&bed);
+			return rc == FX_E_CONFIG ? 64 : 66;
+		}
+		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s1-%u",
+			 i ? " " : "", i + 1);
+	}
+	setenv("FXEMU_PORTS", ports, 1);
+	rc = fxe_bed_start(&bed, &err);
+	if (rc) {
+		fprintf(stderr, "fxemu: %s\n", err.msg);
+		fxe_bed_release(&bed);
+		return 70;
+	}
+	/* the terminal's ^C goes to CMD; fxemu saves the boards after it */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	st = run_child(argv + optind);
+	rc = fxe_bed_stop_save(&bed, &err);
+	if (rc)
+		fprintf(stderr, "fxemu: %s\n", err.msg);
+	fxe_bed_release(&bed);
+	return rc && st == 0 ? 74 : st;
+}

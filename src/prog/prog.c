@@ -1,0 +1,512 @@
+/* prog.c - programming operations on an STM32G4 in its ROM bootloader
+ * (include/fx/prog.h), built on the DfuSe engine and the target data.
+ * Section numbers refer to ../shared/spec/stm32g474-bootloader.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx/log.h"
+#include "fx/prog.h"
+
+#define LOG_PREFIX "prog"
+#define G4_FLASHSIZE_ADDR 0x1FFF75E0u /* flash size register, KiB (RM0440) */
+#define BLANK_CHUNK (16u * 1024u)
+
+/* Copy the DFU handle's error into err, prefixed with the operation. */
+static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+{
+	char head[128];
+	va_list ap;
+	int code = fx_dfu_err(d)->code;
+
+	if (!err)
+		return code ? code : FX_E_IO;
+	*err = *fx_dfu_err(d);
+	if (!err->code)
+		err->code = FX_E_IO;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof(head), fmt, ap);
+	va_end(ap);
+	return fx_err_prefix(err, "%s", head);
+}
+
+static const struct fx_clock *clk_of(struct fx_dfu *d)
+{
+	return fx_dfu_usb(d)->clock;
+}
+
+static int alt_or(const struct fx_dfu *d, uint32_t addr, int dflt)
+{
+	int a = fx_dfu_alt_for(d, addr);
+
+	return a < 0 ? dflt : a;
+}
+
+/* --- option bytes ------------------------------------------------------ */
+
+int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err)
+{
+	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
+	uint8_t raw[G4_OB_BLOCK_SIZE];
+	struct fx_g4_ob tmp;
+	int bank;
+
+	fx_g4_ob_factory(&tmp);
+	for (bank = 0; bank < 2; bank++) {
+		int alt = alt_or(d, base[bank], 1);
+
+		if (fx_dfu_set_alt(d, (uint8_t)alt) ||
+		    fx_dfuse_read(d, base[bank], raw, sizeof(raw)))
+			return fail(d, err, "read option bytes at 0x%08X", base[bank]);
+		if (fx_g4_ob_decode(&tmp, bank, raw, err))
+			return err ? err->code : FX_E_PROTO;
+	}
+	*ob = tmp;
+	return 0;
+}
+
+/* Every named field of want equal in got? Else FX_E_VERIFY naming the
+ * first field that differs (CubeProgrammer style, spec 5.2). */
+static int ob_compare(const struct fx_g4_ob *want, const struct fx_g4_ob *got,
+		      struct fx_err *err)
+{
+	const struct fx_g4_ob_field *f;
+
+	for (f = fx_g4_ob_fields(); f->name; f++) {
+		uint32_t w = fx_g4_ob_get(want, f), g = fx_g4_ob_get(got, f);
+
+		if (w != g)
+			return fx_err_set(err, FX_E_VERIFY,
+					  "option byte '%s': expected 0x%X, found 0x%X after the reset",
+					  f->name, w, g);
+	}
+	return 0;
+}
+
+/* Wait for the bootloader on the same slot and rebind (spec 2.6: a new
+ * device, maybe a new address, same serial). */
+static int wait_bootloader(struct fx_dfu *d, unsigned timeout_ms,
+			   uint64_t *waited_us, const char *why,
+			   struct fx_err *err)
+{
+	struct fx_usb *u = fx_dfu_usb(d);
+	const struct fx_usb_info *in;
+	uint64_t waited = 0;
+	int rc;
+
+	rc = fx_usb_reopen(u, timeout_ms, &waited, err);
+	if (waited_us)
+		*waited_us += waited;
+	if (rc == FX_E_TIMEOUT)
+		return fx_err_set(err, FX_E_TIMEOUT,
+				  "%s: the bootloader did not come back within %u ms "
+				  "(BOOT0 low? nothing or the application booted)",
+				  why, timeout_ms);
+	if (rc)
+		return fx_err_prefix(err, "%s: waiting for the bootloader", why);
+	in = fx_usb_get_info(u);
+	if (!in->is_dfu)
+		return fx_err_set(err, FX_E_TIMEOUT,
+				  "%s: the bootloader did not come back within %u ms: "
+				  "%04x:%04x enumerated instead (the application booted; BOOT0 low?)",
+				  why, timeout_ms, in->vid, in->pid);
+	if (fx_dfu_rebind(d))
+		return fail(d, err, "%s: rebind after the reset", why);
+	return 0;
+}
+
+int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
+		     unsigned timeout_ms, struct fx_prog_ob_result *res,
+		     struct fx_err *err)
+{
+	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
+	struct fx_prog_ob_result r;
+	struct fx_g4_ob cur, next;
+	uint8_t raw[G4_OB_BLOCK_SIZE];
+	int bank, rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = fx_prog_ob_read(d, &cur, err);
+	if (rc)
+		return rc;
+	for (bank = 0; bank < 2; bank++) {
+		char why[64];
+
+		next = cur;
+		memcpy(next.word[bank], want->word[bank], sizeof(next.word[bank]));
+		if (bank == 1)
+			next.word[1][0] = cur.word[1][0]; /* unused slot (spec 3.2) */
+		if (!memcmp(next.word[bank], cur.word[bank], sizeof(cur.word[bank])))
+			continue;
+		/* the whole block, value + complement (spec 3.2 host rule) */
+		fx_g4_ob_encode(&next, bank, raw);
+		fx_log(FX_LOG_INFO, LOG_PREFIX, "writing option bytes at 0x%08X (OPTR 0x%08X -> 0x%08X)",
+		       base[bank], cur.word[0][0], next.word[0][0]);
+		if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1)) ||
+		    fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw)))
+			return fail(d, err, "write option bytes at 0x%08X", base[bank]);
+		snprintf(why, sizeof(why), "option bytes written at 0x%08X", base[bank]);
+		rc = wait_bootloader(d, timeout_ms, &r.reenum_us, why, err);
+		if (rc)
+			return rc;
+		rc = fx_prog_ob_read(d, &cur, err);
+		if (rc)
+			return rc;
+	}
+	r.after = cur;
+	if (res)
+		*res = r;
+	return ob_compare(want, &cur, err);
+}
+
+/* --- flash ------------------------------------------------------------- */
+
+/* The flash alt and its layout (alt 0 on the G474, found by address). */
+static int flash_layout(struct fx_dfu *d, int *alt,
+			const struct fx_dfuse_layout **l, struct fx_err *err)
+{
+	const struct fx_dfu_info *in = fx_dfu_get_info(d);
+	int a = fx_dfu_alt_for(d, G4_FLASH_BASE);
+
+	if (a < 0)
+		return fx_err_set(err, FX_E_PROTO,
+				  "no alt setting maps the flash at 0x%08X (alt 0 is \"%s\")",
+				  G4_FLASH_BASE, in->nalts ? in->alt_name[0] : "");
+	*alt = a;
+	*l = &in->layout[a];
+	return 0;
+}
+
+/* Is every byte of [addr, end) in segments with all of type bits? */
+static int check_range(const struct fx_dfuse_layout *l, uint32_t addr,
+		       uint64_t end, uint8_t type, struct fx_err *err)
+{
+	while (addr < end) {
+		const struct fx_dfuse_seg *g = fx_dfuse_layout_find(l, addr);
+
+		if (!g || (g->type & type) != type)
+			return fx_err_set(err, FX_E_RANGE,
+					  "image byte at 0x%08X is outside the writeable flash of the current bank mode (\"%s\": 0x%08X-0x%08X)",
+					  addr, l->name, l->segs[0].start,
+					  l->segs[l->nsegs - 1].end - 1);
+		addr = g->end;
+	}
+	return 0;
+}
+
+/* Erase granularity: the layout's page size, but never less than the
+ * page of the current bank mode read from OPTR (spec 8 "alt0 constant":
+ * a 2 KiB string while single-bank erases clear 4 KiB, spec 7 item 2). */
+static uint32_t erase_page_size(struct fx_dfu *d, const struct fx_dfuse_seg *g)
+{
+	struct fx_g4_ob ob;
+	struct fx_err e;
+	uint32_t ps = g->page_size;
+
+	fx_err_clear(&e);
+	if (fx_prog_ob_read(d, &ob, &e) == 0) {
+		uint32_t bank_ps = fx_g4_page_size(ob.word[0][0]);
+
+		if (bank_ps > ps) {
+			fx_log(FX_LOG_INFO, LOG_PREFIX,
+			       "layout says %u-byte pages, OPTR (DBANK=0) says %u: erasing %u",
+			       ps, bank_ps, bank_ps);
+			ps = bank_ps;
+		}
+	} else {
+		fx_log(FX_LOG_WARN, LOG_PREFIX, "option bytes not readable (%s), page size from the layout",
+		       e.msg);
+	}
+	return ps;
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++ != 0xFF)
+			return false;
+	return true;
+}
+
+int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
+		  const struct fx_prog_flash_opts *opts,
+		  struct fx_prog_flash_result *res, struct fx_err *err)
+{
+	static const struct fx_prog_flash_opts dflt = { false, true, false };
+	const struct fx_clock *clk = clk_of(d);
+	const struct fx_dfuse_layout *l = NULL;
+	struct fx_prog_flash_result r;
+	uint32_t xfer = fx_dfu_get_info(d)->transfer_size & ~7u;
+	uint32_t lo, hi, ps = 0, last_page = 0;
+	bool have_last = false;
+	uint8_t *buf = NULL;
+	uint64_t t;
+	size_t i, off;
+	int alt = 0, rc;
+
+	if (!opts)
+		opts = &dflt;
+	memset(&r, 0, sizeof(r));
+	if (!img || !img->nsegs)
+		return fx_err_set(err, FX_E_IMAGE, "flash: the image is empty");
+	rc = flash_layout(d, &alt, &l, err);
+	if (rc)
+		return rc;
+	if (!l->nsegs)
+		return fx_err_set(err, FX_E_PROTO, "flash: memory layout of alt %d not understood: \"%s\"",
+				  alt, fx_dfu_get_info(d)->alt_name[alt]);
+	for (i = 0; i < img->nsegs; i++) {
+		const struct fx_image_seg *s = &img->segs[i];
+
+		if (s->alt != 0 && s->alt != alt)
+			return fx_err_set(err, FX_E_RANGE,
+					  "image segment at 0x%08X targets alt %u, only the flash (alt %d) can be programmed",
+					  s->addr, s->alt, alt);
+		rc = check_range(l, s->addr, (uint64_t)s->addr + s->len,
+				 DFUSE_WRITEABLE, err);
+		if (rc)
+			return rc;
+	}
+	/* one 0xFF-filled run from the xfer-aligned start: chunks never cross
+	 * a page, all-0xFF chunks are skipped (they are erased or untouched) */
+	lo = (img->segs[0].addr - l->segs[0].start) / xfer * xfer + l->segs[0].start;
+	hi = img->segs[img->nsegs - 1].addr + img->segs[img->nsegs - 1].len;
+	buf = malloc(hi - lo);
+	if (!buf)
+		return fx_err_set(err, FX_E_NOMEM, "flash: out of memory");
+	memset(buf, 0xFF, hi - lo);
+	for (i = 0; i < img->nsegs; i++)
+		memcpy(buf + (img->segs[i].addr - lo), img->segs[i].data, img->segs[i].len);
+
+	/* erase (spec 6.2 step 5), all before any write (dfu-util >= 0.10) */
+	t = fx_clock_now(clk);
+	if (fx_dfu_set_alt(d, (uint8_t)alt)) {
+		rc = fail(d, err, "flash");
+		goto out;
+	}
+	if (opts->mass_erase) {
+		if (fx_dfuse_mass_erase(d)) {
+			rc = fail(d, err, "flash: mass erase");
+			goto out;
+		}
+	} else {
+		ps = erase_page_size(d, &l->segs[0]);
+		if (fx_dfu_set_alt(d, (uint8_t)alt)) {
+			rc = fail(d, err, "flash");
+			goto out;
+		}
+		for (i = 0; i < img->nsegs; i++) {
+			const struct fx_image_seg *s = &img->segs[i];
+			uint64_t a;
+
+			for (a = s->addr; a < (uint64_t)s->addr + s->len;) {
+				const struct fx_dfuse_seg *g = fx_dfuse_layout_find(l, (uint32_t)a);
+				uint32_t gps = g->page_size > ps ? g->page_size : ps;
+				uint32_t page = g->start + ((uint32_t)a - g->start) / gps * gps;
+
+				if ((g->type & DFUSE_ERASABLE) && (!have_last || page != last_page)) {
+					if (fx_dfuse_erase_page(d, page)) {
+						rc = fail(d, err, "flash: erase");
+						goto out;
+					}
+					r.pages_erased++;
+					last_page = page;
+					have_last = true;
+				}
+				a = (uint64_t)page + gps;
+			}
+		}
+	}
+	r.erase_us = fx_clock_now(clk) - t;
+
+	/* program */
+	t = fx_clock_now(clk);
+	for (off = 0; off < hi - lo; off += xfer) {
+		size_t n = hi - lo - off < xfer ? hi - lo - off : xfer;
+
+		if (!all_ff(buf + off, n))
+			r.bytes_written += (n + 7u) & ~(size_t)7u; /* padded (spec 2.4) */
+	}
+	if (fx_dfuse_write(d, lo, buf, hi - lo, true)) {
+		rc = fail(d, err, "flash: program");
+		goto out;
+	}
+	r.program_us = fx_clock_now(clk) - t;
+
+	if (opts->verify) {
+		t = fx_clock_now(clk);
+		rc = fx_prog_verify(d, img, err);
+		r.verify_us = fx_clock_now(clk) - t;
+		if (rc)
+			goto out;
+	}
+	if (opts->leave && fx_dfuse_leave(d, l->segs[0].start)) {
+		rc = fail(d, err, "flash");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	if (res)
+		*res = r;
+	return rc;
+}
+
+int fx_prog_verify(struct fx_dfu *d, const struct fx_image *img,
+		   struct fx_err *err)
+{
+	size_t i, j;
+	int rc = 0;
+
+	for (i = 0; img && i < img->nsegs && !rc; i++) {
+		const struct fx_image_seg *s = &img->segs[i];
+		uint8_t *got = malloc(s->len ? s->len : 1);
+
+		if (!got)
+			return fx_err_set(err, FX_E_NOMEM, "verify: out of memory");
+		rc = fx_prog_read(d, s->addr, got, s->len, err);
+		if (rc) {
+			fx_err_prefix(err, "verify");
+		} else {
+			for (j = 0; j < s->len; j++)
+				if (got[j] != s->data[j])
+					break;
+			if (j < s->len)
+				rc = fx_err_set(err, FX_E_VERIFY,
+						"verify: first difference at 0x%08X: expected 0x%02X, read 0x%02X",
+						s->addr + (uint32_t)j, s->data[j], got[j]);
+		}
+		free(got);
+	}
+	return rc;
+}
+
+int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
+		 struct fx_err *err)
+{
+	int alt, alt_end;
+
+	if (!len)
+		return 0;
+	if ((uint64_t)addr + len > 0x100000000ull)
+		return fx_err_set(err, FX_E_RANGE, "read at 0x%08X: %zu bytes run past 0xFFFFFFFF",
+				  addr, len);
+	alt = fx_dfu_alt_for(d, addr);
+	alt_end = fx_dfu_alt_for(d, addr + (uint32_t)(len - 1));
+	if (alt >= 0 && alt_end != alt)
+		return fx_err_set(err, FX_E_RANGE,
+				  "read 0x%08X-0x%08X: not inside one memory area of the device",
+				  addr, addr + (uint32_t)(len - 1));
+	if (alt < 0)
+		alt = 0; /* system memory, UID: not in any alt string (spec 2.5) */
+	if (fx_dfu_set_alt(d, (uint8_t)alt) || fx_dfuse_read(d, addr, buf, len))
+		return fail(d, err, "read %zu bytes at 0x%08X (alt %d)", len, addr, alt);
+	return 0;
+}
+
+int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
+		     struct fx_err *err)
+{
+	const struct fx_dfu_info *in = fx_dfu_get_info(d);
+	struct fx_prog_ident r;
+	struct fx_g4_ob ob;
+	struct fx_err e;
+	uint8_t b[2];
+	size_t s;
+	int rc, a;
+
+	memset(&r, 0, sizeof(r));
+	rc = fx_prog_ob_read(d, &ob, err);
+	if (rc)
+		return rc;
+	r.optr = ob.word[0][0];
+	r.dual_bank = fx_g4_dual_bank(r.optr);
+	/* best effort: under RDP 1 or on a ROM that refuses these areas the
+	 * USB serial and the memory map stand in (spec 2.1, 2.5) */
+	fx_err_clear(&e);
+	if (fx_prog_read(d, G4_BL_ID_ADDR, b, 2, &e) == 0) {
+		r.bl_id = b[0];
+		fx_g4_bl_version(r.bl_id, r.bl_version, sizeof(r.bl_version));
+	} else {
+		snprintf(r.bl_version, sizeof(r.bl_version), "?");
+	}
+	fx_err_clear(&e);
+	if (fx_prog_read(d, G4_UID_BASE, r.uid, sizeof(r.uid), &e) == 0) {
+		fx_g4_serial_from_uid(r.uid, r.serial, sizeof(r.serial));
+	} else {
+		memset(r.uid, 0, sizeof(r.uid));
+		snprintf(r.serial, sizeof(r.serial), "%.15s", in->serial);
+	}
+	fx_err_clear(&e);
+	if (fx_prog_read(d, G4_FLASHSIZE_ADDR, b, 2, &e) == 0 &&
+	    (b[0] | b[1] << 8) != 0xFFFF && (b[0] | b[1] << 8) != 0) {
+		r.flash_kib = (uint32_t)(b[0] | b[1] << 8);
+	} else {
+		a = fx_dfu_alt_for(d, G4_FLASH_BASE);
+		for (s = 0; a >= 0 && s < in->layout[a].nsegs; s++)
+			r.flash_kib += (in->layout[a].segs[s].end -
+					in->layout[a].segs[s].start) / 1024u;
+	}
+	*id = r;
+	return 0;
+}
+
+int fx_prog_flash_blank(struct fx_dfu *d, bool *blank, struct fx_err *err)
+{
+	const struct fx_dfuse_layout *l = NULL;
+	uint8_t *buf;
+	size_t s;
+	int alt = 0, rc = 0;
+
+	rc = flash_layout(d, &alt, &l, err);
+	if (rc)
+		return rc;
+	buf = malloc(BLANK_CHUNK);
+	if (!buf)
+		return fx_err_set(err, FX_E_NOMEM, "blank check: out of memory");
+	*blank = true;
+	for (s = 0; s < l->nsegs && *blank; s++) {
+		uint64_t a;
+
+		for (a = l->segs[s].start; a < l->segs[s].end && *blank; a += BLANK_CHUNK) {
+			size_t n = l->segs[s].end - a < BLANK_CHUNK ?
+					   (size_t)(l->segs[s].end - a) : BLANK_CHUNK;
+
+			if (fx_dfu_set_alt(d, (uint8_t)alt) ||
+			    fx_dfuse_read(d, (uint32_t)a, buf, n)) {
+				rc = fail(d, err, "blank check");
+				goto out;
+			}
+			if (!all_ff(buf, n))
+				*blank = false;
+		}
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+int fx_prog_unprotect(struct fx_dfu *d, unsigned timeout_ms, struct fx_err *err)
+{
+	struct fx_g4_ob ob;
+	int rc;
+
+	if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, G4_FLASH_BASE, 0)) ||
+	    fx_dfuse_read_unprotect(d))
+		return fail(d, err, "read unprotect");
+	/* spec 3.6: mass erase, option bytes to default, reset */
+	rc = wait_bootloader(d, timeout_ms, NULL, "read unprotect", err);
+	if (rc)
+		return rc;
+	rc = fx_prog_ob_read(d, &ob, err);
+	if (rc)
+		return fx_err_prefix(err, "read unprotect");
+	if (fx_g4_rdp_level(ob.word[0][0]) != 0)
+		return fx_err_set(err, FX_E_VERIFY,
+				  "read unprotect: RDP is 0x%02X after the reset, expected 0xAA (level 0)",
+				  ob.word[0][0] & 0xFFu);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/* seq_priv.h - internals shared by the files of src/seq (not a public API). */
+#ifndef FX_SEQ_SEQ_PRIV_H
+#define FX_SEQ_SEQ_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fx/dfu.h"
+#include "fx/prog.h"
+#include "fx/seq.h"
+#include "fx/stm32g4.h"
+#include "fx/usb.h"
+
+struct fx_seq_slot {
+	struct fx_seq_station *station;
+	const struct fx_station_slot *cfg;   /* borrowed from the station */
+	struct fx_gpio_line *boot0, *nrst, *power; /* power may be NULL */
+	struct fx_gpio_line *led_pass, *led_fail, *led_busy; /* may be NULL */
+	struct fx_emu *board;                /* emu: slots, owned */
+};
+
+struct fx_seq_station {
+	const struct fx_station *cfg;
+	const struct fx_clock *clock;
+	struct fx_gpio *gpio;
+	bool sim;
+	struct fx_gpio_line *start, *lid;
+	struct fx_gpio_line *tower_green, *tower_yellow, *tower_red, *buzzer;
+	size_t n_slots;
+	struct fx_seq_slot slots[FX_STATION_MAX_SLOTS];
+};
+
+/* What the probe saw. */
+enum seq_probe {
+	SEQ_PROBE_NONE = 0,    /* probe not run */
+	SEQ_PROBE_APP,         /* the application (or some non-DFU device) */
+	SEQ_PROBE_NOTHING,     /* nothing enumerated: blank or corrupted */
+	SEQ_PROBE_BOOTLOADER,  /* the ROM came up with BOOT0 low */
+};
+
+/* The state of one run, passed to every step. */
+struct seq_run {
+	struct fx_seq_slot *slot;
+	const struct fx_seq_job *job;
+	const struct fx_recipe *recipe;
+	const struct fx_clock *clock;
+	struct fx_usb *usb;        /* the slot's device, NULL when none bound */
+	struct fx_dfu *dfu;        /* on usb, when it is the bootloader */
+	enum seq_probe probe;
+	uint16_t probe_vid, probe_pid; /* what the probe saw */
+	uint64_t released_at;      /* clock time NRST rose in release */
+	bool entered_by_app;
+	struct fx_prog_ident ident;
+	bool have_ident;
+	enum fx_store_board board;
+	struct fx_g4_ob ob_cur, ob_want;
+	bool have_ob, ob_differs, dbank_changes;
+	/* set by a failing step: FAIL (unit bad) or ERROR (default) */
+	enum fx_store_result fail_class;
+	/* step detail (free text for the record) */
+	char detail[256];
+	struct fx_err err;
+	bool ob_written;
+};
+
+/* Step results besides 0 and negative FX_E_* codes. */
+#define SEQ_SKIPPED 1
+
+/* Step functions: 0 = PASS, SEQ_SKIPPED, or a negative FX_E_* with
+ * r->err filled (and r->fail_class = FX_STORE_FAIL when the unit is bad).
+ * deadline_us: clock time by which the step must be done. */
+typedef int (*seq_step_fn)(struct seq_run *r, uint64_t deadline_us);
+
+int seq_step_power(struct seq_run *r, uint64_t deadline_us);
+int seq_step_probe(struct seq_run *r, uint64_t deadline_us);
+int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us);
+int seq_step_identify(struct seq_run *r, uint64_t deadline_us);
+int seq_step_unprotect(struct seq_run *r, uint64_t deadline_us);
+int seq_step_read_ob(struct seq_run *r, uint64_t deadline_us);
+int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us);
+int seq_step_firmware(struct seq_run *r, uint64_t deadline_us);
+int seq_step_erase(struct seq_run *r, uint64_t deadline_us);
+int seq_step_program(struct seq_run *r, uint64_t deadline_us);
+int seq_step_verify(struct seq_run *r, uint64_t deadline_us);
+int seq_step_rdp(struct seq_run *r, uint64_t deadline_us);
+int seq_step_release(struct seq_run *r, uint64_t deadline_us);
+int seq_step_app_check(struct seq_run *r, uint64_t deadline_us);
+
+/* Chip UID as 24 hex digits (bytes in address order); FX_E_STATE and ""
+ * when the chip was not identified. */
+int seq_ident_uid_hex(const struct seq_run *r, char out[25]);
+
+/* Helpers (steps_io.c). */
+/* Set a slot output; a NULL line (not wired) is fine. */
+int seq_pin(struct seq_run *r, struct fx_gpio_line *l, int value);
+/* NRST low for nrst_pulse_ms, then high (BOOT0 already set). */
+int seq_nrst_pulse(struct seq_run *r);
+/* Drop the DFU engine and the USB handle. */
+void seq_close_dev(struct seq_run *r);
+/* Open the slot's device: emu: attach to the board, usb: open the URI. */
+int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
+/* Milliseconds left until deadline (at least 1). */
+unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us);
+/* Leave the board safe: BOOT0 low, NRST high, POWER off if configured. */
+void seq_safe_state(struct seq_run *r);
+
+#endif

@@ -1,0 +1,312 @@
+/* station.c - the station runtime (fx/seq.h): GPIO lines requested once
+ * and held, emulated boards wired to the sim lines, START/LID, tower. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx/emu.h"
+#include "fx/log.h"
+#include "seq_priv.h"
+
+#define LOG_PREFIX "station"
+
+/* Request one line if wired (name non-empty); *out stays NULL if not. */
+static int req(struct fx_seq_station *s, const struct fx_gpio_line_cfg *cfg,
+	       struct fx_gpio_line **out, struct fx_err *err)
+{
+	*out = NULL;
+	if (!cfg->name[0])
+		return 0;
+	return fx_gpio_request(s->gpio, cfg, out, err);
+}
+
+static int attach_pin(struct fx_seq_slot *sl, const struct fx_gpio_line *l,
+		      struct fx_emu *board, enum fx_gpio_sim_pin pin,
+		      struct fx_err *err)
+{
+	if (!l)
+		return 0;
+	return fx_gpio_sim_attach(sl->station->gpio, fx_gpio_line_name(l),
+				  board, pin, err);
+}
+
+/* Wire the sim outputs of the slot to board (NULL detaches). */
+static int attach_board(struct fx_seq_slot *sl, struct fx_emu *board,
+			struct fx_err *err)
+{
+	int rc;
+
+	rc = attach_pin(sl, sl->boot0, board, FX_GPIO_SIM_PIN_BOOT0, err);
+	if (!rc)
+		rc = attach_pin(sl, sl->nrst, board, FX_GPIO_SIM_PIN_NRST, err);
+	if (!rc)
+		rc = attach_pin(sl, sl->power, board, FX_GPIO_SIM_PIN_POWER, err);
+	if (!rc && board && !sl->power)
+		fx_emu_set_power(board, true); /* the jig powers the board */
+	return rc;
+}
+
+static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
+{
+	const char *q = strchr(sl->cfg->device, '?');
+	struct fx_emu_knobs knobs;
+	struct fx_emu *board;
+	bool boot0 = false;
+
+	fx_emu_knobs_default(&knobs);
+	if (q && fx_emu_knobs_parse(&knobs, &boot0, q + 1, err))
+		return fx_err_prefix(err, "slot %u", sl->cfg->index);
+	board = fx_emu_load(sl->cfg->board_path, sl->station->clock, err);
+	if (!board)
+		return err ? err->code : FX_E_FILE;
+	fx_emu_set_knobs(board, &knobs);
+	sl->board = board;
+	return attach_board(sl, board, err);
+}
+
+static int open_slot(struct fx_seq_station *s, struct fx_seq_slot *sl,
+		     const struct fx_station_slot *cfg, struct fx_err *err)
+{
+	int rc;
+
+	sl->station = s;
+	sl->cfg = cfg;
+	rc = req(s, &cfg->boot0, &sl->boot0, err);
+	if (!rc)
+		rc = req(s, &cfg->nrst, &sl->nrst, err);
+	if (!rc)
+		rc = req(s, &cfg->power, &sl->power, err);
+	if (!rc)
+		rc = req(s, &cfg->led_pass, &sl->led_pass, err);
+	if (!rc)
+		rc = req(s, &cfg->led_fail, &sl->led_fail, err);
+	if (!rc)
+		rc = req(s, &cfg->led_busy, &sl->led_busy, err);
+	if (!rc && (!sl->boot0 || !sl->nrst))
+		rc = fx_err_set(err, FX_E_CONFIG, "slot %u: boot0 and nrst must be wired",
+				cfg->index);
+	if (!rc && cfg->emulated) {
+		if (!s->sim)
+			rc = fx_err_set(err, FX_E_CONFIG,
+					"slot %u: emulated device '%s' needs sim: lines",
+					cfg->index, cfg->device);
+		else
+			rc = load_board(sl, err);
+	}
+	return rc;
+}
+
+static void teardown(struct fx_seq_station *s, bool save)
+{
+	struct fx_err err;
+	size_t i;
+
+	for (i = 0; i < s->n_slots; i++) {
+		struct fx_seq_slot *sl = &s->slots[i];
+
+		if (!sl->board)
+			continue;
+		fx_err_clear(&err);
+		if (save && fx_seq_slot_save(sl, &err))
+			fx_log(FX_LOG_ERR, LOG_PREFIX, "%s", err.msg);
+		fx_err_clear(&err);
+		attach_board(sl, NULL, &err);
+		fx_emu_free(sl->board);
+		sl->board = NULL;
+	}
+	fx_gpio_close(s->gpio); /* releases every line */
+	free(s);
+}
+
+int fx_seq_station_open(const struct fx_station *st, const struct fx_clock *clk,
+			struct fx_seq_station **out, struct fx_err *err)
+{
+	struct fx_seq_station *s;
+	const char *backend;
+	size_t i;
+	int rc;
+
+	if (!st || !clk || !out || st->n_slots == 0 ||
+	    st->n_slots > FX_STATION_MAX_SLOTS)
+		return fx_err_set(err, FX_E_INVAL, "station: bad arguments");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fx_err_set(err, FX_E_NOMEM, "out of memory");
+	s->cfg = st;
+	s->clock = clk;
+	backend = st->gpio_backend ? st->gpio_backend :
+		  fx_gpio_backend_of(st->start.name);
+	s->sim = !strcmp(backend, "sim");
+	rc = fx_gpio_open(backend, clk, &s->gpio, err);
+	if (rc)
+		goto err_free;
+	rc = req(s, &st->start, &s->start, err);
+	if (!rc)
+		rc = req(s, &st->lid, &s->lid, err);
+	if (!rc)
+		rc = req(s, &st->tower_green, &s->tower_green, err);
+	if (!rc)
+		rc = req(s, &st->tower_yellow, &s->tower_yellow, err);
+	if (!rc)
+		rc = req(s, &st->tower_red, &s->tower_red, err);
+	if (!rc)
+		rc = req(s, &st->buzzer, &s->buzzer, err);
+	if (!rc && !s->start)
+		rc = fx_err_set(err, FX_E_CONFIG, "station '%s': no start line",
+				st->name);
+	if (!rc && s->sim && s->lid)
+		rc = fx_gpio_sim_drive(s->gpio, fx_gpio_line_name(s->lid), 1, err);
+	for (i = 0; !rc && i < st->n_slots; i++) {
+		rc = open_slot(s, &s->slots[i], &st->slots[i], err);
+		s->n_slots = i + 1;
+	}
+	if (rc)
+		goto err_close;
+	*out = s;
+	return 0;
+
+err_close:
+	teardown(s, false);
+	return rc;
+err_free:
+	free(s);
+	return rc;
+}
+
+void fx_seq_station_close(struct fx_seq_station *s)
+{
+	if (s)
+		teardown(s, true);
+}
+
+struct fx_gpio *fx_seq_station_gpio(struct fx_seq_station *s)
+{
+	return s->gpio;
+}
+
+const struct fx_station *fx_seq_station_conf(const struct fx_seq_station *s)
+{
+	return s->cfg;
+}
+
+const struct fx_clock *fx_seq_station_clock(const struct fx_seq_station *s)
+{
+	return s->clock;
+}
+
+struct fx_seq_slot *fx_seq_station_slot(struct fx_seq_station *s,
+					unsigned index)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_slots; i++)
+		if (s->slots[i].cfg->index == index)
+			return &s->slots[i];
+	return NULL;
+}
+
+struct fx_seq_slot *fx_seq_station_first(struct fx_seq_station *s)
+{
+	return s->n_slots ? &s->slots[0] : NULL;
+}
+
+int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
+			      struct fx_err *err)
+{
+	uint64_t deadline = fx_clock_now(s->clock) + (uint64_t)timeout_ms * 1000u;
+
+	for (;;) {
+		uint64_t now = fx_clock_now(s->clock);
+		unsigned left;
+		int rc, lid = 1;
+
+		if (now >= deadline)
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "no START press within %u ms", timeout_ms);
+		left = (unsigned)((deadline - now + 999u) / 1000u);
+		rc = fx_gpio_wait_edge(s->start, 1, left, NULL, err);
+		if (rc)
+			return rc;
+		if (s->lid) {
+			rc = fx_gpio_get(s->lid, &lid, err);
+			if (rc)
+				return rc;
+		}
+		if (lid)
+			return 0;
+		fx_log(FX_LOG_WARN, LOG_PREFIX, "START ignored: the lid is open");
+	}
+}
+
+int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
+			       struct fx_err *err)
+{
+	if (!s->sim)
+		return fx_err_set(err, FX_E_NOTSUP,
+				  "START can only be scripted on an emulated station");
+	return fx_gpio_sim_press(s->gpio, fx_gpio_line_name(s->start), at_us,
+				 100, 2, err);
+}
+
+static int set_opt(struct fx_gpio_line *l, int v, struct fx_err *err)
+{
+	return l ? fx_gpio_set(l, v, err) : 0;
+}
+
+int fx_seq_station_tower(struct fx_seq_station *s, int green, int yellow,
+			 int red, struct fx_err *err)
+{
+	int rc = set_opt(s->tower_green, green, err);
+
+	if (!rc)
+		rc = set_opt(s->tower_yellow, yellow, err);
+	if (!rc)
+		rc = set_opt(s->tower_red, red, err);
+	return rc;
+}
+
+const struct fx_station_slot *fx_seq_slot_conf(const struct fx_seq_slot *sl)
+{
+	return sl->cfg;
+}
+
+struct fx_emu *fx_seq_slot_board(struct fx_seq_slot *sl)
+{
+	return sl->board;
+}
+
+int fx_seq_slot_set_board(struct fx_seq_slot *sl, struct fx_emu *board,
+			  struct fx_err *err)
+{
+	int rc;
+
+	if (!sl->cfg->emulated)
+		return fx_err_set(err, FX_E_NOTSUP,
+				  "slot %u: '%s' is not an emulated device",
+				  sl->cfg->index, sl->cfg->device);
+	if (!board)
+		return fx_err_set(err, FX_E_INVAL, "slot %u: no board",
+				  sl->cfg->index);
+	rc = attach_board(sl, NULL, err);
+	if (rc)
+		return rc;
+	fx_emu_free(sl->board);
+	sl->board = board;
+	return attach_board(sl, board, err);
+}
+
+int fx_seq_slot_save(struct fx_seq_slot *sl, struct fx_err *err)
+{
+	if (!sl->board || !sl->cfg->board_path[0])
+		return 0;
+	return fx_emu_save(sl->board, sl->cfg->board_path, err);
+}
+
+void fx_seq_slot_leds_off(struct fx_seq_slot *sl)
+{
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	set_opt(sl->led_pass, 0, &err);
+	set_opt(sl->led_fail, 0, &err);
+	set_opt(sl->led_busy, 0, &err);
+}

@@ -1,0 +1,355 @@
+/* steps_boot.c - steps that move the board between application,
+ * bootloader and nothing: power, probe, enter_boot, identify, unprotect,
+ * release, app_check (fx/seq.h for the order and the rules). */
+#include <stdio.h>
+#include <string.h>
+
+#include "fx/dfu_wire.h"
+#include "fx/log.h"
+#include "seq_priv.h"
+
+#define LOG_PREFIX "seq"
+#define SET_REPORT_TIMEOUT_MS 1000u
+
+static uint64_t ms_since(const struct seq_run *r, uint64_t t0)
+{
+	return (fx_clock_now(r->clock) - t0) / 1000u;
+}
+
+int seq_step_power(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_station_slot *cfg = r->slot->cfg;
+	int rc;
+
+	(void)deadline_us;
+	rc = seq_pin(r, r->slot->boot0, 0);
+	if (!rc)
+		rc = seq_pin(r, r->slot->nrst, 1);
+	if (!rc)
+		rc = seq_pin(r, r->slot->power, 1);
+	if (rc)
+		return rc;
+	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.power_on_ms * 1000u);
+	snprintf(r->detail, sizeof(r->detail), "power on, settled %u ms",
+		 cfg->timing.power_on_ms);
+	return 0;
+}
+
+/* Plain reset with BOOT0 low: the application appearing = programmed. */
+int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_station_slot *cfg = r->slot->cfg;
+	const struct fx_recipe *rc_ = r->recipe;
+	struct fx_usb_open_opts o = { 0 };
+	const struct fx_usb_info *in;
+	uint64_t t0;
+	int rc;
+
+	(void)deadline_us;
+	if (!rc_->probe) {
+		snprintf(r->detail, sizeof(r->detail), "probe = off in the recipe");
+		return SEQ_SKIPPED;
+	}
+	seq_close_dev(r);
+	rc = seq_pin(r, r->slot->boot0, 0);
+	if (rc)
+		return rc;
+	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+	rc = seq_nrst_pulse(r);
+	if (rc)
+		return rc;
+	t0 = fx_clock_now(r->clock);
+	o.wait_ms = rc_->timeouts.probe_ms;
+	o.any_device = true;
+	if (rc_->app.enabled) {
+		o.vid = rc_->app.vid;
+		o.pid = rc_->app.pid;
+	}
+	rc = seq_open_dev(r, &o);
+	if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT || rc == FX_E_NODEV) {
+		fx_err_clear(&r->err);
+		r->probe = SEQ_PROBE_NOTHING;
+		snprintf(r->detail, sizeof(r->detail),
+			 "nothing enumerated within %u ms: blank or corrupted",
+			 rc_->timeouts.probe_ms);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	in = fx_usb_get_info(r->usb);
+	r->probe_vid = in->vid;
+	r->probe_pid = in->pid;
+	if (in->is_dfu) {
+		r->probe = SEQ_PROBE_BOOTLOADER;
+		snprintf(r->detail, sizeof(r->detail),
+			 "bootloader %04x:%04x with BOOT0 low after %llu ms "
+			 "(option bytes select the ROM)", in->vid, in->pid,
+			 (unsigned long long)ms_since(r, t0));
+		return 0;
+	}
+	r->probe = SEQ_PROBE_APP;
+	snprintf(r->detail, sizeof(r->detail), "application %04x:%04x after %llu ms%s",
+		 in->vid, in->pid, (unsigned long long)ms_since(r, t0),
+		 rc_->app.enabled && (in->vid != rc_->app.vid || in->pid != rc_->app.pid) ?
+		 " (not the recipe's application)" : "");
+	return 0;
+}
+
+/* Spec 8: HID class SET_REPORT, feature report 0x01, payload "BOOT"
+ * (report ID first, HID 1.11 7.2.2). The application may leave the bus
+ * while answering: FX_E_NODEV is the expected outcome too. */
+static int app_jump(struct seq_run *r)
+{
+	uint8_t data[1 + sizeof(FX_APP_BOOT_PAYLOAD) - 1];
+	struct fx_usb_setup s = {
+		.bmRequestType = USB_TYPE_CLASS | USB_RECIP_INTERFACE,
+		.bRequest = HID_REQ_SET_REPORT,
+		.wValue = (uint16_t)((HID_REPORT_TYPE_FEATURE << 8) |
+				     FX_APP_BOOT_REPORT_ID),
+		.wIndex = 0,
+		.wLength = sizeof(data),
+	};
+	size_t n = 0;
+	int rc;
+
+	data[0] = FX_APP_BOOT_REPORT_ID;
+	memcpy(data + 1, FX_APP_BOOT_PAYLOAD, sizeof(data) - 1);
+	rc = fx_usb_control(r->usb, &s, data, &n, SET_REPORT_TIMEOUT_MS, &r->err);
+	if (rc == FX_E_NODEV) {
+		fx_err_clear(&r->err);
+		return 0;
+	}
+	if (rc)
+		fx_err_prefix(&r->err, "application refused the bootloader request");
+	return rc;
+}
+
+int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_station_slot *cfg = r->slot->cfg;
+	const struct fx_recipe *rcp = r->recipe;
+	struct fx_usb_open_opts o = { 0 };
+	const struct fx_usb_info *in;
+	const char *how = "gpio";
+	uint64_t t0, waited = 0;
+	int rc;
+
+	(void)deadline_us;
+	if (rcp->entry == FX_RECIPE_ENTRY_APP && r->probe == SEQ_PROBE_APP &&
+	    r->usb) {
+		how = "app";
+		rc = app_jump(r);
+		if (rc)
+			return rc;
+		rc = fx_usb_reopen(r->usb, rcp->timeouts.enter_ms, &waited, &r->err);
+		if (rc == FX_E_TIMEOUT)
+			return fx_err_set(&r->err, FX_E_TIMEOUT,
+					  "no bootloader within %u ms of the "
+					  "application's jump request",
+					  rcp->timeouts.enter_ms);
+		if (rc)
+			return rc;
+		if (!fx_usb_get_info(r->usb)->is_dfu)
+			return fx_err_set(&r->err, FX_E_STATE,
+					  "%04x:%04x came back instead of the bootloader",
+					  fx_usb_get_info(r->usb)->vid,
+					  fx_usb_get_info(r->usb)->pid);
+		r->entered_by_app = true;
+	} else {
+		if (rcp->entry == FX_RECIPE_ENTRY_APP)
+			how = "gpio (no application for the app entry)";
+		seq_close_dev(r);
+		rc = seq_pin(r, r->slot->boot0, 1);
+		if (rc)
+			return rc;
+		fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+		rc = seq_nrst_pulse(r);
+		if (rc)
+			return rc;
+		t0 = fx_clock_now(r->clock);
+		o.wait_ms = rcp->timeouts.enter_ms;
+		rc = seq_open_dev(r, &o);
+		if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT)
+			return fx_err_set(&r->err, FX_E_NODEV,
+					  "no DFU bootloader within %u ms of the "
+					  "BOOT0+NRST reset (%s)",
+					  rcp->timeouts.enter_ms, r->err.msg);
+		if (rc)
+			return rc;
+		waited = fx_clock_now(r->clock) - t0;
+	}
+	r->dfu = fx_dfu_open(r->usb, &r->err);
+	if (!r->dfu)
+		return r->err.code ? r->err.code : FX_E_PROTO;
+	in = fx_usb_get_info(r->usb);
+	snprintf(r->detail, sizeof(r->detail),
+		 "entry %s: %04x:%04x serial %s after %llu ms", how, in->vid,
+		 in->pid, in->serial, (unsigned long long)(waited / 1000u));
+	return 0;
+}
+
+static void uid_hex(const uint8_t uid[12], char out[25])
+{
+	static const char hx[] = "0123456789ABCDEF";
+	int i;
+
+	for (i = 0; i < 12; i++) {
+		out[2 * i] = hx[uid[i] >> 4];
+		out[2 * i + 1] = hx[uid[i] & 15];
+	}
+	out[24] = '\0';
+}
+
+int seq_ident_uid_hex(const struct seq_run *r, char out[25])
+{
+	if (!r->have_ident) {
+		out[0] = '\0';
+		return FX_E_STATE;
+	}
+	uid_hex(r->ident.uid, out);
+	return 0;
+}
+
+int seq_step_identify(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_dfu_info *di = fx_dfu_get_info(r->dfu);
+	bool blank = false;
+	int rc;
+
+	(void)deadline_us;
+	rc = fx_prog_identify(r->dfu, &r->ident, &r->err);
+	if (rc == FX_E_PROTECTED) {
+		/* RDP 1: the bootloader refuses memory reads (spec 3.6); only
+		 * the USB serial string identifies the chip */
+		fx_err_clear(&r->err);
+		memset(&r->ident, 0, sizeof(r->ident));
+		snprintf(r->ident.serial, sizeof(r->ident.serial), "%.15s", di->serial);
+		r->board = FX_STORE_BOARD_PROTECTED;
+		snprintf(r->detail, sizeof(r->detail),
+			 "serial %s; reads refused: read protection (RDP 1)",
+			 di->serial);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	r->have_ident = true;
+	if (fx_g4_rdp_level(r->ident.optr) != 0) {
+		r->board = FX_STORE_BOARD_PROTECTED;
+	} else if (r->probe == SEQ_PROBE_APP) {
+		r->board = FX_STORE_BOARD_PROGRAMMED;
+	} else {
+		rc = fx_prog_flash_blank(r->dfu, &blank, &r->err);
+		if (rc == FX_E_PROTECTED) {
+			fx_err_clear(&r->err);
+			r->board = FX_STORE_BOARD_PROTECTED;
+		} else if (rc) {
+			return rc;
+		} else if (blank) {
+			r->board = FX_STORE_BOARD_BLANK;
+		} else {
+			/* flash holds something that did not start (or the
+			 * probe was off: unknown whether it would) */
+			r->board = r->probe == SEQ_PROBE_NOTHING ?
+				   FX_STORE_BOARD_CORRUPTED : FX_STORE_BOARD_UNKNOWN;
+		}
+	}
+	snprintf(r->detail, sizeof(r->detail),
+		 "serial %s flash %u KiB bootloader %s optr 0x%08X %s board %s",
+		 r->ident.serial, (unsigned)r->ident.flash_kib, r->ident.bl_version,
+		 (unsigned)r->ident.optr, r->ident.dual_bank ? "dual-bank" : "single-bank",
+		 fx_store_board_name(r->board));
+	return 0;
+}
+
+/* RDP 1 -> 0: Read Unprotect (spec 3.6) mass-erases the flash and resets
+ * the option bytes to factory values; the bootloader comes back (BOOT0
+ * held high). */
+int seq_step_unprotect(struct seq_run *r, uint64_t deadline_us)
+{
+	int rc;
+
+	rc = seq_pin(r, r->slot->boot0, 1);
+	if (rc)
+		return rc;
+	rc = fx_prog_unprotect(r->dfu, seq_ms_left(r, deadline_us), &r->err);
+	if (rc)
+		return rc;
+	rc = fx_prog_identify(r->dfu, &r->ident, &r->err);
+	if (rc)
+		return fx_err_prefix(&r->err, "after read unprotect");
+	r->have_ident = true;
+	if (fx_g4_rdp_level(r->ident.optr) != 0) {
+		r->fail_class = FX_STORE_FAIL;
+		return fx_err_set(&r->err, FX_E_VERIFY,
+				  "read protection still active after read "
+				  "unprotect (optr 0x%08X)", (unsigned)r->ident.optr);
+	}
+	snprintf(r->detail, sizeof(r->detail),
+		 "RDP 1 -> 0, flash mass-erased, option bytes factory (optr 0x%08X)",
+		 (unsigned)r->ident.optr);
+	return 0;
+}
+
+int seq_step_release(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_station_slot *cfg = r->slot->cfg;
+	int rc;
+
+	(void)deadline_us;
+	fx_dfu_free(r->dfu);
+	r->dfu = NULL;
+	rc = seq_pin(r, r->slot->boot0, 0);
+	if (rc)
+		return rc;
+	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+	rc = seq_nrst_pulse(r);
+	if (rc)
+		return rc;
+	r->released_at = fx_clock_now(r->clock);
+	snprintf(r->detail, sizeof(r->detail), "BOOT0 low, NRST pulse %u ms",
+		 cfg->timing.nrst_pulse_ms);
+	return 0;
+}
+
+int seq_step_app_check(struct seq_run *r, uint64_t deadline_us)
+{
+	const struct fx_recipe_app_check *ac = &r->recipe->app;
+	const struct fx_usb_info *in;
+	uint64_t waited = 0;
+	int rc;
+
+	(void)deadline_us;
+	if (!ac->enabled) {
+		snprintf(r->detail, sizeof(r->detail), "no [app_check] in the recipe");
+		return SEQ_SKIPPED;
+	}
+	if (r->usb) {
+		rc = fx_usb_reopen(r->usb, ac->within_ms, &waited, &r->err);
+	} else {
+		struct fx_usb_open_opts o = {
+			.wait_ms = ac->within_ms, .any_device = true,
+			.vid = ac->vid, .pid = ac->pid,
+		};
+		rc = seq_open_dev(r, &o);
+	}
+	waited = fx_clock_now(r->clock) - r->released_at;
+	if (rc == FX_E_TIMEOUT || rc == FX_E_NOTFOUND || rc == FX_E_NODEV) {
+		r->fail_class = FX_STORE_FAIL;
+		return fx_err_set(&r->err, FX_E_TIMEOUT,
+				  "application %04x:%04x did not enumerate within %u ms",
+				  ac->vid, ac->pid, ac->within_ms);
+	}
+	if (rc)
+		return rc;
+	in = fx_usb_get_info(r->usb);
+	if (in->vid != ac->vid || in->pid != ac->pid) {
+		r->fail_class = FX_STORE_FAIL;
+		return fx_err_set(&r->err, FX_E_STATE,
+				  "%s %04x:%04x enumerated, expected the application %04x:%04x",
+				  in->is_dfu ? "the bootloader" : "device", in->vid,
+				  in->pid, ac->vid, ac->pid);
+	}
+	snprintf(r->detail, sizeof(r->detail), "application %04x:%04x after %llu ms",
+		 in->vid, in->pid, (unsigned long long)(waited / 1000u));
+	return 0;
+}

@@ -1,0 +1,795 @@
+/* usb_libusb.c - the production transport: libusb-1.0 behind the fx_usb
+ * seam (include/fx/usb.h, include/fx/usb_libusb.h). The only file that
+ * includes <libusb.h> (STYLE 1).
+ *
+ * A handle follows one slot, the USB port path of the device it opened
+ * ("1-1.4"). After a reset (option bytes, leave, Read Unprotect) the chip
+ * drops off the bus and a new device with a new address appears on the same
+ * port; reopen waits for it event-driven (libusb hotplug where the platform
+ * has it, a bounded rescan every RESCAN_MS otherwise).
+ *
+ * Expected disconnects (spec 2.6, 1.7, 6.2 item 8): the backend watches the
+ * DFU requests that make the ROM reset - a zero-length DNLOAD (leave), a
+ * write into an option-byte block, Read Unprotect, a GETSTATUS answering a
+ * MANIFEST state - and from then on reports LIBUSB_ERROR_NO_DEVICE, _IO and
+ * _PIPE as FX_E_NODEV, so the caller sees the reset as a result and not as
+ * a protocol error. Otherwise PIPE is a STALL (FX_E_STALL) and IO is
+ * FX_E_IO. Pending transfers end as soon as the device is removed, so an
+ * expected disconnect costs no multi-second timeout.
+ */
+#include <libusb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx/bytes.h"
+#include "fx/log.h"
+#include "fx/usb_libusb.h"
+
+#define LOG_PREFIX "usb"
+#define RESCAN_MS 25u      /* bounded rescan period without hotplug */
+#define STRING_TIMEOUT_MS 1000u
+#define MAX_PORTS 7        /* USB 2.0: at most 7 tiers */
+
+enum match_kind { MATCH_ANY, MATCH_PORT, MATCH_SERIAL };
+
+struct match {
+	enum match_kind kind;
+	char value[64];
+};
+
+struct lu_usb {
+	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
+	libusb_context *ctx;
+	libusb_device *dev;          /* bound device (referenced), NULL if none */
+	libusb_device_handle *h;     /* open handle, NULL if none */
+	bool claimed;
+	char slot[32];               /* port path the handle follows */
+	uint16_t xvid, xpid;         /* extra VID:PID accepted */
+	bool any_device;
+	bool hotplug;
+	libusb_hotplug_callback_handle hp;
+	int hp_event;                /* set by the hotplug callback */
+	/* expected-reset tracking (see the file comment) */
+	bool expect_reset;
+	uint32_t dfuse_ptr;
+};
+
+static struct lu_usb *to_lu(struct fx_usb *u)
+{
+	return (struct lu_usb *)u;
+}
+
+static void log_cb(libusb_context *ctx, enum libusb_log_level level,
+		   const char *str)
+{
+	char msg[256];
+	size_t n;
+
+	(void)ctx;
+	snprintf(msg, sizeof(msg), "%s", str);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	fx_log(level <= LIBUSB_LOG_LEVEL_ERROR ? FX_LOG_WARN :
+	       level == LIBUSB_LOG_LEVEL_WARNING ? FX_LOG_INFO : FX_LOG_DEBUG,
+	       "libusb", "%s", msg);
+}
+
+static int ctx_new(libusb_context **out, struct fx_err *err)
+{
+	libusb_context *ctx = NULL;
+	int rc = libusb_init(&ctx);
+
+	if (rc < 0) {
+		if (err)
+			err->usb_rc = rc;
+		return fx_err_set(err, FX_E_IO, "libusb: cannot initialise: %s",
+				  libusb_strerror(rc));
+	}
+	libusb_set_log_cb(ctx, log_cb, LIBUSB_LOG_CB_CONTEXT);
+	if (fx_log_get_level() >= FX_LOG_DEBUG)
+		libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL,
+				  LIBUSB_LOG_LEVEL_INFO);
+	*out = ctx;
+	return 0;
+}
+
+bool fx_usb_port_path_valid(const char *s)
+{
+	int levels = 0;
+	unsigned v;
+
+	/* bus */
+	if (*s < '1' || *s > '9')
+		return false;
+	for (v = 0; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
+			return false;
+	if (*s++ != '-')
+		return false;
+	for (;;) {
+		if (*s < '1' || *s > '9')
+			return false;
+		for (v = 0; *s >= '0' && *s <= '9'; s++)
+			if ((v = v * 10 + (unsigned)(*s - '0')) > 255)
+				return false;
+		if (++levels > MAX_PORTS)
+			return false;
+		if (!*s)
+			return true;
+		if (*s++ != '.')
+			return false;
+	}
+}
+
+/* "B-P.P.P" of dev, false for root hubs (no port). */
+static bool port_path_of(libusb_device *dev, char *buf, size_t cap)
+{
+	uint8_t ports[MAX_PORTS];
+	int n = libusb_get_port_numbers(dev, ports, MAX_PORTS);
+	size_t o;
+	int i;
+
+	if (n <= 0)
+		return false;
+	o = (size_t)snprintf(buf, cap, "%u-", libusb_get_bus_number(dev));
+	for (i = 0; i < n && o < cap; i++)
+		o += (size_t)snprintf(buf + o, cap - o, i ? ".%u" : "%u", ports[i]);
+	return o < cap;
+}
+
+static bool ids_match(const struct libusb_device_descriptor *d, uint16_t xvid,
+		      uint16_t xpid)
+{
+	if (d->idVendor == ST_DFU_VID && d->idProduct == ST_DFU_PID)
+		return true;
+	return xvid && d->idVendor == xvid && d->idProduct == xpid;
+}
+
+/* Interface 0, alt 0 of the active configuration is DFU (FE/01). */
+static bool dev_is_dfu(libusb_device *dev)
+{
+	struct libusb_config_descriptor *cfg = NULL;
+	bool dfu = false;
+
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
+	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+		return false;
+	if (cfg->bNumInterfaces > 0 && cfg->interface[0].num_altsetting > 0) {
+		const struct libusb_interface_descriptor *a =
+			&cfg->interface[0].altsetting[0];
+
+		dfu = a->bInterfaceClass == USB_CLASS_APP_SPEC &&
+		      a->bInterfaceSubClass == DFU_SUBCLASS;
+	}
+	libusb_free_config_descriptor(cfg);
+	return dfu;
+}
+
+static void read_string(libusb_device_handle *h, uint8_t index, char *buf,
+			size_t cap)
+{
+	int n;
+
+	buf[0] = '\0';
+	if (!index)
+		return;
+	n = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)buf,
+					       (int)cap);
+	if (n < 0)
+		buf[0] = '\0';
+	else
+		buf[(size_t)n < cap ? (size_t)n : cap - 1] = '\0';
+}
+
+/* Identity of dev; strings only when h is open. */
+static void fill_info(libusb_device *dev, libusb_device_handle *h,
+		      struct fx_usb_info *in)
+{
+	struct libusb_device_descriptor d;
+
+	memset(in, 0, sizeof(*in));
+	if (libusb_get_device_descriptor(dev, &d) == 0) {
+		in->vid = d.idVendor;
+		in->pid = d.idProduct;
+		in->bcd_device = d.bcdDevice;
+		if (h) {
+			read_string(h, d.iSerialNumber, in->serial, sizeof(in->serial));
+			read_string(h, d.iProduct, in->product, sizeof(in->product));
+		}
+	}
+	in->busnum = libusb_get_bus_number(dev);
+	in->devnum = libusb_get_device_address(dev);
+	if (!port_path_of(dev, in->port_path, sizeof(in->port_path)))
+		snprintf(in->port_path, sizeof(in->port_path), "%u-0", in->busnum);
+	in->is_dfu = dev_is_dfu(dev);
+}
+
+static int parse_spec(const char *spec, struct match *m, struct fx_err *err)
+{
+	memset(m, 0, sizeof(*m));
+	if (!spec[0]) {
+		m->kind = MATCH_ANY;
+		return 0;
+	}
+	if (!strncmp(spec, "serial=", 7)) {
+		if (!spec[7] || strlen(spec + 7) >= sizeof(m->value))
+			return fx_err_set(err, FX_E_CONFIG,
+					  "device 'usb:%s': expected serial=S with "
+					  "1 to %zu characters", spec,
+					  sizeof(m->value) - 1);
+		m->kind = MATCH_SERIAL;
+		snprintf(m->value, sizeof(m->value), "%s", spec + 7);
+		return 0;
+	}
+	if (!fx_usb_port_path_valid(spec))
+		return fx_err_set(err, FX_E_CONFIG,
+				  "device 'usb:%s': expected usb:, usb:PORTPATH "
+				  "(e.g. 1-1.4) or usb:serial=S", spec);
+	m->kind = MATCH_PORT;
+	snprintf(m->value, sizeof(m->value), "%s", spec);
+	return 0;
+}
+
+static const char *match_text(const struct match *m, char *buf, size_t cap)
+{
+	switch (m->kind) {
+	case MATCH_PORT:
+		snprintf(buf, cap, "on port %s", m->value);
+		break;
+	case MATCH_SERIAL:
+		snprintf(buf, cap, "with serial '%s'", m->value);
+		break;
+	case MATCH_ANY:
+		snprintf(buf, cap, "on the system");
+		break;
+	}
+	return buf;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* Find the one device matching m. Returns 0 with *out referenced, or
+ * FX_E_NOTFOUND / FX_E_AMBIGUOUS (candidates named in err, by port). */
+static int find_device(struct lu_usb *lu, const struct match *m,
+		       libusb_device **out, struct fx_err *err)
+{
+	libusb_device **list = NULL, *found = NULL;
+	char names[8][112], all[256] = "", where[96];
+	ssize_t n, i;
+	int count = 0;
+	size_t o = 0;
+
+	n = libusb_get_device_list(lu->ctx, &list);
+	if (n < 0) {
+		if (err)
+			err->usb_rc = (int)n;
+		return fx_err_set(err, FX_E_IO, "libusb: cannot list devices: %s",
+				  libusb_strerror((int)n));
+	}
+	for (i = 0; i < n; i++) {
+		libusb_device *dev = list[i];
+		struct libusb_device_descriptor d;
+		char port[32], serial[64] = "";
+
+		if (!port_path_of(dev, port, sizeof(port)) ||
+		    libusb_get_device_descriptor(dev, &d) != 0)
+			continue;
+		if (m->kind == MATCH_PORT) {
+			if (strcmp(port, m->value))
+				continue;
+			if (!lu->any_device && !ids_match(&d, lu->xvid, lu->xpid))
+				continue;
+		} else if (!ids_match(&d, lu->xvid, lu->xpid)) {
+			continue;
+		}
+		if (m->kind == MATCH_SERIAL || m->kind == MATCH_ANY) {
+			libusb_device_handle *h;
+
+			if (libusb_open(dev, &h) == 0) {
+				read_string(h, d.iSerialNumber, serial, sizeof(serial));
+				libusb_close(h);
+			}
+			if (m->kind == MATCH_SERIAL && strcmp(serial, m->value))
+				continue;
+		}
+		if (count < 8)
+			snprintf(names[count], sizeof(names[count]), "%s%s%s%s", port,
+				 serial[0] ? " (serial " : "", serial,
+				 serial[0] ? ")" : "");
+		count++;
+		if (!found)
+			found = dev;
+	}
+	if (count == 1)
+		libusb_ref_device(found);
+	libusb_free_device_list(list, 1);
+	if (count == 0)
+		return fx_err_set(err, FX_E_NOTFOUND,
+				  "no DFU device (%04x:%04x%s) %s", ST_DFU_VID,
+				  ST_DFU_PID, lu->xvid ? " or extra VID:PID" : "",
+				  match_text(m, where, sizeof(where)));
+	if (count > 1) {
+		qsort(names, (size_t)(count < 8 ? count : 8), sizeof(names[0]), cmp_name);
+		for (i = 0; i < count && i < 8 && o < sizeof(all); i++)
+			o += (size_t)snprintf(all + o, sizeof(all) - o, "%s%s",
+					      i ? ", " : "", names[i]);
+		return fx_err_set(err, FX_E_AMBIGUOUS,
+				  "%d DFU devices %s: %s; name one with "
+				  "usb:PORTPATH or usb:serial=S", count,
+				  match_text(m, where, sizeof(where)), all);
+	}
+	*out = found;
+	return 0;
+}
+
+static int hotplug_cb(libusb_context *ctx, libusb_device *dev,
+		      libusb_hotplug_event event, void *user)
+{
+	struct lu_usb *lu = user;
+
+	(void)ctx;
+	(void)dev;
+	(void)event;
+	lu->hp_event = 1;
+	return 0; /* stay registered */
+}
+
+/* Wait up to ms for a hotplug event (or just ms without hotplug). */
+static void wait_event(struct lu_usb *lu, unsigned ms)
+{
+	struct timeval tv;
+
+	if (!lu->hotplug && ms > RESCAN_MS)
+		ms = RESCAN_MS;
+	tv.tv_sec = ms / 1000u;
+	tv.tv_usec = (long)(ms % 1000u) * 1000;
+	lu->hp_event = 0;
+	libusb_handle_events_timeout_completed(lu->ctx, &tv, &lu->hp_event);
+}
+
+static void unbind(struct lu_usb *lu)
+{
+	if (lu->h) {
+		if (lu->claimed)
+			libusb_release_interface(lu->h, 0);
+		libusb_close(lu->h);
+	}
+	if (lu->dev)
+		libusb_unref_device(lu->dev);
+	lu->h = NULL;
+	lu->dev = NULL;
+	lu->claimed = false;
+}
+
+/* Open dev (referenced by the caller, taken over), claim interface 0 and
+ * fill info. */
+static int bind(struct lu_usb *lu, libusb_device *dev, struct fx_err *err)
+{
+	libusb_device_handle *h = NULL;
+	int rc;
+
+	rc = libusb_open(dev, &h);
+	if (rc < 0) {
+		char port[32] = "?";
+
+		port_path_of(dev, port, sizeof(port));
+		libusb_unref_device(dev);
+		if (err)
+			err->usb_rc = rc;
+		if (rc == LIBUSB_ERROR_ACCESS)
+			return fx_err_set(err, FX_E_IO,
+					  "device on port %s: permission denied "
+					  "(install scripts/60-fixturectl.rules)", port);
+		return fx_err_set(err, rc == LIBUSB_ERROR_NO_DEVICE ? FX_E_NODEV : FX_E_IO,
+				  "device on port %s: cannot open: %s", port,
+				  libusb_strerror(rc));
+	}
+	lu->dev = dev;
+	lu->h = h;
+	libusb_set_auto_detach_kernel_driver(h, 1);
+	fill_info(dev, h, &lu->base.info);
+	rc = libusb_claim_interface(h, 0);
+	if (rc < 0 && lu->base.info.is_dfu) {
+		if (err)
+			err->usb_rc = rc;
+		fx_err_set(err, rc == LIBUSB_ERROR_BUSY ? FX_E_BUSY : FX_E_IO,
+			   "device on port %s: cannot claim interface 0: %s",
+			   lu->base.info.port_path, libusb_strerror(rc));
+		unbind(lu);
+		return err ? err->code : FX_E_IO;
+	}
+	lu->claimed = rc == 0;
+	lu->expect_reset = false;
+	lu->dfuse_ptr = G4_FLASH_BASE;
+	snprintf(lu->slot, sizeof(lu->slot), "%s", lu->base.info.port_path);
+	fx_log(FX_LOG_DEBUG, LOG_PREFIX, "bound %04x:%04x on port %s (bus %u dev %u)",
+	       lu->base.info.vid, lu->base.info.pid, lu->slot,
+	       lu->base.info.busnum, lu->base.info.devnum);
+	return 0;
+}
+
+static void lu_free(struct lu_usb *lu)
+{
+	unbind(lu);
+	if (lu->hotplug)
+		libusb_hotplug_deregister_callback(lu->ctx, lu->hp);
+	if (lu->ctx)
+		libusb_exit(lu->ctx);
+	free(lu);
+}
+
+static int lu_open(const char *spec, const struct fx_clock *clk,
+		   const struct fx_usb_open_opts *opts, struct fx_usb **out,
+		   struct fx_err *err)
+{
+	struct lu_usb *lu;
+	struct match m;
+	libusb_device *dev = NULL;
+	uint64_t deadline;
+	int rc;
+
+	rc = parse_spec(spec, &m, err);
+	if (rc)
+		return rc;
+	lu = calloc(1, sizeof(*lu));
+	if (!lu)
+		return fx_err_set(err, FX_E_NOMEM, "out of memory");
+	lu->base.ops = &fx_usb_libusb_ops;
+	lu->base.clock = clk;
+	lu->xvid = opts->vid;
+	lu->xpid = opts->pid;
+	lu->any_device = opts->any_device && m.kind == MATCH_PORT;
+	rc = ctx_new(&lu->ctx, err);
+	if (rc) {
+		free(lu);
+		return rc;
+	}
+	if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
+	    libusb_hotplug_register_callback(lu->ctx,
+			LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
+			LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+			LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+			LIBUSB_HOTPLUG_MATCH_ANY, hotplug_cb, lu, &lu->hp) == 0)
+		lu->hotplug = true;
+	deadline = fx_clock_now(clk) + (uint64_t)opts->wait_ms * 1000u;
+	for (;;) {
+		uint64_t now;
+
+		rc = find_device(lu, &m, &dev, err);
+		if (rc != FX_E_NOTFOUND)
+			break;
+		now = fx_clock_now(clk);
+		if (now >= deadline)
+			break;
+		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+	}
+	if (!rc)
+		rc = bind(lu, dev, err);
+	if (!rc && !opts->any_device && !lu->base.info.is_dfu)
+		rc = fx_err_set(err, FX_E_NOTFOUND,
+				"device on port %s: %04x:%04x has no DFU interface",
+				lu->slot, lu->base.info.vid, lu->base.info.pid);
+	if (rc) {
+		if (err && err->msg[0] && strncmp(err->msg, "device", 6))
+			fx_err_prefix(err, "device 'usb:%s'", spec);
+		lu_free(lu);
+		return rc;
+	}
+	*out = &lu->base;
+	return 0;
+}
+
+/* Watch the DFU requests that make the ROM reset (file comment). */
+static void snoop_out(struct lu_usb *lu, const struct fx_usb_setup *s,
+		      const uint8_t *data)
+{
+	uint32_t a;
+
+	if ((s->bmRequestType & 0x7f) != (USB_TYPE_CLASS | USB_RECIP_INTERFACE) ||
+	    (s->bmRequestType & USB_DIR_IN) || s->bRequest != DFU_DNLOAD)
+		return;
+	if (s->wLength == 0) { /* leave (spec 1.7) */
+		lu->expect_reset = true;
+		return;
+	}
+	if (s->wValue == 0) {
+		if (data[0] == DFUSE_CMD_SET_ADDRESS && s->wLength == 5)
+			lu->dfuse_ptr = fx_get_le32(data + 1);
+		else if (data[0] == DFUSE_CMD_READ_UNPROTECT)
+			lu->expect_reset = true; /* spec 1.4 */
+		return;
+	}
+	/* option-byte write: erase all, program, reset (spec 2.6) */
+	a = lu->dfuse_ptr;
+	if ((a >= G4_OB1_BASE && a < G4_OB1_BASE + G4_OB_BLOCK_SIZE) ||
+	    (a >= G4_OB2_BASE && a < G4_OB2_BASE + G4_OB_BLOCK_SIZE))
+		lu->expect_reset = true;
+}
+
+static void snoop_in(struct lu_usb *lu, const struct fx_usb_setup *s,
+		     const uint8_t *data, int n)
+{
+	if ((s->bmRequestType & USB_DIR_IN) && s->bRequest == DFU_GETSTATUS &&
+	    (s->bmRequestType & 0x60) == USB_TYPE_CLASS && n >= 5) {
+		switch (data[4]) {
+		case dfuMANIFEST_SYNC:
+		case dfuMANIFEST:
+		case dfuMANIFEST_WAIT_RESET:
+			lu->expect_reset = true;
+			break;
+		case dfuERROR:
+		case dfuIDLE:
+			/* the request failed or never ran: no reset comes */
+			lu->expect_reset = false;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Map a libusb error of request req to FX_E_*. */
+static int map_error(struct lu_usb *lu, int rc, const char *what,
+		     unsigned timeout_ms, struct fx_err *err)
+{
+	if (err)
+		err->usb_rc = rc;
+	switch (rc) {
+	case LIBUSB_ERROR_TIMEOUT:
+		return fx_err_set(err, FX_E_TIMEOUT, "%s timed out after %u ms",
+				  what, timeout_ms);
+	case LIBUSB_ERROR_NO_DEVICE:
+		return fx_err_set(err, FX_E_NODEV, "%s: device left the bus%s",
+				  what, lu->expect_reset ? " (expected reset)" : "");
+	case LIBUSB_ERROR_PIPE:
+		if (lu->expect_reset)
+			return fx_err_set(err, FX_E_NODEV,
+					  "%s: device left the bus (expected reset, "
+					  "LIBUSB_ERROR_PIPE)", what);
+		return fx_err_set(err, FX_E_STALL, "%s stalled", what);
+	case LIBUSB_ERROR_IO:
+		if (lu->expect_reset)
+			return fx_err_set(err, FX_E_NODEV,
+					  "%s: device left the bus (expected reset, "
+					  "LIBUSB_ERROR_IO)", what);
+		return fx_err_set(err, FX_E_IO, "%s failed: %s", what,
+				  libusb_strerror(rc));
+	default:
+		return fx_err_set(err, FX_E_IO, "%s failed: %s", what,
+				  libusb_strerror(rc));
+	}
+}
+
+static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
+		      uint8_t *data, size_t *actual, unsigned timeout_ms,
+		      struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	char what[40];
+	int rc;
+
+	*actual = 0;
+	snprintf(what, sizeof(what), "control request 0x%02x", setup->bRequest);
+	if (!lu->h)
+		return fx_err_set(err, FX_E_NODEV, "%s: no device bound "
+				  "(it left the bus)", what);
+	if (!(setup->bmRequestType & USB_DIR_IN) && setup->wLength)
+		snoop_out(lu, setup, data);
+	else if (!(setup->bmRequestType & USB_DIR_IN))
+		snoop_out(lu, setup, NULL);
+	rc = libusb_control_transfer(lu->h, setup->bmRequestType, setup->bRequest,
+				     setup->wValue, setup->wIndex, data,
+				     setup->wLength, timeout_ms);
+	if (rc < 0)
+		return map_error(lu, rc, what, timeout_ms, err);
+	snoop_in(lu, setup, data, rc);
+	*actual = (size_t)rc;
+	return 0;
+}
+
+static int lu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
+		      struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	char what[48];
+	int rc;
+
+	snprintf(what, sizeof(what), "set interface %u alt %u", intf, alt);
+	if (!lu->h)
+		return fx_err_set(err, FX_E_NODEV, "%s: no device bound", what);
+	rc = libusb_set_interface_alt_setting(lu->h, intf, alt);
+	return rc < 0 ? map_error(lu, rc, what, 0, err) : 0;
+}
+
+static int lu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
+			  size_t *len, struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	int rc;
+
+	if (!lu->h)
+		return fx_err_set(err, FX_E_NODEV, "configuration descriptor: "
+				  "no device bound");
+	if (cap > 0xffff)
+		cap = 0xffff;
+	rc = libusb_get_descriptor(lu->h, LIBUSB_DT_CONFIG, 0, buf, (int)cap);
+	if (rc < 0)
+		return map_error(lu, rc, "configuration descriptor",
+				 STRING_TIMEOUT_MS, err);
+	if (rc < 9 || buf[1] != USB_DT_CONFIG)
+		return fx_err_set(err, FX_E_PROTO, "configuration descriptor: "
+				  "malformed (%d bytes)", rc);
+	if (fx_get_le16(buf + 2) > (size_t)rc)
+		return fx_err_set(err, FX_E_INVAL, "configuration descriptor: "
+				  "%u bytes do not fit in %zu", fx_get_le16(buf + 2),
+				  cap);
+	*len = fx_get_le16(buf + 2);
+	return 0;
+}
+
+static int lu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		     struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	char what[32];
+	int rc;
+
+	if (cap == 0)
+		return fx_err_set(err, FX_E_INVAL, "string buffer of size 0");
+	buf[0] = '\0';
+	if (index == 0)
+		return 0;
+	snprintf(what, sizeof(what), "string %u", index);
+	if (!lu->h)
+		return fx_err_set(err, FX_E_NODEV, "%s: no device bound", what);
+	rc = libusb_get_string_descriptor_ascii(lu->h, index, (unsigned char *)buf,
+						(int)(cap > 255 ? 255 : cap));
+	if (rc < 0) {
+		buf[0] = '\0';
+		return map_error(lu, rc, what, STRING_TIMEOUT_MS, err);
+	}
+	buf[(size_t)rc < cap ? (size_t)rc : cap - 1] = '\0';
+	return 0;
+}
+
+/* The next device on the slot: same port path, another address. */
+static libusb_device *next_on_slot(struct lu_usb *lu, uint8_t old_bus,
+				   uint8_t old_dev)
+{
+	libusb_device **list = NULL, *found = NULL;
+	ssize_t n, i;
+
+	n = libusb_get_device_list(lu->ctx, &list);
+	for (i = 0; i < n; i++) {
+		char port[32];
+
+		if (!port_path_of(list[i], port, sizeof(port)) ||
+		    strcmp(port, lu->slot))
+			continue;
+		if (libusb_get_bus_number(list[i]) == old_bus &&
+		    libusb_get_device_address(list[i]) == old_dev)
+			continue; /* the old one, still leaving */
+		found = libusb_ref_device(list[i]);
+		break;
+	}
+	if (n >= 0)
+		libusb_free_device_list(list, 1);
+	return found;
+}
+
+static int lu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
+		     struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	const struct fx_clock *clk = u->clock;
+	uint8_t old_bus = u->info.busnum, old_dev = u->info.devnum;
+	uint64_t t0 = fx_clock_now(clk);
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000u;
+	libusb_device *dev;
+
+	unbind(lu);
+	for (;;) {
+		uint64_t now;
+
+		dev = next_on_slot(lu, old_bus, old_dev);
+		now = fx_clock_now(clk);
+		if (dev || now >= deadline)
+			break;
+		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+	}
+	if (waited_us)
+		*waited_us = fx_clock_now(clk) - t0;
+	if (!dev)
+		return fx_err_set(err, FX_E_TIMEOUT,
+				  "no device re-appeared on port %s within %u ms",
+				  lu->slot, timeout_ms);
+	fx_log(FX_LOG_INFO, LOG_PREFIX, "port %s: device re-enumerated after %llu ms",
+	       lu->slot, (unsigned long long)((fx_clock_now(clk) - t0) / 1000u));
+	return bind(lu, dev, err);
+}
+
+static void lu_close(struct fx_usb *u)
+{
+	if (u)
+		lu_free(to_lu(u));
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+	const struct fx_usb_found *x = a, *y = b;
+
+	if (x->info.busnum != y->info.busnum)
+		return x->info.busnum < y->info.busnum ? -1 : 1;
+	return strcmp(x->info.port_path, y->info.port_path);
+}
+
+int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
+		       struct fx_usb_found *out, size_t cap, size_t *n,
+		       struct fx_err *err)
+{
+	static const struct fx_usb_open_opts none;
+	libusb_context *ctx;
+	libusb_device **list = NULL;
+	ssize_t cnt, i;
+	size_t k = 0;
+	int rc;
+
+	if (!opts)
+		opts = &none;
+	rc = ctx_new(&ctx, err);
+	if (rc)
+		return rc;
+	cnt = libusb_get_device_list(ctx, &list);
+	if (cnt < 0) {
+		libusb_exit(ctx);
+		return fx_err_set(err, FX_E_IO, "libusb: cannot list devices: %s",
+				  libusb_strerror((int)cnt));
+	}
+	for (i = 0; i < cnt; i++) {
+		struct libusb_device_descriptor d;
+		libusb_device_handle *h = NULL;
+		struct fx_usb_found *f;
+		char port[32];
+
+		if (!port_path_of(list[i], port, sizeof(port)) ||
+		    libusb_get_device_descriptor(list[i], &d) != 0 ||
+		    !ids_match(&d, opts->vid, opts->pid))
+			continue;
+		if (k < cap) {
+			f = &out[k];
+			memset(f, 0, sizeof(*f));
+			rc = libusb_open(list[i], &h);
+			if (rc < 0)
+				snprintf(f->open_error, sizeof(f->open_error),
+					 "cannot open: %s%s", libusb_strerror(rc),
+					 rc == LIBUSB_ERROR_ACCESS ?
+					 " (install scripts/60-fixturectl.rules)" : "");
+			fill_info(list[i], h, &f->info);
+			if (h)
+				libusb_close(h);
+			snprintf(f->uri, sizeof(f->uri), "usb:%s", f->info.port_path);
+		}
+		k++;
+	}
+	libusb_free_device_list(list, 1);
+	libusb_exit(ctx);
+	qsort(out, k < cap ? k : cap, sizeof(*out), cmp_found);
+	*n = k;
+	return 0;
+}
+
+const struct fx_usb_ops fx_usb_libusb_ops = {
+	.scheme = "usb",
+	.open = lu_open,
+	.control = lu_control,
+	.set_alt = lu_set_alt,
+	.config_desc = lu_config_desc,
+	.string = lu_string,
+	.reopen = lu_reopen,
+	.close = lu_close,
+};

@@ -1,0 +1,63 @@
+# tflash.sh - fixturectl info / ob / flash / read end to end on emulated boards
+. tests/cli/lib.sh
+
+BD="$T/b.fxb"
+expect 0 "$FX" emu create "$BD"
+ok "emu create"
+
+expect 0 "$FX" info --device "emu:$BD"
+has "$T/out" "0483:df11"
+has "$T/out" "Internal Flash"
+has "$T/out" "DBANK += 1"
+ok "info on a factory-fresh board: dual bank"
+
+# DBANK 1 -> 0, BOOT0 held high: the bootloader returns, values re-read
+expect 0 "$FX" ob --device "emu:$BD" --set DBANK=0
+has "$T/out" "reset seen, bootloader back"
+has "$T/out" "DBANK += 0"
+expect 0 "$FX" emu show "$BD"
+has "$T/out" "DBANK=0"
+ok "ob DBANK=0 with the expected reset"
+
+# same request again: nothing to write
+expect 0 "$FX" ob --device "emu:$BD" --set DBANK=0
+has "$T/out" "already as requested"
+ok "ob idempotent"
+
+# program + verify a raw image, read it back byte for byte
+mkbin "$T/fw.bin" 70000 7
+expect 0 "$FX" flash --device "emu:$BD" --address 0x08000000 --no-leave "$T/fw.bin"
+has "$T/out" "70000 bytes programmed and verified"
+expect 0 "$FX" read --device "emu:$BD" --address 0x08000000 --length 70000 -o "$T/back.bin"
+cmp "$T/fw.bin" "$T/back.bin" || fail "read-back differs"
+ok "flash + read back a 70000-byte image"
+
+# the field report: BOOT0 low during the option-byte reset -> bootloader lost
+BF="$T/field.fxb"
+expect 0 "$FX" emu create "$BF"
+expect 69 "$FX" ob --device "emu:$BF?boot0=0" --set DBANK=0
+has "$T/err" "fixturectl ob:"
+ok "ob with BOOT0 low: the bootloader does not come back (exit 69)"
+
+# usage errors and bad input
+expect 64 "$FX" flash --device "emu:$BD"
+expect 64 "$FX" ob --device "emu:$BD" --bogus
+expect 64 "$FX" read --device "emu:$BD" --address zz --length 4 -o "$T/x"
+expect 65 "$FX" ob --device "emu:$BD" --set NOSUCHFIELD=1
+expect 66 "$FX" flash --device "emu:$BD" --address 0x08000000 "$T/missing.bin"
+expect 65 "$FX" flash --device "emu:$BD" --address 0x08080000 "$T/fw.bin"
+ok "usage (64), bad data (65), missing file (66)"
+
+# fault injection through the URI: a dropped board never gives success
+expect 0 "$FX" emu create "$T/f.fxb"
+"$FX" flash --device "emu:$T/f.fxb?fault=drop&fault_nth=60" --address 0x08000000 "$T/fw.bin" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -ne 0 ] || fail "flash succeeded on a board that dropped off the bus"
+ok "dropped board: exit $rc, no success"
+
+for c in info ob flash read emu; do
+	expect 0 "$FX" $c --help
+	has "$T/out" "usage: fixturectl $c"
+done
+ok "--help for every device command"
+echo "$n tests passed"

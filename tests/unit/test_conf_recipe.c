@@ -1,0 +1,559 @@
+/* test_conf_recipe.c - recipe parsing: the golden recipe, defaults, every
+ * error path with its exact message, and the ini reader's own checks
+ * (line numbers, long lines, syntax, duplicates) that recipes share with
+ * stations. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fx/conf.h"
+#include "fx/stm32g4.h"
+#include "test_conf_stubs.h"
+
+/* sha256("abc") */
+#define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+static char dir[256];
+static char rpath[512];
+
+static void write_file(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+	char fw[512];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
+	write_file(fw, "abc", 3);
+	snprintf(rpath, sizeof(rpath), "%s/r.ini", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A valid recipe with `extra` appended (sections or keys). */
+static void write_recipe(const char *extra)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "[recipe]\n"
+		 "name = demo\n"
+		 "version = 1.0\n"
+		 "target = stm32g474xe\n"
+		 "[firmware]\n"
+		 "file = fw.bin\n"
+		 "sha256 = " ABC_SHA "\n"
+		 "%s",
+		 extra);
+	write_file(rpath, text, strlen(text));
+}
+
+/* Load rpath and expect FX_E_CONFIG whose first message is
+ * "<rpath>:<where>". */
+static void expect_error(const char *where)
+{
+	struct fx_recipe *r = (struct fx_recipe *)0x1;
+	struct fx_conf_diags d;
+	struct fx_err err;
+	char want[1024];
+	int rc;
+
+	fx_conf_diags_init(&d);
+	rc = fx_recipe_load(rpath, &r, &d, &err);
+	snprintf(want, sizeof(want), "%s%s", rpath, where);
+	if (rc != FX_E_CONFIG || strcmp(err.msg, want))
+		print_error("got %d '%s'\nwant '%s'\n", rc, err.msg, want);
+	assert_int_equal(rc, FX_E_CONFIG);
+	assert_int_equal(err.code, FX_E_CONFIG);
+	assert_string_equal(err.msg, want);
+	assert_true(d.n >= 1);
+	assert_string_equal(d.msgs[0], want);
+	assert_ptr_equal(r, (struct fx_recipe *)0x1); /* out untouched */
+	fx_conf_diags_release(&d);
+}
+
+static void error_for(const char *extra, const char *where)
+{
+	write_recipe(extra);
+	expect_error(where);
+}
+
+static void raw_error(const char *text, const char *where)
+{
+	write_file(rpath, text, strlen(text));
+	expect_error(where);
+}
+
+static void test_golden(void **state)
+{
+	const char *path = "tests/data/conf/recipe-full.ini";
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	char sha[65];
+
+	(void)state;
+	assert_int_equal(fx_recipe_load(path, &r, NULL, &err), 0);
+	assert_string_equal(r->path, path);
+	assert_string_equal(r->name, "full-recipe");
+	assert_string_equal(r->version, "2.3.1-rc1");
+	assert_string_equal(r->target, "stm32g474xe");
+	assert_string_equal(r->firmware, "tests/data/conf/fw-abc.bin");
+	assert_string_equal(r->firmware_sha256, ABC_SHA); /* given in upper case */
+	assert_int_equal(r->n_ob, 3);
+	assert_string_equal(r->ob[0].name, "DBANK");   /* canonical spelling */
+	assert_int_equal(r->ob[0].value, 0);
+	assert_string_equal(r->ob[0].text, "DBANK=0");
+	assert_string_equal(r->ob[1].name, "BOR_LEV");
+	assert_int_equal(r->ob[1].value, 4);
+	assert_string_equal(r->ob[2].text, "nRST_STOP=1"); /* 0x1 */
+	assert_int_equal(r->ob[2].line, 17);
+	assert_int_equal(r->erase, FX_RECIPE_ERASE_MASS);
+	assert_int_equal(r->verify, FX_RECIPE_VERIFY_NONE);
+	assert_int_equal(r->entry, FX_RECIPE_ENTRY_APP);
+	assert_false(r->probe);
+	assert_int_equal(r->serial, FX_RECIPE_SERIAL_BOTH);
+	assert_int_equal(r->rdp, 1);
+	assert_int_equal(r->timeouts.probe_ms, 2000);
+	assert_int_equal(r->timeouts.enter_ms, 4000);
+	assert_int_equal(r->timeouts.option_bytes_ms, 6000);
+	assert_int_equal(r->timeouts.erase_ms, 1000);
+	assert_int_equal(r->timeouts.program_ms, 2000);
+	assert_int_equal(r->timeouts.verify_ms, 3000);
+	assert_int_equal(r->timeouts.rdp_ms, 7000);
+	assert_true(r->app.enabled);
+	assert_int_equal(r->app.vid, 0x1209);
+	assert_int_equal(r->app.pid, 0xABCD);
+	assert_int_equal(r->app.within_ms, 750);
+	/* the recipe's own hash, for the run records */
+	assert_int_equal(fx_conf_sha256_file(path, sha, &err), 0);
+	assert_string_equal(r->sha256, sha);
+	assert_non_null(fx_recipe_ob_find(r, "dbank"));
+	assert_null(fx_recipe_ob_find(r, "nBOOT0"));
+	assert_string_equal(fx_recipe_erase_name(r->erase), "mass");
+	assert_string_equal(fx_recipe_verify_name(r->verify), "none");
+	assert_string_equal(fx_recipe_entry_name(r->entry), "app");
+	assert_string_equal(fx_recipe_serial_name(r->serial), "both");
+	fx_recipe_free(r);
+}
+
+static void test_defaults(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	char fw[600];
+
+	(void)state;
+	write_recipe("");
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	snprintf(fw, sizeof(fw), "%s/fw.bin", dir); /* relative to the recipe */
+	assert_string_equal(r->firmware, fw);
+	assert_int_equal(r->n_ob, 0);
+	assert_int_equal(r->erase, FX_RECIPE_ERASE_PAGES);
+	assert_int_equal(r->verify, FX_RECIPE_VERIFY_READBACK);
+	assert_int_equal(r->entry, FX_RECIPE_ENTRY_GPIO);
+	assert_true(r->probe);
+	assert_int_equal(r->serial, FX_RECIPE_SERIAL_UID);
+	assert_int_equal(r->rdp, 0);
+	assert_int_equal(r->timeouts.probe_ms, 1500);
+	assert_int_equal(r->timeouts.enter_ms, 3000);
+	assert_int_equal(r->timeouts.option_bytes_ms, 5000);
+	assert_int_equal(r->timeouts.erase_ms, 30000);
+	assert_int_equal(r->timeouts.program_ms, 60000);
+	assert_int_equal(r->timeouts.verify_ms, 60000);
+	assert_int_equal(r->timeouts.rdp_ms, 5000);
+	assert_false(r->app.enabled);
+	assert_int_equal(r->app.within_ms, 1000);
+	fx_recipe_free(r);
+	fx_recipe_free(NULL);
+}
+
+static void test_absolute_firmware_and_formats(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	char text[2048];
+
+	(void)state;
+	/* BOM, CRLF, comments, inline comment, blank-indented keys, ':' */
+	snprintf(text, sizeof(text),
+		 "\xEF\xBB\xBF; a comment\r\n"
+		 "# another\r\n"
+		 "[recipe]\r\n"
+		 "  name = demo\r\n"
+		 "\tversion: 7\r\n"
+		 "target = stm32g474xe ; the only one\r\n"
+		 "\r\n"
+		 "[ firmware ]\r\n"
+		 "file = %s/fw.bin\r\n"
+		 "sha256 = " ABC_SHA "\r\n"
+		 "[program]\r\n"
+		 "probe = YES\r\n"
+		 "erase = mass;not a comment without a blank\r\n",
+		 dir);
+	write_file(rpath, text, strlen(text));
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+	snprintf(text, sizeof(text),
+		 "%s:13: key 'erase': expected pages or mass, got 'mass;not a comment without a blank'",
+		 rpath);
+	assert_string_equal(err.msg, text);
+
+	snprintf(text, sizeof(text),
+		 "\xEF\xBB\xBF; a comment\r\n[recipe]\r\n  name = demo\r\n\tversion: 7\r\n"
+		 "target = stm32g474xe ; the only one\r\n[ firmware ]\r\n"
+		 "file = %s/fw.bin\r\nsha256 = " ABC_SHA "\r\n[program]\r\nprobe = off\r\n",
+		 dir);
+	write_file(rpath, text, strlen(text));
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_string_equal(r->version, "7");
+	assert_false(r->probe);
+	snprintf(text, sizeof(text), "%s/fw.bin", dir);
+	assert_string_equal(r->firmware, text);
+	fx_recipe_free(r);
+}
+
+static void test_errors_sections(void **state)
+{
+	(void)state;
+	error_for("[programme]\nerase = mass\n",
+		  ":8: section 'programme': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)");
+	error_for("[recipe]\n",
+		  ":8: section 'recipe': duplicate (first at line 1)");
+	raw_error("name = x\n[recipe]\n", ":1: key 'name': outside any section");
+	raw_error("[recipe]\nname = x\nversion = 1\ntarget = stm32g474xe\n",
+		  ": section 'firmware': missing");
+	raw_error("[firmware]\nfile = fw.bin\nsha256 = " ABC_SHA "\n",
+		  ": section 'recipe': missing");
+	raw_error("[recipe]\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = " ABC_SHA "\n",
+		  ":1: key 'name': missing in [recipe]");
+	raw_error("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n\n[firmware]\nsha256 = " ABC_SHA "\n",
+		  ":6: key 'file': missing in [firmware]");
+	raw_error("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n",
+		  ":5: key 'sha256': missing in [firmware]");
+	error_for("[app_check]\nwithin_ms = 10\n", ":8: key 'usb': missing in [app_check]");
+}
+
+static void test_errors_syntax(void **state)
+{
+	char text[512];
+
+	(void)state;
+	error_for("[program]\nerase mass\n",
+		  ":9: syntax error: expected 'key = value' or '[section]'");
+	error_for("[program\n", ":8: syntax error: section header without ']'");
+	error_for("[program] x\n", ":8: syntax error: text after ']'");
+	error_for("[program] ; fine\n= mass\n", ":9: syntax error: empty key");
+	error_for("[ ]\n", ":8: syntax error: empty section name");
+	/* a value continued on an indented line (inih multi-line) is refused */
+	error_for("[program]\nerase = mass\n  pages\n",
+		  ":10: syntax error: expected 'key = value' or '[section]'");
+	/* long lines: refused, never split */
+	snprintf(text, sizeof(text), "[program]\n; %0*d\n", FX_CONF_LINE_MAX - 1, 0);
+	error_for(text, ":9: line too long (191 characters, limit 190)");
+	/* exactly the limit is fine */
+	snprintf(text, sizeof(text), "[program]\n; %0*d\nerase = bad\n", FX_CONF_LINE_MAX - 2, 0);
+	error_for(text, ":10: key 'erase': expected pages or mass, got 'bad'");
+	/* a NUL byte */
+	write_recipe("");
+	{
+		FILE *f = fopen(rpath, "ab");
+
+		assert_non_null(f);
+		fwrite("[program]\nerase = m\0ss\n", 1, 23, f);
+		fclose(f);
+	}
+	expect_error(":9: NUL byte in line");
+}
+
+static void test_errors_keys(void **state)
+{
+	(void)state;
+	error_for("[recipe]\n", ":8: section 'recipe': duplicate (first at line 1)");
+	write_file(rpath,
+		   "[recipe]\nname = a\nversion = 1\nname = b\n", 40);
+	expect_error(":4: key 'name': duplicate (first set at line 2)");
+	error_for("[program]\ncolour = red\n", ":9: key 'colour': unknown key in [program]");
+	raw_error("[recipe]\nname = a b\n",
+		  ":2: key 'name': expected letters, digits, '.', '_' or '-', got 'a b'");
+	raw_error("[recipe]\nname =\n",
+		  ":2: key 'name': expected letters, digits, '.', '_' or '-', got ''");
+	raw_error("[recipe]\nname = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+		  ":2: key 'name': too long (64 characters, limit 63)");
+	raw_error("[recipe]\ntarget = stm32f405\n",
+		  ":2: key 'target': expected stm32g474xe, got 'stm32f405'");
+	error_for("[program]\nprobe = maybe\n",
+		  ":9: key 'probe': expected on/off, yes/no, true/false or 1/0, got 'maybe'");
+	error_for("[program]\nverify = crc\n",
+		  ":9: key 'verify': expected readback or none, got 'crc'");
+	error_for("[program]\nentry = swd\n", ":9: key 'entry': expected gpio or app, got 'swd'");
+	error_for("[program]\nserial = label\n",
+		  ":9: key 'serial': expected uid, scan or both, got 'label'");
+	error_for("[program]\nrdp = 2\n",
+		  ":9: key 'rdp': level 2 is permanent (the chip can never be reprogrammed): refused");
+	error_for("[program]\nrdp = 5\n", ":9: key 'rdp': expected a number from 0 to 1, got '5'");
+	error_for("[timeouts]\nerase_ms = 0\n",
+		  ":9: key 'erase_ms': expected a number from 1 to 600000, got '0'");
+	error_for("[timeouts]\nerase_ms = 600001\n",
+		  ":9: key 'erase_ms': expected a number from 1 to 600000, got '600001'");
+	error_for("[timeouts]\nprobe_ms = 1s\n",
+		  ":9: key 'probe_ms': expected a number from 1 to 600000, got '1s'");
+	error_for("[timeouts]\nprobe_ms = 99999999999999999999\n",
+		  ":9: key 'probe_ms': expected a number from 1 to 600000, got '99999999999999999999'");
+	error_for("[timeouts]\nwait_ms = 5\n", ":9: key 'wait_ms': unknown key in [timeouts]");
+	error_for("[app_check]\nusb = 1209-0001\n",
+		  ":9: key 'usb': expected VID:PID in hex (e.g. 1209:0001), got '1209-0001'");
+	error_for("[app_check]\nusb = 1209:00g1\n",
+		  ":9: key 'usb': expected VID:PID in hex (e.g. 1209:0001), got '1209:00g1'");
+	error_for("[app_check]\nusb = 1209:0001\nwithin_ms = -1\n",
+		  ":10: key 'within_ms': expected a number from 1 to 600000, got '-1'");
+	error_for("[app_check]\nusb = 1209:0001\nvid = 1\n",
+		  ":10: key 'vid': unknown key in [app_check]");
+	error_for("[program]\nentry = app\n",
+		  ":9: key 'entry': 'app' needs the application's USB ID ([app_check] usb = VID:PID)");
+}
+
+static void test_errors_firmware_messages(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	char want[1200];
+
+	(void)state;
+	write_file(rpath,
+		   "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n",
+		   strlen("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n"));
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+	snprintf(want, sizeof(want),
+		 "%s:6: key 'file': cannot read '%s/nope.bin': No such file or directory",
+		 rpath, dir);
+	assert_string_equal(err.msg, want);
+
+	/* the file exists but is another one */
+	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
+				"sha256 = 0000000000000000000000000000000000000000000000000000000000000000\n";
+
+		write_file(rpath, t, strlen(t));
+	}
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+	snprintf(want, sizeof(want),
+		 "%s:7: key 'sha256': does not match '%s/fw.bin' (its sha256 is " ABC_SHA ")",
+		 rpath, dir);
+	assert_string_equal(err.msg, want);
+
+	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = abc\n";
+
+		write_file(rpath, t, strlen(t));
+	}
+	expect_error(":7: key 'sha256': expected 64 hex digits, got 'abc'");
+	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
+
+		write_file(rpath, t, strlen(t));
+	}
+	expect_error(":6: key 'file': expected a file path, got ''");
+}
+
+static void test_errors_option_bytes(void **state)
+{
+	(void)state;
+	error_for("[option_bytes]\nDBANK = 2\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '2'");
+	error_for("[option_bytes]\nBOR_LEV = 0x8\n",
+		  ":9: key 'BOR_LEV': expected a number from 0 to 7 (3-bit field), got '0x8'");
+	error_for("[option_bytes]\nDBANK = zero\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got 'zero'");
+	error_for("[option_bytes]\nDBANK = 0x\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x'");
+	error_for("[option_bytes]\nFOO = 1\n", ":9: key 'FOO': unknown option byte");
+	error_for("[option_bytes]\nRDP = 0xBB\n",
+		  ":9: key 'RDP': set read protection with 'rdp' in [program] (it is written last)");
+	error_for("[option_bytes]\nDBANK = 0\ndbank = 0\n",
+		  ":10: key 'dbank': duplicate (first set at line 9)");
+	error_for("[option_bytes]\nnSWBOOT0 = 0\n",
+		  ":9: key 'nSWBOOT0': 0 takes BOOT0 from the nBOOT0 bit and ignores the BOOT0 pin: the station could not enter the bootloader again");
+	error_for("[option_bytes]\nnboot1 = 0\n",
+		  ":9: key 'nBOOT1': 0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
+	error_for("[option_bytes]\nBOOT_LOCK = 1\n",
+		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
+}
+
+static void test_many_errors_collected(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_conf_diags d;
+	struct fx_err err;
+	char want[3][1024];
+
+	(void)state;
+	write_recipe("[program]\nerase = all\nverify = crc\n[nope]\nx = 1\n[timeouts]\nenter_ms = x\n");
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_recipe_load(rpath, &r, &d, &err), FX_E_CONFIG);
+	assert_int_equal(d.n, 4); /* keys inside [nope] are not reported again */
+	snprintf(want[0], sizeof(want[0]), "%s:9: key 'erase': expected pages or mass, got 'all'", rpath);
+	snprintf(want[1], sizeof(want[1]), "%s:10: key 'verify': expected readback or none, got 'crc'", rpath);
+	snprintf(want[2], sizeof(want[2]), "%s:14: key 'enter_ms': expected a number from 1 to 600000, got 'x'", rpath);
+	assert_string_equal(d.msgs[0], want[0]);
+	assert_string_equal(d.msgs[1], want[1]);
+	assert_string_equal(d.msgs[3], want[2]);
+	assert_string_equal(err.msg, want[0]);
+	fx_conf_diags_release(&d);
+	fx_conf_diags_release(&d); /* twice is fine */
+	fx_conf_diags_release(NULL);
+}
+
+static void test_missing_file(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_conf_diags d;
+	struct fx_err err;
+
+	(void)state;
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_recipe_load("tests/data/conf/does-not-exist.ini", &r, &d, &err),
+			 FX_E_FILE);
+	assert_int_equal(err.code, FX_E_FILE);
+	assert_int_equal(err.sys_errno, ENOENT);
+	assert_string_equal(err.msg,
+			    "tests/data/conf/does-not-exist.ini: cannot read: No such file or directory");
+	assert_int_equal(d.n, 1);
+	assert_null(r);
+	fx_conf_diags_release(&d);
+	/* a directory is not a recipe */
+	assert_int_equal(fx_recipe_load(dir, &r, NULL, &err), FX_E_FILE);
+}
+
+static void test_ob_want(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_g4_ob cur, want;
+	struct fx_err err;
+	bool differs, dbank;
+
+	(void)state;
+	fx_g4_ob_factory(&cur);
+	write_recipe("[option_bytes]\nDBANK = 0\nnSWBOOT0 = 1\n");
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
+	assert_true(differs);
+	assert_true(dbank);
+	assert_int_equal(want.word[0][0], 0xFFAFF8AAu); /* spec 3.3 example */
+	/* applied: nothing differs any more */
+	assert_int_equal(fx_recipe_ob_want(r, &want, &cur, &differs, &dbank, &err), 0);
+	assert_false(differs);
+	assert_false(dbank);
+	assert_int_equal(cur.word[0][0], 0xFFAFF8AAu);
+	assert_int_equal(fx_recipe_ob_want(r, &want, &cur, NULL, NULL, &err), 0);
+	fx_recipe_free(r);
+
+	fx_g4_ob_factory(&cur);
+	write_recipe("[option_bytes]\nBOR_LEV = 3\n");
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
+	assert_true(differs);
+	assert_false(dbank);
+	assert_int_equal(want.word[0][0], 0xFFEFFBAAu);
+	fx_recipe_free(r);
+}
+
+static void test_check_firmware(void **state)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	char want[1200];
+
+	(void)state;
+	write_recipe("");
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abc", 3, &err), 0);
+	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abd", 3, &err), FX_E_HASH);
+	snprintf(want, sizeof(want),
+		 "firmware '%s/fw.bin': sha256 a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9, recipe says " ABC_SHA,
+		 dir);
+	assert_string_equal(err.msg, want);
+	fx_recipe_free(r);
+}
+
+static void test_sha256_file(void **state)
+{
+	struct fx_err err;
+	char hex[65];
+
+	(void)state;
+	assert_int_equal(fx_conf_sha256_file("tests/data/conf/fw-abc.bin", hex, &err), 0);
+	assert_string_equal(hex, ABC_SHA);
+	assert_int_equal(fx_conf_sha256_file("tests/data/conf/nope", hex, &err), FX_E_FILE);
+	assert_string_equal(err.msg, "cannot read 'tests/data/conf/nope': No such file or directory");
+	assert_int_equal(err.sys_errno, ENOENT);
+}
+
+static void test_detect(void **state)
+{
+	enum fx_conf_kind k = 0;
+	struct fx_err err;
+	char want[1024];
+
+	(void)state;
+	assert_int_equal(fx_conf_detect("tests/data/conf/recipe-full.ini", &k, &err), 0);
+	assert_int_equal(k, FX_CONF_RECIPE);
+	assert_int_equal(fx_conf_detect("tests/data/conf/station-real.ini", &k, &err), 0);
+	assert_int_equal(k, FX_CONF_STATION);
+	write_file(rpath, "[foo]\na=1\n", 10);
+	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: neither a recipe ([recipe]) nor a station ([station]) file", rpath);
+	assert_string_equal(err.msg, want);
+	write_file(rpath, "[recipe]\n[station]\n", 19);
+	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
+	snprintf(want, sizeof(want), "%s: both [recipe] and [station]: a file is either a recipe or a station", rpath);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(fx_conf_detect("tests/data/conf/nope.ini", &k, &err), FX_E_FILE);
+	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_absolute_firmware_and_formats),
+		cmocka_unit_test(test_errors_sections),
+		cmocka_unit_test(test_errors_syntax),
+		cmocka_unit_test(test_errors_keys),
+		cmocka_unit_test(test_errors_firmware_messages),
+		cmocka_unit_test(test_errors_option_bytes),
+		cmocka_unit_test(test_many_errors_collected),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_ob_want),
+		cmocka_unit_test(test_check_firmware),
+		cmocka_unit_test(test_sha256_file),
+		cmocka_unit_test(test_detect),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

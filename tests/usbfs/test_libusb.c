@@ -1,0 +1,602 @@
+/* test_libusb.c - the production transport (src/usb/usb_libusb.c) through
+ * build/fxemu (the umockdev usbfs bridge) against emulated boards.
+ *
+ * The test binary runs each scenario as `fxemu --board ... -- SELF
+ * --scenario NAME`: the process that calls libusb must start inside the
+ * testbed (LD_PRELOAD, UMOCKDEV_DIR). The DfuSe requests are written out
+ * here (spec 1.4-1.7) so the transport is tested on its own, without the
+ * host engine of src/dfu.
+ *
+ * Boards run 20 times faster than the spec's timings (--realtime=0.05).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fx/bytes.h"
+#include "fx/usb.h"
+#include "fx/usb_libusb.h"
+
+#define SCALE "0.05"
+#define XFER 1024u
+
+static struct fx_rclock rclock;
+
+static const struct fx_clock *clk(void)
+{
+	return &rclock.base;
+}
+
+/* ---- raw DfuSe helpers (spec 1.1-1.7) ---- */
+
+static int ctrl(struct fx_usb *u, uint8_t type, uint8_t req, uint16_t val,
+		uint8_t *data, uint16_t len, size_t *actual, struct fx_err *err)
+{
+	struct fx_usb_setup s = { type, req, val, 0, len };
+
+	return fx_usb_control(u, &s, data, actual, 5000, err);
+}
+
+static int getstatus(struct fx_usb *u, uint8_t st[6], struct fx_err *err)
+{
+	size_t n = 0;
+	int rc = ctrl(u, 0xA1, DFU_GETSTATUS, 0, st, 6, &n, err);
+
+	if (!rc && n != 6)
+		return fx_err_set(err, FX_E_PROTO, "short GETSTATUS %zu", n);
+	return rc;
+}
+
+/* GETSTATUS until the device is not busy; returns bState. */
+static int settle(struct fx_usb *u, struct fx_err *err)
+{
+	uint8_t st[6];
+	int rc, i;
+
+	for (i = 0; i < 1000; i++) {
+		rc = getstatus(u, st, err);
+		if (rc)
+			return rc;
+		if (st[4] != dfuDNBUSY)
+			return st[4];
+	}
+	return fx_err_set(err, FX_E_TIMEOUT, "busy forever");
+}
+
+static int dnload(struct fx_usb *u, uint16_t block, const uint8_t *d, uint16_t n,
+		  struct fx_err *err)
+{
+	uint8_t buf[2048];
+
+	if (n)
+		memcpy(buf, d, n);
+	return ctrl(u, 0x21, DFU_DNLOAD, block, buf, n, NULL, err);
+}
+
+/* A DfuSe command (wValue 0) run to completion; 0 when DNLOAD-IDLE. */
+static int command(struct fx_usb *u, const uint8_t *cmd, uint16_t n,
+		   struct fx_err *err)
+{
+	int rc = dnload(u, 0, cmd, n, err);
+
+	if (!rc)
+		rc = settle(u, err);
+	if (rc == dfuDNLOAD_IDLE)
+		return 0;
+	return rc < 0 ? rc : fx_err_set(err, FX_E_DFU, "state %d after command", rc);
+}
+
+static int set_address(struct fx_usb *u, uint32_t a, struct fx_err *err)
+{
+	uint8_t c[5] = { DFUSE_CMD_SET_ADDRESS };
+
+	fx_put_le32(c + 1, a);
+	return command(u, c, 5, err);
+}
+
+static int dfu_abort(struct fx_usb *u, struct fx_err *err)
+{
+	return ctrl(u, 0x21, DFU_ABORT, 0, NULL, 0, NULL, err);
+}
+
+static int read_mem(struct fx_usb *u, uint32_t a, uint8_t *buf, size_t len,
+		    struct fx_err *err)
+{
+	size_t off, n;
+	int rc = set_address(u, a, err);
+	uint16_t blk = 2;
+
+	if (!rc)
+		rc = dfu_abort(u, err);
+	for (off = 0; !rc && off < len; off += n, blk++) {
+		size_t want = len - off < XFER ? len - off : XFER;
+
+		rc = ctrl(u, 0xA1, DFU_UPLOAD, blk, buf + off, (uint16_t)want, &n, err);
+		if (!rc && n != want)
+			rc = fx_err_set(err, FX_E_PROTO, "short upload %zu", n);
+	}
+	if (!rc)
+		rc = dfu_abort(u, err);
+	return rc;
+}
+
+static int write_mem(struct fx_usb *u, uint32_t a, const uint8_t *d, size_t len,
+		     struct fx_err *err)
+{
+	size_t off;
+	int rc = 0;
+
+	for (off = 0; !rc && off < len; off += XFER) {
+		size_t n = len - off < XFER ? len - off : XFER;
+
+		rc = set_address(u, a + (uint32_t)off, err);
+		if (!rc)
+			rc = dnload(u, 2, d + off, (uint16_t)n, err);
+		if (!rc) {
+			rc = settle(u, err);
+			rc = rc == dfuDNLOAD_IDLE ? 0 : rc < 0 ? rc :
+			     fx_err_set(err, FX_E_DFU, "state %d after write", rc);
+		}
+	}
+	if (!rc)
+		rc = dfu_abort(u, err);
+	return rc;
+}
+
+static struct fx_usb *open_ok(const char *uri)
+{
+	struct fx_usb_open_opts o = { .wait_ms = 2000 };
+	struct fx_usb *u = NULL;
+	struct fx_err err;
+	int rc;
+
+	fx_err_clear(&err);
+	rc = fx_usb_open(uri, clk(), &o, &u, &err);
+	if (rc)
+		fail_msg("open '%s': %s (%s)", uri, err.msg, fx_err_name(rc));
+	return u;
+}
+
+static void expect_open_error(const char *uri, int code, const char *msg)
+{
+	struct fx_usb_open_opts o = { 0 };
+	struct fx_usb *u = NULL;
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_open(uri, clk(), &o, &u, &err), code);
+	assert_int_equal(err.code, code);
+	assert_null(u);
+	if (!strstr(err.msg, msg))
+		fail_msg("open '%s': message '%s' lacks '%s'", uri, err.msg, msg);
+}
+
+/* Alt-setting string of alt via the config blob. */
+static void alt_name(struct fx_usb *u, unsigned alt, char *buf, size_t cap)
+{
+	uint8_t cfg[512];
+	size_t len = 0, i;
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_config_desc(u, cfg, sizeof(cfg), &len, &err), 0);
+	for (i = 0; i + 9 <= len && cfg[i] >= 2; i += cfg[i])
+		if (cfg[i + 1] == USB_DT_INTERFACE && cfg[i + 3] == alt) {
+			assert_int_equal(fx_usb_string(u, cfg[i + 8], buf, cap, &err), 0);
+			return;
+		}
+	fail_msg("alt %u not found", alt);
+}
+
+/* ---- scenario "one": one fresh board on 1-1 ---- */
+
+static void test_enumerate(void **state)
+{
+	struct fx_usb *u = open_ok("usb:");
+	const struct fx_usb_info *in = fx_usb_get_info(u);
+
+	(void)state;
+	assert_int_equal(in->vid, 0x0483);
+	assert_int_equal(in->pid, 0xdf11);
+	assert_int_equal(in->bcd_device, 0x0200);
+	assert_string_equal(in->port_path, "1-1");
+	assert_int_equal(in->busnum, 1);
+	assert_true(in->devnum >= 2);
+	assert_int_equal(strlen(in->serial), 12);
+	assert_string_equal(in->product, "DFU in FS Mode");
+	assert_true(in->is_dfu);
+	fx_usb_close(u);
+}
+
+static void test_match(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1"), *v;
+	char uri[96];
+
+	(void)state;
+	snprintf(uri, sizeof(uri), "usb:serial=%s", fx_usb_get_info(u)->serial);
+	fx_usb_close(u);
+	v = open_ok(uri);
+	assert_string_equal(fx_usb_get_info(v)->port_path, "1-1");
+	fx_usb_close(v);
+	expect_open_error("usb:1-2", FX_E_NOTFOUND,
+			  "device 'usb:1-2': no DFU device (0483:df11) on port 1-2");
+	expect_open_error("usb:serial=NOPE", FX_E_NOTFOUND,
+			  "no DFU device (0483:df11) with serial 'NOPE'");
+	expect_open_error("usb:1-x", FX_E_CONFIG,
+			  "device 'usb:1-x': expected usb:, usb:PORTPATH");
+	expect_open_error("usb:serial=", FX_E_CONFIG, "expected serial=S");
+}
+
+static void test_port_path_syntax(void **state)
+{
+	(void)state;
+	assert_true(fx_usb_port_path_valid("1-1"));
+	assert_true(fx_usb_port_path_valid("3-1.4.2"));
+	assert_false(fx_usb_port_path_valid("1-"));
+	assert_false(fx_usb_port_path_valid("0-1"));
+	assert_false(fx_usb_port_path_valid("1-1."));
+	assert_false(fx_usb_port_path_valid("1-256"));
+	assert_false(fx_usb_port_path_valid("1-1.1.1.1.1.1.1.1"));
+	assert_false(fx_usb_port_path_valid("serial"));
+}
+
+static void test_descriptors(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t cfg[512], st[6];
+	size_t len = 0, i, alts = 0, func = 0;
+	struct fx_err err;
+	char name[128];
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_config_desc(u, cfg, sizeof(cfg), &len, &err), 0);
+	assert_int_equal(fx_get_le16(cfg + 2), len);
+	for (i = 0; i + 2 <= len && cfg[i] >= 2; i += cfg[i]) {
+		if (cfg[i + 1] == USB_DT_INTERFACE)
+			alts++;
+		if (cfg[i + 1] == USB_DT_DFU_FUNCTIONAL)
+			func = i;
+	}
+	assert_int_equal(alts, 3);
+	assert_true(func > 0);
+	assert_int_equal(fx_get_le16(cfg + func + 5), XFER);
+	assert_int_equal(fx_get_le16(cfg + func + 7), DFU_VERSION_DFUSE);
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/256*02Kg");
+	alt_name(u, 1, name, sizeof(name));
+	assert_string_equal(name, "@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e");
+	assert_int_equal(getstatus(u, st, &err), 0);
+	assert_int_equal(st[4], dfuIDLE);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), 0);
+	fx_usb_close(u);
+}
+
+static void test_stall(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t buf[10];
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	/* GET_DESCRIPTOR device qualifier: a full-speed device STALLs it */
+	assert_int_equal(ctrl(u, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, buf, 10, NULL,
+			      &err), FX_E_STALL);
+	assert_string_equal(err.msg, "control request 0x06 stalled");
+	/* the pipe recovers: the next request works */
+	assert_int_equal(getstatus(u, buf, &err), 0);
+	fx_usb_close(u);
+}
+
+static void test_flash_verify(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	static uint8_t img[16384], back[16384];
+	uint8_t mass = DFUSE_CMD_ERASE;
+	struct fx_err err;
+	size_t i;
+
+	(void)state;
+	srand(7);
+	for (i = 0; i < sizeof(img); i++)
+		img[i] = (uint8_t)rand();
+	fx_err_clear(&err);
+	assert_int_equal(command(u, &mass, 1, &err), 0);
+	assert_int_equal(write_mem(u, G4_FLASH_BASE + 0x1000, img, sizeof(img), &err), 0);
+	assert_int_equal(read_mem(u, G4_FLASH_BASE + 0x1000, back, sizeof(back), &err), 0);
+	assert_memory_equal(img, back, sizeof(img));
+	fx_usb_close(u);
+}
+
+/* Flip DBANK through the OB alt (spec 2.6, 3.5): the device resets,
+ * re-enumerates with a new address, and alt 0 shows 4 KiB pages. */
+static void test_dbank_reset(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t ob[48], st[6];
+	uint8_t old_dev = fx_usb_get_info(u)->devnum;
+	uint32_t optr;
+	uint64_t waited = 0;
+	struct fx_err err;
+	char name[128];
+	int rc, i;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	optr = fx_get_le32(ob);
+	assert_true(optr & (1u << 22)); /* factory: dual bank */
+	optr &= ~(1u << 22);
+	fx_put_le32(ob, optr);
+	fx_put_le32(ob + 4, ~optr);
+	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0);
+	/* first GETSTATUS: DNBUSY (or the device already went away) */
+	rc = getstatus(u, st, &err);
+	assert_true(rc == 0 || rc == FX_E_NODEV);
+	/* then it is gone: an expected disconnect, never a STALL/IO error */
+	for (i = 0; i < 200 && rc == 0; i++)
+		rc = getstatus(u, st, &err);
+	assert_int_equal(rc, FX_E_NODEV);
+	assert_non_null(strstr(err.msg, "left the bus"));
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_true(waited > 0 && waited < 5000000u);
+	assert_true(fx_usb_get_info(u)->devnum != old_dev);
+	assert_string_equal(fx_usb_get_info(u)->port_path, "1-1");
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/128*04Kg");
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	assert_int_equal(fx_get_le32(ob) & (1u << 22), 0);
+	fx_usb_close(u);
+}
+
+/* Leave (spec 1.7): the GETSTATUS says dfuMANIFEST, the device goes, and
+ * with BOOT0 held high the ROM comes back on the same port. */
+static void test_leave(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+	int rc;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, NULL, 0, &err), 0);
+	rc = getstatus(u, st, &err);
+	if (rc == 0)
+		assert_int_equal(st[4], dfuMANIFEST);
+	else
+		assert_int_equal(rc, FX_E_NODEV);
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	fx_usb_close(u);
+}
+
+/* ---- scenario "two": boards on 1-1 and 1-2 ---- */
+
+static void test_two_ambiguous(void **state)
+{
+	(void)state;
+	expect_open_error("usb:", FX_E_AMBIGUOUS, "2 DFU devices on the system: 1-1 (serial ");
+	expect_open_error("usb:", FX_E_AMBIGUOUS, "), 1-2 (serial ");
+}
+
+static void test_two_at_once(void **state)
+{
+	struct fx_usb *a = open_ok("usb:1-1"), *b = open_ok("usb:1-2");
+	static uint8_t da[4096], db[4096], back[4096];
+	uint8_t mass = DFUSE_CMD_ERASE;
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_string_equal(fx_usb_get_info(b)->port_path, "1-2");
+	assert_string_not_equal(fx_usb_get_info(a)->serial, fx_usb_get_info(b)->serial);
+	memset(da, 0xA5, sizeof(da));
+	memset(db, 0x5A, sizeof(db));
+	assert_int_equal(command(a, &mass, 1, &err), 0);
+	assert_int_equal(command(b, &mass, 1, &err), 0);
+	assert_int_equal(write_mem(a, G4_FLASH_BASE, da, sizeof(da), &err), 0);
+	assert_int_equal(write_mem(b, G4_FLASH_BASE, db, sizeof(db), &err), 0);
+	assert_int_equal(read_mem(a, G4_FLASH_BASE, back, sizeof(back), &err), 0);
+	assert_memory_equal(back, da, sizeof(da));
+	assert_int_equal(read_mem(b, G4_FLASH_BASE, back, sizeof(back), &err), 0);
+	assert_memory_equal(back, db, sizeof(db));
+	fx_usb_close(a);
+	fx_usb_close(b);
+}
+
+/* ---- scenario "drop": the board falls off the bus at the 6th DNLOAD ---- */
+
+static void test_unplug_mid_download(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	static uint8_t img[16384];
+	uint8_t mass = DFUSE_CMD_ERASE;
+	uint64_t waited = 0;
+	struct fx_err err;
+	int rc;
+
+	(void)state;
+	fx_err_clear(&err);
+	memset(img, 0x42, sizeof(img));
+	assert_int_equal(command(u, &mass, 1, &err), 0);
+	rc = write_mem(u, G4_FLASH_BASE, img, sizeof(img), &err);
+	assert_int_equal(rc, FX_E_NODEV); /* a clear error, no success */
+	assert_int_equal(err.code, FX_E_NODEV);
+	assert_non_null(strstr(err.msg, "device left the bus"));
+	/* it stays off: reopen gives up after its bound */
+	assert_int_equal(fx_usb_reopen(u, 300, &waited, &err), FX_E_TIMEOUT);
+	assert_string_equal(err.msg, "no device re-appeared on port 1-1 within 300 ms");
+	assert_true(waited >= 300000u && waited < 2000000u);
+	/* the handle is unbound now: requests fail cleanly */
+	assert_int_equal(getstatus(u, (uint8_t[6]){ 0 }, &err), FX_E_NODEV);
+	fx_usb_close(u);
+}
+
+/* ---- scenario "never": after a reset the board never enumerates ---- */
+
+static void test_never_returns(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t ob[48], st[6];
+	uint64_t waited = 0;
+	struct timespec t0, t1;
+	struct fx_err err;
+	int rc, i;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0); /* same OB: still a reset */
+	rc = 0;
+	for (i = 0; i < 200 && rc == 0; i++)
+		rc = getstatus(u, st, &err);
+	assert_int_equal(rc, FX_E_NODEV);
+	assert_non_null(strstr(err.msg, "(expected reset"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(fx_usb_reopen(u, 1000, &waited, &err), FX_E_TIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(err.msg, "no device re-appeared on port 1-1 within 1000 ms");
+	assert_true(waited >= 1000000u);
+	/* bounded: gives up at its timeout, not seconds later */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2500);
+	fx_usb_close(u);
+}
+
+/* ---- driver ---- */
+
+struct scenario {
+	const char *name;
+	const char *boards[3]; /* file names (+ knobs) in the temp dir */
+	const struct CMUnitTest *tests;
+	size_t ntests;
+};
+
+static const struct CMUnitTest one_tests[] = {
+	cmocka_unit_test(test_port_path_syntax),
+	cmocka_unit_test(test_enumerate),
+	cmocka_unit_test(test_match),
+	cmocka_unit_test(test_descriptors),
+	cmocka_unit_test(test_stall),
+	cmocka_unit_test(test_flash_verify),
+	cmocka_unit_test(test_leave),
+	cmocka_unit_test(test_dbank_reset),
+};
+static const struct CMUnitTest two_tests[] = {
+	cmocka_unit_test(test_two_ambiguous),
+	cmocka_unit_test(test_two_at_once),
+};
+static const struct CMUnitTest drop_tests[] = {
+	cmocka_unit_test(test_unplug_mid_download),
+};
+static const struct CMUnitTest never_tests[] = {
+	cmocka_unit_test(test_never_returns),
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const struct scenario scenarios[] = {
+	{ "one", { "one.fxb" }, one_tests, N(one_tests) },
+	{ "two", { "a.fxb", "b.fxb" }, two_tests, N(two_tests) },
+	{ "drop", { "drop.fxb?fault=drop&fault_req=dnload&fault_nth=6" },
+	  drop_tests, N(drop_tests) },
+	{ "never", { "never.fxb?return=never" }, never_tests, N(never_tests) },
+};
+
+static int run_scenario(const char *name)
+{
+	fx_rclock_init(&rclock, 1.0);
+	for (size_t i = 0; i < N(scenarios); i++)
+		if (!strcmp(scenarios[i].name, name))
+			return _cmocka_run_group_tests(name, scenarios[i].tests,
+						       scenarios[i].ntests, NULL, NULL);
+	fprintf(stderr, "unknown scenario '%s'\n", name);
+	return 2;
+}
+
+static int spawn(char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX], fxemu[PATH_MAX + 16], dir[] = "/tmp/fx-usbfs-XXXXXX";
+	char paths[3][PATH_MAX + 64], cmd[PATH_MAX + 64];
+	ssize_t n;
+	int failed = 0;
+
+	if (argc == 3 && !strcmp(argv[1], "--scenario"))
+		return run_scenario(argv[2]);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return 1;
+	self[n] = '\0';
+	/* BUILD/tests/usbfs/test_libusb -> BUILD/fxemu */
+	snprintf(fxemu, sizeof(fxemu), "%s", self);
+	for (int up = 0; up < 3; up++)
+		*strrchr(fxemu, '/') = '\0';
+	strcat(fxemu, "/fxemu");
+	if (access(fxemu, X_OK) != 0) {
+		printf("SKIP: %s not built (make %s)\n", fxemu, fxemu);
+		return 77;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	for (size_t i = 0; i < N(scenarios); i++) {
+		const struct scenario *s = &scenarios[i];
+		char *args[16];
+		int k = 0, rc;
+
+		args[k++] = fxemu;
+		args[k++] = (char *)"--realtime=" SCALE;
+		for (int b = 0; b < 3 && s->boards[b]; b++) {
+			snprintf(paths[b], sizeof(paths[b]), "--board=%s/%s", dir, s->boards[b]);
+			args[k++] = paths[b];
+		}
+		args[k++] = (char *)"--";
+		snprintf(cmd, sizeof(cmd), "%s", self);
+		args[k++] = cmd;
+		args[k++] = (char *)"--scenario";
+		args[k++] = (char *)s->name;
+		args[k] = NULL;
+		rc = spawn(args);
+		printf("scenario %s: %s (exit %d)\n", s->name, rc == 0 ? "ok" : "FAILED", rc);
+		failed |= rc != 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return failed;
+}
