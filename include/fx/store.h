@@ -93,17 +93,19 @@ const char *fx_store_board_name(enum fx_store_board b);
  * as ABORTED (error_code 'FX_E_ABORTED', message "unfinished at start-up",
  * end time left NULL) and fold it into the summaries, all in one
  * transaction. The count is available through fx_store_recovered().
- * Returns NULL and fills err:
- *   FX_E_DB   "PATH: file is not a database", "PATH: schema version 7 is
- *             newer than this software (1); upgrade fixturectl", a locked or
- *             unwritable database, failed migration (rolled back)
- *   FX_E_NOMEM
+ * Returns NULL and fills err (messages start "database 'PATH': "):
+ *   FX_E_DB   "file is not a database"; "schema version 7 is newer than
+ *             this software (1); upgrade fixturectl"; "not a fixturectl
+ *             database (user_version 0 but N schema objects)"; a locked
+ *             or unwritable database; a failed migration (rolled back)
+ *   FX_E_INVAL empty path;  FX_E_NOMEM
  * The caller owns the store: fx_store_close(). */
 struct fx_store *fx_store_open(const char *path, struct fx_err *err);
 
 /* Open path read-only (SQLITE_OPEN_READONLY; never creates, migrates or
  * recovers). Used by the reports. Returns NULL and fills err:
- *   FX_E_FILE "PATH: no such database" when path does not exist
+ *   FX_E_FILE "database 'PATH': No such file or directory" (strerror of
+ *             stat), and nothing is created
  *   FX_E_DB   not a database, schema version differs from
  *             FX_STORE_SCHEMA_VERSION (older: "open it once with the
  *             station to migrate it"; newer: "upgrade fixturectl")
