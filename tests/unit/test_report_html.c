@@ -51,7 +51,7 @@ static char *dom_of(const struct fx_report_query *q, const char *name)
 	fclose(f);
 	fx_report_free(r);
 	snprintf(cmd, sizeof(cmd),
-		 "'%s' --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='%s/profile'"
+		 "timeout 120 '%s' --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir='%s/profile'"
 		 " --dump-dom 'file://%s' 2>/dev/null", chromium, tmpdir, path);
 	f = popen(cmd, "r");
 	assert_non_null(f);
