@@ -225,6 +225,9 @@ int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
  * entries each). Returns false if s is malformed. */
 #define FX_STORE_HB_MAX 2048
 bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
+/* Same, calling fn(ctx, hb, n, sum_us) for each entry in order. */
+bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
+			void *ctx);
 
 /* For src/report only: the connection, borrowed (lives as long as st).
  * The caller must not change the schema or write through it. */

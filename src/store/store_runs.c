@@ -382,6 +382,12 @@ static void dense_add(void *ctx, int hb, int64_t n, int64_t sum)
 	d->sum[hb] += sum;
 }
 
+bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
+			void *ctx)
+{
+	return s && hist_parse(s, fn, ctx);
+}
+
 bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum)
 {
 	struct dense d = { n, sum };
