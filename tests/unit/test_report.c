@@ -315,6 +315,18 @@ static void test_cycle(void **state)
 	assert_int_equal(t->nrows, 10);
 	assert_string_equal(rowstr(t, 0), "2026-03-09|(run)|2|19.250|18.500|20.000|20.000");
 	fx_report_free(r);
+
+	q.by[0] = FX_BY_STATION;
+	q.has_from = q.has_to = false;
+	r = run_q(&q);
+	t = &r->tables[0];
+	assert_int_equal(t->nrows, 20);
+	assert_string_equal(rowstr(t, 0), "line1-a|(run)|7|16.329|20.000|20.500|20.500");
+	assert_string_equal(rowstr(t, 1), "line1-a|probe|7|0.800|0.800|0.800|0.800");
+	assert_string_equal(rowstr(t, 9), "line1-a|app_check|4|1.000|1.000|1.000|1.000");
+	assert_string_equal(rowstr(t, 10), "line1-b|(run)|6|19.667|19.000|21.000|21.000");
+	assert_string_equal(rowstr(t, 19), "line1-b|app_check|4|1.250|1.000|2.000|2.000");
+	fx_report_free(r);
 }
 
 static void test_history(void **state)
