@@ -445,8 +445,8 @@ struct cyc_out {
 	size_t row;          /* its row in the table */
 	int seq;             /* smallest step position */
 	int64_t total, sum, max;
-	int count, cap;      /* sparse histogram, ascending hb */
-	int *hb;
+	int base, len;       /* dense histogram of hb base .. base+len-1 */
+	bool oom;
 	int64_t *n, *sums;
 };
 
@@ -521,62 +521,73 @@ static struct cyc_out *cyc_find(struct cyc *c, const char *key, bool *created)
 	return o;
 }
 
+/* Grow o's dense range to cover hb (amortized: at least doubles). */
+static bool cyc_cover(struct cyc_out *o, int hb)
+{
+	int lo = o->len ? (hb < o->base ? hb : o->base) : hb;
+	int hi = o->len ? (hb >= o->base + o->len ? hb : o->base + o->len - 1) : hb;
+	int len = hi - lo + 1, extra = len < 16 ? 16 : len, nlo, nlen;
+	int64_t *nn, *ns;
+
+	/* leave room on the side that grew */
+	nlo = hb < o->base && o->len ? lo - extra / 2 : lo;
+	if (nlo < 0)
+		nlo = 0;
+	nlen = hi - nlo + 1 + extra / 2;
+	if (nlo + nlen > FX_STORE_HB_MAX)
+		nlen = FX_STORE_HB_MAX - nlo;
+	nn = calloc((size_t)nlen, sizeof(*nn));
+	ns = calloc((size_t)nlen, sizeof(*ns));
+	if (!nn || !ns) {
+		free(nn);
+		free(ns);
+		return false;
+	}
+	if (o->len) {
+		memcpy(&nn[o->base - nlo], o->n, (size_t)o->len * sizeof(*nn));
+		memcpy(&ns[o->base - nlo], o->sums, (size_t)o->len * sizeof(*ns));
+	}
+	free(o->n);
+	free(o->sums);
+	o->n = nn;
+	o->sums = ns;
+	o->base = nlo;
+	o->len = nlen;
+	return true;
+}
+
 static void cyc_add(void *ctx, int hb, int64_t n, int64_t sum)
 {
 	struct cyc_out *o = ctx;
-	int lo = 0, hi = o->count, mid;
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (o->hb[mid] < hb)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < o->count && o->hb[lo] == hb) {
-		o->n[lo] += n;
-		o->sums[lo] += sum;
-		return;
-	}
-	if (o->count == o->cap) {
-		int cap = o->cap ? 2 * o->cap : 32;
-		int *h = realloc(o->hb, (size_t)cap * sizeof(*h));
-		int64_t *nn, *ss;
-
-		if (h)
-			o->hb = h;
-		nn = h ? realloc(o->n, (size_t)cap * sizeof(*nn)) : NULL;
-		if (nn)
-			o->n = nn;
-		ss = nn ? realloc(o->sums, (size_t)cap * sizeof(*ss)) : NULL;
-		if (!ss) {
-			o->cap = -1; /* out of memory: reported by the caller */
+	if (!o->len || hb < o->base || hb >= o->base + o->len) {
+		if (!cyc_cover(o, hb)) {
+			o->oom = true; /* reported by the caller */
 			return;
 		}
-		o->sums = ss;
-		o->cap = cap;
 	}
-	memmove(&o->hb[lo + 1], &o->hb[lo], (size_t)(o->count - lo) * sizeof(*o->hb));
-	memmove(&o->n[lo + 1], &o->n[lo], (size_t)(o->count - lo) * sizeof(*o->n));
-	memmove(&o->sums[lo + 1], &o->sums[lo], (size_t)(o->count - lo) * sizeof(*o->sums));
-	o->hb[lo] = hb;
-	o->n[lo] = n;
-	o->sums[lo] = sum;
-	o->count++;
+	o->n[hb - o->base] += n;
+	o->sums[hb - o->base] += sum;
 }
 
-static void cyc_finish(struct fx_report_table *t, unsigned col, const struct cyc_out *o)
+static void cyc_finish(struct fx_report_table *t, unsigned col, struct cyc_out *o)
 {
 	struct fx_report_cell *c = fx_rt_cell(t, o->row, col);
+	size_t k = 0;
+	int i;
 
+	/* compact in place: the percentile walks the non-empty buckets */
+	for (i = 0; i < o->len; i++)
+		if (o->n[i]) {
+			o->n[k] = o->n[i];
+			o->sums[k++] = o->sums[i];
+		}
 	fx_rt_int(&c[0], o->total);
 	if (!o->total)
 		return;
 	fx_rt_num(&c[1], (double)o->sum / (double)o->total / 1e6);
-	fx_rt_num(&c[2], (double)fx_report_hist_percentile(o->n, o->sums, (size_t)o->count,
-							   o->total, 50) / 1e6);
-	fx_rt_num(&c[3], (double)fx_report_hist_percentile(o->n, o->sums, (size_t)o->count,
-							   o->total, 95) / 1e6);
+	fx_rt_num(&c[2], (double)fx_report_hist_percentile(o->n, o->sums, k, o->total, 50) / 1e6);
+	fx_rt_num(&c[3], (double)fx_report_hist_percentile(o->n, o->sums, k, o->total, 95) / 1e6);
 	fx_rt_num(&c[4], (double)o->max / 1e6);
 }
 
@@ -621,7 +632,6 @@ static void cyc_release(struct cyc *c)
 
 	for (i = 0; i < c->nouts; i++) {
 		free(c->outs[i].key);
-		free(c->outs[i].hb);
 		free(c->outs[i].n);
 		free(c->outs[i].sums);
 	}
@@ -682,7 +692,7 @@ static int report_cycle(struct rq *x)
 					fx_store_path(x->st));
 			goto out;
 		}
-		if (o->cap < 0)
+		if (o->oom)
 			goto err_nomem;
 		o->total += sqlite3_column_int64(s, k + 2);
 		o->sum += sqlite3_column_int64(s, k + 3);
