@@ -125,8 +125,9 @@ static void chart(FILE *out, const struct series *s)
 			MT + ph - ph * s->pct(s->ctx, i) / 100.0);
 	fputs("\"/>\n", out);
 	for (i = 0; i < s->n; i++) {
-		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>",
-			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0);
+		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"><title>",
+			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0,
+			s->n > 60 ? "1" : "3.5"); /* long ranges: the line carries it */
 		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
 		fprintf(out, ": %.2f%%</title></circle>\n", s->pct(s->ctx, i));
 	}
