@@ -2,7 +2,9 @@
  * production engineers edit, config/NAME.ini): parsed with inih through our own
  * line reader (src/conf/ini_reader.c), validated strictly, no hardware.
  *
- * Error messages (one per problem, all collected):
+ * Error messages (one per problem, all collected: first the problems of
+ * single lines in file order, then those found from the whole file, such
+ * as missing keys, a firmware hash mismatch or a mix of gpio backends):
  *   "FILE:LINE: key 'x': expected 0 or 1, got 'yes'"
  *   "FILE:LINE: key 'x': duplicate (first set at line N)"
  *   "FILE:LINE: section 'foo': unknown section"
@@ -13,7 +15,8 @@
  *   "FILE:LINE: key 'name': missing in [recipe]" (LINE = the section header)
  * FILE is the path as passed to the loader. Loaders return FX_E_CONFIG for
  * bad content (err->msg = the first message, every message in diags),
- * FX_E_FILE when the file itself cannot be read, FX_E_NOMEM.
+ * FX_E_FILE when the file itself cannot be read ("FILE: cannot read:
+ * REASON"), FX_E_NOMEM ("out of memory loading 'FILE'").
  *
  * Relative paths inside a file (firmware, database, emu: board files) are
  * resolved against the directory of that file, so a recipe or station
@@ -52,6 +55,11 @@
  *               lid = LINE [FLAG...]           (optional interlock)
  *               tower_green tower_yellow tower_red buzzer = LINE [FLAG...]
  *               debounce_ms = 30               (0..1000)
+ *               emulator = fxemu               (optional: the boards are
+ *                                   emulated by build/fxemu, which runs
+ *                                   the station: devices are usb:1-N, its
+ *                                   ports; lines are sim:, and BOOT0/NRST/
+ *                                   POWER go to fxemu's pin socket)
  *   [slot N]    N = 1..FX_STATION_MAX_SLOTS, at least one slot
  *               device = usb:PORTPATH | emu:FILE[?KNOBS]   (required)
  *               boot0 = LINE [FLAG...]         (required)
@@ -64,7 +72,8 @@
  *   LINE is a gpio name (fx/gpio.h); FLAG is active-low, open-drain,
  *   open-source, pull-up, pull-down, bias-disable. All lines of a station
  *   are "sim:" lines (emulated GPIO) or none is; emu: devices need sim
- *   lines and usb: devices real ones. A line is used once per station.
+ *   lines and usb: devices real ones, except with emulator = fxemu (sim
+ *   lines and usb:1-N devices only). A line is used once per station.
  */
 #ifndef FX_FX_CONF_H
 #define FX_FX_CONF_H
@@ -95,7 +104,8 @@ struct fx_conf_diags {
 void fx_conf_diags_init(struct fx_conf_diags *d);
 void fx_conf_diags_release(struct fx_conf_diags *d); /* NULL is fine */
 
-/* Which kind of file: by its first section ([recipe] or [station]). */
+/* Which kind of file, by its sections: [recipe] = recipe, [station] or
+ * [slot N] = station. */
 enum fx_conf_kind {
 	FX_CONF_RECIPE = 1,
 	FX_CONF_STATION = 2,
@@ -242,6 +252,7 @@ struct fx_station {
 	struct fx_gpio_line_cfg start, lid;
 	struct fx_gpio_line_cfg tower_green, tower_yellow, tower_red, buzzer;
 	unsigned debounce_ms;              /* [30] */
+	bool fxemu;                        /* emulator = fxemu (see above) */
 	size_t n_slots;
 	struct fx_station_slot slots[FX_STATION_MAX_SLOTS]; /* by index */
 };

@@ -126,6 +126,12 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len);
  * are not sent (the flash is erased). */
 int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 		   size_t len, bool skip_ff);
+/* fx_dfuse_write() is this with sent = NULL. With skip_ff, the leading
+ * and trailing all-0xFF double words of each chunk are not sent either
+ * (a shorter chunk gets its own SET_ADDRESS). OUT: *sent (may be NULL) =
+ * payload bytes sent, padding included. */
+int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
+		      size_t len, bool skip_ff, size_t *sent);
 /* Option-byte style write that resets the chip (spec 2.6): SET_ADDRESS,
  * DNLOAD, one GETSTATUS answered DNBUSY (or not answered). The disconnect
  * that follows is the expected result: returns 0 when the device accepted

@@ -8,7 +8,9 @@
 #include "fx/err.h"
 
 /* Write len bytes to path atomically (PATH.tmp.PID + fsync + rename), or
- * to stdout when path is "-". FX_E_FILE naming the path on failure. */
+ * to stdout when path is "-". An existing non-regular path (/dev/null, a
+ * FIFO) is written in place, never replaced; a directory is an error.
+ * FX_E_FILE naming the path on failure. */
 int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 			 struct fx_err *err);
 

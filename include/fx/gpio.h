@@ -119,7 +119,8 @@ struct fx_gpio_ops {
 	/* Block until the next RAW edge event of an input line, or until the
 	 * clock reaches deadline_us. Returns 0 with *ev, FX_E_TIMEOUT at the
 	 * deadline, FX_E_GPIO on a kernel error. Events queued before the
-	 * call are returned first, oldest first. */
+	 * call are returned first, oldest first, each with the clock time it
+	 * happened (not the time it was read), even past the deadline. */
 	int (*wait_event)(struct fx_gpio_line *l, uint64_t deadline_us,
 			  struct fx_gpio_event *ev, struct fx_err *err);
 	/* Give the line back to the kernel/simulator. Never fails. */
@@ -136,11 +137,13 @@ struct fx_gpio {
 };
 
 /* Base of every requested line: backends embed it first. The wrapper
- * fields (stable, next) belong to gpio.c. */
+ * fields (stable, pending, next) belong to gpio.c. */
 struct fx_gpio_line {
 	struct fx_gpio *gpio;
 	struct fx_gpio_line_cfg cfg; /* copy of the request */
 	int stable;                  /* last settled logical level (inputs) */
+	bool has_pending;            /* an edge read ahead while settling */
+	struct fx_gpio_event pending;
 	struct fx_gpio_line *next;
 };
 
@@ -183,11 +186,18 @@ int fx_gpio_get(struct fx_gpio_line *l, int *value, struct fx_err *err);
  * e.g. START pressed; 0 = becomes inactive, e.g. LID opened). Changes to
  * the other level are consumed and skipped; bounces shorter than the
  * line's debounce_ms are ignored. A change that began before timeout_ms
- * ran out may take up to debounce_ms more to settle. Returns 0 with *ev
+ * ran out may take up to debounce_ms more to settle. Changes queued
+ * while nobody waited are reported too (a press between two calls is not
+ * lost); call fx_gpio_flush() first to ignore them. Returns 0 with *ev
  * (may be NULL), FX_E_TIMEOUT, or a backend error. Edge-driven: sleeps in
  * the backend's event wait, never busy-polls. */
 int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 		      struct fx_gpio_event *ev, struct fx_err *err);
+
+/* Forget the input changes queued up to now (e.g. START pressed during the
+ * previous run, before the station showed READY) and take the current
+ * level as the settled one. Never blocks. FX_E_INVAL on an output. */
+int fx_gpio_flush(struct fx_gpio_line *l, struct fx_err *err);
 
 const char *fx_gpio_line_name(const struct fx_gpio_line *l);
 
@@ -240,6 +250,45 @@ struct fx_gpio_sim_change {
 int fx_gpio_sim_history(struct fx_gpio *g, const char *line,
 			const struct fx_gpio_sim_change **changes, size_t *n,
 			struct fx_err *err);
+
+/* Call fn(user, value, err) after every set of the sim output line (and
+ * at once when the line is already requested), value = the logical level
+ * just set: a way to drive something outside this process. fn's error
+ * becomes the error of that fx_gpio_set(). user belongs to g from this
+ * call on (even when it fails): g calls free_user(user) (if not NULL) when
+ * the hook is replaced or g is closed. fn NULL removes the hook. Errors:
+ * FX_E_NOTSUP (not a sim), FX_E_INVAL (an input line), fn's error. */
+typedef int (*fx_gpio_sim_hook_fn)(void *user, int value, struct fx_err *err);
+int fx_gpio_sim_hook(struct fx_gpio *g, const char *line,
+		     fx_gpio_sim_hook_fn fn, void *user, void (*free_user)(void *),
+		     struct fx_err *err);
+
+/* ---- sim outputs wired to boards inside build/fxemu (gpio_fxemu.c) -------
+ * Under `fxemu --board F -- CMD` the boards live in the fxemu process;
+ * FXEMU_CTL names its pin socket (a line protocol, src/fxemu/ctl.c). */
+#define FX_GPIO_FXEMU_ENV "FXEMU_CTL"
+#define FX_GPIO_FXEMU_TIMEOUT_MS 2000u /* real time, per request */
+
+/* Drive pin of the board on port ("1-1") inside fxemu: sends
+ * "pin PORT boot0|nrst|power 0|1" to the socket ctl_path (NULL = the
+ * FXEMU_CTL environment variable) and waits for the answer, in real time
+ * at most FX_GPIO_FXEMU_TIMEOUT_MS. Blocks. Errors:
+ *   FX_E_CONFIG  FXEMU_CTL not set ("... run the station under build/fxemu")
+ *   FX_E_IO      cannot connect/send/read (sys_errno set), or fxemu closed
+ *   FX_E_TIMEOUT no answer in time
+ *   FX_E_GPIO    fxemu refused: "fxemu: port 'PORT' pin: MESSAGE" */
+int fx_gpio_fxemu_pin(const char *ctl_path, const char *port,
+		      enum fx_gpio_sim_pin pin, int value, struct fx_err *err);
+
+/* Wire sim output line to pin of the fxemu board on port (the remote
+ * counterpart of fx_gpio_sim_attach): every later set of the line is
+ * forwarded with fx_gpio_fxemu_pin(), synchronously, and its error is the
+ * set's error; if the line is already requested its level is sent now.
+ * ctl_path NULL = $FXEMU_CTL, checked now (FX_E_CONFIG if unset). The
+ * strings are copied. Errors as fx_gpio_sim_hook and fx_gpio_fxemu_pin. */
+int fx_gpio_sim_attach_remote(struct fx_gpio *g, const char *line,
+			      const char *ctl_path, const char *port,
+			      enum fx_gpio_sim_pin pin, struct fx_err *err);
 
 /* Registered backends (gpio.c holds the static table). */
 extern const struct fx_gpio_ops fx_gpio_gpiod_ops;

@@ -57,6 +57,15 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err);
 
+/* The image as one 0xFF-filled run starting at the first segment's
+ * address rounded down to align (a power of two >= 8): what the
+ * programming writes, so segments sharing a double word are written once.
+ * OUT: *lo, *buf (malloc'd, the caller frees), *len. FX_E_RANGE when the
+ * image spans more than FX_PROG_FLATTEN_MAX bytes. */
+#define FX_PROG_FLATTEN_MAX (16u * 1024u * 1024u)
+int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
+		    uint8_t **buf, size_t *len, struct fx_err *err);
+
 /* Read back and compare img (no erase, no write). */
 int fx_prog_verify(struct fx_dfu *d, const struct fx_image *img,
 		   struct fx_err *err);

@@ -6,7 +6,10 @@
  *   fx_seq_station_open()  opens the station's GPIO backend, requests every
  *                          line once (held until close), for emu: slots loads
  *                          the board file (knobs from the URI query) and wires
- *                          the sim BOOT0/NRST/POWER outputs to the board
+ *                          the sim BOOT0/NRST/POWER outputs to the board;
+ *                          with [station] emulator = fxemu the usb:1-N
+ *                          slots' sim outputs go to the board of that port
+ *                          inside build/fxemu ($FXEMU_CTL, fx/gpio.h)
  *   fx_seq_station_wait_start()   START pressed (LID closed if wired)
  *   fx_seq_run()           one board on one slot, recorded
  *   fx_seq_station_close() saves emulated boards, releases lines
@@ -22,36 +25,46 @@
  *   identify    UID, serial, flash size, bootloader version, OPTR; the
  *               board state: protected (RDP != 0), programmed (probe saw
  *               the app), blank (flash all 0xFF), corrupted (otherwise)
+ *   firmware    the firmware file still has the recipe's SHA-256 (checked
+ *               before anything changes the board)
  *   unprotect   only for a protected board: Read Unprotect (RDP 1 -> 0,
- *               mass erase), bootloader back within option_bytes_ms
+ *               mass erase, option bytes back to factory), bootloader back
+ *               within option_bytes_ms; the board is then programmed like
+ *               a blank one (its state is still recorded as protected)
  *   read_ob     option bytes vs the recipe (fx_recipe_ob_want)
  *   write_ob    only when a recipe option byte differs (SKIPPED otherwise):
  *               BOOT0 held high, read-modify-write, the disconnect is
  *               expected, bootloader back within option_bytes_ms, re-read
  *               values must equal the recipe's
- *   firmware    the firmware file still has the recipe's SHA-256
  *   erase       mass (recipe, or forced by a DBANK change) or the pages the
  *               image touches, bounded by erase_ms
  *   program     every segment, 0xFF chunks skipped, bounded by program_ms
  *   verify      readback compare (SKIPPED with verify = none)
  *   rdp         only with rdp = 1: RDP level 1 written last, confirmed by a
- *               re-read after the option-byte reset
+ *               re-read after the option-byte reset (or, when the ROM
+ *               refuses that re-read, by a refused flash read)
  *   release     BOOT0 low, NRST pulse
  *   app_check   the recipe's HID VID:PID enumerates within within_ms
  *               (SKIPPED without [app_check])
  * Whatever happens, the board is left with BOOT0 low, NRST released and
  * POWER off when the slot says power_off_at_end.
+ * Timeouts: every wait inside a step is bounded by the step's deadline
+ * (the recipe timeout, plus the NRST pulse for probe/enter_boot); a step
+ * that still overran its limit by more than 1 s + 50 % ends in ERROR
+ * FX_E_TIMEOUT (a backstop for real clocks).
  *
  * Results (runs.result): PASS only when every step passed or was skipped
  * by design AND the run record was committed. FAIL = the unit is bad
  * (verify mismatch, option bytes did not stick, the application does not
- * start). ERROR = the station could not judge (no device, USB/DFU error,
- * timeout). ABORTED = the operator asked to stop (abort flag) before the
+ * start, RDP not raised). ERROR = the station could not judge (no device,
+ * USB/DFU error including a DFU error status, a step over its timeout, the
+ * bootloader not back after a reset, a changed firmware file). ABORTED = the operator asked to stop (abort flag) before the
  * run finished; the board is still left in the safe state.
  *
- * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe per
- * slot; different slots may run in different threads (no file-scope
- * state) if they share nothing but the store.
+ * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe: the
+ * slots of a station share its fx_gpio (fx/gpio.h: callers serialise),
+ * so slots run one after the other (fixturectl run does). No file-scope
+ * state: two stations in one process are independent.
  */
 #ifndef FX_FX_SEQ_H
 #define FX_FX_SEQ_H
@@ -79,7 +92,8 @@ struct fx_seq_slot;
  * loads its board file (a missing file gives a factory-fresh board);
  * boards are powered at once when the slot has no POWER line (a jig
  * without power switching). LID (if wired) is driven closed on sim.
- * Errors: FX_E_GPIO/FX_E_BUSY/FX_E_NOTFOUND from the GPIO backend,
+ * Errors: FX_E_GPIO/FX_E_BUSY/FX_E_NOTFOUND from the GPIO backend (and
+ * FX_E_CONFIG/FX_E_IO/FX_E_TIMEOUT/FX_E_GPIO from fxemu's pin socket),
  * FX_E_FILE for a bad board file, FX_E_CONFIG for bad knobs, FX_E_NOMEM.
  * Free with fx_seq_station_close(). */
 int fx_seq_station_open(const struct fx_station *st, const struct fx_clock *clk,
@@ -104,7 +118,7 @@ struct fx_seq_slot *fx_seq_station_first(struct fx_seq_station *s);
 int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 			      struct fx_err *err);
 /* Emulated stations: script a START press at clock time at_us (held
- * 100 ms, with 2 contact bounces). FX_E_NOTSUP on real GPIO. */
+ * 500 ms, with 2 contact bounces). FX_E_NOTSUP on real GPIO. */
 int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 			       struct fx_err *err);
 

@@ -5,6 +5,11 @@
  * by VID:PID (0483:df11 plus the VID:PID of the open options) and named by
  * their USB port path ("1-1.4": bus 1, hub port 1, port 4), the slot
  * identity of a jig; serial strings can collide (spec 2.1).
+ *
+ * Waiting for a device (open with wait_ms, reopen) is event-driven through
+ * libusb hotplug where the platform has it, else a rescan every 25 ms.
+ * The environment variable FX_USB_NO_HOTPLUG (any value) forces the
+ * rescan, for diagnostics and for testing that path.
  */
 #ifndef FX_FX_USB_LIBUSB_H
 #define FX_FX_USB_LIBUSB_H

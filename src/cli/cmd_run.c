@@ -22,6 +22,8 @@
 #define RUN_EXIT_INTERRUPTED 130
 #define START_SLICE_MS 250u     /* real stations: re-check Ctrl-C this often */
 #define SIM_PRESS_DELAY_US 1500000u /* emulated operator: next board after 1.5 s */
+/* first press: a little ahead, so a real-time clock has not passed it */
+#define SIM_FIRST_PRESS_US 100000u
 #define MAX_SCANS 256
 
 static const char run_usage[] =
@@ -42,13 +44,15 @@ static const char run_usage[] =
 	"                      pressed by a scripted operator; without --cycles\n"
 	"                      each line on stdin presses START, EOF ends)\n"
 	"  --serial-scan LIST  unit serials the operator scans (recipe serial =\n"
-	"                      scan|both): comma-separated, one per board, or '-'\n"
-	"                      to read one line from stdin per board\n"
+	"                      scan|both): comma-separated, one per board in slot\n"
+	"                      order, or '-' to read one line from stdin per board\n"
 	"  --demo-boards[=LIST]  emulated stations: put a fresh board into slot 1\n"
 	"                      for every cycle, in turn from LIST (default\n"
 	"                      blank,programmed,corrupted,dual-bank; also protected)\n"
 	"  --realtime[=SCALE]  emulated stations: run in (scaled) real time instead\n"
-	"                      of virtual time\n"
+	"                      of virtual time (stations with 'emulator = fxemu'\n"
+	"                      always run in real time, by default on fxemu's\n"
+	"                      scale)\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Ctrl-C (SIGINT/SIGTERM) finishes the current board safely, records it and\n"
@@ -58,6 +62,7 @@ static const char run_usage[] =
 	"exit codes: 0 the loop ended and every unit passed, 1 the loop ended and\n"
 	"            some unit did not pass (FAIL, ERROR or ABORTED), 64 usage,\n"
 	"            65 bad station/recipe/firmware, 66 file unreadable,\n"
+	"            69 a GPIO chip or line of the station is missing,\n"
 	"            74 database or GPIO error (the station stopped),\n"
 	"            130 stopped by Ctrl-C/SIGTERM after recording the current board\n";
 
@@ -100,6 +105,8 @@ struct run_ctx {
 	size_t n_scans;
 	uint64_t step_t0;
 	unsigned slot_index;
+	bool tty;           /* stdout is a terminal: show the step in progress */
+	unsigned n_runs;    /* boards started (one scanned serial each) */
 };
 
 static int64_t wall_utc_us(void)
@@ -220,7 +227,8 @@ static int parse_scans(struct run_ctx *c)
 	return 0;
 }
 
-/* The serial for cycle i: from the list, or one stdin line. */
+/* The serial for board i: from the list, or one stdin line. 0 = *out set
+ * (NULL when the recipe needs none), 1 = EOF on stdin, -1 = none left. */
 static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
 		     const char **out)
 {
@@ -231,7 +239,7 @@ static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
 		printf("scan the unit serial: ");
 		fflush(stdout);
 		if (!fgets(buf, (int)cap, stdin))
-			return -1;
+			return 1; /* EOF: the operator is done */
 		buf[strcspn(buf, "\r\n")] = '\0';
 		*out = buf;
 		return 0;
@@ -251,10 +259,16 @@ static void on_progress(void *user, enum fx_seq_event ev, const char *step,
 
 	if (ev == FX_SEQ_EV_STEP_BEGIN) {
 		c->step_t0 = fx_clock_now(c->clock);
+		if (c->tty) { /* the step in progress, replaced by its result */
+			hms(c, t);
+			printf("%s slot %u   %-10s ...\r", t, c->slot_index, step);
+			fflush(stdout);
+		}
 		return;
 	}
 	hms(c, t);
-	printf("%s slot %u   %-10s %-7s %6llu ms  %s\n", t, c->slot_index, step,
+	printf("%s%s slot %u   %-10s %-7s %6llu ms  %s\n", c->tty ? "\033[K" : "", t,
+	       c->slot_index, step,
 	       fx_store_result_name(res),
 	       (unsigned long long)((fx_clock_now(c->clock) - c->step_t0) / 1000u),
 	       detail ? detail : "");
@@ -293,7 +307,7 @@ static int wait_start(struct run_ctx *c, bool sim, unsigned cycle)
 				return 1;
 		}
 		rc = fx_seq_station_press_start(c->stn, fx_clock_now(c->clock) +
-						(cycle ? SIM_PRESS_DELAY_US : 0), &err);
+						(cycle ? SIM_PRESS_DELAY_US : SIM_FIRST_PRESS_US), &err);
 		if (!rc)
 			rc = fx_seq_station_wait_start(c->stn, 60000, &err);
 		if (rc) {
@@ -334,6 +348,20 @@ static int put_demo_board(struct run_ctx *c, struct fx_seq_slot *sl, unsigned cy
 	return 0;
 }
 
+/* emulator = fxemu: --realtime=SCALE if given, else fxemu's own scale
+ * ($FXEMU_SCALE), else 1.0 (real time). */
+static double fxemu_scale(const struct run_ctx *c)
+{
+	const char *env = getenv("FXEMU_SCALE");
+	double v;
+
+	if (c->o.scale > 0)
+		return c->o.scale;
+	if (env && fx_cli_parse_scale(env, &v) && v > 0)
+		return v;
+	return 1.0;
+}
+
 static int open_all(struct run_ctx *c)
 {
 	const char *db = c->o.db ? c->o.db : c->st->db_path;
@@ -342,7 +370,12 @@ static int open_all(struct run_ctx *c)
 	unsigned n;
 
 	fx_err_clear(&err);
-	if (sim && c->o.scale <= 0) {
+	if (c->st->fxemu) {
+		/* the boards are in build/fxemu, which runs in (scaled) real
+		 * time: the station must run on the same scale */
+		fx_rclock_init(&c->rclock, fxemu_scale(c));
+		c->clock = &c->rclock.base;
+	} else if (sim && c->o.scale <= 0) {
 		fx_vclock_init(&c->vclock);
 		c->clock = &c->vclock.base;
 	} else {
@@ -362,7 +395,8 @@ static int open_all(struct run_ctx *c)
 	if (fx_seq_station_open(c->st, c->clock, &c->stn, &err)) {
 		fprintf(stderr, "fixturectl run: station '%s': %s\n", c->o.station, err.msg);
 		return err.code == FX_E_FILE ? FX_EXIT_NOINPUT :
-		       err.code == FX_E_CONFIG ? FX_EXIT_DATAERR : FX_EXIT_IOERR;
+		       err.code == FX_E_CONFIG ? FX_EXIT_DATAERR :
+		       err.code == FX_E_NOTFOUND ? FX_EXIT_NODEV : FX_EXIT_IOERR;
 	}
 	return 0;
 }
@@ -375,8 +409,8 @@ static int loop(struct run_ctx *c)
 	char ver[64], t[16];
 
 	snprintf(ver, sizeof(ver), "fixturectl %s", FX_VERSION);
-	printf("station %s, recipe %s %s, database %s\n", c->st->name, c->rcp->name,
-	       c->rcp->version, fx_store_path(c->store));
+	printf("station %s, recipe %s %s, firmware %s\n", c->st->name, c->rcp->name,
+	       c->rcp->version, c->rcp->firmware);
 	for (cycle = 0; !c->o.have_cycles || cycle < c->o.cycles; cycle++) {
 		char scanbuf[128];
 		const char *scan = NULL;
@@ -395,11 +429,6 @@ static int loop(struct run_ctx *c)
 			break;
 		if (rc)
 			return FX_EXIT_IOERR;
-		if (next_scan(c, cycle, scanbuf, sizeof(scanbuf), &scan)) {
-			fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial: "
-				"none left (--serial-scan)\n", c->rcp->name);
-			break;
-		}
 		fx_seq_station_tower(c->stn, 0, 0, 0, NULL);
 		for (si = 0; si < c->st->n_slots; si++) {
 			struct fx_seq_slot *sl = fx_seq_station_slot(c->stn, c->st->slots[si].index);
@@ -407,8 +436,21 @@ static int loop(struct run_ctx *c)
 			struct fx_seq_job job;
 			struct fx_err err;
 
+			if (run_stop && si > 0)
+				break; /* Ctrl-C: boards not started stay untouched */
 			fx_err_clear(&err);
 			c->slot_index = c->st->slots[si].index;
+			/* one scanned serial per board */
+			rc = next_scan(c, c->n_runs, scanbuf, sizeof(scanbuf), &scan);
+			if (rc > 0)
+				goto out;
+			if (rc < 0) {
+				fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial "
+					"(serial = %s): none left (--serial-scan)\n", c->rcp->name,
+					fx_recipe_serial_name(c->rcp->serial));
+				return FX_EXIT_USAGE;
+			}
+			c->n_runs++;
 			if (c->o.demo_on && si == 0) {
 				rc = put_demo_board(c, sl, cycle);
 				if (rc)
@@ -440,8 +482,9 @@ static int loop(struct run_ctx *c)
 				return rc == FX_E_INVAL ? FX_EXIT_USAGE : FX_EXIT_IOERR;
 			}
 			if (out.result == FX_STORE_PASS)
-				printf("%s PASS   slot %u serial %s board %s  %.1f s\n", t,
+				printf("%s PASS   slot %u serial %s board %s%s  %.1f s\n", t,
 				       c->slot_index, out.serial, fx_store_board_name(out.board),
+				       out.ob_written ? " (option bytes rewritten)" : "",
 				       (double)out.duration_us / 1e6);
 			else
 				printf("%s %-6s slot %u serial %s board %s: %s\n", t,
@@ -456,6 +499,7 @@ static int loop(struct run_ctx *c)
 			fflush(stdout);
 		}
 	}
+out:
 	if (run_stop)
 		return RUN_EXIT_INTERRUPTED;
 	return any_bad ? FX_EXIT_FAIL : FX_EXIT_OK;
@@ -535,6 +579,7 @@ int fx_cmd_run(int argc, char **argv)
 {
 	struct sigaction sa;
 	struct run_ctx c;
+	char *abs;
 	int rc;
 
 	memset(&c, 0, sizeof(c));
@@ -542,6 +587,7 @@ int fx_cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	fx_cli_log_init(c.o.verbose);
+	c.tty = isatty(STDOUT_FILENO);
 	run_stop = 0;
 	run_abort = 0;
 	rc = load_conf(&c);
@@ -562,8 +608,10 @@ int fx_cmd_run(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		rc = loop(&c);
-		printf("database: %s  (look at it: fixturectl report yield --db %s)\n",
-		       fx_store_path(c.store), fx_store_path(c.store));
+		abs = realpath(fx_store_path(c.store), NULL);
+		printf("database: %s\nlook at it: fixturectl report yield --db %s\n",
+		       abs ? abs : fx_store_path(c.store), abs ? abs : fx_store_path(c.store));
+		free(abs);
 	}
 	cleanup(&c);
 	return rc;

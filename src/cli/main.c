@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_check.h"
 #include "cmd_dev.h"
 #include "cmd_devices.h"
 #include "cmd_emu.h"
@@ -20,6 +21,7 @@ static const struct fx_cmd commands[] = {
 	{ "report", fx_cmd_report, "quality reports: yield, pareto, cycle (text/csv/json/html)" },
 	{ "history", fx_cmd_history, "every run of one unit (serial or chip UID) with its steps" },
 	{ "run", fx_cmd_run, "the station operator loop: program and record boards" },
+	{ "check", fx_cmd_check, "validate station and recipe files (no hardware)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,14 +1,54 @@
 /* conf.c - what recipes and stations share: diagnostics list, file kind
  * detection, SHA-256 (nettle). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nettle/sha2.h>
 
 #include "fx/conf.h"
+#include "conf_priv.h"
 #include "ini_reader.h"
+
+bool fx_conf_uint_key_set(struct fx_ini *ini, const struct fx_conf_uint_key *keys,
+			  size_t n, const char *key, const char *value,
+			  unsigned min, unsigned max)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(key, keys[i].name)) {
+			fx_ini_uint(ini, key, value, min, max, keys[i].field);
+			return true;
+		}
+	}
+	return false;
+}
+
+int fx_conf_ini_load(const char *path, fx_ini_section_fn sfn, fx_ini_key_fn kfn,
+		     fx_conf_whole_fn whole, void *user, char sha256[65],
+		     struct fx_conf_diags *diags, struct fx_err *err)
+{
+	struct fx_ini ini;
+	int rc;
+
+	fx_err_clear(err);
+	rc = fx_ini_parse(&ini, path, sfn, kfn, user, diags, err);
+	if (!rc) {
+		whole(&ini, user);
+		if (sha256)
+			memcpy(sha256, ini.sha256, sizeof(ini.sha256));
+		if (ini.nomem)
+			rc = fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
+		else if (ini.errors)
+			rc = FX_E_CONFIG;
+	}
+	fx_ini_release(&ini);
+	return rc;
+}
 
 void fx_conf_diags_init(struct fx_conf_diags *d)
 {
@@ -78,22 +118,27 @@ int fx_conf_sha256_file(const char *path, char hex[65], struct fx_err *err)
 	struct sha256_ctx ctx;
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	uint8_t buf[16384];
-	size_t n;
-	FILE *f;
-	int e;
+	ssize_t n;
+	int fd, e;
 
-	errno = 0;
-	f = fopen(path, "rb");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		goto err_errno;
 	sha256_init(&ctx);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sha256_update(&ctx, n, buf);
-	if (ferror(f)) {
-		fclose(f);
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sha256_update(&ctx, (size_t)n, buf);
+	}
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		errno = e;
 		goto err_errno;
 	}
-	fclose(f);
 	sha256_digest(&ctx, sizeof(digest), digest);
 	to_hex(digest, sizeof(digest), hex);
 	return 0;
@@ -139,6 +184,8 @@ int fx_conf_detect(const char *path, enum fx_conf_kind *kind,
 	fx_err_clear(&scratch);
 	rc = fx_ini_parse(&ini, path, detect_section, detect_key, &d, NULL,
 			  &scratch);
+	if (!rc && ini.nomem)
+		rc = fx_err_set(&scratch, FX_E_NOMEM, "out of memory reading '%s'", path);
 	fx_ini_release(&ini);
 	if (rc) {
 		if (err)

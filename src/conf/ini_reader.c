@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -257,50 +260,72 @@ static int handler(void *user, const char *section, const char *name,
 	return 1;
 }
 
+/* Whole file into ini->data with open/fstat/read: no stdio buffer, so an
+ * allocation failure can only be our own malloc (FX_E_NOMEM). */
 static int read_file(struct fx_ini *ini)
 {
-	FILE *f;
-	long size;
-	size_t got;
+	struct stat sb;
+	size_t got = 0;
+	ssize_t n;
+	int fd, e;
 
-	f = fopen(ini->path, "rb");
-	if (!f)
-		goto err_open;
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+	fd = open(ini->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto err_errno;
+	if (fstat(fd, &sb))
 		goto err_close;
-	if (size > CONF_FILE_MAX) {
-		fclose(f);
-		fx_ini_error_at(ini, 0, NULL, "file too large (%ld bytes, limit %d)",
-				size, CONF_FILE_MAX);
+	if (S_ISDIR(sb.st_mode)) {
+		errno = EISDIR;
+		goto err_close;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		/* a pipe would be empty the second time (detect, then load) */
+		close(fd);
+		fx_ini_error_at(ini, 0, NULL, "not a regular file");
 		if (ini->err)
 			ini->err->code = FX_E_FILE;
 		return FX_E_FILE;
 	}
-	ini->data = malloc((size_t)size + 1);
+	if (sb.st_size > CONF_FILE_MAX) {
+		close(fd);
+		fx_ini_error_at(ini, 0, NULL, "file too large (%lld bytes, limit %d)",
+				(long long)sb.st_size, CONF_FILE_MAX);
+		if (ini->err)
+			ini->err->code = FX_E_FILE;
+		return FX_E_FILE;
+	}
+	ini->data = malloc((size_t)sb.st_size + 1);
 	if (!ini->data) {
-		fclose(f);
+		close(fd);
 		return fx_err_set(ini->err, FX_E_NOMEM, "out of memory reading '%s'",
 				  ini->path);
 	}
-	got = fread(ini->data, 1, (size_t)size, f);
-	if (got != (size_t)size || ferror(f))
-		goto err_close;
-	fclose(f);
+	/* a file that grows meanwhile is read up to its size at fstat */
+	while (got < (size_t)sb.st_size) {
+		n = read(fd, ini->data + got, (size_t)sb.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto err_close;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
 	ini->len = got;
 	ini->data[got] = '\0';
 	return 0;
 
 err_close:
-	fclose(f);
-err_open:
-	{
-		int e = errno ? errno : EIO;
-
-		fx_ini_error_at(ini, 0, NULL, "cannot read: %s", strerror(e));
-		if (ini->err) {
-			ini->err->code = FX_E_FILE;
-			ini->err->sys_errno = e;
-		}
+	e = errno;
+	close(fd);
+	errno = e;
+err_errno:
+	e = errno ? errno : EIO;
+	fx_ini_error_at(ini, 0, NULL, "cannot read: %s", strerror(e));
+	if (ini->err) {
+		ini->err->code = FX_E_FILE;
+		ini->err->sys_errno = e;
 	}
 	return FX_E_FILE;
 }
@@ -320,7 +345,6 @@ int fx_ini_parse(struct fx_ini *ini, const char *path, fx_ini_section_fn sfn,
 	ini->user = user;
 	/* keys before the first header belong to no section */
 	ini->in_section_ok = false;
-	errno = 0;
 	rc = read_file(ini);
 	if (rc)
 		return rc;

@@ -1,6 +1,7 @@
 /* recipe.c - recipe files (format in fx/conf.h): what to program and how.
  * Strict: every unknown, duplicate, missing or bad item is an error with
  * its file and line; the firmware must exist and match its SHA-256. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
+#include "conf_priv.h"
 #include "ini_reader.h"
 
 #define TIMEOUT_MAX 600000u
@@ -18,24 +20,35 @@ static const char *const entry_names[] = { "gpio", "app", NULL };
 static const char *const serial_names[] = { "uid", "scan", "both", NULL };
 static const char *const target_names[] = { "stm32g474xe", NULL };
 
+/* names[i] of a NULL-terminated list, "?" past its end */
+static const char *name_at(const char *const *names, unsigned i)
+{
+	unsigned k;
+
+	for (k = 0; names[k]; k++)
+		if (k == i)
+			return names[k];
+	return "?";
+}
+
 const char *fx_recipe_erase_name(enum fx_recipe_erase e)
 {
-	return (unsigned)e < 2 ? erase_names[e] : "?";
+	return name_at(erase_names, (unsigned)e);
 }
 
 const char *fx_recipe_verify_name(enum fx_recipe_verify v)
 {
-	return (unsigned)v < 2 ? verify_names[v] : "?";
+	return name_at(verify_names, (unsigned)v);
 }
 
 const char *fx_recipe_entry_name(enum fx_recipe_entry e)
 {
-	return (unsigned)e < 2 ? entry_names[e] : "?";
+	return name_at(entry_names, (unsigned)e);
 }
 
 const char *fx_recipe_serial_name(enum fx_recipe_serial s)
 {
-	return (unsigned)s < 3 ? serial_names[s] : "?";
+	return name_at(serial_names, (unsigned)s);
 }
 
 struct rparse {
@@ -227,10 +240,7 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 		} else
 			unknown_key(ini, section, key);
 	} else if (!strcmp(section, "timeouts")) {
-		struct {
-			const char *name;
-			unsigned *field;
-		} t[] = {
+		const struct fx_conf_uint_key t[] = {
 			{ "probe_ms", &r->timeouts.probe_ms },
 			{ "enter_ms", &r->timeouts.enter_ms },
 			{ "option_bytes_ms", &r->timeouts.option_bytes_ms },
@@ -239,15 +249,10 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			{ "verify_ms", &r->timeouts.verify_ms },
 			{ "rdp_ms", &r->timeouts.rdp_ms },
 		};
-		size_t i;
 
-		for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-			if (!strcmp(key, t[i].name)) {
-				fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, t[i].field);
-				return;
-			}
-		}
-		unknown_key(ini, section, key);
+		if (!fx_conf_uint_key_set(ini, t, sizeof(t) / sizeof(t[0]), key, value, 1,
+					  TIMEOUT_MAX))
+			unknown_key(ini, section, key);
 	} else if (!strcmp(section, "app_check")) {
 		if (!strcmp(key, "usb")) {
 			if (!parse_vidpid(value, &r->app.vid, &r->app.pid))
@@ -287,8 +292,9 @@ static void require(struct fx_ini *ini, const char *section, const char *key)
 }
 
 /* Checks that need the whole file. */
-static void check_whole(struct fx_ini *ini, struct rparse *rp)
+static void check_whole(struct fx_ini *ini, void *user)
 {
+	struct rparse *rp = user;
 	struct fx_recipe *r = rp->r;
 	static const char *const required[] = { "recipe", "firmware" };
 	unsigned l;
@@ -314,8 +320,12 @@ static void check_whole(struct fx_ini *ini, struct rparse *rp)
 
 		l = fx_ini_key_line(ini, "firmware", "file");
 		fx_err_clear(&e);
-		if (fx_conf_sha256_file(r->firmware, hex, &e))
-			fx_ini_error_at(ini, l, "file", "%s", e.msg);
+		if (fx_conf_sha256_file(r->firmware, hex, &e)) {
+			if (e.sys_errno == ENOMEM)
+				ini->nomem = true;
+			else
+				fx_ini_error_at(ini, l, "file", "%s", e.msg);
+		}
 		else if (rp->have_sha && strcmp(hex, r->firmware_sha256))
 			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
 					"sha256", "does not match '%s' (its sha256 is %s)",
@@ -349,7 +359,6 @@ int fx_recipe_load(const char *path, struct fx_recipe **out,
 		   struct fx_conf_diags *diags, struct fx_err *err)
 {
 	struct rparse rp = { NULL, false, false };
-	struct fx_ini ini;
 	int rc;
 
 	rp.r = malloc(sizeof(*rp.r));
@@ -357,17 +366,8 @@ int fx_recipe_load(const char *path, struct fx_recipe **out,
 		return fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
 	defaults(rp.r);
 	snprintf(rp.r->path, sizeof(rp.r->path), "%s", path);
-	fx_err_clear(err);
-	rc = fx_ini_parse(&ini, path, on_section, on_key, &rp, diags, err);
-	if (!rc) {
-		check_whole(&ini, &rp);
-		memcpy(rp.r->sha256, ini.sha256, sizeof(rp.r->sha256));
-		if (ini.nomem)
-			rc = fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
-		else if (ini.errors)
-			rc = FX_E_CONFIG;
-	}
-	fx_ini_release(&ini);
+	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, &rp, rp.r->sha256,
+			      diags, err);
 	if (rc)
 		goto err_free;
 	*out = rp.r;

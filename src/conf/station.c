@@ -9,6 +9,7 @@
 #include "fx/conf.h"
 #include "fx/emu.h"
 #include "fx/gpio.h"
+#include "conf_priv.h"
 #include "ini_reader.h"
 
 #define TIMING_MAX 10000u
@@ -163,6 +164,32 @@ static void key_line(struct fx_ini *ini, struct sparse *sp, const char *key,
 	}
 }
 
+/* A gpio line key: its name, the cfg it fills and how the line is used. */
+struct line_key {
+	const char *name;
+	struct fx_gpio_line_cfg *cfg;
+	enum fx_gpio_dir dir;
+	int initial;
+};
+
+/* key_line() when key names one of the n entries of keys; false, reporting
+ * nothing, when it does not. */
+static bool line_key_set(struct fx_ini *ini, struct sparse *sp,
+			 const struct line_key *keys, size_t n, const char *key,
+			 const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(key, keys[i].name)) {
+			key_line(ini, sp, keys[i].name, value, keys[i].cfg, keys[i].dir,
+				 keys[i].initial);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void key_device(struct fx_ini *ini, struct sparse *sp, const char *key,
 		       const char *value)
 {
@@ -257,75 +284,54 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 	struct fx_station_slot *s = sp->slot;
 
 	if (!strcmp(section, "station")) {
-		struct {
-			const char *name;
-			struct fx_gpio_line_cfg *cfg;
-			enum fx_gpio_dir dir;
-		} lines[] = {
-			{ "start", &st->start, FX_GPIO_INPUT },
-			{ "lid", &st->lid, FX_GPIO_INPUT },
-			{ "tower_green", &st->tower_green, FX_GPIO_OUTPUT },
-			{ "tower_yellow", &st->tower_yellow, FX_GPIO_OUTPUT },
-			{ "tower_red", &st->tower_red, FX_GPIO_OUTPUT },
-			{ "buzzer", &st->buzzer, FX_GPIO_OUTPUT },
+		const struct line_key lines[] = {
+			{ "start", &st->start, FX_GPIO_INPUT, 0 },
+			{ "lid", &st->lid, FX_GPIO_INPUT, 0 },
+			{ "tower_green", &st->tower_green, FX_GPIO_OUTPUT, 0 },
+			{ "tower_yellow", &st->tower_yellow, FX_GPIO_OUTPUT, 0 },
+			{ "tower_red", &st->tower_red, FX_GPIO_OUTPUT, 0 },
+			{ "buzzer", &st->buzzer, FX_GPIO_OUTPUT, 0 },
 		};
-		size_t i;
 
-		for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-			if (!strcmp(key, lines[i].name)) {
-				key_line(ini, sp, lines[i].name, value, lines[i].cfg,
-					 lines[i].dir, 0);
-				return;
-			}
-		}
+		if (line_key_set(ini, sp, lines, sizeof(lines) / sizeof(lines[0]), key, value))
+			return;
 		if (!strcmp(key, "name"))
 			fx_ini_ident(ini, key, value, st->name, sizeof(st->name));
 		else if (!strcmp(key, "database"))
 			fx_ini_path(ini, key, value, st->db_path, sizeof(st->db_path));
 		else if (!strcmp(key, "debounce_ms"))
 			fx_ini_uint(ini, key, value, 0, 1000, &st->debounce_ms);
-		else
+		else if (!strcmp(key, "emulator")) {
+			if (strcmp(value, "fxemu"))
+				fx_ini_error(ini, key, "expected fxemu, got '%s'", value);
+			else
+				st->fxemu = true;
+		} else
 			fx_ini_error(ini, key, "unknown key in [station]");
 		return;
 	}
 	/* [slot N] */
 	{
-		struct {
-			const char *name;
-			struct fx_gpio_line_cfg *cfg;
-			int initial;
-		} lines[] = {
-			{ "boot0", &s->boot0, 0 },
-			{ "nrst", &s->nrst, 1 },
-			{ "power", &s->power, 0 },
-			{ "led_pass", &s->led_pass, 0 },
-			{ "led_fail", &s->led_fail, 0 },
-			{ "led_busy", &s->led_busy, 0 },
+		const struct line_key lines[] = {
+			{ "boot0", &s->boot0, FX_GPIO_OUTPUT, 0 },
+			{ "nrst", &s->nrst, FX_GPIO_OUTPUT, 1 }, /* not in reset */
+			{ "power", &s->power, FX_GPIO_OUTPUT, 0 },
+			{ "led_pass", &s->led_pass, FX_GPIO_OUTPUT, 0 },
+			{ "led_fail", &s->led_fail, FX_GPIO_OUTPUT, 0 },
+			{ "led_busy", &s->led_busy, FX_GPIO_OUTPUT, 0 },
 		};
-		struct {
-			const char *name;
-			unsigned *field;
-		} timings[] = {
+		const struct fx_conf_uint_key timings[] = {
 			{ "power_on_ms", &s->timing.power_on_ms },
 			{ "power_off_ms", &s->timing.power_off_ms },
 			{ "nrst_pulse_ms", &s->timing.nrst_pulse_ms },
 			{ "boot0_setup_ms", &s->timing.boot0_setup_ms },
 		};
-		size_t i;
 
-		for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-			if (!strcmp(key, lines[i].name)) {
-				key_line(ini, sp, lines[i].name, value, lines[i].cfg,
-					 FX_GPIO_OUTPUT, lines[i].initial);
-				return;
-			}
-		}
-		for (i = 0; i < sizeof(timings) / sizeof(timings[0]); i++) {
-			if (!strcmp(key, timings[i].name)) {
-				fx_ini_uint(ini, key, value, 0, TIMING_MAX, timings[i].field);
-				return;
-			}
-		}
+		if (line_key_set(ini, sp, lines, sizeof(lines) / sizeof(lines[0]), key, value))
+			return;
+		if (fx_conf_uint_key_set(ini, timings, sizeof(timings) / sizeof(timings[0]),
+					 key, value, 0, TIMING_MAX))
+			return;
 		if (!strcmp(key, "device"))
 			key_device(ini, sp, key, value);
 		else if (!strcmp(key, "power_off_at_end")) {
@@ -336,8 +342,28 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 	}
 }
 
-static void check_whole(struct fx_ini *ini, struct sparse *sp)
+/* emulator = fxemu: the boards are inside build/fxemu, on its root hub
+ * ports 1-1 .. 1-8 (src/fxemu), reached as usb: devices. */
+static void check_fxemu_device(struct fx_ini *ini, struct sparse *sp,
+			       const struct fx_station_slot *s)
 {
+	unsigned port;
+	char tail;
+
+	if (s->emulated)
+		fx_ini_error_at(ini, sp->device_line[s->index], "device",
+				"emulator = fxemu: the boards are inside fxemu, use usb:1-N "
+				"(fxemu's port of the board), not emu:");
+	else if (sscanf(s->device, "usb:1-%u%c", &port, &tail) != 1 || port < 1 ||
+		 port > 8)
+		fx_ini_error_at(ini, sp->device_line[s->index], "device",
+				"emulator = fxemu: expected usb:1-1 .. usb:1-8 (fxemu's ports), "
+				"got '%s'", s->device);
+}
+
+static void check_whole(struct fx_ini *ini, void *user)
+{
+	struct sparse *sp = user;
 	struct fx_station *st = sp->st;
 	const struct wired *first = NULL;
 	bool sim = false;
@@ -373,6 +399,10 @@ static void check_whole(struct fx_ini *ini, struct sparse *sp)
 		}
 	}
 	st->gpio_backend = sim ? "sim" : "gpiod";
+	if (st->fxemu && first && !sim)
+		fx_ini_error_at(ini, fx_ini_key_line(ini, "station", "emulator"), "emulator",
+				"fxemu needs sim: gpio lines (fxemu drives the boards' pins), "
+				"got the real line '%s'", first->cfg->name);
 
 	for (i = 0; i < st->n_slots; i++) {
 		struct fx_station_slot *s = &st->slots[i];
@@ -385,10 +415,14 @@ static void check_whole(struct fx_ini *ini, struct sparse *sp)
 		for (k = 0; k < 3; k++)
 			if (!fx_ini_key_line(ini, sec, req[k]))
 				fx_ini_error_at(ini, sl, req[k], "missing in [%s]", sec);
-		if (s->device[0] && first && s->emulated != sim)
+		if (s->device[0] && st->fxemu)
+			check_fxemu_device(ini, sp, s);
+		else if (s->device[0] && first && s->emulated != sim)
 			fx_ini_error_at(ini, sp->device_line[s->index], "device",
 					s->emulated ? "emu: boards need sim: gpio lines (the emulated gpio drives their pins)"
-						    : "usb: devices need real gpio lines, not sim:");
+						    : "usb: devices need real gpio lines, not sim: "
+						      "(or 'emulator = fxemu' in [station] when build/fxemu "
+						      "emulates the boards)");
 		if (sp->power_off_set[s->index]) {
 			if (s->power_off_at_end && !s->power.name[0])
 				fx_ini_error_at(ini, fx_ini_key_line(ini, sec, "power_off_at_end"),
@@ -403,11 +437,18 @@ static void check_whole(struct fx_ini *ini, struct sparse *sp)
 	st->lid.debounce_ms = st->debounce_ms;
 }
 
-static int cmp_slot(const void *a, const void *b)
+/* By index, in place (at most FX_STATION_MAX_SLOTS; qsort may allocate). */
+static void sort_slots(struct fx_station *st)
 {
-	const struct fx_station_slot *x = a, *y = b;
+	size_t i, j;
 
-	return (x->index > y->index) - (x->index < y->index);
+	for (i = 1; i < st->n_slots; i++) {
+		struct fx_station_slot tmp = st->slots[i];
+
+		for (j = i; j > 0 && st->slots[j - 1].index > tmp.index; j--)
+			st->slots[j] = st->slots[j - 1];
+		st->slots[j] = tmp;
+	}
 }
 
 int fx_station_load(const char *path, struct fx_station **out,
@@ -415,7 +456,6 @@ int fx_station_load(const char *path, struct fx_station **out,
 {
 	struct sparse *sp;
 	struct fx_station *st;
-	struct fx_ini ini;
 	int rc;
 
 	sp = calloc(1, sizeof(*sp));
@@ -428,19 +468,11 @@ int fx_station_load(const char *path, struct fx_station **out,
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->debounce_ms = 30;
 	st->gpio_backend = "gpiod";
-	fx_err_clear(err);
-	rc = fx_ini_parse(&ini, path, on_section, on_key, sp, diags, err);
-	if (!rc) {
-		check_whole(&ini, sp);
-		if (ini.nomem)
-			rc = fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
-		else if (ini.errors)
-			rc = FX_E_CONFIG;
-	}
-	fx_ini_release(&ini);
+	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, sp, NULL, diags,
+			      err);
 	if (rc)
 		goto err_free;
-	qsort(st->slots, st->n_slots, sizeof(st->slots[0]), cmp_slot);
+	sort_slots(st);
 	free(sp);
 	*out = st;
 	return 0;

@@ -110,7 +110,17 @@ int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 			d->need_recover = true;
 		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s wValue=%u len=%u: %s",
 		       req_name(req), wValue, len, d->err.msg);
-		return fx_err_prefix(&d->err, "%s", req_name(req));
+		fx_err_prefix(&d->err, "%s", req_name(req));
+		if (d->err.dfu_state >= 0) {
+			/* the last GETSTATUS of this operation, for the reader */
+			size_t n = strlen(d->err.msg);
+
+			snprintf(d->err.msg + n, sizeof(d->err.msg) - n,
+				 " (last reply %s, status %s)",
+				 fx_dfu_state_name(d->err.dfu_state),
+				 fx_dfu_status_name(d->err.dfu_status));
+		}
+		return rc;
 	}
 	if (actual)
 		*actual = got;
@@ -230,7 +240,7 @@ int fx_dfu_recover(struct fx_dfu *d)
 		}
 	}
 	return fx_err_set(&d->err, FX_E_STATE,
-			  "recover: device still in %s, status %s after %d rounds of CLRSTATUS/ABORT",
+			  "recover: DFU_GETSTATUS still reports %s, status %s after %d rounds of DFU_CLRSTATUS/DFU_ABORT",
 			  fx_dfu_state_name(st.bState), fx_dfu_status_name(st.bStatus),
 			  RECOVER_ROUNDS);
 }

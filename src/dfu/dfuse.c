@@ -51,6 +51,10 @@ static int explain_stall(struct fx_dfu *d, int rc)
 	if (rc != FX_E_STALL)
 		return rc;
 	if (getstatus(d, &st) == 0 && st.bState == dfuERROR) {
+		char *cut = strstr(keep.msg, " (last reply");
+
+		if (cut)
+			*cut = '\0'; /* the new reply says more */
 		d->need_recover = true;
 		return fx_err_set(&d->err, fx_dfu_status_code(st.bStatus),
 				  "%s; device reports %s, status %s", keep.msg,
@@ -71,11 +75,12 @@ static int wait_idle(struct fx_dfu *d)
 	uint64_t limit = (uint64_t)FX_DFU_BUSY_LIMIT_MS * 1000u;
 	struct fx_dfu_status st = { 0 };
 	uint32_t poll = 1;
+	bool busy_seen = false;
 	int stalls = 0, rc;
 
 	for (;;) {
 		rc = getstatus(d, &st);
-		if (rc == FX_E_STALL && stalls < MAX_BUSY_STALLS &&
+		if (rc == FX_E_STALL && busy_seen && stalls < MAX_BUSY_STALLS &&
 		    fx_clock_now(clk) - t0 < limit) {
 			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
 			 * reuses the last poll timeout. Back off, bounded. */
@@ -107,6 +112,7 @@ static int wait_idle(struct fx_dfu *d)
 						  fx_dfu_state_name(st.bState),
 						  FX_DFU_BUSY_LIMIT_MS);
 			}
+			busy_seen = true;
 			if (st.bwPollTimeout)
 				poll = st.bwPollTimeout;
 			fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);
@@ -335,6 +341,12 @@ static bool all_ff(const uint8_t *p, size_t n)
 int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 		   size_t len, bool skip_ff)
 {
+	return fx_dfuse_write_ex(d, addr, buf, len, skip_ff, NULL);
+}
+
+int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
+		      size_t len, bool skip_ff, size_t *sent)
+{
 	uint32_t xfer = d->info.transfer_size & ~7u; /* whole double words */
 	uint32_t start = addr & ~7u, lead = addr - start;
 	uint64_t total = ((uint64_t)lead + len + 7u) & ~(uint64_t)7u;
@@ -344,6 +356,8 @@ int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 	uint16_t blk = 2;
 	int rc;
 
+	if (sent)
+		*sent = 0;
 	fx_err_clear(&d->err);
 	if ((uint64_t)start + total > 0x100000000ull)
 		return fx_err_set(&d->err, FX_E_RANGE,
@@ -371,9 +385,24 @@ int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 
 			memcpy(chunk + (a - lo), buf + (a - lead), (size_t)(b - a));
 		}
-		if (skip_ff && all_ff(chunk, n)) {
-			run_open = false;
-			continue;
+		if (skip_ff) {
+			/* the flash is erased: leading and trailing all-0xFF
+			 * double words need no programming */
+			uint32_t f = 0, l = n;
+
+			while (f < n && all_ff(chunk + f, 8))
+				f += 8;
+			while (l > f && all_ff(chunk + l - 8, 8))
+				l -= 8;
+			if (f == l) {
+				run_open = false;
+				continue;
+			}
+			if (f) {
+				memmove(chunk, chunk + f, l - f);
+				at += f;
+			}
+			n = l - f;
 		}
 		if (!run_open || !d->blocknum_increment || n != xfer ||
 		    blk == 0xFFFF) {
@@ -390,6 +419,8 @@ int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 			goto err_free;
 		}
 		run_open = n == xfer;
+		if (sent)
+			*sent += n;
 		progress(d, "write", (size_t)(hi < lead ? 0 : (hi - lead > len ? len : hi - lead)),
 			 len);
 	}

@@ -71,7 +71,13 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 	uint8_t *buf;
 	char *tmp;
 	size_t plen = strlen(path);
+	struct stat sb;
 	int fd, saved;
+
+	/* rename() over a device node or FIFO would replace it */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return fx_err_set(err, FX_E_FILE, "board file '%s': not a regular file",
+				  path);
 
 	buf = calloc(1, FILE_SIZE);
 	tmp = malloc(plen + 16);
@@ -154,7 +160,13 @@ struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 	size_t n;
 	FILE *f;
 	uint32_t i, ver;
+	struct stat sb;
 
+	/* a FIFO would block the open, a device is not a board */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		fx_err_set(err, FX_E_FILE, "board file '%s': not a regular file", path);
+		return NULL;
+	}
 	f = fopen(path, "rb");
 	if (!f) {
 		if (errno == ENOENT)

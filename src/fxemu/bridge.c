@@ -238,6 +238,7 @@ static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 		       (unsigned long long)(u->done_at == UINT64_MAX ? 0 : u->done_at));
 	u->next = d->urbs;
 	d->urbs = u;
+	bed->kicks++;
 	pthread_cond_signal(&bed->cond); /* the bridge thread times it */
 	umockdev_ioctl_client_complete(client, 0, 0);
 }
@@ -513,6 +514,8 @@ static void plug(struct fxe_bed *bed, struct fxe_board *b)
 	b->cur = d;
 	b->plugged_enum = fx_emu_enum_count(b->emu);
 	b->plugs++;
+	b->cur_vid = (uint16_t)(dd[8] | (dd[9] << 8));
+	b->cur_pid = (uint16_t)(dd[10] | (dd[11] << 8));
 
 	rec = g_string_new(NULL);
 	g_string_append_printf(rec,
@@ -692,6 +695,7 @@ static void *bridge_thread(void *arg)
 	pthread_mutex_lock(&bed->lock);
 	while (!bed->stop) {
 		uint64_t next = UINT64_MAX, rm;
+		unsigned kicks = bed->kicks;
 		struct timespec ts;
 		unsigned i;
 
@@ -704,6 +708,10 @@ static void *bridge_thread(void *arg)
 		rm = finish_removals(bed, NULL);
 		if (bed->stop)
 			break;
+		/* plug/unplug drop the lock: a pin change or URB that came
+		 * meanwhile signalled nobody, and next may be stale */
+		if (bed->kicks != kicks)
+			continue;
 		if (next != UINT64_MAX && next <= fx_clock_now(bed->clock))
 			continue;
 		if (next == UINT64_MAX && rm == UINT64_MAX) {
@@ -750,6 +758,7 @@ int fxe_bed_init(struct fxe_bed *bed, double scale, int verbose,
 	gchar *root;
 
 	memset(bed, 0, sizeof(*bed));
+	bed->ctl_fd = bed->ctl_wake[0] = bed->ctl_wake[1] = -1;
 	pthread_mutex_init(&bed->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -858,6 +867,7 @@ int fxe_bed_stop_save(struct fxe_bed *bed, struct fx_err *err)
 {
 	int first = 0;
 
+	fxe_ctl_stop(bed); /* no pin changes while the boards are saved */
 	if (bed->running) {
 		pthread_mutex_lock(&bed->lock);
 		bed->stop = true;
@@ -885,6 +895,7 @@ void fxe_bed_release(struct fxe_bed *bed)
 {
 	struct fxe_dev *d, *dn;
 
+	fxe_ctl_stop(bed);
 	if (bed->running)
 		fxe_bed_stop_save(bed, NULL);
 	for (d = bed->devs; d; d = dn) {

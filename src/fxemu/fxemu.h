@@ -34,6 +34,7 @@ struct fxe_board {
 	struct fxe_dev *cur;  /* plugged device, NULL when off the bus */
 	uint32_t plugged_enum;
 	unsigned plugs;       /* how many times it enumerated */
+	uint16_t cur_vid, cur_pid; /* of cur (valid while cur != NULL) */
 };
 
 struct fxe_bed {
@@ -49,8 +50,16 @@ struct fxe_bed {
 	unsigned next_devnum;
 	bool stop;
 	bool running;
+	unsigned kicks;          /* bumped by every change from another thread
+				  * (URB, pin): the bridge thread re-plans */
 	pthread_t thread;
 	int verbose;
+	/* pin control channel (ctl.c) */
+	char ctl_path[300];      /* ROOT/ctl, exported as FXEMU_CTL */
+	int ctl_fd;              /* listening socket, -1 if none */
+	int ctl_wake[2];         /* pipe: stops the control thread */
+	pthread_t ctl_thread;
+	bool ctl_running;
 };
 
 /* Create the testbed (needs libumockdev-preload in LD_PRELOAD of this
@@ -68,6 +77,14 @@ int fxe_bed_start(struct fxe_bed *bed, struct fx_err *err);
 /* Stop the bridge thread, save every board file. Returns 0 or the first
  * save error. */
 int fxe_bed_stop_save(struct fxe_bed *bed, struct fx_err *err);
+/* Open the pin control socket ROOT/ctl (bed->ctl_path) and serve it on a
+ * thread (protocol: ctl.c):
+ *   pin PORT boot0|nrst|power 0|1   -> "ok" | "err MESSAGE"
+ *   state PORT                      -> "ok VID:PID plugs N" | "ok none plugs N"
+ * FX_E_IO with the reason when the socket or thread cannot be made. */
+int fxe_ctl_start(struct fxe_bed *bed, struct fx_err *err);
+/* Stop serving, close and unlink the socket (safe if never started). */
+void fxe_ctl_stop(struct fxe_bed *bed);
 /* Free everything, remove the testbed directory. */
 void fxe_bed_release(struct fxe_bed *bed);
 

@@ -14,7 +14,9 @@
  * testbed process itself (usbfs-emulation.md), so fxemu re-executes itself
  * with it when $LD_PRELOAD lacks it; CMD inherits LD_PRELOAD and
  * UMOCKDEV_DIR. FXEMU_PORTS lists the boards' port paths for CMD
- * ("1-1 1-2"). ASAN_OPTIONS gets verify_asan_link_order=0 so ASan builds
+ * ("1-1 1-2"), FXEMU_SCALE the --realtime scale ("0.05"), FXEMU_CTL the
+ * pin control socket (ctl.c: the station's BOOT0/NRST/POWER lines of
+ * each port, as a jig would drive them). ASAN_OPTIONS gets verify_asan_link_order=0 so ASan builds
  * run under the preload.
  *
  * Exit status: CMD's (128+N when killed by signal N); 64 usage, 66 a board
@@ -55,9 +57,12 @@ static const char usage_text[] =
 	"  fxemu --board b.fxb -- dfu-util -l\n"
 	"The board files are created factory-fresh when missing and saved when CMD\n"
 	"exits. KNOBS: the emulator knobs of an emu: URI (boot0=0, xfer=2048, ...).\n"
+	"CMD gets FXEMU_PORTS (the boards' ports), FXEMU_SCALE and FXEMU_CTL, a\n"
+	"socket that drives the boards' BOOT0/NRST/POWER pins ('pin 1-1 nrst 0'):\n"
+	"a station file with 'emulator = fxemu' uses it for its sim: lines.\n"
 	"\n"
 	"  --board FILE[?KNOBS]  add a board (at most 8)\n"
-	"  --realtime[=SCALE]    device time = real time x SCALE (default 1.0: the\n"
+	"  --realtime[=SCALE]    real time = device time x SCALE (default 1.0: the\n"
 	"                        spec's timings; 0.05 = 20 times faster)\n"
 	"  --app-vid VID:PID     application USB identity of new boards (hex)\n"
 	"  -v, --verbose         log plug/unplug (twice: every control transfer)\n"
@@ -163,7 +168,7 @@ int main(int argc, char **argv)
 	int verbose = 0, c, rc, st;
 	struct fxe_bed bed;
 	struct fx_err err;
-	char ports[FXE_MAX_BOARDS * 6 + 1] = "";
+	char ports[FXE_MAX_BOARDS * 6 + 1] = "", scale_s[32];
 
 	while ((c = getopt_long(argc, argv, "+b:va:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -245,7 +250,13 @@ int main(int argc, char **argv)
 			 i ? " " : "", i + 1);
 	}
 	setenv("FXEMU_PORTS", ports, 1);
+	snprintf(scale_s, sizeof(scale_s), "%g", scale);
+	setenv("FXEMU_SCALE", scale_s, 1);
 	rc = fxe_bed_start(&bed, &err);
+	if (!rc)
+		rc = fxe_ctl_start(&bed, &err);
+	if (!rc)
+		setenv("FXEMU_CTL", bed.ctl_path, 1);
 	if (rc) {
 		fprintf(stderr, "fxemu: %s\n", err.msg);
 		fxe_bed_release(&bed);

@@ -177,6 +177,7 @@ int fx_gpio_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 	l->cfg = *cfg;
 	l->cfg.initial = !!cfg->initial;
 	l->stable = l->cfg.initial;
+	l->has_pending = false;
 	l->next = NULL;
 	for (tail = &g->lines; *tail; tail = &(*tail)->next)
 		;
@@ -229,6 +230,30 @@ int fx_gpio_get(struct fx_gpio_line *l, int *value, struct fx_err *err)
 	return l->gpio->ops->get(l, value, err);
 }
 
+/* Next raw edge: the one read ahead while settling, else the backend's. */
+static int next_event(struct fx_gpio_line *l, uint64_t deadline,
+		      struct fx_gpio_event *ev, struct fx_err *err)
+{
+	if (l->has_pending) { /* it has happened already: no wait */
+		*ev = l->pending;
+		l->has_pending = false;
+		return 0;
+	}
+	return l->gpio->ops->wait_event(l, deadline, ev, err);
+}
+
+/* Edges are for inputs, on backends that report them. */
+static int check_edges(const struct fx_gpio_line *l, struct fx_err *err)
+{
+	if (l->cfg.dir != FX_GPIO_INPUT)
+		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, no edges",
+				  l->cfg.name);
+	if (!l->gpio->ops->wait_event)
+		return fx_err_set(err, FX_E_NOTSUP, "gpio backend '%s': no edge events",
+				  l->gpio->ops->name);
+	return 0;
+}
+
 int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 		      struct fx_gpio_event *ev, struct fx_err *err)
 {
@@ -240,35 +265,40 @@ int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 	int rc, level;
 
 	want = !!want;
-	if (l->cfg.dir != FX_GPIO_INPUT)
-		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, no edges",
-				  l->cfg.name);
-	if (!ops->wait_event)
-		return fx_err_set(err, FX_E_NOTSUP, "gpio backend '%s': no edge events",
-				  ops->name);
+	rc = check_edges(l, err);
+	if (rc)
+		return rc;
 	for (;;) {
-		rc = ops->wait_event(l, deadline, &raw, err);
+		rc = next_event(l, deadline, &raw, err);
 		if (rc == FX_E_TIMEOUT)
 			return fx_err_set(err, FX_E_TIMEOUT,
 					  "line '%s': not %s within %u ms", l->cfg.name,
 					  want ? "active" : "inactive", timeout_ms);
 		if (rc)
 			return rc;
+		level = raw.value;
 		if (deb) {
 			/* settle: no further edge for deb after the last one */
 			for (;;) {
-				rc = ops->wait_event(l, raw.t_us + deb, &next, err);
-				if (rc == FX_E_TIMEOUT)
+				rc = next_event(l, raw.t_us + deb, &next, err);
+				if (rc == FX_E_TIMEOUT) {
+					/* the window ended now: trust the line */
+					rc = ops->get(l, &level, err);
+					if (rc)
+						return rc;
 					break;
+				}
 				if (rc)
 					return rc;
+				if (next.t_us > raw.t_us + deb) {
+					/* a queued later edge: raw had settled */
+					l->pending = next;
+					l->has_pending = true;
+					level = raw.value;
+					break;
+				}
 				raw = next;
 			}
-			rc = ops->get(l, &level, err);
-			if (rc)
-				return rc;
-		} else {
-			level = raw.value;
 		}
 		if (level != l->stable) {
 			l->stable = level;
@@ -281,6 +311,29 @@ int fx_gpio_wait_edge(struct fx_gpio_line *l, int want, unsigned timeout_ms,
 			}
 		}
 	}
+}
+
+int fx_gpio_flush(struct fx_gpio_line *l, struct fx_err *err)
+{
+	const struct fx_gpio_ops *ops = l->gpio->ops;
+	uint64_t now = fx_clock_now(l->gpio->clock);
+	struct fx_gpio_event raw;
+	int rc, level;
+
+	rc = check_edges(l, err);
+	if (rc)
+		return rc;
+	/* deadline = now: takes what is queued, never blocks */
+	while ((rc = ops->wait_event(l, now, &raw, err)) == 0)
+		;
+	if (rc != FX_E_TIMEOUT)
+		return rc;
+	l->has_pending = false;
+	rc = ops->get(l, &level, err);
+	if (rc)
+		return rc;
+	l->stable = level;
+	return 0;
 }
 
 const char *fx_gpio_line_name(const struct fx_gpio_line *l)

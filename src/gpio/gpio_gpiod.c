@@ -10,7 +10,8 @@
  *   returns, STYLE 4).
  * - Inputs are requested for both-edge events; wait_event sleeps in
  *   gpiod_line_event_wait (poll on the line's event fd), in slices of at
- *   most 50 ms so a scaled clock's deadline is honoured.
+ *   most 50 ms so a scaled clock's deadline is honoured; events carry the
+ *   time they happened (kernel timestamp), not the time they were read.
  * - active-low, open-drain/open-source and bias go to libgpiod as request
  *   flags; libgpiod does the inversion, so values here are logical.
  */
@@ -161,6 +162,19 @@ static int gd_open(const struct fx_clock *clk, struct fx_gpio **out,
 	return 0;
 }
 
+/* FX_GPIO_* line flags and their libgpiod v1.6 request flags */
+static const struct {
+	unsigned fx;
+	int gd;
+} flag_map[] = {
+	{ FX_GPIO_ACTIVE_LOW, GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW },
+	{ FX_GPIO_OPEN_DRAIN, GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN },
+	{ FX_GPIO_OPEN_SOURCE, GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE },
+	{ FX_GPIO_PULL_UP, GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP },
+	{ FX_GPIO_PULL_DOWN, GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN },
+	{ FX_GPIO_BIAS_DISABLE, GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE },
+};
+
 static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 		      struct fx_gpio_line **out, struct fx_err *err)
 {
@@ -169,6 +183,7 @@ static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 	struct gpiod_line *line = NULL;
 	struct gd_line *l;
 	bool own_chip;
+	size_t i;
 	int rc;
 
 	rc = find_line(g, cfg->name, &line, &own_chip, err);
@@ -179,18 +194,9 @@ static int gd_request(struct fx_gpio *gpio, const struct fx_gpio_line_cfg *cfg,
 	rc_cfg.request_type = cfg->dir == FX_GPIO_OUTPUT
 				      ? GPIOD_LINE_REQUEST_DIRECTION_OUTPUT
 				      : GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES;
-	if (cfg->flags & FX_GPIO_ACTIVE_LOW)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW;
-	if (cfg->flags & FX_GPIO_OPEN_DRAIN)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_OPEN_DRAIN;
-	if (cfg->flags & FX_GPIO_OPEN_SOURCE)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_OPEN_SOURCE;
-	if (cfg->flags & FX_GPIO_PULL_UP)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP;
-	if (cfg->flags & FX_GPIO_PULL_DOWN)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN;
-	if (cfg->flags & FX_GPIO_BIAS_DISABLE)
-		rc_cfg.flags |= GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE;
+	for (i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++)
+		if (cfg->flags & flag_map[i].fx)
+			rc_cfg.flags |= flag_map[i].gd;
 
 	l = calloc(1, sizeof(*l));
 	if (!l) {
@@ -256,6 +262,27 @@ static int gd_get(struct fx_gpio_line *fl, int *value, struct fx_err *err)
 	return 0;
 }
 
+/* Clock time of a kernel event: now minus its age. The kernel stamps
+ * events with CLOCK_MONOTONIC (Linux >= 5.7; older kernels use
+ * CLOCK_REALTIME: an implausible age counts as 0), so an edge queued
+ * while nobody waited keeps its place in time for the debounce. */
+static uint64_t event_time(const struct fx_clock *clk, const struct timespec *ts)
+{
+	uint64_t now = fx_clock_now(clk);
+	struct timespec mono;
+	int64_t age_us = 0;
+
+	if (!clock_gettime(CLOCK_MONOTONIC, &mono)) {
+		age_us = ((int64_t)mono.tv_sec - (int64_t)ts->tv_sec) * 1000000 +
+			 ((int64_t)mono.tv_nsec - (int64_t)ts->tv_nsec) / 1000;
+		if (age_us < 0 || age_us > 3600ll * 1000000)
+			age_us = 0;
+		/* whole ms: debouncing counts ms, below that is read delay */
+		age_us -= age_us % 1000;
+	}
+	return now > (uint64_t)age_us ? now - (uint64_t)age_us : 0;
+}
+
 static int gd_wait_event(struct fx_gpio_line *fl, uint64_t deadline_us,
 			 struct fx_gpio_event *ev, struct fx_err *err)
 {
@@ -267,10 +294,9 @@ static int gd_wait_event(struct fx_gpio_line *fl, uint64_t deadline_us,
 	int rc;
 
 	for (;;) {
+		/* at or past the deadline: still take an event already queued */
 		now = fx_clock_now(clk);
-		if (now >= deadline_us)
-			return FX_E_TIMEOUT;
-		left = deadline_us - now;
+		left = now < deadline_us ? deadline_us - now : 0;
 		if (left > WAIT_SLICE_US)
 			left = WAIT_SLICE_US;
 		ts.tv_sec = (time_t)(left / 1000000u);
@@ -283,12 +309,15 @@ static int gd_wait_event(struct fx_gpio_line *fl, uint64_t deadline_us,
 			return sys_err(err, FX_E_GPIO, errno ? errno : EIO,
 				       "line '%s': event wait%s", fl->cfg.name, "");
 		}
-		if (rc == 0)
+		if (rc == 0) {
+			if (fx_clock_now(clk) >= deadline_us)
+				return FX_E_TIMEOUT;
 			continue;
+		}
 		if (gpiod_line_event_read(l->line, &e))
 			return sys_err(err, FX_E_GPIO, errno ? errno : EIO,
 				       "line '%s': event read%s", fl->cfg.name, "");
-		ev->t_us = fx_clock_now(clk);
+		ev->t_us = event_time(clk, &e.ts);
 		ev->value = e.event_type == GPIOD_LINE_EVENT_RISING_EDGE;
 		return 0;
 	}

@@ -15,6 +15,9 @@ struct sim_line_state {
 	struct fx_gpio_line *req;         /* requested handle, NULL if free */
 	struct fx_emu *board;             /* attached board, borrowed */
 	enum fx_gpio_sim_pin pin;
+	fx_gpio_sim_hook_fn hook;         /* fx_gpio_sim_hook(), user owned */
+	void *hook_user;
+	void (*hook_free)(void *user);
 	struct fx_gpio_sim_change *hist;  /* every level change */
 	size_t n_hist, cap_hist;
 	struct fx_gpio_event *queue;      /* raw edges not yet waited for */
@@ -203,7 +206,7 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 	st = &s->lines[idx];
 	if (st->req)
 		return fx_err_set(err, FX_E_BUSY, "line '%s': already requested", cfg->name);
-	if (cfg->dir == FX_GPIO_INPUT && st->board)
+	if (cfg->dir == FX_GPIO_INPUT && (st->board || st->hook))
 		return fx_err_set(err, FX_E_INVAL,
 				  "line '%s': drives a board pin, cannot be an input",
 				  cfg->name);
@@ -222,8 +225,11 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 			return rc;
 		}
 		drive_board(st);
+		if (st->hook)
+			rc = st->hook(st->hook_user, st->level, err);
 	}
 	*out = &l->base;
+	return rc;
 	return 0;
 }
 
@@ -238,6 +244,8 @@ static int sim_set(struct fx_gpio_line *line, int value, struct fx_err *err)
 		rc = change(s, l->idx, value, fx_clock_now(s->base.clock), false, err);
 	if (!rc)
 		drive_board(&s->lines[l->idx]);
+	if (!rc && s->lines[l->idx].hook)
+		rc = s->lines[l->idx].hook(s->lines[l->idx].hook_user, value, err);
 	return rc;
 }
 
@@ -304,6 +312,8 @@ static void sim_close(struct fx_gpio *g)
 	for (i = 0; i < s->n_lines; i++) {
 		free(s->lines[i].hist);
 		free(s->lines[i].queue);
+		if (s->lines[i].hook_free)
+			s->lines[i].hook_free(s->lines[i].hook_user);
 	}
 	free(s->lines);
 	free(s->sched);
@@ -353,6 +363,33 @@ int fx_gpio_sim_attach(struct fx_gpio *g, const char *line,
 	return 0;
 }
 
+int fx_gpio_sim_hook(struct fx_gpio *g, const char *line,
+		     fx_gpio_sim_hook_fn fn, void *user, void (*free_user)(void *),
+		     struct fx_err *err)
+{
+	struct sim_line_state *st;
+	size_t idx;
+	int rc = FX_E_NOTSUP;
+
+	if (is_sim(g, err))
+		rc = line_state(to_sim(g), line, true, &idx, err);
+	if (!rc && (st = &to_sim(g)->lines[idx])->req &&
+	    st->req->cfg.dir == FX_GPIO_INPUT)
+		rc = fx_err_set(err, FX_E_INVAL, "line '%s': is an input, cannot be hooked",
+				line);
+	if (rc) {
+		if (free_user)
+			free_user(user);
+		return rc;
+	}
+	if (st->hook_free)
+		st->hook_free(st->hook_user);
+	st->hook = fn;
+	st->hook_user = user;
+	st->hook_free = free_user;
+	return fn && st->req ? fn(user, st->level, err) : 0;
+}
+
 static int input_state(struct sim *s, const char *line, size_t *idx,
 		       struct fx_err *err)
 {
@@ -363,9 +400,18 @@ static int input_state(struct sim *s, const char *line, size_t *idx,
 	if (s->lines[*idx].req && s->lines[*idx].req->cfg.dir == FX_GPIO_OUTPUT)
 		return fx_err_set(err, FX_E_INVAL, "line '%s': is an output, cannot drive it",
 				  line);
-	if (s->lines[*idx].board)
+	if (s->lines[*idx].board || s->lines[*idx].hook)
 		return fx_err_set(err, FX_E_INVAL, "line '%s': drives a board pin", line);
 	return 0;
+}
+
+/* The simulator behind g, with every change due by now fired. */
+static int sim_now(struct fx_gpio *g, struct sim **out, struct fx_err *err)
+{
+	if (!is_sim(g, err))
+		return FX_E_NOTSUP;
+	*out = to_sim(g);
+	return fire_due(*out, err);
 }
 
 int fx_gpio_sim_drive(struct fx_gpio *g, const char *line, int value,
@@ -373,12 +419,8 @@ int fx_gpio_sim_drive(struct fx_gpio *g, const char *line, int value,
 {
 	struct sim *s;
 	size_t idx;
-	int rc;
+	int rc = sim_now(g, &s, err);
 
-	if (!is_sim(g, err))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, err);
 	if (!rc)
 		rc = input_state(s, line, &idx, err);
 	if (!rc)
@@ -420,11 +462,26 @@ int fx_gpio_sim_schedule(struct fx_gpio *g, const char *line, uint64_t at_us,
 	return 0;
 }
 
+/* level at t, then bounces of !level/level one ms apart */
+static int schedule_bouncing(struct fx_gpio *g, const char *line, uint64_t t,
+			     int level, unsigned bounces, struct fx_err *err)
+{
+	unsigned i;
+	int rc = fx_gpio_sim_schedule(g, line, t, level, err);
+
+	for (i = 0; !rc && i < bounces; i++) {
+		t += 1000;
+		rc = fx_gpio_sim_schedule(g, line, t, !level, err);
+		t += 1000;
+		if (!rc)
+			rc = fx_gpio_sim_schedule(g, line, t, level, err);
+	}
+	return rc;
+}
+
 int fx_gpio_sim_press(struct fx_gpio *g, const char *line, uint64_t at_us,
 		      unsigned hold_ms, unsigned bounces, struct fx_err *err)
 {
-	uint64_t t, end = at_us + (uint64_t)hold_ms * 1000u;
-	unsigned i;
 	int rc;
 
 	if (!is_sim(g, err))
@@ -434,23 +491,10 @@ int fx_gpio_sim_press(struct fx_gpio *g, const char *line, uint64_t at_us,
 				  "line '%s': hold %u ms too short for %u bounces",
 				  line, hold_ms, bounces);
 	/* press: 1, then bounces of 0/1 one ms apart; release the same */
-	rc = fx_gpio_sim_schedule(g, line, at_us, 1, err);
-	for (i = 0, t = at_us; !rc && i < bounces; i++) {
-		t += 1000;
-		rc = fx_gpio_sim_schedule(g, line, t, 0, err);
-		t += 1000;
-		if (!rc)
-			rc = fx_gpio_sim_schedule(g, line, t, 1, err);
-	}
+	rc = schedule_bouncing(g, line, at_us, 1, bounces, err);
 	if (!rc)
-		rc = fx_gpio_sim_schedule(g, line, end, 0, err);
-	for (i = 0, t = end; !rc && i < bounces; i++) {
-		t += 1000;
-		rc = fx_gpio_sim_schedule(g, line, t, 1, err);
-		t += 1000;
-		if (!rc)
-			rc = fx_gpio_sim_schedule(g, line, t, 0, err);
-	}
+		rc = schedule_bouncing(g, line, at_us + (uint64_t)hold_ms * 1000u, 0,
+				       bounces, err);
 	return rc;
 }
 
@@ -461,21 +505,30 @@ size_t fx_gpio_sim_pending(const struct fx_gpio *g)
 	return ((const struct sim *)g)->n_sched;
 }
 
-int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
+/* The state of a line the simulator already knows, after firing what is
+ * due (the level and history queries). */
+static int known_line(struct fx_gpio *g, const char *line,
+		      struct sim_line_state **out, struct fx_err *err)
 {
 	struct sim *s;
 	size_t idx;
-	int rc;
+	int rc = sim_now(g, &s, err);
 
-	if (!is_sim(g, NULL))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, NULL);
 	if (!rc)
-		rc = line_state(s, line, false, &idx, NULL);
+		rc = line_state(s, line, false, &idx, err);
+	if (!rc)
+		*out = &s->lines[idx];
+	return rc;
+}
+
+int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
+{
+	struct sim_line_state *st;
+	int rc = known_line(g, line, &st, NULL);
+
 	if (rc)
 		return rc;
-	*value = s->lines[idx].level;
+	*value = st->level;
 	return 0;
 }
 
@@ -483,19 +536,12 @@ int fx_gpio_sim_history(struct fx_gpio *g, const char *line,
 			const struct fx_gpio_sim_change **changes, size_t *n,
 			struct fx_err *err)
 {
-	struct sim *s;
-	size_t idx;
-	int rc;
+	struct sim_line_state *st;
+	int rc = known_line(g, line, &st, err);
 
-	if (!is_sim(g, err))
-		return FX_E_NOTSUP;
-	s = to_sim(g);
-	rc = fire_due(s, err);
-	if (!rc)
-		rc = line_state(s, line, false, &idx, err);
 	if (rc)
 		return rc;
-	*changes = s->lines[idx].hist;
-	*n = s->lines[idx].n_hist;
+	*changes = st->hist;
+	*n = st->n_hist;
 	return 0;
 }

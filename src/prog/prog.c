@@ -129,6 +129,11 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 	int bank, rc;
 
 	memset(&r, 0, sizeof(r));
+	/* RDP level 2 is permanent and disables the bootloader (spec 2.3,
+	 * 3.6): no station job may set it by accident. */
+	if ((want->word[0][0] & 0xFFu) == 0xCCu)
+		return fx_err_set(err, FX_E_RANGE,
+				  "RDP=0xCC (level 2) is permanent and disables the bootloader: refused");
 	rc = fx_prog_ob_read(d, &cur, err);
 	if (rc)
 		return rc;
@@ -231,6 +236,35 @@ static bool all_ff(const uint8_t *p, size_t n)
 	return true;
 }
 
+int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
+		    uint8_t **buf, size_t *len, struct fx_err *err)
+{
+	uint32_t start, end;
+	size_t i;
+
+	*buf = NULL;
+	*len = 0;
+	if (!img || !img->nsegs)
+		return fx_err_set(err, FX_E_IMAGE, "flash: the image is empty");
+	if (align < 8 || (align & (align - 1)))
+		return fx_err_set(err, FX_E_INVAL, "flatten: alignment %u is not a power of two >= 8",
+				  align);
+	start = img->segs[0].addr & ~(align - 1);
+	end = img->segs[img->nsegs - 1].addr + img->segs[img->nsegs - 1].len;
+	if (end < start || end - start > FX_PROG_FLATTEN_MAX)
+		return fx_err_set(err, FX_E_RANGE, "image spans 0x%08X-0x%08X: more than %u bytes",
+				  start, end, FX_PROG_FLATTEN_MAX);
+	*buf = malloc(end - start ? end - start : 1);
+	if (!*buf)
+		return fx_err_set(err, FX_E_NOMEM, "flash: out of memory");
+	memset(*buf, 0xFF, end - start);
+	for (i = 0; i < img->nsegs; i++)
+		memcpy(*buf + (img->segs[i].addr - start), img->segs[i].data, img->segs[i].len);
+	*lo = start;
+	*len = end - start;
+	return 0;
+}
+
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err)
@@ -244,7 +278,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	bool have_last = false;
 	uint8_t *buf = NULL;
 	uint64_t t;
-	size_t i, off;
+	size_t i, len;
 	int alt = 0, rc;
 
 	if (!opts)
@@ -272,14 +306,10 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	}
 	/* one 0xFF-filled run from the xfer-aligned start: chunks never cross
 	 * a page, all-0xFF chunks are skipped (they are erased or untouched) */
-	lo = (img->segs[0].addr - l->segs[0].start) / xfer * xfer + l->segs[0].start;
-	hi = img->segs[img->nsegs - 1].addr + img->segs[img->nsegs - 1].len;
-	buf = malloc(hi - lo);
-	if (!buf)
-		return fx_err_set(err, FX_E_NOMEM, "flash: out of memory");
-	memset(buf, 0xFF, hi - lo);
-	for (i = 0; i < img->nsegs; i++)
-		memcpy(buf + (img->segs[i].addr - lo), img->segs[i].data, img->segs[i].len);
+	rc = fx_prog_flatten(img, xfer, &lo, &buf, &len, err);
+	if (rc)
+		return rc;
+	hi = lo + (uint32_t)len;
 
 	/* erase (spec 6.2 step 5), all before any write (dfu-util >= 0.10) */
 	t = fx_clock_now(clk);
@@ -324,13 +354,7 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 
 	/* program */
 	t = fx_clock_now(clk);
-	for (off = 0; off < hi - lo; off += xfer) {
-		size_t n = hi - lo - off < xfer ? hi - lo - off : xfer;
-
-		if (!all_ff(buf + off, n))
-			r.bytes_written += (n + 7u) & ~(size_t)7u; /* padded (spec 2.4) */
-	}
-	if (fx_dfuse_write(d, lo, buf, hi - lo, true)) {
+	if (fx_dfuse_write_ex(d, lo, buf, hi - lo, true, &r.bytes_written)) {
 		rc = fail(d, err, "flash: program");
 		goto out;
 	}

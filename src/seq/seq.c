@@ -10,6 +10,7 @@
 
 #define LOG_PREFIX "seq"
 #define FIXED_STEP_MS 10000u /* steps without a recipe timeout */
+#define BACKSTOP_SLACK_US 1000000u
 
 /* Does the step apply to this run at all (omitted steps leave no row)? */
 typedef bool (*seq_applies_fn)(const struct seq_run *r);
@@ -112,10 +113,12 @@ static const struct seq_step steps[] = {
 	{ "probe", seq_step_probe, NULL, lim_probe },
 	{ "enter_boot", seq_step_enter_boot, NULL, lim_enter },
 	{ "identify", seq_step_identify, NULL, lim_identify },
+	/* before anything changes the board: a firmware file that no longer
+	 * matches the recipe leaves the board as it was found */
+	{ "firmware", seq_step_firmware, NULL, lim_fixed },
 	{ "unprotect", seq_step_unprotect, is_protected, lim_ob },
 	{ "read_ob", seq_step_read_ob, NULL, lim_ob },
 	{ "write_ob", seq_step_write_ob, NULL, lim_ob },
-	{ "firmware", seq_step_firmware, NULL, lim_fixed },
 	{ "erase", seq_step_erase, NULL, lim_erase },
 	{ "program", seq_step_program, NULL, lim_program },
 	{ "verify", seq_step_verify, NULL, lim_verify },
@@ -273,7 +276,10 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 		utc0 = utc_now(&r);
 		src = s->run(&r, t0 + limit_us);
 		dur = fx_clock_now(r.clock) - t0;
-		if (src == 0 && dur > limit_us) {
+		/* backstop: steps bound their own waits by the deadline; a step
+		 * that still overran by more than the slack (real clocks and
+		 * host overhead) is an error */
+		if (src == 0 && dur > limit_us + BACKSTOP_SLACK_US + limit_us / 2) {
 			src = fx_err_set(&r.err, FX_E_TIMEOUT,
 					 "took %llu ms, limit %llu ms",
 					 (unsigned long long)(dur / 1000u),

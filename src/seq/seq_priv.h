@@ -99,6 +99,17 @@ int seq_nrst_pulse(struct seq_run *r);
 void seq_close_dev(struct seq_run *r);
 /* Open the slot's device: emu: attach to the board, usb: open the URI. */
 int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
+/* Bind whatever is on the slot right now (no wait; nothing bound is
+ * fine), so that after the next reset only a NEW device counts: a hub may
+ * report the old one leaving up to ~256 ms late (USB 2.0 hub bInterval),
+ * and binding it would misjudge the board. No-op if a device is bound. */
+void seq_bind_current(struct seq_run *r, const struct fx_usb_open_opts *o);
+/* After a reset: the next device on the slot within o->wait_ms (reopen of
+ * the bound handle, or open with wait). !o->any_device requires DFU
+ * (FX_E_NOTFOUND otherwise). Returns FX_E_TIMEOUT/FX_E_NOTFOUND when none
+ * came; on failure no handle is kept. */
+int seq_wait_next(struct seq_run *r, const struct fx_usb_open_opts *o,
+		  uint64_t *waited_us);
 /* Milliseconds left until deadline (at least 1). */
 unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us);
 /* Leave the board safe: BOOT0 low, NRST high, POWER off if configured. */

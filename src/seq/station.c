@@ -8,6 +8,9 @@
 #include "seq_priv.h"
 
 #define LOG_PREFIX "station"
+/* scripted START presses are held long enough that a loaded host on a
+ * real-time clock cannot sleep past the release before the press settled */
+#define START_HOLD_MS 500u
 
 /* Request one line if wired (name non-empty); *out stays NULL if not. */
 static int req(struct fx_seq_station *s, const struct fx_gpio_line_cfg *cfg,
@@ -43,6 +46,35 @@ static int attach_board(struct fx_seq_slot *sl, struct fx_emu *board,
 	if (!rc && board && !sl->power)
 		fx_emu_set_power(board, true); /* the jig powers the board */
 	return rc;
+}
+
+/* emulator = fxemu: the slot's board is inside build/fxemu on the port of
+ * its usb: device; the sim BOOT0/NRST/POWER lines drive it through
+ * fxemu's pin socket ($FXEMU_CTL), their current levels sent now. */
+static int attach_remote(struct fx_seq_slot *sl, struct fx_err *err)
+{
+	const struct {
+		const struct fx_gpio_line *l;
+		enum fx_gpio_sim_pin pin;
+	} pins[] = {
+		{ sl->boot0, FX_GPIO_SIM_PIN_BOOT0 },
+		{ sl->nrst, FX_GPIO_SIM_PIN_NRST },
+		{ sl->power, FX_GPIO_SIM_PIN_POWER },
+	};
+	const char *port = sl->cfg->device + strlen("usb:");
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		if (!pins[i].l)
+			continue;
+		rc = fx_gpio_sim_attach_remote(sl->station->gpio,
+					       fx_gpio_line_name(pins[i].l), NULL,
+					       port, pins[i].pin, err);
+		if (rc)
+			return fx_err_prefix(err, "slot %u", sl->cfg->index);
+	}
+	return 0;
 }
 
 static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
@@ -91,6 +123,14 @@ static int open_slot(struct fx_seq_station *s, struct fx_seq_slot *sl,
 					cfg->index, cfg->device);
 		else
 			rc = load_board(sl, err);
+	} else if (!rc && s->sim) {
+		if (!s->cfg->fxemu)
+			rc = fx_err_set(err, FX_E_CONFIG,
+					"slot %u: device '%s' with sim: lines needs "
+					"'emulator = fxemu' in [station]",
+					cfg->index, cfg->device);
+		else
+			rc = attach_remote(sl, err);
 	}
 	return rc;
 }
@@ -224,6 +264,9 @@ int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 					  "no START press within %u ms", timeout_ms);
 		left = (unsigned)((deadline - now + 999u) / 1000u);
 		rc = fx_gpio_wait_edge(s->start, 1, left, NULL, err);
+		if (rc == FX_E_TIMEOUT)
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "no START press within %u ms", timeout_ms);
 		if (rc)
 			return rc;
 		if (s->lid) {
@@ -244,7 +287,7 @@ int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 		return fx_err_set(err, FX_E_NOTSUP,
 				  "START can only be scripted on an emulated station");
 	return fx_gpio_sim_press(s->gpio, fx_gpio_line_name(s->start), at_us,
-				 100, 2, err);
+				 START_HOLD_MS, 2, err);
 }
 
 static int set_opt(struct fx_gpio_line *l, int v, struct fx_err *err)

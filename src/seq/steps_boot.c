@@ -50,7 +50,14 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 		snprintf(r->detail, sizeof(r->detail), "probe = off in the recipe");
 		return SEQ_SKIPPED;
 	}
+	o.wait_ms = rc_->timeouts.probe_ms;
+	o.any_device = true;
+	if (rc_->app.enabled) {
+		o.vid = rc_->app.vid;
+		o.pid = rc_->app.pid;
+	}
 	seq_close_dev(r);
+	seq_bind_current(r, &o);
 	rc = seq_pin(r, r->slot->boot0, 0);
 	if (rc)
 		return rc;
@@ -59,13 +66,7 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 	if (rc)
 		return rc;
 	t0 = fx_clock_now(r->clock);
-	o.wait_ms = rc_->timeouts.probe_ms;
-	o.any_device = true;
-	if (rc_->app.enabled) {
-		o.vid = rc_->app.vid;
-		o.pid = rc_->app.pid;
-	}
-	rc = seq_open_dev(r, &o);
+	rc = seq_wait_next(r, &o, NULL);
 	if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT || rc == FX_E_NODEV) {
 		fx_err_clear(&r->err);
 		r->probe = SEQ_PROBE_NOTHING;
@@ -131,7 +132,7 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 	struct fx_usb_open_opts o = { 0 };
 	const struct fx_usb_info *in;
 	const char *how = "gpio";
-	uint64_t t0, waited = 0;
+	uint64_t waited = 0;
 	int rc;
 
 	(void)deadline_us;
@@ -158,7 +159,10 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 	} else {
 		if (rcp->entry == FX_RECIPE_ENTRY_APP)
 			how = "gpio (no application for the app entry)";
-		seq_close_dev(r);
+		o.wait_ms = rcp->timeouts.enter_ms;
+		/* keep what the probe bound (or bind what is there now): only
+		 * the device after this reset counts */
+		seq_bind_current(r, &o);
 		rc = seq_pin(r, r->slot->boot0, 1);
 		if (rc)
 			return rc;
@@ -166,9 +170,7 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 		rc = seq_nrst_pulse(r);
 		if (rc)
 			return rc;
-		t0 = fx_clock_now(r->clock);
-		o.wait_ms = rcp->timeouts.enter_ms;
-		rc = seq_open_dev(r, &o);
+		rc = seq_wait_next(r, &o, &waited);
 		if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT)
 			return fx_err_set(&r->err, FX_E_NODEV,
 					  "no DFU bootloader within %u ms of the "
@@ -176,7 +178,6 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 					  rcp->timeouts.enter_ms, r->err.msg);
 		if (rc)
 			return rc;
-		waited = fx_clock_now(r->clock) - t0;
 	}
 	r->dfu = fx_dfu_open(r->usb, &r->err);
 	if (!r->dfu)

@@ -188,7 +188,9 @@ int seq_step_program(struct seq_run *r, uint64_t deadline_us)
 	uint64_t t0 = fx_clock_now(r->clock);
 	uint32_t flash_end = G4_FLASH_BASE +
 			     (r->ident.flash_kib ? r->ident.flash_kib * 1024u : G4_FLASH_SIZE);
-	size_t i, bytes = 0;
+	uint32_t lo, off;
+	uint8_t *buf;
+	size_t len, bytes = 0;
 	int rc;
 
 	rc = fx_image_check_range(img, G4_FLASH_BASE, flash_end, &r->err);
@@ -197,27 +199,30 @@ int seq_step_program(struct seq_run *r, uint64_t deadline_us)
 	rc = select_flash_alt(r);
 	if (rc)
 		return rc;
-	for (i = 0; i < img->nsegs; i++) {
-		const struct fx_image_seg *sg = &img->segs[i];
-		uint32_t off;
+	/* one 0xFF-filled run (fx_prog_flatten): segments that share a double
+	 * word are programmed once, all-0xFF chunks are skipped */
+	rc = fx_prog_flatten(img, PROGRAM_CHUNK, &lo, &buf, &len, &r->err);
+	if (rc)
+		return rc;
+	for (off = 0; off < len; off += PROGRAM_CHUNK) {
+		uint32_t n = len - off < PROGRAM_CHUNK ? (uint32_t)(len - off) : PROGRAM_CHUNK;
+		size_t sent = 0;
 
-		for (off = 0; off < sg->len; off += PROGRAM_CHUNK) {
-			uint32_t n = sg->len - off < PROGRAM_CHUNK ? sg->len - off : PROGRAM_CHUNK;
-
-			rc = past_deadline(r, t0, deadline_us, "program");
-			if (rc)
-				return rc;
-			rc = fx_dfuse_write(r->dfu, sg->addr + off, sg->data + off, n, true);
-			if (rc)
-				return dfu_error(r, rc, "program");
-			bytes += n;
-		}
+		rc = past_deadline(r, t0, deadline_us, "program");
+		if (!rc && fx_dfuse_write_ex(r->dfu, lo + off, buf + off, n, true, &sent))
+			rc = dfu_error(r, fx_dfu_err(r->dfu)->code, "program");
+		if (rc)
+			break;
+		bytes += sent;
 	}
+	free(buf);
+	if (rc)
+		return rc;
 	rc = past_deadline(r, t0, deadline_us, "program");
 	if (rc)
 		return rc;
-	snprintf(r->detail, sizeof(r->detail), "bytes %zu in %zu segments", bytes,
-		 img->nsegs);
+	snprintf(r->detail, sizeof(r->detail), "bytes %zu sent for %zu image bytes in %zu segments",
+		 bytes, fx_image_size(img), img->nsegs);
 	return 0;
 }
 

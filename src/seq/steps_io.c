@@ -46,6 +46,47 @@ int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o)
 	return fx_usb_open(sl->cfg->device, r->clock, o, &r->usb, &r->err);
 }
 
+void seq_bind_current(struct seq_run *r, const struct fx_usb_open_opts *o)
+{
+	struct fx_usb_open_opts now = *o;
+
+	if (r->usb)
+		return;
+	now.wait_ms = 0;
+	now.any_device = true;
+	if (seq_open_dev(r, &now)) {
+		fx_err_clear(&r->err);
+		r->usb = NULL;
+	}
+}
+
+int seq_wait_next(struct seq_run *r, const struct fx_usb_open_opts *o,
+		  uint64_t *waited_us)
+{
+	const struct fx_usb_info *in;
+	uint64_t t0 = fx_clock_now(r->clock);
+	int rc;
+
+	if (!r->usb) {
+		rc = seq_open_dev(r, o);
+	} else {
+		fx_dfu_free(r->dfu);
+		r->dfu = NULL;
+		rc = fx_usb_reopen(r->usb, o->wait_ms, NULL, &r->err);
+		if (!rc && !o->any_device && !fx_usb_get_info(r->usb)->is_dfu) {
+			in = fx_usb_get_info(r->usb);
+			rc = fx_err_set(&r->err, FX_E_NOTFOUND,
+					"%04x:%04x is running, not the DFU bootloader",
+					in->vid, in->pid);
+		}
+		if (rc)
+			seq_close_dev(r); /* never keep a handle on a stale device */
+	}
+	if (waited_us)
+		*waited_us = fx_clock_now(r->clock) - t0;
+	return rc;
+}
+
 unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us)
 {
 	uint64_t now = fx_clock_now(r->clock);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fx/dfu_wire.h"
 #include "fx/log.h"
 #include "seq_priv.h"
 
@@ -104,6 +105,27 @@ int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us)
 	return 0;
 }
 
+/* Spec 3.6: some ROMs refuse even the option-byte read once RDP 1 is
+ * active (Betaflight's observation). The bootloader came back and refuses
+ * to read flash: that is the confirmation. */
+static int rdp_confirm_by_refusal(struct seq_run *r, uint32_t before)
+{
+	struct fx_err e2;
+	uint8_t b[8];
+	int rc;
+
+	fx_err_clear(&e2);
+	rc = fx_prog_read(r->dfu, G4_FLASH_BASE, b, sizeof(b), &e2);
+	if (rc != FX_E_PROTECTED)
+		return fx_err_prefix(&r->err, "RDP not confirmed (flash read %s)",
+				     rc ? fx_err_name(rc) : "allowed");
+	fx_err_clear(&r->err);
+	snprintf(r->detail, sizeof(r->detail),
+		 "optr 0x%08X -> RDP level 1, confirmed after the reset: reads refused",
+		 (unsigned)before);
+	return 0;
+}
+
 int seq_step_rdp(struct seq_run *r, uint64_t deadline_us)
 {
 	const struct fx_g4_ob_field *f = fx_g4_ob_field_find("RDP");
@@ -127,6 +149,8 @@ int seq_step_rdp(struct seq_run *r, uint64_t deadline_us)
 	memset(&res, 0, sizeof(res));
 	rc = fx_prog_ob_write(r->dfu, &want, seq_ms_left(r, deadline_us), &res,
 			      &r->err);
+	if (rc == FX_E_PROTECTED)
+		return rdp_confirm_by_refusal(r, before);
 	if (rc == FX_E_VERIFY)
 		r->fail_class = FX_STORE_FAIL;
 	if (rc)

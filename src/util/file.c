@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fx/file.h"
@@ -27,11 +28,30 @@ int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 			 struct fx_err *err)
 {
 	char tmp[4096];
+	struct stat sb;
 	int fd, e;
 
 	if (!strcmp(path, "-")) {
 		if (write_all(STDOUT_FILENO, data, len))
 			return fx_err_set(err, FX_E_FILE, "stdout: %s", strerror(errno));
+		return 0;
+	}
+	/* an existing non-regular target (/dev/null, a FIFO, a terminal) is
+	 * written in place: renaming over it would replace the device node */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if (S_ISDIR(sb.st_mode))
+			return fx_err_set(err, FX_E_FILE, "'%s': is a directory", path);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			goto err_open;
+		if (write_all(fd, data, len)) {
+			e = errno;
+			close(fd);
+			errno = e;
+			goto err_open;
+		}
+		if (close(fd))
+			goto err_open;
 		return 0;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))

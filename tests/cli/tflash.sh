@@ -55,6 +55,26 @@ rc=$?
 [ $rc -ne 0 ] || fail "flash succeeded on a board that dropped off the bus"
 ok "dropped board: exit $rc, no success"
 
+# RDP level 2 would brick the bootloader for good: refused, board untouched
+expect 0 "$FX" emu create "$T/r2.fxb"
+expect 65 "$FX" ob --device "emu:$T/r2.fxb" --set RDP=0xCC
+has "$T/err" "level 2.*refused"
+expect 0 "$FX" emu show "$T/r2.fxb"
+has "$T/out" "RDP level 0"
+ok "RDP level 2 refused"
+
+# output to a FIFO (or /dev/null) is written in place, never replaced
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/fromfifo" &
+expect 0 "$FX" read --device "emu:$BD" --address 0x08000000 --length 4096 -o "$T/fifo"
+wait
+[ -p "$T/fifo" ] || fail "the FIFO was replaced by a regular file"
+[ "$(wc -c <"$T/fromfifo")" -eq 4096 ] || fail "4096 bytes did not come through the FIFO"
+expect 66 "$FX" emu create --force "$T/fifo"
+has "$T/err" "not a regular file"
+[ -p "$T/fifo" ] || fail "emu create replaced the FIFO"
+ok "non-regular outputs are written in place or refused, never replaced"
+
 for c in info ob flash read emu; do
 	expect 0 "$FX" $c --help
 	has "$T/out" "usage: fixturectl $c"

@@ -14,47 +14,10 @@
 #include <cmocka.h>
 
 #include "fx/emu.h"
+#include "fx/image.h"
 #include "fx/prog.h"
 #include "fx/usb_emu.h"
-
-struct host {
-	struct fx_vclock vc;
-	struct fx_emu *board;
-	struct fx_usb *usb;
-	struct fx_dfu *d;
-};
-
-static void host_up(struct host *h, const char *knobs)
-{
-	struct fx_usb_open_opts o = { .wait_ms = 5000 };
-	struct fx_emu_knobs k;
-	struct fx_err err;
-	bool boot0 = true;
-
-	memset(h, 0, sizeof(*h));
-	fx_vclock_init(&h->vc);
-	fx_err_clear(&err);
-	h->board = fx_emu_new(NULL, &h->vc.base, &err);
-	assert_non_null(h->board);
-	fx_emu_knobs_default(&k);
-	if (knobs)
-		assert_int_equal(fx_emu_knobs_parse(&k, &boot0, knobs, &err), 0);
-	fx_emu_set_knobs(h->board, &k);
-	fx_emu_set_boot0(h->board, boot0);
-	fx_emu_set_nrst(h->board, true);
-	fx_emu_set_power(h->board, true);
-	assert_int_equal(fx_usb_emu_attach(h->board, &h->vc.base, &o, &h->usb, &err), 0);
-	h->d = fx_dfu_open(h->usb, &err);
-	if (!h->d)
-		fail_msg("open: %s", err.msg);
-}
-
-static void host_down(struct host *h)
-{
-	fx_dfu_free(h->d);
-	fx_usb_close(h->usb);
-	fx_emu_free(h->board);
-}
+#include "host_fix.h"
 
 /* An image: a plausible vector table at 0x08000000 (spec 8: SP in SRAM,
  * odd reset vector in flash) plus data segments. */
@@ -62,16 +25,6 @@ struct img {
 	struct fx_image img;
 	struct fx_image_seg segs[4];
 };
-
-static void fill(uint8_t *p, size_t n, uint32_t seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (uint8_t)(seed >> 16);
-	}
-}
 
 static void img_make(struct img *m, const uint32_t *addr, const uint32_t *len,
 		     size_t n)
@@ -84,7 +37,7 @@ static void img_make(struct img *m, const uint32_t *addr, const uint32_t *len,
 		m->segs[i].len = len[i];
 		m->segs[i].data = malloc(len[i]);
 		assert_non_null(m->segs[i].data);
-		fill(m->segs[i].data, len[i], addr[i]);
+		fxt_fill(m->segs[i].data, len[i], addr[i]);
 		if (addr[i] == 0x08000000u) {
 			/* SP 0x20020000, reset handler 0x08000101 */
 			memcpy(m->segs[i].data, "\x00\x00\x02\x20\x01\x01\x00\x08", 8);
@@ -102,31 +55,17 @@ static void img_free(struct img *m)
 		free(m->segs[i].data);
 }
 
-static void assert_board_has(struct host *h, const struct img *m)
+static void assert_board_has(struct fxt_host *h, const struct img *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->img.nsegs; i++) {
-		uint8_t *got = malloc(m->segs[i].len);
-
-		assert_non_null(got);
-		assert_int_equal(fx_emu_backdoor_flash_read(h->board, m->segs[i].addr,
-							    got, m->segs[i].len), 0);
-		assert_memory_equal(got, m->segs[i].data, m->segs[i].len);
-		free(got);
-	}
-}
-
-/* let the board's scheduled events run for ms of model time */
-static enum fx_emu_bus settle(struct host *h, unsigned ms)
-{
-	fx_clock_sleep(&h->vc.base, (uint64_t)ms * 1000u);
-	return fx_emu_poll(h->board);
+	for (i = 0; i < m->img.nsegs; i++)
+		fxt_host_assert_flash(h, m->segs[i].addr, m->segs[i].data, m->segs[i].len);
 }
 
 static void test_blank_board(void **state)
 {
-	struct host h;
+	struct fxt_host h;
 	const struct fx_dfu_info *in;
 	struct fx_prog_ident id;
 	struct fx_g4_ob ob, factory;
@@ -136,7 +75,7 @@ static void test_blank_board(void **state)
 	bool blank = false;
 
 	(void)state;
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	in = fx_dfu_get_info(h.d);
 	assert_int_equal(in->vid, 0x0483);
 	assert_int_equal(in->pid, 0xDF11);
@@ -166,7 +105,7 @@ static void test_blank_board(void **state)
 	assert_int_equal(id.flash_kib, 512);
 	assert_int_equal(fx_prog_flash_blank(h.d, &blank, &err), 0);
 	assert_true(blank);
-	host_down(&h);
+	fxt_host_down(&h);
 }
 
 static void test_program_verify_leave(void **state)
@@ -175,13 +114,13 @@ static void test_program_verify_leave(void **state)
 	static const uint32_t l[] = { 5000, 2048, 4100 };
 	struct fx_prog_flash_opts o = { .verify = true, .leave = true };
 	struct fx_prog_flash_result r;
-	struct host h;
+	struct fxt_host h;
 	struct img m;
 	struct fx_err err;
 	bool blank = true;
 
 	(void)state;
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	img_make(&m, a, l, 3);
 	fx_err_clear(&err);
 	o.leave = false;
@@ -203,9 +142,9 @@ static void test_program_verify_leave(void **state)
 	 * leave starts the application */
 	o.leave = true;
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, &r, &err), 0);
-	assert_int_equal(settle(&h, 200), FX_EMU_BUS_APP);
+	assert_int_equal(fxt_host_settle(&h, 200), FX_EMU_BUS_APP);
 	img_free(&m);
-	host_down(&h);
+	fxt_host_down(&h);
 }
 
 static void test_touched_pages_vs_mass_erase(void **state)
@@ -215,12 +154,12 @@ static void test_touched_pages_vs_mass_erase(void **state)
 	struct fx_prog_flash_opts o = { .verify = true };
 	struct fx_prog_flash_result r;
 	uint8_t keep[64], got[64];
-	struct host h;
+	struct fxt_host h;
 	struct img m;
 	struct fx_err err;
 
 	(void)state;
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	img_make(&m, a, l, 1);
 	memset(keep, 0x3C, sizeof(keep));
 	/* content on a page the image does not touch */
@@ -241,7 +180,7 @@ static void test_touched_pages_vs_mass_erase(void **state)
 	assert_memory_equal(got, keep, sizeof(keep));
 	assert_board_has(&h, &m);
 	img_free(&m);
-	host_down(&h);
+	fxt_host_down(&h);
 }
 
 static void test_dbank_boot0_high(void **state)
@@ -251,12 +190,12 @@ static void test_dbank_boot0_high(void **state)
 	struct fx_prog_flash_opts o = { .verify = true, .leave = true };
 	struct fx_prog_ob_result res;
 	struct fx_g4_ob want;
-	struct host h;
+	struct fxt_host h;
 	struct img m;
 	struct fx_err err;
 
 	(void)state;
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	fx_err_clear(&err);
 	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
 	assert_int_equal(fx_g4_ob_apply(&want, "DBANK=0", &err), 0);
@@ -271,9 +210,30 @@ static void test_dbank_boot0_high(void **state)
 	img_make(&m, a, l, 2);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
 	assert_board_has(&h, &m);
-	assert_int_equal(settle(&h, 200), FX_EMU_BUS_APP);
+	assert_int_equal(fxt_host_settle(&h, 200), FX_EMU_BUS_APP);
 	img_free(&m);
-	host_down(&h);
+	fxt_host_down(&h);
+}
+
+#define NO_ROM_MSG "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms"
+
+/* Apply change to the option bytes read back, release BOOT0, write: the
+ * ROM must not come back (FX_E_TIMEOUT with msg); bus is what is on the
+ * bus afterwards. */
+static void ob_write_boot0_low(struct fxt_host *h, const char *change, const char *msg,
+			       enum fx_emu_bus bus)
+{
+	struct fx_prog_ob_result res;
+	struct fx_g4_ob want;
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	assert_int_equal(fx_prog_ob_read(h->d, &want, &err), 0);
+	assert_int_equal(fx_g4_ob_apply(&want, change, &err), 0);
+	fx_emu_set_boot0(h->board, false);
+	assert_int_equal(fx_prog_ob_write(h->d, &want, 3000, &res, &err), FX_E_TIMEOUT);
+	assert_string_equal(err.msg, msg);
+	assert_int_equal(fx_emu_poll(h->board), bus);
 }
 
 static void test_dbank_boot0_low_field_report(void **state)
@@ -281,52 +241,41 @@ static void test_dbank_boot0_low_field_report(void **state)
 	static const uint32_t a[] = { 0x08000000 };
 	static const uint32_t l[] = { 4096 };
 	struct fx_prog_flash_opts o = { .verify = true };
-	struct fx_prog_ob_result res;
-	struct fx_g4_ob want;
-	struct host h;
+	struct fxt_host h;
 	struct img m;
 	struct fx_err err;
 
 	(void)state;
 	/* blank board, BOOT0 released after entering the bootloader: after
 	 * the option-byte reset nothing boots (G4: no empty-flash check) */
-	host_up(&h, NULL);
-	fx_err_clear(&err);
-	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
-	assert_int_equal(fx_g4_ob_apply(&want, "DBANK=0", &err), 0);
-	fx_emu_set_boot0(h.board, false);
-	assert_int_equal(fx_prog_ob_write(h.d, &want, 3000, &res, &err), FX_E_TIMEOUT);
-	assert_string_equal(err.msg, "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms (BOOT0 low? nothing or the application booted)");
-	assert_int_equal(fx_emu_poll(h.board), FX_EMU_BUS_NONE);
+	fxt_host_up(&h, NULL);
+	ob_write_boot0_low(&h, "DBANK=0",
+			   NO_ROM_MSG " (BOOT0 low? nothing or the application booted)",
+			   FX_EMU_BUS_NONE);
 	/* the option bytes did change */
 	assert_int_equal(fx_emu_optr(h.board) & (1u << 22), 0);
-	host_down(&h);
+	fxt_host_down(&h);
 
 	/* with an application in flash and a harmless option change: the
 	 * application boots instead of the ROM */
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	img_make(&m, a, l, 1);
+	fx_err_clear(&err);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
-	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
-	assert_int_equal(fx_g4_ob_apply(&want, "BOR_LEV=1", &err), 0);
-	fx_emu_set_boot0(h.board, false);
-	assert_int_equal(fx_prog_ob_write(h.d, &want, 3000, &res, &err), FX_E_TIMEOUT);
-	assert_string_equal(err.msg, "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms: 1209:0001 enumerated instead (the application booted; BOOT0 low?)");
-	assert_int_equal(fx_emu_poll(h.board), FX_EMU_BUS_APP);
-	host_down(&h);
+	ob_write_boot0_low(&h, "BOR_LEV=1",
+			   NO_ROM_MSG ": 1209:0001 enumerated instead (the application booted; BOOT0 low?)",
+			   FX_EMU_BUS_APP);
+	fxt_host_down(&h);
 
 	/* the field report: application programmed in dual-bank mode, DBANK
 	 * changed with BOOT0 low: the image no longer boots, nothing comes */
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
-	assert_int_equal(fx_prog_ob_read(h.d, &want, &err), 0);
-	assert_int_equal(fx_g4_ob_apply(&want, "DBANK=0", &err), 0);
-	fx_emu_set_boot0(h.board, false);
-	assert_int_equal(fx_prog_ob_write(h.d, &want, 3000, &res, &err), FX_E_TIMEOUT);
-	assert_string_equal(err.msg, "option bytes written at 0x1FFF7800: the bootloader did not come back within 3000 ms (BOOT0 low? nothing or the application booted)");
-	assert_int_equal(fx_emu_poll(h.board), FX_EMU_BUS_NONE);
+	ob_write_boot0_low(&h, "DBANK=0",
+			   NO_ROM_MSG " (BOOT0 low? nothing or the application booted)",
+			   FX_EMU_BUS_NONE);
 	img_free(&m);
-	host_down(&h);
+	fxt_host_down(&h);
 }
 
 static void test_rdp1_then_unprotect(void **state)
@@ -337,13 +286,13 @@ static void test_rdp1_then_unprotect(void **state)
 	struct fx_prog_ob_result res;
 	struct fx_g4_ob want, ob;
 	uint8_t buf[16];
-	struct host h;
+	struct fxt_host h;
 	struct img m;
 	struct fx_err err;
 	bool blank = false;
 
 	(void)state;
-	host_up(&h, NULL);
+	fxt_host_up(&h, NULL);
 	img_make(&m, a, l, 1);
 	fx_err_clear(&err);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
@@ -368,7 +317,7 @@ static void test_rdp1_then_unprotect(void **state)
 	assert_true(blank);
 	assert_int_equal(fx_prog_flash(h.d, &m.img, &o, NULL, &err), 0);
 	img_free(&m);
-	host_down(&h);
+	fxt_host_down(&h);
 }
 
 static void test_board_file_uri(void **state)
@@ -409,6 +358,58 @@ static void test_board_file_uri(void **state)
 	rmdir(dir);
 }
 
+/* Real image files through fx_image_load (tests/data/image/README). */
+static void test_image_files(void **state)
+{
+	static const char *const files[] = {
+		"tests/data/image/golden.hex", "tests/data/image/golden.srec",
+		"tests/data/image/golden.elf", "tests/data/image/golden.dfu",
+		"tests/data/image/multi.hex", "tests/data/image/multi.srec",
+		"tests/data/image/multi.elf", "tests/data/image/multi.dfu",
+		"config/demo-g474.hex",
+	};
+	struct fx_prog_flash_opts o = { .verify = true, .leave = true };
+	struct fx_prog_flash_result r;
+	struct fx_image *img;
+	struct fx_err err;
+	struct fxt_host h;
+	size_t i, j;
+
+	(void)state;
+	if (access(files[0], R_OK)) {
+		skip(); /* run from the source tree */
+		return;
+	}
+	for (i = 0; i <= sizeof(files) / sizeof(files[0]); i++) {
+		bool bin = i == sizeof(files) / sizeof(files[0]);
+		const char *f = bin ? "tests/data/image/golden.bin" : files[i];
+
+		fx_err_clear(&err);
+		img = fx_image_load(f, FX_IMAGE_AUTO, bin, 0x08000000, &err);
+		if (!img)
+			fail_msg("%s: %s", f, err.msg);
+		fxt_host_up(&h, NULL);
+		if (fx_prog_flash(h.d, img, &o, &r, &err))
+			fail_msg("%s: %s", f, err.msg);
+		for (j = 0; j < img->nsegs; j++)
+			fxt_host_assert_flash(&h, img->segs[j].addr, img->segs[j].data,
+					      img->segs[j].len);
+		assert_int_equal(r.bytes_written % 8, 0);
+		print_message("%s: %zu segments, %zu bytes, %zu written, %zu pages\n", f, img->nsegs, fx_image_size(img), r.bytes_written, r.pages_erased);
+		assert_true(r.bytes_written > 0);
+		fxt_host_down(&h);
+		fx_image_free(img);
+	}
+	/* a DfuSe file with an option-byte target is refused before any write */
+	img = fx_image_load("tests/data/image/twotarget.dfu", FX_IMAGE_AUTO, false, 0, &err);
+	assert_non_null(img);
+	fxt_host_up(&h, NULL);
+	assert_int_equal(fx_prog_flash(h.d, img, &o, NULL, &err), FX_E_RANGE);
+	assert_string_equal(err.msg, "image segment at 0x1FFF7800 targets alt 1, only the flash (alt 0) can be programmed");
+	fxt_host_down(&h);
+	fx_image_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_dbank_boot0_low_field_report),
 		cmocka_unit_test(test_rdp1_then_unprotect),
 		cmocka_unit_test(test_board_file_uri),
+		cmocka_unit_test(test_image_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

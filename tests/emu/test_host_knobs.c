@@ -14,24 +14,21 @@
 
 #include "fx/emu.h"
 #include "fx/prog.h"
-#include "fx/usb_emu.h"
+#include "host_fix.h"
 
+/* pseudo-random content that starts with a bootable vector table */
 static void fill(uint8_t *p, size_t n, uint32_t seed)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		seed = seed * 1103515245u + 12345u;
-		p[i] = (uint8_t)(seed >> 16);
-	}
+	fxt_fill(p, n, seed);
 	if (n >= 8)
 		memcpy(p, "\x00\x00\x02\x20\x01\x01\x00\x08", 8); /* bootable */
 }
 
-/* One full cycle on a fresh board with the given knobs. */
-static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
+/* One full cycle on a fresh board with the given knobs; safe_addressing:
+ * the host sends SET_ADDRESS before every block (dfu-util style). */
+static void cycle(const char *knobs, bool mass_erase, bool dbank_change,
+		  bool safe_addressing)
 {
-	struct fx_usb_open_opts uo = { .wait_ms = 5000 };
 	struct fx_prog_flash_opts o = { .verify = true, .leave = true,
 					.mass_erase = mass_erase };
 	struct fx_prog_flash_result r;
@@ -40,32 +37,17 @@ static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
 	struct fx_image img = { .nsegs = 2, .segs = seg };
 	struct fx_emu_knobs k;
 	struct fx_g4_ob want;
-	struct fx_vclock vc;
-	struct fx_emu *board;
-	struct fx_usb *u;
-	struct fx_dfu *d;
+	struct fxt_host h;
 	struct fx_err err;
-	uint8_t *got;
-	bool boot0 = true;
+	bool boot0;
 	size_t i;
 
-	print_message("knobs '%s'%s%s\n", knobs, mass_erase ? " mass-erase" : "",
-		      dbank_change ? " DBANK=0" : "");
-	fx_vclock_init(&vc);
+	print_message("knobs '%s'%s%s%s\n", knobs, mass_erase ? " mass-erase" : "",
+		      dbank_change ? " DBANK=0" : "", safe_addressing ? " safe-addressing" : "");
+	fxt_host_knobs(&k, &boot0, knobs);
+	fxt_host_open(&h, &k, true);
 	fx_err_clear(&err);
-	board = fx_emu_new(NULL, &vc.base, &err);
-	assert_non_null(board);
-	fx_emu_knobs_default(&k);
-	if (knobs[0] && fx_emu_knobs_parse(&k, &boot0, knobs, &err))
-		fail_msg("knobs '%s': %s", knobs, err.msg);
-	fx_emu_set_knobs(board, &k);
-	fx_emu_set_boot0(board, true);
-	fx_emu_set_nrst(board, true);
-	fx_emu_set_power(board, true);
-	assert_int_equal(fx_usb_emu_attach(board, &vc.base, &uo, &u, &err), 0);
-	d = fx_dfu_open(u, &err);
-	if (!d)
-		fail_msg("open: %s", err.msg);
+	fx_dfu_set_safe_addressing(h.d, safe_addressing);
 	/* content from a previous life in the old bank mode */
 	seg[0].addr = 0x08000000;
 	seg[0].len = 9000;
@@ -78,109 +60,96 @@ static void cycle(const char *knobs, bool mass_erase, bool dbank_change)
 		fill(seg[i].data, seg[i].len, seg[i].addr);
 	}
 	if (dbank_change) {
-		assert_int_equal(fx_emu_backdoor_flash_write(board, 0x08000000, seg[1].data, 2048), 0);
-		if (fx_prog_ob_read(d, &want, &err))
+		assert_int_equal(fx_emu_backdoor_flash_write(h.board, 0x08000000, seg[1].data, 2048), 0);
+		if (fx_prog_ob_read(h.d, &want, &err))
 			fail_msg("ob read: %s", err.msg);
 		assert_int_equal(fx_g4_ob_apply(&want, "DBANK=0", &err), 0);
-		if (fx_prog_ob_write(d, &want, 5000, &res, &err))
+		if (fx_prog_ob_write(h.d, &want, 5000, &res, &err))
 			fail_msg("ob write: %s", err.msg);
 		assert_int_equal(fx_g4_ob_get(&res.after, fx_g4_ob_field_find("DBANK")), 0);
 	}
-	if (fx_prog_flash(d, &img, &o, &r, &err))
+	if (fx_prog_flash(h.d, &img, &o, &r, &err))
 		fail_msg("flash: %s", err.msg);
 	for (i = 0; i < 2; i++) {
-		got = malloc(seg[i].len);
-		assert_non_null(got);
-		assert_int_equal(fx_emu_backdoor_flash_read(board, seg[i].addr, got, seg[i].len), 0);
-		assert_memory_equal(got, seg[i].data, seg[i].len);
-		free(got);
+		fxt_host_assert_flash(&h, seg[i].addr, seg[i].data, seg[i].len);
 		free(seg[i].data);
 	}
 	/* leave: the application starts */
-	fx_clock_sleep(&vc.base, 200000);
-	assert_int_equal(fx_emu_poll(board), FX_EMU_BUS_APP);
-	fx_dfu_free(d);
-	fx_usb_close(u);
-	fx_emu_free(board);
+	assert_int_equal(fxt_host_settle(&h, 200), FX_EMU_BUS_APP);
+	fxt_host_down(&h);
 }
 
-static void test_defaults(void **state)
+/* A cmocka test = a group of cycles (its initial state). */
+struct knob_case {
+	const char *knobs;
+	bool mass_erase, dbank_change;
+};
+
+struct knob_group {
+	bool safe_addressing;
+	size_t n;
+	const struct knob_case *cases;
+};
+
+static void run_group(void **state)
 {
-	(void)state;
-	cycle("", false, false);
-	cycle("", true, true);
-	cycle("", false, true);
+	const struct knob_group *g = *state;
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		cycle(g->cases[i].knobs, g->cases[i].mass_erase, g->cases[i].dbank_change,
+		      g->safe_addressing);
 }
 
-static void test_transfer_size(void **state)
-{
-	(void)state;
-	cycle("xfer=1024", false, true);
-	cycle("xfer=2048", false, true);
-	cycle("xfer=2048", true, false);
-}
+#define GROUP(name, safe, ...)                                                \
+	static const struct knob_case name##_cases[] = { __VA_ARGS__ };       \
+	static struct knob_group name = {                                     \
+		safe, sizeof(name##_cases) / sizeof(name##_cases[0]), name##_cases \
+	}
 
-static void test_iproduct(void **state)
-{
-	(void)state;
-	cycle("iproduct=dfu", false, false);
-	cycle("iproduct=stm32", false, true);
-}
+GROUP(defaults, false,
+      { "", false, false }, { "", true, true }, { "", false, true });
+GROUP(transfer_size, false,
+      { "xfer=1024", false, true }, { "xfer=2048", false, true },
+      { "xfer=2048", true, false });
+GROUP(iproduct, false,
+      { "iproduct=dfu", false, false }, { "iproduct=stm32", false, true });
+/* with alt0=constant the alt0 string keeps saying 2 KiB pages in
+ * single-bank mode */
+GROUP(alt0, false,
+      { "alt0=dynamic", false, true }, { "alt0=constant", false, true },
+      { "alt0=constant", true, true });
+GROUP(obreset, false,
+      { "obreset=answer", false, true }, { "obreset=stall", false, true });
+GROUP(busy, false,
+      { "busy=wait", false, true }, { "busy=stall", false, true },
+      { "busy=lying", false, true }, { "busy=stall", true, false },
+      { "busy=lying", true, false });
+GROUP(malformed_and_oldread, false,
+      { "malformed=error", false, true }, { "malformed=stall", false, true },
+      { "oldread=error", false, true }, { "oldread=error", true, true });
+GROUP(combined, false,
+      { "xfer=2048&iproduct=stm32&alt0=constant&obreset=stall&busy=stall&malformed=stall", false, true },
+      { "xfer=2048&alt0=constant&obreset=stall&busy=lying&malformed=stall&oldread=error", true, true },
+      { "boot_delay_ms=1500&erase_scale=3", false, true });
+GROUP(safe_addressing, true,
+      { "", false, true }, { "xfer=2048&alt0=constant&busy=stall", false, true },
+      { "busy=lying", true, false });
 
-static void test_alt0(void **state)
-{
-	(void)state;
-	cycle("alt0=dynamic", false, true);
-	/* the alt0 string keeps saying 2 KiB pages in single-bank mode */
-	cycle("alt0=constant", false, true);
-	cycle("alt0=constant", true, true);
-}
-
-static void test_obreset(void **state)
-{
-	(void)state;
-	cycle("obreset=answer", false, true);
-	cycle("obreset=stall", false, true);
-}
-
-static void test_busy(void **state)
-{
-	(void)state;
-	cycle("busy=wait", false, true);
-	cycle("busy=stall", false, true);
-	cycle("busy=lying", false, true);
-	cycle("busy=stall", true, false);
-	cycle("busy=lying", true, false);
-}
-
-static void test_malformed_and_oldread(void **state)
-{
-	(void)state;
-	cycle("malformed=error", false, true);
-	cycle("malformed=stall", false, true);
-	cycle("oldread=error", false, true);
-	cycle("oldread=error", true, true);
-}
-
-static void test_combined(void **state)
-{
-	(void)state;
-	cycle("xfer=2048&iproduct=stm32&alt0=constant&obreset=stall&busy=stall&malformed=stall", false, true);
-	cycle("xfer=2048&alt0=constant&obreset=stall&busy=lying&malformed=stall&oldread=error", true, true);
-	cycle("boot_delay_ms=1500&erase_scale=3", false, true);
-}
+#define KNOB_TEST(name) { "test_" #name, run_group, NULL, NULL, &name }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_transfer_size),
-		cmocka_unit_test(test_iproduct),
-		cmocka_unit_test(test_alt0),
-		cmocka_unit_test(test_obreset),
-		cmocka_unit_test(test_busy),
-		cmocka_unit_test(test_malformed_and_oldread),
-		cmocka_unit_test(test_combined),
+		KNOB_TEST(defaults),
+		KNOB_TEST(transfer_size),
+		KNOB_TEST(iproduct),
+		KNOB_TEST(alt0),
+		KNOB_TEST(obreset),
+		KNOB_TEST(busy),
+		KNOB_TEST(malformed_and_oldread),
+		KNOB_TEST(combined),
+		KNOB_TEST(safe_addressing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

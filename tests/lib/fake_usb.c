@@ -1,7 +1,13 @@
 /* fake_usb.c - scripted fx_usb backend (tests/lib/fake_usb.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "fake_usb.h"
 #include "fx/bytes.h"
@@ -259,6 +265,13 @@ void fake_push_cmd_ok(struct fake_usb *f, uint32_t poll_ms)
 	fake_push_status(f, dfuDNLOAD_IDLE, DFU_STATUS_OK, 0);
 }
 
+void fake_push_clear_error(struct fake_usb *f, uint8_t status)
+{
+	fake_push_status(f, dfuERROR, status, 0);
+	fake_push(f, DFU_CLRSTATUS, 0);
+	fake_push_status(f, dfuIDLE, DFU_STATUS_OK, 0);
+}
+
 size_t fake_left(const struct fake_usb *f)
 {
 	return f->nsteps - f->next;
@@ -285,4 +298,36 @@ int fake_count(const struct fake_usb *f, uint8_t bRequest)
 		    f->log[i].setup.bRequest == bRequest)
 			n++;
 	return n;
+}
+
+struct fx_dfu *fake_dfu_open(struct fake_usb *f)
+{
+	struct fx_dfu *d;
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	d = fx_dfu_open(&f->base, &err);
+	if (!d)
+		fail_msg("fx_dfu_open: %s", err.msg);
+	return d;
+}
+
+struct fx_dfu *fake_dfu_up(struct fx_vclock *vc, struct fake_usb **f, uint16_t xfer)
+{
+	struct fx_dfu *d;
+
+	fx_vclock_init(vc);
+	*f = fake_usb_new(&vc->base, xfer);
+	assert_non_null(*f);
+	fake_push_status(*f, dfuIDLE, DFU_STATUS_OK, 0);
+	d = fake_dfu_open(*f);
+	assert_int_equal(fake_left(*f), 0);
+	return d;
+}
+
+void fake_dfu_down(struct fx_dfu *d, struct fake_usb *f)
+{
+	fx_dfu_free(d);
+	free(f->sink);
+	fx_usb_close(&f->base);
 }

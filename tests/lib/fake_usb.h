@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fx/clock.h"
+#include "fx/dfu.h"
 #include "fx/usb.h"
 
 #define FAKE_MAX_STEPS 4096
@@ -71,6 +73,9 @@ void fake_delay_last(struct fake_usb *f, uint64_t delay_us);
 /* Common sequences: a DfuSe command that completes (DNLOAD, DNBUSY with
  * poll_ms, DNLOAD-IDLE). */
 void fake_push_cmd_ok(struct fake_usb *f, uint32_t poll_ms);
+/* The recovery after a device error (spec 6.2 step 2): GETSTATUS answers
+ * dfuERROR with status, CLRSTATUS, GETSTATUS answers dfuIDLE. */
+void fake_push_clear_error(struct fake_usb *f, uint8_t status);
 
 /* Steps not consumed. */
 size_t fake_left(const struct fake_usb *f);
@@ -78,5 +83,15 @@ size_t fake_left(const struct fake_usb *f);
 int fake_find(const struct fake_usb *f, uint8_t bRequest, int n);
 /* Number of logged requests with bRequest. */
 int fake_count(const struct fake_usb *f, uint8_t bRequest);
+
+/* The usual fixture: a new virtual clock vc, a new fake *f with transfer
+ * size xfer whose one scripted GETSTATUS answers dfuIDLE, and the DFU
+ * engine opened on it, that step consumed (else the test fails). */
+struct fx_dfu *fake_dfu_up(struct fx_vclock *vc, struct fake_usb **f, uint16_t xfer);
+/* fx_dfu_open() on f with the script as it stands; the test fails with
+ * the error text if it does not open. */
+struct fx_dfu *fake_dfu_open(struct fake_usb *f);
+/* Free d (may be NULL), f's DNLOAD sink and f. */
+void fake_dfu_down(struct fx_dfu *d, struct fake_usb *f);
 
 #endif

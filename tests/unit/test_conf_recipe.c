@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,9 +15,9 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
-#include "test_conf_stubs.h"
 
 /* sha256("abc") */
 #define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -24,42 +25,29 @@
 static char dir[256];
 static char rpath[512];
 
-static void write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	char fw[512];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX");
-	if (!mkdtemp(dir))
+	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX"))
 		return -1;
 	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
-	write_file(fw, "abc", 3);
+	fxt_conf_write(fw, "abc");
 	snprintf(rpath, sizeof(rpath), "%s/r.ini", dir);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fxt_conf_rmdir(dir);
 }
 
 /* A valid recipe with `extra` appended (sections or keys). */
 static void write_recipe(const char *extra)
 {
-	char text[4096];
+	char text[8192];
 
 	snprintf(text, sizeof(text),
 		 "[recipe]\n"
@@ -71,31 +59,26 @@ static void write_recipe(const char *extra)
 		 "sha256 = " ABC_SHA "\n"
 		 "%s",
 		 extra);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 }
 
 /* Load rpath and expect FX_E_CONFIG whose first message is
  * "<rpath>:<where>". */
 static void expect_error(const char *where)
 {
-	struct fx_recipe *r = (struct fx_recipe *)0x1;
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char want[1024];
-	int rc;
+	fxt_conf_expect_error(FX_CONF_RECIPE, rpath, where);
+}
 
-	fx_conf_diags_init(&d);
-	rc = fx_recipe_load(rpath, &r, &d, &err);
-	snprintf(want, sizeof(want), "%s%s", rpath, where);
-	if (rc != FX_E_CONFIG || strcmp(err.msg, want))
-		print_error("got %d '%s'\nwant '%s'\n", rc, err.msg, want);
-	assert_int_equal(rc, FX_E_CONFIG);
-	assert_int_equal(err.code, FX_E_CONFIG);
-	assert_string_equal(err.msg, want);
-	assert_true(d.n >= 1);
-	assert_string_equal(d.msgs[0], want);
-	assert_ptr_equal(r, (struct fx_recipe *)0x1); /* out untouched */
-	fx_conf_diags_release(&d);
+/* A valid recipe with `extra` appended, loaded (it must load). */
+static struct fx_recipe *load_with(const char *extra)
+{
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+
+	write_recipe(extra);
+	if (fx_recipe_load(rpath, &r, NULL, &err))
+		fail_msg("load: %s", err.msg);
+	return r;
 }
 
 static void error_for(const char *extra, const char *where)
@@ -106,8 +89,36 @@ static void error_for(const char *extra, const char *where)
 
 static void raw_error(const char *text, const char *where)
 {
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	expect_error(where);
+}
+
+/* What [program] and [timeouts] set (timeouts in struct order). */
+struct program_want {
+	enum fx_recipe_erase erase;
+	enum fx_recipe_verify verify;
+	enum fx_recipe_entry entry;
+	bool probe;
+	enum fx_recipe_serial serial;
+	int rdp;
+	struct fx_recipe_timeouts t;
+};
+
+static void assert_program(const struct fx_recipe *r, const struct program_want *w)
+{
+	assert_int_equal(r->erase, w->erase);
+	assert_int_equal(r->verify, w->verify);
+	assert_int_equal(r->entry, w->entry);
+	assert_int_equal(r->probe, w->probe);
+	assert_int_equal(r->serial, w->serial);
+	assert_int_equal(r->rdp, w->rdp);
+	assert_int_equal(r->timeouts.probe_ms, w->t.probe_ms);
+	assert_int_equal(r->timeouts.enter_ms, w->t.enter_ms);
+	assert_int_equal(r->timeouts.option_bytes_ms, w->t.option_bytes_ms);
+	assert_int_equal(r->timeouts.erase_ms, w->t.erase_ms);
+	assert_int_equal(r->timeouts.program_ms, w->t.program_ms);
+	assert_int_equal(r->timeouts.verify_ms, w->t.verify_ms);
+	assert_int_equal(r->timeouts.rdp_ms, w->t.rdp_ms);
 }
 
 static void test_golden(void **state)
@@ -133,19 +144,9 @@ static void test_golden(void **state)
 	assert_int_equal(r->ob[1].value, 4);
 	assert_string_equal(r->ob[2].text, "nRST_STOP=1"); /* 0x1 */
 	assert_int_equal(r->ob[2].line, 17);
-	assert_int_equal(r->erase, FX_RECIPE_ERASE_MASS);
-	assert_int_equal(r->verify, FX_RECIPE_VERIFY_NONE);
-	assert_int_equal(r->entry, FX_RECIPE_ENTRY_APP);
-	assert_false(r->probe);
-	assert_int_equal(r->serial, FX_RECIPE_SERIAL_BOTH);
-	assert_int_equal(r->rdp, 1);
-	assert_int_equal(r->timeouts.probe_ms, 2000);
-	assert_int_equal(r->timeouts.enter_ms, 4000);
-	assert_int_equal(r->timeouts.option_bytes_ms, 6000);
-	assert_int_equal(r->timeouts.erase_ms, 1000);
-	assert_int_equal(r->timeouts.program_ms, 2000);
-	assert_int_equal(r->timeouts.verify_ms, 3000);
-	assert_int_equal(r->timeouts.rdp_ms, 7000);
+	assert_program(r, &(const struct program_want){
+		FX_RECIPE_ERASE_MASS, FX_RECIPE_VERIFY_NONE, FX_RECIPE_ENTRY_APP, false,
+		FX_RECIPE_SERIAL_BOTH, 1, { 2000, 4000, 6000, 1000, 2000, 3000, 7000 } });
 	assert_true(r->app.enabled);
 	assert_int_equal(r->app.vid, 0x1209);
 	assert_int_equal(r->app.pid, 0xABCD);
@@ -164,29 +165,17 @@ static void test_golden(void **state)
 
 static void test_defaults(void **state)
 {
-	struct fx_recipe *r = NULL;
-	struct fx_err err;
+	struct fx_recipe *r;
 	char fw[600];
 
 	(void)state;
-	write_recipe("");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("");
 	snprintf(fw, sizeof(fw), "%s/fw.bin", dir); /* relative to the recipe */
 	assert_string_equal(r->firmware, fw);
 	assert_int_equal(r->n_ob, 0);
-	assert_int_equal(r->erase, FX_RECIPE_ERASE_PAGES);
-	assert_int_equal(r->verify, FX_RECIPE_VERIFY_READBACK);
-	assert_int_equal(r->entry, FX_RECIPE_ENTRY_GPIO);
-	assert_true(r->probe);
-	assert_int_equal(r->serial, FX_RECIPE_SERIAL_UID);
-	assert_int_equal(r->rdp, 0);
-	assert_int_equal(r->timeouts.probe_ms, 1500);
-	assert_int_equal(r->timeouts.enter_ms, 3000);
-	assert_int_equal(r->timeouts.option_bytes_ms, 5000);
-	assert_int_equal(r->timeouts.erase_ms, 30000);
-	assert_int_equal(r->timeouts.program_ms, 60000);
-	assert_int_equal(r->timeouts.verify_ms, 60000);
-	assert_int_equal(r->timeouts.rdp_ms, 5000);
+	assert_program(r, &(const struct program_want){
+		FX_RECIPE_ERASE_PAGES, FX_RECIPE_VERIFY_READBACK, FX_RECIPE_ENTRY_GPIO, true,
+		FX_RECIPE_SERIAL_UID, 0, { 1500, 3000, 5000, 30000, 60000, 60000, 5000 } });
 	assert_false(r->app.enabled);
 	assert_int_equal(r->app.within_ms, 1000);
 	fx_recipe_free(r);
@@ -216,7 +205,7 @@ static void test_absolute_firmware_and_formats(void **state)
 		 "probe = YES\r\n"
 		 "erase = mass;not a comment without a blank\r\n",
 		 dir);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(text, sizeof(text),
 		 "%s:13: key 'erase': expected pages or mass, got 'mass;not a comment without a blank'",
@@ -228,7 +217,7 @@ static void test_absolute_firmware_and_formats(void **state)
 		 "target = stm32g474xe ; the only one\r\n[ firmware ]\r\n"
 		 "file = %s/fw.bin\r\nsha256 = " ABC_SHA "\r\n[program]\r\nprobe = off\r\n",
 		 dir);
-	write_file(rpath, text, strlen(text));
+	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
 	assert_string_equal(r->version, "7");
 	assert_false(r->probe);
@@ -294,8 +283,8 @@ static void test_errors_keys(void **state)
 {
 	(void)state;
 	error_for("[recipe]\n", ":8: section 'recipe': duplicate (first at line 1)");
-	write_file(rpath,
-		   "[recipe]\nname = a\nversion = 1\nname = b\n", 40);
+	/* 40 bytes: the text and its NUL */
+	fxt_conf_write_bytes(rpath, "[recipe]\nname = a\nversion = 1\nname = b\n", 40);
 	expect_error(":4: key 'name': duplicate (first set at line 2)");
 	error_for("[program]\ncolour = red\n", ":9: key 'colour': unknown key in [program]");
 	raw_error("[recipe]\nname = a b\n",
@@ -344,9 +333,8 @@ static void test_errors_firmware_messages(void **state)
 	char want[1200];
 
 	(void)state;
-	write_file(rpath,
-		   "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n",
-		   strlen("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n"));
+	fxt_conf_write(rpath,
+		       "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n");
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
 		 "%s:6: key 'file': cannot read '%s/nope.bin': No such file or directory",
@@ -358,7 +346,7 @@ static void test_errors_firmware_messages(void **state)
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
 				"sha256 = 0000000000000000000000000000000000000000000000000000000000000000\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
@@ -369,13 +357,32 @@ static void test_errors_firmware_messages(void **state)
 	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = abc\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	expect_error(":7: key 'sha256': expected 64 hex digits, got 'abc'");
 	{
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n"
+				"sha256 = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ\n"
+				"size = 3\n";
+
+		fxt_conf_write(rpath, t);
+	}
+	expect_error(":7: key 'sha256': expected 64 hex digits, got 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aZ'");
+	{
+		struct fx_conf_diags d;
+		char want2[1024];
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(rpath, &r, &d, &err), FX_E_CONFIG);
+		assert_true(d.n >= 2);
+		snprintf(want2, sizeof(want2), "%s:8: key 'size': unknown key in [firmware]", rpath);
+		assert_string_equal(d.msgs[1], want2);
+		fx_conf_diags_release(&d);
+	}
+	{
 		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
 
-		write_file(rpath, t, strlen(t));
+		fxt_conf_write(rpath, t);
 	}
 	expect_error(":6: key 'file': expected a file path, got ''");
 }
@@ -392,6 +399,24 @@ static void test_errors_option_bytes(void **state)
 	error_for("[option_bytes]\nDBANK = 0x\n",
 		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x'");
 	error_for("[option_bytes]\nFOO = 1\n", ":9: key 'FOO': unknown option byte");
+	error_for("[option_bytes]\nWRP1A_STRT = 0x80\n",
+		  ":9: key 'WRP1A_STRT': expected a number from 0 to 127 (7-bit field), got '0x80'");
+	error_for("[option_bytes]\nDBANK = 0x100000000\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x100000000'");
+	error_for("[option_bytes]\nDBANK = 0x1g\n",
+		  ":9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '0x1g'");
+	{
+		struct fx_recipe *r = NULL;
+		struct fx_err err;
+
+		write_recipe("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\nBOR_LEV = 0xA\n");
+		assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
+		r = load_with("[option_bytes]\nWRP1A_STRT = 0x7f\nWRP1A_END = 0X7E\n");
+		assert_int_equal(r->ob[0].value, 0x7F);
+		assert_int_equal(r->ob[1].value, 0x7E);
+		assert_string_equal(r->ob[1].text, "WRP1A_END=126");
+		fx_recipe_free(r);
+	}
 	error_for("[option_bytes]\nRDP = 0xBB\n",
 		  ":9: key 'RDP': set read protection with 'rdp' in [program] (it is written last)");
 	error_for("[option_bytes]\nDBANK = 0\ndbank = 0\n",
@@ -402,6 +427,73 @@ static void test_errors_option_bytes(void **state)
 		  ":9: key 'nBOOT1': 0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
 	error_for("[option_bytes]\nBOOT_LOCK = 1\n",
 		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
+}
+
+static void test_errors_limits(void **state)
+{
+	const struct fx_g4_ob_field *f;
+	char text[2048], where[1200], longpath[1100];
+	size_t len = 0, n = 0, i;
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+	FILE *fp;
+
+	(void)state;
+	/* a section name longer than any we know */
+	snprintf(text, sizeof(text), "[S%063d]\n", 0);
+	error_for(text, ":8: section name too long (64 characters, limit 63)");
+
+	/* more option bytes than a recipe holds */
+	text[0] = '\0';
+	for (f = fx_g4_ob_fields(); f->name && n <= FX_RECIPE_MAX_OB; f++) {
+		int w;
+
+		if (!strcmp(f->name, "RDP"))
+			continue;
+		w = snprintf(text + len, sizeof(text) - len, "%s = %d\n", f->name,
+			     !strcmp(f->name, "nSWBOOT0") || !strcmp(f->name, "nBOOT1"));
+		len += (size_t)w;
+		n++;
+	}
+	assert_int_equal(n, FX_RECIPE_MAX_OB + 1);
+	{
+		char extra[2100];
+
+		snprintf(extra, sizeof(extra), "[option_bytes]\n%s", text);
+		snprintf(where, sizeof(where), ":%d: key '%s': too many option bytes (limit %d)",
+			 8 + FX_RECIPE_MAX_OB + 1, f[-1].name, FX_RECIPE_MAX_OB);
+		error_for(extra, where);
+	}
+
+	/* a file larger than any recipe (1 MiB) */
+	fp = fopen(rpath, "wb");
+	assert_non_null(fp);
+	for (i = 0; i <= 1024 * 1024 / 64; i++)
+		fputs("; 3456789012345678901234567890123456789012345678901234567890123\n", fp);
+	fclose(fp);
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_FILE);
+	snprintf(where, sizeof(where), "%s: file too large (1048640 bytes, limit 1048576)", rpath);
+	assert_string_equal(err.msg, where);
+
+	/* a resolved firmware path longer than FX_CONF_PATH_MAX */
+	fxt_conf_long_path(longpath, sizeof(longpath), dir, "r.ini");
+	snprintf(text, sizeof(text),
+		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " ABC_SHA "\n",
+		 0);
+	fxt_conf_write(longpath, text);
+	{
+		struct fx_conf_diags d;
+
+		fx_conf_diags_init(&d);
+		assert_int_equal(fx_recipe_load(longpath, &r, &d, &err), FX_E_CONFIG);
+		snprintf(where, sizeof(where),
+			 "%s:6: key 'file': path too long (limit 1023 characters)", longpath);
+		/* err->msg holds 255 characters (fx/err.h): the list has it all */
+		assert_string_equal(d.msgs[0], where);
+		assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
+		assert_memory_equal(err.msg, where, sizeof(err.msg) - 1);
+		fx_conf_diags_release(&d);
+	}
 }
 
 static void test_many_errors_collected(void **state)
@@ -458,8 +550,7 @@ static void test_ob_want(void **state)
 
 	(void)state;
 	fx_g4_ob_factory(&cur);
-	write_recipe("[option_bytes]\nDBANK = 0\nnSWBOOT0 = 1\n");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("[option_bytes]\nDBANK = 0\nnSWBOOT0 = 1\n");
 	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
 	assert_true(differs);
 	assert_true(dbank);
@@ -473,8 +564,7 @@ static void test_ob_want(void **state)
 	fx_recipe_free(r);
 
 	fx_g4_ob_factory(&cur);
-	write_recipe("[option_bytes]\nBOR_LEV = 3\n");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("[option_bytes]\nBOR_LEV = 3\n");
 	assert_int_equal(fx_recipe_ob_want(r, &cur, &want, &differs, &dbank, &err), 0);
 	assert_true(differs);
 	assert_false(dbank);
@@ -489,8 +579,7 @@ static void test_check_firmware(void **state)
 	char want[1200];
 
 	(void)state;
-	write_recipe("");
-	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	r = load_with("");
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abc", 3, &err), 0);
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abd", 3, &err), FX_E_HASH);
 	snprintf(want, sizeof(want),
@@ -524,16 +613,24 @@ static void test_detect(void **state)
 	assert_int_equal(k, FX_CONF_RECIPE);
 	assert_int_equal(fx_conf_detect("tests/data/conf/station-real.ini", &k, &err), 0);
 	assert_int_equal(k, FX_CONF_STATION);
-	write_file(rpath, "[foo]\na=1\n", 10);
+	fxt_conf_write(rpath, "[foo]\na=1\n");
 	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want), "%s: neither a recipe ([recipe]) nor a station ([station]) file", rpath);
 	assert_string_equal(err.msg, want);
-	write_file(rpath, "[recipe]\n[station]\n", 19);
+	fxt_conf_write(rpath, "[recipe]\n[station]\n");
 	assert_int_equal(fx_conf_detect(rpath, &k, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want), "%s: both [recipe] and [station]: a file is either a recipe or a station", rpath);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(fx_conf_detect("tests/data/conf/nope.ini", &k, &err), FX_E_FILE);
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
+}
+
+static void test_golden_errors(void **state)
+{
+	(void)state;
+	/* every message, compared with its golden .err file */
+	fxt_conf_golden_errors(FX_CONF_RECIPE, "tests/data/conf/recipe-bad.ini",
+			       "tests/data/conf/recipe-bad.err");
 }
 
 int main(void)
@@ -547,12 +644,14 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_firmware_messages),
 		cmocka_unit_test(test_errors_option_bytes),
+		cmocka_unit_test(test_errors_limits),
 		cmocka_unit_test(test_many_errors_collected),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_ob_want),
 		cmocka_unit_test(test_check_firmware),
 		cmocka_unit_test(test_sha256_file),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_golden_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

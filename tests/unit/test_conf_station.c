@@ -2,6 +2,7 @@
  * stations, defaults, and every error path with its exact message. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,27 +12,17 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
 #include "fx/conf.h"
 #include "fx/gpio.h"
-#include "test_conf_stubs.h"
 
 static char dir[256];
 static char spath[512];
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/fx-test-station-XXXXXX");
-	if (!mkdtemp(dir))
+	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-station-XXXXXX"))
 		return -1;
 	snprintf(spath, sizeof(spath), "%s/s.ini", dir);
 	return 0;
@@ -39,11 +30,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fxt_conf_rmdir(dir);
 }
 
 /* The head of a valid real station (5 lines) + extra. */
@@ -53,26 +41,12 @@ static int teardown(void **state)
 #define SIMHEAD "[station]\nname = s\ndatabase = s.db\nstart = sim:START\n[slot 1]\n"
 #define SIMSLOT1 "device = emu:b1.board\nboot0 = sim:B1\nnrst = sim:N1\n"
 
+/* Write text as the station file and expect FX_E_CONFIG whose first
+ * message is "<spath><where>". */
 static void error_for(const char *text, const char *where)
 {
-	struct fx_station *st = (struct fx_station *)0x1;
-	struct fx_conf_diags d;
-	struct fx_err err;
-	char want[1024];
-	int rc;
-
-	write_file(spath, text);
-	fx_conf_diags_init(&d);
-	rc = fx_station_load(spath, &st, &d, &err);
-	snprintf(want, sizeof(want), "%s%s", spath, where);
-	if (rc != FX_E_CONFIG || strcmp(err.msg, want))
-		print_error("got %d '%s'\nwant '%s'\n", rc, err.msg, want);
-	assert_int_equal(rc, FX_E_CONFIG);
-	assert_string_equal(err.msg, want);
-	assert_true(d.n >= 1);
-	assert_string_equal(d.msgs[0], want);
-	assert_ptr_equal(st, (struct fx_station *)0x1);
-	fx_conf_diags_release(&d);
+	fxt_conf_write(spath, text);
+	fxt_conf_expect_error(FX_CONF_STATION, spath, where);
 }
 
 static void test_golden_real(void **state)
@@ -256,7 +230,8 @@ static void test_errors_lines(void **state)
 	error_for(HEAD "device = emu:b.board\nboot0 = gpiochip0:2\nnrst = gpiochip0:3\n",
 		  ":6: key 'device': emu: boards need sim: gpio lines (the emulated gpio drives their pins)");
 	error_for(SIMHEAD "device = usb:1-1\nboot0 = sim:B1\nnrst = sim:N1\n",
-		  ":6: key 'device': usb: devices need real gpio lines, not sim:");
+		  ":6: key 'device': usb: devices need real gpio lines, not sim: "
+		  "(or 'emulator = fxemu' in [station] when build/fxemu emulates the boards)");
 }
 
 static void test_errors_device(void **state)
@@ -287,19 +262,47 @@ static void test_errors_device(void **state)
 		  ":10: key 'device': 'emu:b1.board' already used by [slot 1] (line 6)");
 
 	/* emu knobs are checked by libfxemu's parser */
-	write_file(spath, SIMHEAD "device = emu:b.board?nope=1\nboot0 = sim:B\nnrst = sim:N\n");
-	assert_int_equal(fx_station_load(spath, &st, NULL, &err), FX_E_CONFIG);
-	snprintf(where, sizeof(where), "%s:6: key 'device': knob 'nope'", spath);
-	assert_memory_equal(err.msg, where, strlen(where));
+	error_for(SIMHEAD "device = emu:b.board?nope=1\nboot0 = sim:B\nnrst = sim:N\n",
+		  ":6: key 'device': knob 'nope': unknown knob");
 
 	/* relative board paths resolve against the station file */
-	write_file(spath, SIMHEAD "device = emu:b.board?boot0=1\nboot0 = sim:B\nnrst = sim:N\n");
+	fxt_conf_write(spath, SIMHEAD "device = emu:b.board?boot0=1\nboot0 = sim:B\nnrst = sim:N\n");
 	assert_int_equal(fx_station_load(spath, &st, NULL, &err), 0);
 	snprintf(text, sizeof(text), "%s/b.board", dir);
 	assert_string_equal(st->slots[0].board_path, text);
 	snprintf(text, sizeof(text), "emu:%s/b.board?boot0=1", dir);
 	assert_string_equal(st->slots[0].device, text);
 	fx_station_free(st);
+}
+
+static void test_errors_long_paths(void **state)
+{
+	char longpath[1100], text[512], where[1300];
+	struct fx_station *st = NULL;
+	struct fx_conf_diags d;
+	struct fx_err err;
+	size_t len;
+
+	(void)state;
+	len = fxt_conf_long_path(longpath, sizeof(longpath), dir, "s.ini");
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0150d\n", 0);
+	fxt_conf_write(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long (limit 1023 characters)",
+		 longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
+	/* the board path fits, "emu:" + path + knobs does not */
+	snprintf(text, sizeof(text), SIMHEAD "device = emu:%0130d?boot0=1&boot0=1&boot0=1&boot0=1\n", 0);
+	len -= 30;
+	snprintf(longpath + len, sizeof(longpath) - len, "/s.ini");
+	fxt_conf_write(longpath, text);
+	fx_conf_diags_init(&d);
+	assert_int_equal(fx_station_load(longpath, &st, &d, &err), FX_E_CONFIG);
+	snprintf(where, sizeof(where), "%s:6: key 'device': path too long", longpath);
+	assert_string_equal(d.msgs[0], where);
+	fx_conf_diags_release(&d);
 }
 
 static void test_errors_collected(void **state)
@@ -309,7 +312,7 @@ static void test_errors_collected(void **state)
 	struct fx_err err;
 
 	(void)state;
-	write_file(spath, "[station]\nname = a b\nstart = x y\n[slot 1]\ndevice = com1\n");
+	fxt_conf_write(spath, "[station]\nname = a b\nstart = x y\n[slot 1]\ndevice = com1\n");
 	fx_conf_diags_init(&d);
 	assert_int_equal(fx_station_load(spath, &st, &d, &err), FX_E_CONFIG);
 	/* name, start flag, device, database missing, boot0 missing, nrst missing */
@@ -321,6 +324,14 @@ static void test_errors_collected(void **state)
 	assert_string_equal(err.msg, "tests/data/conf/nope.ini: cannot read: No such file or directory");
 }
 
+static void test_golden_errors(void **state)
+{
+	(void)state;
+	/* every message, compared with its golden .err file */
+	fxt_conf_golden_errors(FX_CONF_STATION, "tests/data/conf/station-bad.ini",
+			       "tests/data/conf/station-bad.err");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,7 +341,9 @@ int main(void)
 		cmocka_unit_test(test_errors_keys),
 		cmocka_unit_test(test_errors_lines),
 		cmocka_unit_test(test_errors_device),
+		cmocka_unit_test(test_errors_long_paths),
 		cmocka_unit_test(test_errors_collected),
+		cmocka_unit_test(test_golden_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

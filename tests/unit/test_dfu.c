@@ -21,16 +21,9 @@ struct ctx {
 static int setup(void **state)
 {
 	static struct ctx c;
-	struct fx_err err;
 
 	memset(&c, 0, sizeof(c));
-	fx_vclock_init(&c.vc);
-	c.f = fake_usb_new(&c.vc.base, 1024);
-	fake_push_status(c.f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	c.d = fx_dfu_open(&c.f->base, &err);
-	assert_non_null(c.d);
-	assert_int_equal(fake_left(c.f), 0);
+	c.d = fake_dfu_up(&c.vc, &c.f, 1024);
 	*state = &c;
 	return 0;
 }
@@ -39,8 +32,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fx_dfu_free(c->d);
-	fx_usb_close(&c->f->base);
+	fake_dfu_down(c->d, c->f);
 	return 0;
 }
 
@@ -105,7 +97,6 @@ static void test_open_xfer_2048_and_bad_layout(void **state)
 	struct fx_vclock vc;
 	struct fake_usb *f;
 	struct fx_dfu *d;
-	struct fx_err err;
 
 	(void)state;
 	fx_vclock_init(&vc);
@@ -113,15 +104,12 @@ static void test_open_xfer_2048_and_bad_layout(void **state)
 	fake_usb_set_string(f, 4, "@Internal Flash   /0x08000000/256*02K");
 	fake_usb_set_string(f, 5, "STM32  BOOTLOADER");
 	fake_push_status(f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	d = fx_dfu_open(&f->base, &err);
-	assert_non_null(d);
+	d = fake_dfu_open(f);
 	assert_int_equal(fx_dfu_get_info(d)->transfer_size, 2048);
 	assert_int_equal(fx_dfu_get_info(d)->layout[0].nsegs, 0); /* unparsable */
 	assert_int_equal(fx_dfu_get_info(d)->layout[1].nsegs, 0);
 	assert_int_equal(fx_dfu_alt_for(d, 0x08000000), FX_E_RANGE);
-	fx_dfu_free(d);
-	fx_usb_close(&f->base);
+	fake_dfu_down(d, f);
 }
 
 static void test_open_recovers(void **state)
@@ -129,7 +117,6 @@ static void test_open_recovers(void **state)
 	struct fx_vclock vc;
 	struct fake_usb *f;
 	struct fx_dfu *d;
-	struct fx_err err;
 
 	(void)state;
 	fx_vclock_init(&vc);
@@ -140,13 +127,10 @@ static void test_open_recovers(void **state)
 	fake_push_status(f, dfuDNLOAD_IDLE, DFU_STATUS_OK, 0);
 	fake_push(f, DFU_ABORT, 0);
 	fake_push_status(f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	d = fx_dfu_open(&f->base, &err);
-	assert_non_null(d);
+	d = fake_dfu_open(f);
 	assert_int_equal(fake_left(f), 0);
 	assert_int_equal(f->unexpected, 0);
-	fx_dfu_free(d);
-	fx_usb_close(&f->base);
+	fake_dfu_down(d, f);
 }
 
 static void test_recover_bounded(void **state)
@@ -160,7 +144,7 @@ static void test_recover_bounded(void **state)
 		fake_push(c->f, DFU_CLRSTATUS, FX_E_STALL); /* C5-style STALL tolerated */
 	}
 	assert_int_equal(fx_dfu_recover(c->d), FX_E_STATE);
-	assert_string_equal(e->msg, "recover: device still in dfuERROR, status errUNKNOWN after 3 rounds of CLRSTATUS/ABORT");
+	assert_string_equal(e->msg, "recover: DFU_GETSTATUS still reports dfuERROR, status errUNKNOWN after 3 rounds of DFU_CLRSTATUS/DFU_ABORT");
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errUNKNOWN);
 	assert_int_equal(fake_count(c->f, DFU_CLRSTATUS), 3);
@@ -264,25 +248,19 @@ static void test_device_errors(void **state)
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errTARGET);
 	/* the next operation recovers first (CLRSTATUS), then runs */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errTARGET, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errTARGET);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
 	assert_int_equal(fx_dfuse_set_address(c->d, 0x08000000), FX_E_PROTECTED);
 	assert_string_equal(e->msg, "SET_ADDRESS 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errVENDOR");
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errVENDOR);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errERASE, 0);
 	assert_int_equal(fx_dfuse_mass_erase(c->d), FX_E_DFU);
 	assert_string_equal(e->msg, "MASS_ERASE: DFU_GETSTATUS: device reports dfuERROR, status errERASE");
 	/* wrong state (not DNBUSY/DNLOAD-IDLE/dfuERROR) */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errERASE, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errERASE);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_PROTO);
@@ -305,20 +283,20 @@ static void test_transport_errors(void **state)
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled (last reply dfuIDLE, status OK)");
 	/* timeout */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_TIMEOUT);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_TIMEOUT);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 timed out after 5000 ms");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 timed out after 5000 ms (last reply dfuIDLE, status OK)");
 	/* disconnect */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_NODEV);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: device left the bus");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: device left the bus (last reply dfuDNBUSY, status OK)");
 	assert_int_equal(e->dfu_state, dfuDNBUSY); /* last state seen */
 	assert_int_equal(fake_left(c->f), 0);
 	assert_int_equal(c->f->unexpected, 0);
@@ -344,7 +322,13 @@ static void test_busy_stall_retry(void **state)
 	for (i = 0; i < 17; i++)
 		fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
 	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
-	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled");
+	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled (last reply dfuDNBUSY, status OK)");
+	assert_int_equal(fake_left(c->f), 0);
+	/* a STALL before any DNBUSY is not "busy": no retry */
+	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0); /* recover */
+	fake_push(c->f, DFU_DNLOAD, 0);
+	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800), FX_E_STALL);
 	assert_int_equal(fake_left(c->f), 0);
 }
 

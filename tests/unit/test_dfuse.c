@@ -33,15 +33,9 @@ static void on_progress(void *user, const char *what, size_t done, size_t total)
 static int setup(void **state)
 {
 	static struct ctx c;
-	struct fx_err err;
 
 	memset(&c, 0, sizeof(c));
-	fx_vclock_init(&c.vc);
-	c.f = fake_usb_new(&c.vc.base, 1024);
-	fake_push_status(c.f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	c.d = fx_dfu_open(&c.f->base, &err);
-	assert_non_null(c.d);
+	c.d = fake_dfu_up(&c.vc, &c.f, 1024);
 	fx_dfu_set_progress(c.d, on_progress, &c);
 	*state = &c;
 	return 0;
@@ -51,9 +45,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fx_dfu_free(c->d);
-	free(c->f->sink);
-	fx_usb_close(&c->f->base);
+	fake_dfu_down(c->d, c->f);
 	return 0;
 }
 
@@ -142,6 +134,40 @@ static void test_write_skip_ff_and_unaligned(void **state)
 	assert_int_equal(fake_left(c->f), 0);
 }
 
+static void test_write_trims_ff(void **state)
+{
+	struct ctx *c = *state;
+	uint8_t img[2048];
+	size_t sent = 99;
+	int k;
+
+	memset(img, 0xFF, sizeof(img));
+	img[17] = 0x01;              /* double word 0x08000010 */
+	img[1024 + 1000] = 0x02;     /* double word 0x080007E8 */
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 1);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), true, &sent), 0);
+	assert_int_equal(sent, 16);
+	k = fake_find(c->f, DFU_DNLOAD, 0);
+	assert_set_address(c, k, 0x08000010);
+	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].setup.wLength, 8);
+	assert_memory_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].out,
+			    "\xff\x01\xff\xff\xff\xff\xff\xff", 8);
+	assert_set_address(c, fake_find(c->f, DFU_DNLOAD, 2), 0x080007E8);
+	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 3)].setup.wLength, 8);
+	assert_int_equal(fake_left(c->f), 0);
+	/* without skip_ff nothing is trimmed */
+	fake_push_cmd_ok(c->f, 1);
+	fake_push_cmd_ok(c->f, 11);
+	fake_push_cmd_ok(c->f, 11);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), false, &sent), 0);
+	assert_int_equal(sent, 2048);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, 0, false, &sent), 0);
+	assert_int_equal(sent, 0);
+}
+
 static void test_write_safe_addressing(void **state)
 {
 	struct ctx *c = *state;
@@ -191,6 +217,7 @@ static void test_read(void **state)
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev, 1024);
 	fake_push_upload(c->f, dev + 1024, 1024);
+	fake_push(c->f, DFU_ABORT, 0); /* out of dfuUPLOAD-IDLE */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev + 2048, 52);
@@ -222,9 +249,7 @@ static void test_read(void **state)
 	assert_string_equal(fx_dfu_err(c->d)->msg,
 			    "read at 0x08000000: SET_ADDRESS 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errVENDOR");
 	/* UPLOAD STALLed, GETSTATUS explains */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errVENDOR);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push(c->f, DFU_UPLOAD, FX_E_STALL);
@@ -284,9 +309,7 @@ static void test_write_expect_reset(void **state)
 	assert_string_equal(fx_dfu_err(c->d)->msg,
 			    "write with reset at 0x1FFF7800: DFU_GETSTATUS: device reports dfuERROR, status errTARGET");
 	/* protected: DNLOAD STALL explained */
-	fake_push_status(c->f, dfuERROR, DFU_STATUS_errTARGET, 0);
-	fake_push(c->f, DFU_CLRSTATUS, 0);
-	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
+	fake_push_clear_error(c->f, DFU_STATUS_errTARGET);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
@@ -340,6 +363,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_skip_ff_and_unaligned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_trims_ff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_safe_addressing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_names_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),

@@ -30,6 +30,21 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The handshake after a DfuSe command (spec 1.4): the first GETSTATUS
+ * says dfuDNBUSY/OK with poll_ms, and once poll_ms have passed the next
+ * says dfuDNLOAD-IDLE/OK. */
+static void expect_busy_then_idle(struct fxt_emu *f, uint32_t poll_ms)
+{
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
+	assert_int_equal(FXT_STATUS(f), DFU_STATUS_OK);
+	assert_int_equal(FXT_POLL(f), poll_ms);
+	fxt_emu_sleep(f, (uint64_t)poll_ms * 1000u);
+	assert_int_equal(fxt_getstatus(f), 0);
+	assert_int_equal(FXT_STATE(f), dfuDNLOAD_IDLE);
+	assert_int_equal(FXT_STATUS(f), DFU_STATUS_OK);
+}
+
 static void test_idle_after_enumeration(void **state)
 {
 	struct fxt_emu *f = *state;
@@ -70,14 +85,7 @@ static void test_set_address_two_step(void **state)
 	assert_int_equal(fxt_dnload(f, 0, c, 5), 0);
 	assert_int_equal(fxt_getstate(f, &s), 0);
 	assert_int_equal(s, dfuDNLOAD_SYNC);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
-	assert_int_equal(FXT_STATUS(f), DFU_STATUS_OK);
-	assert_int_equal(FXT_POLL(f), 1);
-	fxt_emu_sleep(f, 1000);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNLOAD_IDLE);
-	assert_int_equal(FXT_STATUS(f), DFU_STATUS_OK);
+	expect_busy_then_idle(f, 1);
 	assert_int_equal(fxt_abort(f), 0);
 	assert_int_equal(fxt_getstatus(f), 0);
 	assert_int_equal(FXT_STATE(f), dfuIDLE);
@@ -282,12 +290,7 @@ static void test_page_erase_dual_bank(void **state)
 	/* 2 KiB page holding 0x08040900: only the second half */
 	assert_int_equal(fxt_dnload(f, 0, (const uint8_t[]){ 0x41, 0x00, 0x09,
 							      0x04, 0x08 }, 5), 0);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
-	assert_int_equal(FXT_POLL(f), 25);
-	fxt_emu_sleep(f, 25000);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNLOAD_IDLE);
+	expect_busy_then_idle(f, 25);
 	assert_int_equal(fxt_read(f, 0x08040000, back, 4096), 0);
 	for (i = 0; i < 2048; i++)
 		assert_int_equal(back[i], 0x33);
@@ -304,12 +307,7 @@ static void test_mass_erase(void **state)
 	assert_int_equal(fxt_write(f, 0x08000000, d, 8), 0);
 	assert_int_equal(fxt_write(f, 0x0807FFF8, d, 8), 0);
 	assert_int_equal(fxt_dnload(f, 0, (const uint8_t[]){ 0x41 }, 1), 0);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNBUSY);
-	assert_int_equal(FXT_POLL(f), 25);
-	fxt_emu_sleep(f, 25000);
-	assert_int_equal(fxt_getstatus(f), 0);
-	assert_int_equal(FXT_STATE(f), dfuDNLOAD_IDLE);
+	expect_busy_then_idle(f, 25);
 	assert_int_equal(fxt_read(f, 0x0807FFF8, back, 8), 0);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(back[i], 0xFF);

@@ -10,30 +10,49 @@
 
 #include "fx/emu.h"
 
+/* The documented defaults (include/fx/emu.h), written out. */
+static const struct fx_emu_knobs factory = {
+	.transfer_size = 1024,
+	.busy = FX_EMU_BUSY_WAIT,
+	.erase_scale = 1.0,
+	.boot_delay_us = 400000,
+	.fault_kind = FX_EMU_FAULT_NONE,
+	.fault_request = -1,
+};
+
+/* Every field of got is the one of want. */
+static void expect_knobs(const struct fx_emu_knobs *got, const struct fx_emu_knobs *want)
+{
+	assert_int_equal(got->transfer_size, want->transfer_size);
+	assert_int_equal(got->iproduct_stm32, want->iproduct_stm32);
+	assert_int_equal(got->alt0_constant, want->alt0_constant);
+	assert_int_equal(got->ob_reset_stall, want->ob_reset_stall);
+	assert_int_equal(got->never_return, want->never_return);
+	assert_int_equal(got->dbank_read_error, want->dbank_read_error);
+	assert_int_equal(got->busy, want->busy);
+	assert_int_equal(got->malformed_stall, want->malformed_stall);
+	assert_true(got->erase_scale == want->erase_scale);
+	assert_int_equal(got->boot_delay_us, want->boot_delay_us);
+	assert_int_equal(got->fault_nth, want->fault_nth);
+	assert_int_equal(got->fault_kind, want->fault_kind);
+	assert_int_equal(got->fault_persistent, want->fault_persistent);
+	assert_int_equal(got->fault_status, want->fault_status);
+	assert_int_equal(got->fault_request, want->fault_request);
+	assert_int_equal(got->leave_reset, want->leave_reset);
+}
+
 static void test_defaults(void **state)
 {
 	struct fx_emu_knobs k;
 
 	(void)state;
 	fx_emu_knobs_default(&k);
-	assert_int_equal(k.transfer_size, 1024);
-	assert_false(k.iproduct_stm32);
-	assert_false(k.alt0_constant);
-	assert_false(k.ob_reset_stall);
-	assert_false(k.never_return);
-	assert_false(k.dbank_read_error);
-	assert_int_equal(k.busy, FX_EMU_BUSY_WAIT);
-	assert_false(k.malformed_stall);
-	assert_true(k.erase_scale == 1.0);
-	assert_int_equal(k.boot_delay_us, 400000);
-	assert_int_equal(k.fault_nth, 0);
-	assert_int_equal(k.fault_kind, FX_EMU_FAULT_NONE);
-	assert_int_equal(k.fault_request, -1);
+	expect_knobs(&k, &factory);
 }
 
 static void test_every_key(void **state)
 {
-	struct fx_emu_knobs k;
+	struct fx_emu_knobs k, want = factory;
 	struct fx_err err;
 	bool boot0 = true;
 
@@ -45,51 +64,47 @@ static void test_every_key(void **state)
 		"&oldread=error&busy=lying&malformed=stall&erase_scale=2.5"
 		"&boot_delay_ms=1500&fault=status&fault_nth=7&fault_req=getstatus"
 		"&fault_persistent=1&fault_status=0x0B&leave=reset&boot0=0", &err), 0);
-	assert_true(k.leave_reset);
-	assert_int_equal(k.transfer_size, 2048);
-	assert_true(k.iproduct_stm32);
-	assert_true(k.alt0_constant);
-	assert_true(k.ob_reset_stall);
-	assert_true(k.never_return);
-	assert_true(k.dbank_read_error);
-	assert_int_equal(k.busy, FX_EMU_BUSY_LYING);
-	assert_true(k.malformed_stall);
-	assert_true(k.erase_scale == 2.5);
-	assert_int_equal(k.boot_delay_us, 1500000);
-	assert_int_equal(k.fault_kind, FX_EMU_FAULT_STATUS);
-	assert_int_equal(k.fault_nth, 7);
-	assert_int_equal(k.fault_request, 3);
-	assert_true(k.fault_persistent);
-	assert_int_equal(k.fault_status, 0x0B);
+	want.transfer_size = 2048;
+	want.iproduct_stm32 = want.alt0_constant = want.ob_reset_stall = true;
+	want.never_return = want.dbank_read_error = want.malformed_stall = true;
+	want.busy = FX_EMU_BUSY_LYING;
+	want.erase_scale = 2.5;
+	want.boot_delay_us = 1500000;
+	want.fault_kind = FX_EMU_FAULT_STATUS;
+	want.fault_nth = 7;
+	want.fault_request = 3;
+	want.fault_persistent = true;
+	want.fault_status = 0x0B;
+	want.leave_reset = true;
+	expect_knobs(&k, &want);
 	assert_false(boot0);
 	/* the other values of each key, starting from what k holds */
 	assert_int_equal(fx_emu_knobs_parse(&k, &boot0,
 		"xfer=1024&iproduct=dfu&alt0=dynamic&obreset=answer&return=yes"
 		"&oldread=scramble&busy=stall&malformed=error&fault=drop"
 		"&fault_req=dnload&fault_persistent=0&leave=jump&boot0=1", &err), 0);
-	assert_false(k.leave_reset);
-	assert_int_equal(k.transfer_size, 1024);
-	assert_false(k.iproduct_stm32);
-	assert_false(k.alt0_constant);
-	assert_false(k.ob_reset_stall);
-	assert_false(k.never_return);
-	assert_false(k.dbank_read_error);
-	assert_int_equal(k.busy, FX_EMU_BUSY_STALL);
-	assert_false(k.malformed_stall);
-	assert_int_equal(k.fault_kind, FX_EMU_FAULT_DROP);
-	assert_int_equal(k.fault_request, 1);
-	assert_false(k.fault_persistent);
-	assert_true(k.erase_scale == 2.5); /* untouched */
+	want.transfer_size = 1024;
+	want.iproduct_stm32 = want.alt0_constant = want.ob_reset_stall = false;
+	want.never_return = want.dbank_read_error = want.malformed_stall = false;
+	want.busy = FX_EMU_BUSY_STALL;
+	want.fault_kind = FX_EMU_FAULT_DROP;
+	want.fault_request = 1;
+	want.fault_persistent = false;
+	want.leave_reset = false;
+	expect_knobs(&k, &want); /* erase_scale, boot delay, nth, status untouched */
 	assert_true(boot0);
 	assert_int_equal(fx_emu_knobs_parse(&k, NULL,
 		"busy=wait&fault=stall&fault_req=all&fault=timeout&boot0=0", &err), 0);
-	assert_int_equal(k.busy, FX_EMU_BUSY_WAIT);
-	assert_int_equal(k.fault_kind, FX_EMU_FAULT_TIMEOUT);
-	assert_int_equal(k.fault_request, -1);
+	want.busy = FX_EMU_BUSY_WAIT;
+	want.fault_kind = FX_EMU_FAULT_TIMEOUT;
+	want.fault_request = -1;
+	expect_knobs(&k, &want);
 	/* empty query, stray separators */
 	assert_int_equal(fx_emu_knobs_parse(&k, NULL, "", &err), 0);
+	expect_knobs(&k, &want);
 	assert_int_equal(fx_emu_knobs_parse(&k, NULL, "&&xfer=2048&", &err), 0);
-	assert_int_equal(k.transfer_size, 2048);
+	want.transfer_size = 2048;
+	expect_knobs(&k, &want);
 }
 
 static void expect_bad(const char *query, const char *msg)

@@ -16,7 +16,6 @@
 
 #include "fx/clock.h"
 #include "fx/gpio.h"
-#include "test_conf_stubs.h"
 
 static void test_names(void **state)
 {

@@ -14,7 +14,6 @@
 #include "fx/clock.h"
 #include "fx/emu.h"
 #include "fx/gpio.h"
-#include "test_conf_stubs.h"
 
 /* A virtual clock that counts its sleeps. */
 struct cclock {
@@ -313,6 +312,48 @@ static void test_edge_driven_not_polling(void **state)
 	fx_gpio_release(start);
 }
 
+static void test_queued_press_and_flush(void **state)
+{
+	struct fixture *f = *state;
+	struct fx_gpio_line *start, *led;
+	struct fx_gpio_event ev;
+	struct fx_err err;
+	int v;
+
+	start = req(f->g, "sim:START", FX_GPIO_INPUT, 0, 10);
+	led = req(f->g, "sim:LED", FX_GPIO_OUTPUT, 0, 0);
+	/* pressed while nobody waits (between two waits): not lost */
+	assert_int_equal(fx_gpio_sim_press(f->g, "sim:START", 1000, 50, 0, &err), 0);
+	fx_clock_sleep(&f->clk.base, 100000);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 10, &ev, &err), 0);
+	assert_int_equal(ev.t_us, 1000);
+	assert_int_equal(fx_gpio_wait_edge(start, 0, 10, &ev, &err), 0);
+	assert_int_equal(ev.t_us, 51000);
+	/* pressed during a run: flushed before READY, so it starts nothing */
+	assert_int_equal(fx_gpio_sim_press(f->g, "sim:START", 200000, 50, 1, &err), 0);
+	fx_clock_sleep(&f->clk.base, 200000);
+	assert_int_equal(fx_gpio_flush(start, &err), 0);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), FX_E_TIMEOUT);
+	/* held down across the flush: only a new press counts */
+	assert_int_equal(fx_gpio_sim_drive(f->g, "sim:START", 1, &err), 0);
+	assert_int_equal(fx_gpio_flush(start, &err), 0);
+	assert_int_equal(fx_gpio_get(start, &v, &err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), FX_E_TIMEOUT);
+	assert_int_equal(fx_gpio_sim_drive(f->g, "sim:START", 0, &err), 0);
+	/* released and pressed again within the debounce time: a bounce */
+	assert_int_equal(fx_gpio_sim_schedule(f->g, "sim:START", now(f) + 5000, 1, &err), 0);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), FX_E_TIMEOUT);
+	/* a real release and press */
+	assert_int_equal(fx_gpio_sim_drive(f->g, "sim:START", 0, &err), 0);
+	assert_int_equal(fx_gpio_sim_schedule(f->g, "sim:START", now(f) + 50000, 1, &err), 0);
+	assert_int_equal(fx_gpio_wait_edge(start, 1, 100, &ev, &err), 0);
+	assert_int_equal(fx_gpio_flush(led, &err), FX_E_INVAL);
+	assert_string_equal(err.msg, "line 'sim:LED': is an output, no edges");
+	fx_gpio_release(start);
+	fx_gpio_release(led);
+}
+
 static void test_request_errors(void **state)
 {
 	struct fixture *f = *state;
@@ -389,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_want_falling_skips_rising, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_injected_press, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_edge_driven_not_polling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queued_press_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_script_errors, setup, teardown),
 	};

@@ -31,19 +31,30 @@ static void check_segs(const struct fx_image *img, const struct want_seg *w, siz
 	}
 }
 
+/* Load path; the test fails with the loader's message (and code) if it
+ * does not load, or if the image breaks the segment list invariants. */
+static struct fx_image *load_path(const char *path, enum fx_image_format fmt,
+				  bool have_addr, uint32_t addr)
+{
+	struct fx_image *img;
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	img = fx_image_load(path, fmt, have_addr, addr, &err);
+	if (!img)
+		fail_msg("%s: %s (%s)", path, err.msg, fx_err_name(err.code));
+	img_check_invariants(img);
+	return img;
+}
+
+/* The same for a golden input in tests/data/image/. */
 static struct fx_image *load_ok(const char *name, enum fx_image_format fmt, bool have_addr,
 				uint32_t addr)
 {
 	char path[256];
-	struct fx_image *img;
-	struct fx_err err;
 
 	snprintf(path, sizeof(path), IMG_DATA "/%s", name);
-	fx_err_clear(&err);
-	img = fx_image_load(path, fmt, have_addr, addr, &err);
-	if (!img)
-		fail_msg("%s: %s (%s)", name, err.msg, fx_err_name(err.code));
-	return img;
+	return load_path(path, fmt, have_addr, addr);
 }
 
 static const struct want_seg golden_segs[] = { { 0x08000000, 40, 0, NULL } };
@@ -137,7 +148,6 @@ static void test_dfuse_two_targets(void **state)
 
 	(void)state;
 	img = load_ok("twotarget.dfu", FX_IMAGE_AUTO, false, 0);
-	img_check_invariants(img);
 	assert_int_equal(img->nsegs, 2);
 	assert_int_equal(img->segs[0].addr, 0x08000000);
 	assert_int_equal(img->segs[0].len, 4);
@@ -173,15 +183,12 @@ static void test_detect_by_content(void **state)
 		uint8_t *d;
 		const char *p;
 		struct fx_image *img;
-		struct fx_err err;
 
 		snprintf(src, sizeof(src), IMG_DATA "/%s", files[i].name);
 		d = img_slurp(src, &len);
 		p = img_tmp_write(t, "firmware.img", d, len);
 		free(d);
-		fx_err_clear(&err);
-		img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-		assert_non_null(img);
+		img = load_path(p, FX_IMAGE_AUTO, false, 0);
 		assert_int_equal(img->format, files[i].fmt);
 		check_segs(img, golden_segs, 1);
 		fx_image_free(img);
@@ -193,27 +200,22 @@ static void test_detect_raw_with_address(void **state)
 	static const struct want_seg w[] = { { 0x08004000, 3, 0, "abc" } };
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	const char *p;
 
 	/* unknown extension, unknown content, an address: raw binary */
 	p = img_tmp_str(t, "app.img", "abc");
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, true, 0x08004000, &err);
-	assert_non_null(img);
+	img = load_path(p, FX_IMAGE_AUTO, true, 0x08004000);
 	assert_int_equal(img->format, FX_IMAGE_BIN);
 	check_segs(img, w, 1);
 	fx_image_free(img);
 	/* upper-case extension */
 	p = img_tmp_str(t, "APP.BIN", "abc");
-	img = fx_image_load(p, FX_IMAGE_AUTO, true, 0x08004000, &err);
-	assert_non_null(img);
+	img = load_path(p, FX_IMAGE_AUTO, true, 0x08004000);
 	assert_int_equal(img->format, FX_IMAGE_BIN);
 	fx_image_free(img);
 	/* the extension wins over content: a .bin starting with ':' is raw */
 	p = img_tmp_str(t, "colon.bin", ":00000001FF\n");
-	img = fx_image_load(p, FX_IMAGE_AUTO, true, 0x08000000, &err);
-	assert_non_null(img);
+	img = load_path(p, FX_IMAGE_AUTO, true, 0x08000000);
 	assert_int_equal(img->format, FX_IMAGE_BIN);
 	assert_int_equal(img->segs[0].len, 12);
 	fx_image_free(img);
@@ -224,21 +226,16 @@ static void test_text_variants(void **state)
 	static const struct want_seg w[] = { { 0x0, 2, 0, "\x12\x34" } };
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	const char *p;
 
 	/* lower-case digits, CRLF, trailing blanks, blank lines, no final
 	 * newline, DOS ^Z after the EOF record */
 	p = img_tmp_str(t, "v.hex", "\r\n:020000001234b8 \r\n\n:00000001ff\r\n\x1a");
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	assert_non_null(img);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	check_segs(img, w, 1);
 	fx_image_free(img);
 	p = img_tmp_str(t, "v.s19", "S10500001234B4\r\nS9030000FC");
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	check_segs(img, w, 1);
 	fx_image_free(img);
 }
@@ -248,7 +245,6 @@ static void test_hex_adjacent_records_merge(void **state)
 	/* 0x10 bytes then 0x10 bytes at +0x10 then 1 byte at +0x30 (gap) */
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	const char *p;
 
 	p = img_tmp_str(t, "m.hex",
@@ -256,11 +252,7 @@ static void test_hex_adjacent_records_merge(void **state)
 			":10001000101112131415161718191A1B1C1D1E1F68\n"
 			":01003000557A\n"
 			":00000001FF\n");
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
-	img_check_invariants(img);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	assert_int_equal(img->nsegs, 2);
 	assert_int_equal(img->segs[0].len, 32);
 	assert_int_equal(img->segs[1].addr, 0x30);
@@ -272,18 +264,13 @@ static void test_hex_edge_records(void **state)
 {
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	const char *p;
 
 	/* a zero-length data record adds nothing; a record across a 64 KiB
 	 * boundary continues linearly (0x0800fffe..0x08010001) */
 	p = img_tmp_str(t, "e.hex",
 			":020000040800F2\n:00001000F0\n:04FFFE0001020304F5\n:00000001FF\n");
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
-	img_check_invariants(img);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	assert_int_equal(img->nsegs, 1);
 	assert_int_equal(img->segs[0].addr, 0x0800fffe);
 	assert_int_equal(img->segs[0].len, 4);
@@ -297,7 +284,6 @@ static void test_dfuse_adjacent_alts_not_merged(void **state)
 {
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	uint8_t *d;
 	size_t len;
 	const char *p;
@@ -307,11 +293,7 @@ static void test_dfuse_adjacent_alts_not_merged(void **state)
 	fx_put_le32(d + len - 4, ~(uint32_t)crc32(0L, d, (uInt)(len - 4)));
 	p = img_tmp_write(t, "adj.dfu", d, len);
 	free(d);
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
-	img_check_invariants(img);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	assert_int_equal(img->nsegs, 2);
 	assert_int_equal(img->segs[0].alt, 0);
 	assert_int_equal(img->segs[1].addr, 0x08000004);
@@ -324,7 +306,6 @@ static void test_elf_adjacent_loads_merge(void **state)
 {
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	uint8_t *d;
 	size_t len, i;
 	const char *p;
@@ -333,11 +314,7 @@ static void test_elf_adjacent_loads_merge(void **state)
 	fx_put_le32(d + 52 + 32 + 12, 0x08000018); /* phdr 1 p_paddr */
 	p = img_tmp_write(t, "adj.elf", d, len);
 	free(d);
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
-	img_check_invariants(img);
+	img = load_path(p, FX_IMAGE_AUTO, false, 0);
 	assert_int_equal(img->nsegs, 2);
 	assert_int_equal(img->segs[0].addr, 0x08000000);
 	assert_int_equal(img->segs[0].len, 40);
@@ -353,15 +330,11 @@ static void test_bin_top_of_address_space(void **state)
 {
 	struct img_tmp *t = *state;
 	struct fx_image *img;
-	struct fx_err err;
 	const char *p;
 
 	/* the last 4 bytes of the address space: fits exactly */
 	p = img_tmp_str(t, "top.bin", "abcd");
-	fx_err_clear(&err);
-	img = fx_image_load(p, FX_IMAGE_BIN, true, 0xfffffffc, &err);
-	assert_non_null(img);
-	img_check_invariants(img);
+	img = load_path(p, FX_IMAGE_BIN, true, 0xfffffffc);
 	assert_int_equal(img->segs[0].addr, 0xfffffffc);
 	fx_image_free(img);
 }
@@ -432,11 +405,7 @@ static void test_demo_firmware(void **state)
 	size_t i;
 
 	(void)state;
-	fx_err_clear(&err);
-	img = fx_image_load("config/demo-g474.hex", FX_IMAGE_AUTO, false, 0, &err);
-	if (!img)
-		fail_msg("%s", err.msg);
-	img_check_invariants(img);
+	img = load_path("config/demo-g474.hex", FX_IMAGE_AUTO, false, 0);
 	assert_int_equal(img->format, FX_IMAGE_IHEX);
 	assert_int_equal(img->nsegs, 1);
 	assert_int_equal(img->segs[0].addr, 0x08000000);

@@ -1,84 +1,25 @@
 /* test_image_nomem.c - fault injection for the allocations of the image
  * loader (STYLE 4, SQLite-style "fail the Nth call"): the test binary
- * interposes malloc/calloc/realloc and fails the Nth call made inside
- * fx_image_load(), for every N until a load succeeds. Each failure must
- * give NULL with FX_E_NOMEM (libelf's own allocations: its error text) and
- * leak nothing. Interposing the allocator and ASan's interceptors exclude
- * each other, so the sanitizer build skips this suite (the normal build
- * runs it; leaks are counted by the wrapper instead of LSan). */
+ * interposes malloc/calloc/realloc (tests/lib/nomem.h) and fails the Nth
+ * call made inside fx_image_load(), for every N until a load succeeds.
+ * Each failure must give NULL with FX_E_NOMEM (libelf's own allocations:
+ * its error text) and leak nothing. Interposing the allocator and ASan's
+ * interceptors exclude each other, so the sanitizer build skips this suite
+ * (the normal build runs it; leaks are counted by the wrapper instead of
+ * LSan). */
 #include "test_image_util.h"
+#include "nomem.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if !FXT_NOMEM_SUPPORTED
 
 int main(void)
 {
-	printf("skip: allocator interposition is not possible under ASan\n");
-	return 77;
+	return fxt_nomem_skip();
 }
 
 #else
 
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t n, size_t m);
-void *__libc_realloc(void *p, size_t n);
-void __libc_free(void *p);
-
-/* armed: count calls; fail the one numbered fail_at (1-based) */
-static struct {
-	bool armed;
-	unsigned calls, fail_at;
-	long live; /* allocations minus frees while armed */
-} fi;
-
-static bool fi_fail(void)
-{
-	if (!fi.armed)
-		return false;
-	return ++fi.calls == fi.fail_at;
-}
-
-void *malloc(size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_malloc(n);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *calloc(size_t n, size_t m)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_calloc(n, m);
-	if (p && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	void *p;
-
-	if (fi_fail())
-		return NULL;
-	p = __libc_realloc(old, n);
-	if (p && !old && fi.armed)
-		fi.live++;
-	return p;
-}
-
-void free(void *p)
-{
-	if (p && fi.armed)
-		fi.live--;
-	__libc_free(p);
-}
+FXT_NOMEM_INTERPOSE
 
 static void run_all_failures(const char *name, bool bin)
 {
@@ -91,24 +32,14 @@ static void run_all_failures(const char *name, bool bin)
 		struct fx_err err;
 
 		fx_err_clear(&err);
-		fi.calls = 0;
-		fi.fail_at = n;
-		fi.live = 0;
-		fi.armed = true;
+		fxt_nomem_arm(n);
 		img = fx_image_load(path, FX_IMAGE_AUTO, bin, 0x08000000, &err);
-		if (img) {
-			fx_image_free(img);
-			fi.armed = false;
-			assert_int_equal(fi.live, 0);
-			/* the Nth call was never made: every failure point seen */
-			assert_true(fi.calls < n);
+		fx_image_free(img);
+		if (fxt_nomem_end(name, n, img ? 0 : err.code)) {
 			assert_true(n > 1);
 			printf("%s: %u allocation failure points, all clean\n", name, n - 1);
 			return;
 		}
-		fi.armed = false;
-		if (fi.live != 0)
-			fail_msg("%s: allocation %u failed: %ld blocks leaked", name, n, fi.live);
 		if (err.code == FX_E_NOMEM) {
 			char want[300];
 

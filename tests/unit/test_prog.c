@@ -24,15 +24,9 @@ static int setup(void **state)
 {
 	static struct ctx c;
 	struct fx_g4_ob ob;
-	struct fx_err err;
 
 	memset(&c, 0, sizeof(c));
-	fx_vclock_init(&c.vc);
-	c.f = fake_usb_new(&c.vc.base, 1024);
-	fake_push_status(c.f, dfuIDLE, DFU_STATUS_OK, 0);
-	fx_err_clear(&err);
-	c.d = fx_dfu_open(&c.f->base, &err);
-	assert_non_null(c.d);
+	c.d = fake_dfu_up(&c.vc, &c.f, 1024);
 	fx_g4_ob_factory(&ob);
 	fx_g4_ob_encode(&ob, 0, c.ob_raw[0]);
 	fx_g4_ob_encode(&ob, 1, c.ob_raw[1]);
@@ -44,8 +38,7 @@ static int teardown(void **state)
 {
 	struct ctx *c = *state;
 
-	fx_dfu_free(c->d);
-	fx_usb_close(&c->f->base);
+	fake_dfu_down(c->d, c->f);
 	return 0;
 }
 
@@ -107,8 +100,8 @@ static void test_flash_touched_pages_and_verify(void **state)
 	push_ob_read(c);                  /* page size from OPTR (DBANK=1) */
 	fake_push_cmd_ok(c->f, 25);       /* erase 0x08000800 */
 	fake_push_cmd_ok(c->f, 25);       /* erase 0x08001000 */
-	fake_push_cmd_ok(c->f, 1);        /* SET_ADDRESS 0x08000C00 */
-	fake_push_cmd_ok(c->f, 11);       /* block 2: 0x08000C00..0x08000FFF */
+	fake_push_cmd_ok(c->f, 1);        /* SET_ADDRESS 0x08000FF8 */
+	fake_push_cmd_ok(c->f, 1);        /* 8 bytes: leading 0xFF not sent */
 	fake_push_cmd_ok(c->f, 2);        /* SET_ADDRESS 0x08001000 (short) */
 	fake_push_cmd_ok(c->f, 2);        /* 104 bytes */
 	memcpy(bad, a, 8);
@@ -120,7 +113,7 @@ static void test_flash_touched_pages_and_verify(void **state)
 	assert_int_equal(fx_prog_flash(c->d, &img, &o, &r, &err), FX_E_VERIFY);
 	assert_string_equal(err.msg, "verify: first difference at 0x0800102A: expected 0x22, read 0x00");
 	assert_int_equal(r.pages_erased, 2);
-	assert_int_equal(r.bytes_written, 1024 + 104);
+	assert_int_equal(r.bytes_written, 8 + 104);
 	assert_true(r.erase_us >= 50000);
 	assert_true(r.program_us > 0);
 	assert_int_equal(fake_left(c->f), 0);
@@ -129,6 +122,10 @@ static void test_flash_touched_pages_and_verify(void **state)
 	assert_memory_equal(c->f->log[k].out + 1, "\x00\x08\x00\x08", 4);
 	k = fake_find(c->f, DFU_DNLOAD, 3);
 	assert_memory_equal(c->f->log[k].out + 1, "\x00\x10\x00\x08", 4);
+	k = fake_find(c->f, DFU_DNLOAD, 4);
+	assert_int_equal(c->f->log[k].out[0], 0x21);
+	assert_memory_equal(c->f->log[k].out + 1, "\xF8\x0F\x00\x08", 4);
+	assert_int_equal(c->f->log[k + 3].setup.wLength, 8);
 	assert_int_equal(fake_count(c->f, DFU_DNLOAD), 2 + 2 + 4 + 2); /* no leave after a failure */
 }
 

@@ -88,11 +88,14 @@ static int run_dfu_util(const char *board, ...)
 
 static struct fx_emu *load(const char *name)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], *q;
 	struct fx_err err;
 	struct fx_emu *e;
 
 	path_of(p, sizeof(p), name);
+	q = strchr(p, '?'); /* knobs are not board state */
+	if (q)
+		*q = '\0';
 	fx_err_clear(&err);
 	e = fx_emu_load(p, clk(), &err);
 	if (!e)
@@ -329,6 +332,61 @@ static void test_ob_without_will_reset(void **state)
 	fx_emu_free(e);
 }
 
+/* Section-8 alternatives: 2 KiB transfers and an F405-style ROM whose
+ * bwPollTimeout is shorter than the work (spec 4.2): dfu-util polls early
+ * and fxemu holds that GETSTATUS until the board has finished. */
+static void test_knobs_xfer2048_busy_lying(void **state)
+{
+	static uint8_t img[20000], back[sizeof(img)];
+	struct fx_emu *e;
+
+	(void)state;
+	pattern(img, sizeof(img), 33);
+	write_file("k.bin", img, sizeof(img));
+	assert_int_equal(run_dfu_util("k.fxb?xfer=2048&busy=lying&erase_scale=4", "-a", "0", "-s",
+				      "0x08040000", "-D", "k.bin", NULL), 0);
+	expect_output("Device returned transfer size 2048");
+	expect_output("File downloaded successfully");
+	e = load("k.fxb");
+	assert_int_equal(fx_emu_backdoor_flash_read(e, 0x08040000, back, sizeof(back)), 0);
+	fx_emu_free(e);
+	assert_memory_equal(back, img, sizeof(img));
+}
+
+/* RDP level 1 (spec 3.6): reads fail with errVENDOR; :unprotect:force
+ * sends Read Unprotect, the chip mass-erases, resets the OB and leaves. */
+static void test_rdp1_unprotect(void **state)
+{
+	static const uint8_t secret[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t ob[48], back[8];
+	struct fx_emu *e;
+	uint32_t optr;
+
+	(void)state;
+	e = load("rdp.fxb");
+	assert_int_equal(fx_emu_backdoor_flash_write(e, G4_FLASH_BASE, secret, 8), 0);
+	assert_int_equal(fx_emu_backdoor_ob(e, 0, ob, false), 0);
+	optr = (fx_get_le32(ob) & ~0xFFu) | 0xBB;
+	fx_put_le32(ob, optr);
+	fx_put_le32(ob + 4, ~optr);
+	assert_int_equal(fx_emu_backdoor_ob(e, 0, ob, true), 0);
+	save(e, "rdp.fxb");
+	assert_int_equal(run_dfu_util("rdp.fxb", "-a", "0", "-s", "0x08000000:1024",
+				      "-U", "rdp.bin", NULL), 76);
+	expect_output("DFU state(10) = dfuERROR, status(11)");
+	expect_output("Wrong state after command \"SET_ADDRESS\" download");
+	write_file("any.bin", secret, 8);
+	assert_int_equal(run_dfu_util("rdp.fxb", "-a", "0", "-s",
+				      "0x08000000:unprotect:force", "-D", "any.bin", NULL), 0);
+	expect_output("Device disconnects, erases flash and resets now");
+	e = load("rdp.fxb");
+	assert_int_equal(fx_emu_optr(e), 0xFFEFF8AAu);
+	assert_int_equal(fx_emu_backdoor_flash_read(e, G4_FLASH_BASE, back, 8), 0);
+	fx_emu_free(e);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(back[i], 0xFF);
+}
+
 static int spawn_quiet(char *const argv[])
 {
 	pid_t pid;
@@ -357,6 +415,8 @@ int main(void)
 		cmocka_unit_test(test_mass_erase),
 		cmocka_unit_test(test_ob_will_reset),
 		cmocka_unit_test(test_ob_without_will_reset),
+		cmocka_unit_test(test_knobs_xfer2048_busy_lying),
+		cmocka_unit_test(test_rdp1_unprotect),
 	};
 	char self[PATH_MAX], cmd[PATH_MAX + 32];
 	char *probe[] = { (char *)DFU_UTIL, (char *)"-V", NULL };
@@ -370,7 +430,7 @@ int main(void)
 	snprintf(fxemu, sizeof(fxemu), "%s", self);
 	for (int up = 0; up < 3; up++) /* BUILD/tests/usbfs/x -> BUILD */
 		*strrchr(fxemu, '/') = '\0';
-	strcat(fxemu, "/fxemu");
+	snprintf(fxemu + strlen(fxemu), sizeof(fxemu) - strlen(fxemu), "/fxemu");
 	if (access(fxemu, X_OK) != 0) {
 		printf("SKIP: %s not built\n", fxemu);
 		return 77;

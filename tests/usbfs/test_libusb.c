@@ -279,6 +279,11 @@ static void test_descriptors(void **state)
 	assert_string_equal(name, "@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e");
 	assert_int_equal(getstatus(u, st, &err), 0);
 	assert_int_equal(st[4], dfuIDLE);
+	/* buffers too small: the code and the message say so */
+	assert_int_equal(fx_usb_config_desc(u, cfg, 20, &len, &err), FX_E_INVAL);
+	assert_string_equal(err.msg, "configuration descriptor: 45 bytes do not fit in 20");
+	assert_int_equal(fx_usb_string(u, 1, name, 0, &err), FX_E_INVAL);
+	assert_string_equal(err.msg, "string buffer of size 0");
 	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
 	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), 0);
 	fx_usb_close(u);
@@ -390,6 +395,32 @@ static void test_leave(void **state)
 	fx_usb_close(u);
 }
 
+/* Without hotplug (FX_USB_NO_HOTPLUG): the bounded rescan finds the
+ * re-enumerated device too. */
+static void test_reopen_rescan(void **state)
+{
+	struct fx_usb *u;
+	uint8_t st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+	uint8_t old;
+
+	(void)state;
+	setenv("FX_USB_NO_HOTPLUG", "1", 1);
+	u = open_ok("usb:1-1");
+	old = fx_usb_get_info(u)->devnum;
+	fx_err_clear(&err);
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, NULL, 0, &err), 0);
+	(void)getstatus(u, st, &err); /* dfuMANIFEST, or gone already */
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_true(waited > 0 && waited < 5000000u);
+	assert_true(fx_usb_get_info(u)->devnum != old);
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	fx_usb_close(u);
+	unsetenv("FX_USB_NO_HOTPLUG");
+}
+
 /* ---- scenario "two": boards on 1-1 and 1-2 ---- */
 
 static void test_two_ambiguous(void **state)
@@ -484,6 +515,62 @@ static void test_never_returns(void **state)
 	fx_usb_close(u);
 }
 
+/* ---- scenario "obstall": the first GETSTATUS after an OB write STALLs ---- */
+
+/* A STALL is a STALL (FX_E_STALL) except after a request that makes the
+ * ROM reset: then LIBUSB_ERROR_PIPE is the reset (FX_E_NODEV). */
+static void test_ob_stall_is_expected_reset(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t ob[48], st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0);
+	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV);
+	assert_int_equal(err.usb_rc, -9 /* LIBUSB_ERROR_PIPE */);
+	assert_string_equal(err.msg, "control request 0x03: device left the bus "
+			    "(expected reset, LIBUSB_ERROR_PIPE)");
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	/* a new device: STALLs are STALLs again */
+	assert_int_equal(ctrl(u, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, st, 6, NULL,
+			      &err), FX_E_STALL);
+	fx_usb_close(u);
+}
+
+/* ---- scenario "timeout": the 2nd GETSTATUS is never answered ---- */
+
+static void test_timeout(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	struct fx_usb_setup s = { 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	struct timespec t0, t1;
+	uint8_t st[6];
+	size_t n = 0;
+	struct fx_err err;
+	long ms;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 300, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 300, &err), FX_E_TIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_string_equal(err.msg, "control request 0x03 timed out after 300 ms");
+	assert_int_equal(n, 0);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 290 && ms < 2000);
+	/* the cancelled transfer is gone: the next one is answered */
+	assert_int_equal(fx_usb_control(u, &s, st, &n, 1000, &err), 0);
+	assert_int_equal(n, 6);
+	fx_usb_close(u);
+}
+
 /* ---- driver ---- */
 
 struct scenario {
@@ -501,6 +588,7 @@ static const struct CMUnitTest one_tests[] = {
 	cmocka_unit_test(test_stall),
 	cmocka_unit_test(test_flash_verify),
 	cmocka_unit_test(test_leave),
+	cmocka_unit_test(test_reopen_rescan),
 	cmocka_unit_test(test_dbank_reset),
 };
 static const struct CMUnitTest two_tests[] = {
@@ -513,6 +601,12 @@ static const struct CMUnitTest drop_tests[] = {
 static const struct CMUnitTest never_tests[] = {
 	cmocka_unit_test(test_never_returns),
 };
+static const struct CMUnitTest obstall_tests[] = {
+	cmocka_unit_test(test_ob_stall_is_expected_reset),
+};
+static const struct CMUnitTest timeout_tests[] = {
+	cmocka_unit_test(test_timeout),
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const struct scenario scenarios[] = {
@@ -521,6 +615,9 @@ static const struct scenario scenarios[] = {
 	{ "drop", { "drop.fxb?fault=drop&fault_req=dnload&fault_nth=6" },
 	  drop_tests, N(drop_tests) },
 	{ "never", { "never.fxb?return=never" }, never_tests, N(never_tests) },
+	{ "obstall", { "obstall.fxb?obreset=stall" }, obstall_tests, N(obstall_tests) },
+	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
+	  timeout_tests, N(timeout_tests) },
 };
 
 static int run_scenario(const char *name)
@@ -567,7 +664,7 @@ int main(int argc, char **argv)
 	snprintf(fxemu, sizeof(fxemu), "%s", self);
 	for (int up = 0; up < 3; up++)
 		*strrchr(fxemu, '/') = '\0';
-	strcat(fxemu, "/fxemu");
+	snprintf(fxemu + strlen(fxemu), sizeof(fxemu) - strlen(fxemu), "/fxemu");
 	if (access(fxemu, X_OK) != 0) {
 		printf("SKIP: %s not built (make %s)\n", fxemu, fxemu);
 		return 77;

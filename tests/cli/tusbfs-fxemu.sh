@@ -1,0 +1,53 @@
+# tusbfs-fxemu.sh - build/fxemu itself: exit status pass-through, usage and
+# board-file errors, the environment CMD sees, --app-vid with the
+# application enumerating (BOOT0 low), 'devices --vid-pid'.
+[ -r tests/cli/lib.sh ] || { echo "skip: tests/cli/lib.sh missing"; exit 77; }
+. tests/cli/lib.sh
+FXEMU="$B/fxemu"
+[ -x "$FXEMU" ] || { echo "skip: $FXEMU not built"; exit 77; }
+
+expect 7 "$FXEMU" --realtime=0.05 --board "$T/a.fxb" -- sh -c 'exit 7'
+[ -s "$T/a.fxb" ] || fail "board file not saved"
+ok "CMD's exit status comes back, the board file is saved"
+
+expect 0 "$FXEMU" --realtime=0.05 --board "$T/a.fxb" --board "$T/b.fxb" -- \
+	sh -c 'echo "ports=$FXEMU_PORTS dir=${UMOCKDEV_DIR:+set} pre=$LD_PRELOAD"'
+has "$T/out" "^ports=1-1 1-2 dir=set pre=libumockdev-preload.so.0"
+ok "CMD runs in the testbed (FXEMU_PORTS, UMOCKDEV_DIR, LD_PRELOAD)"
+
+expect 64 "$FXEMU" --board "$T/a.fxb"
+has "$T/err" "^fxemu: expected -- CMD \[ARGS...\]$"
+expect 64 "$FXEMU" --realtime=0 -- true
+has "$T/err" "^fxemu: --realtime: expected a scale > 0, got '0'$"
+expect 64 "$FXEMU" --board "$T/a.fxb?bogus=1" -- true
+has "$T/err" "^fxemu: board '$T/a.fxb': knob 'bogus': unknown knob$"
+expect 64 "$FXEMU" --app-vid 12345 -- true
+has "$T/err" "^fxemu: --app-vid: expected VID:PID in hex, got '12345'$"
+ok "usage errors: exit 64 with the reason"
+
+printf 'not a board' >"$T/junk.fxb"
+expect 66 "$FXEMU" --board "$T/junk.fxb" -- true
+has "$T/err" "^fxemu: board file '$T/junk.fxb': "
+expect 127 "$FXEMU" -- "$T/no-such-program"
+has "$T/err" "^fxemu: cannot run '$T/no-such-program': No such file or directory$"
+ok "bad board file: 66; CMD not found: 127"
+
+# a new board with another application identity; a valid vector table
+# (SP 0x20020000, reset 0x08000101) boots the application with BOOT0 low
+expect 0 "$FXEMU" --realtime=0.05 --app-vid 1234:abcd --board "$T/app.fxb" -- true
+printf '\000\000\002\040\001\001\000\010' >"$T/vt.bin"
+expect 0 "$FX" flash --device "emu:$T/app.fxb" --address 0x08000000 --no-leave "$T/vt.bin"
+expect 0 "$FXEMU" --realtime=0.05 --board "$T/app.fxb?boot0=0" -- "$FX" devices --vid-pid 1234:abcd
+has "$T/out" "^usb:1-1 +1234:abcd  serial "
+has "$T/out" "layout not read: "
+expect 69 "$FXEMU" --realtime=0.05 --board "$T/app.fxb?boot0=0" -- "$FX" devices
+has "$T/err" "^fixturectl devices: no DFU device \(0483:df11\) found$"
+expect 69 "$FXEMU" --realtime=0.05 --board "$T/app.fxb?boot0=0" -- "$FX" info --device usb:1-1
+has "$T/err" "no DFU device \(0483:df11\) on port 1-1"
+ok "--app-vid: the application enumerates as 1234:abcd; devices --vid-pid lists it"
+
+expect 64 "$FX" devices --vid-pid zz
+has "$T/err" "^fixturectl devices: --vid-pid: expected VID:PID in hex, got 'zz'"
+expect 64 "$FX" devices extra
+has "$T/err" "^fixturectl devices: unexpected argument 'extra'"
+ok "devices usage errors: exit 64"

@@ -1,0 +1,1182 @@
+/* test_seq.c - the station sequence against emulated boards in virtual
+ * time: every board state, every fault knob, the database after each run
+ * (read back with the sqlite3 API), abort, software entry, a store that
+ * cannot be written. No false PASS anywhere. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "fx/conf.h"
+#include "fx/dfu_wire.h"
+#include "fx/emu.h"
+#include "fx/gpio.h"
+#include "fx/image.h"
+#include "fx/seq.h"
+#include "fx/store.h"
+
+#define FW_LEN 20480u
+#define DAY0_UTC 1764028800000000LL /* 2025-11-25T00:00:00Z */
+
+struct fix;
+typedef void (*hook_fn)(struct fix *f, const char *step);
+
+struct fix {
+	char dir[64], db[128], fw[128], board[128];
+	struct fx_vclock vc;
+	struct fx_station st;
+	struct fx_recipe rcp;
+	uint8_t fw_data[FW_LEN];
+	struct fx_image_seg seg;
+	struct fx_image img;
+	struct fx_store *store;
+	struct fx_seq_station *stn;
+	struct fx_seq_slot *slot;
+	struct fx_seq_outcome out;
+	struct fx_err err;
+	volatile sig_atomic_t abort_flag;
+	const char *scan;
+	/* a hook called when a named step begins (mid-run fault injection) */
+	const char *hook_step;
+	hook_fn hook;
+	unsigned hook_arg;
+	char steps_seen[512];
+	char q[512];
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void line(struct fx_gpio_line_cfg *c, const char *name,
+		 enum fx_gpio_dir dir, int initial)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->dir = dir;
+	c->initial = initial;
+	c->debounce_ms = dir == FX_GPIO_INPUT ? 30 : 0;
+}
+
+static void make_firmware(struct fix *f)
+{
+	uint32_t x = 12345;
+	size_t i;
+	FILE *fp;
+
+	for (i = 0; i < FW_LEN; i++) {
+		x = x * 1103515245u + 12345u;
+		f->fw_data[i] = (uint8_t)(x >> 16);
+	}
+	/* vector table: SP at the top of SRAM, reset handler odd, in flash */
+	f->fw_data[0] = 0x00; f->fw_data[1] = 0x00;
+	f->fw_data[2] = 0x02; f->fw_data[3] = 0x20;
+	f->fw_data[4] = 0xC1; f->fw_data[5] = 0x01;
+	f->fw_data[6] = 0x00; f->fw_data[7] = 0x08;
+	fp = fopen(f->fw, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f->fw_data, 1, FW_LEN, fp), FW_LEN);
+	fclose(fp);
+	f->seg.addr = 0x08000000u;
+	f->seg.len = FW_LEN;
+	f->seg.data = f->fw_data;
+	f->img.format = FX_IMAGE_BIN;
+	f->img.nsegs = 1;
+	f->img.segs = &f->seg;
+}
+
+static void make_recipe(struct fix *f)
+{
+	struct fx_recipe *r = &f->rcp;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->path, sizeof(r->path), "%s/recipe.ini", f->dir);
+	memset(r->sha256, 'a', 64);
+	snprintf(r->name, sizeof(r->name), "test-g474");
+	snprintf(r->version, sizeof(r->version), "1.0.0");
+	snprintf(r->target, sizeof(r->target), "stm32g474xe");
+	snprintf(r->firmware, sizeof(r->firmware), "%s", f->fw);
+	assert_int_equal(fx_conf_sha256_file(f->fw, r->firmware_sha256, &f->err), 0);
+	r->n_ob = 1;
+	snprintf(r->ob[0].name, sizeof(r->ob[0].name), "DBANK");
+	r->ob[0].value = 0;
+	snprintf(r->ob[0].text, sizeof(r->ob[0].text), "DBANK=0");
+	r->erase = FX_RECIPE_ERASE_PAGES;
+	r->verify = FX_RECIPE_VERIFY_READBACK;
+	r->entry = FX_RECIPE_ENTRY_GPIO;
+	r->probe = true;
+	r->serial = FX_RECIPE_SERIAL_UID;
+	r->rdp = 0;
+	r->timeouts.probe_ms = 1500;
+	r->timeouts.enter_ms = 3000;
+	r->timeouts.option_bytes_ms = 5000;
+	r->timeouts.erase_ms = 30000;
+	r->timeouts.program_ms = 60000;
+	r->timeouts.verify_ms = 60000;
+	r->timeouts.rdp_ms = 5000;
+	r->app.enabled = true;
+	r->app.vid = 0x1209;
+	r->app.pid = 0x0001;
+	r->app.within_ms = 1000;
+}
+
+static void make_station(struct fix *f, bool power)
+{
+	struct fx_station *st = &f->st;
+	struct fx_station_slot *sl = &st->slots[0];
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->path, sizeof(st->path), "%s/station.ini", f->dir);
+	snprintf(st->name, sizeof(st->name), "test-station");
+	snprintf(st->db_path, sizeof(st->db_path), "%s", f->db);
+	st->gpio_backend = "sim";
+	line(&st->start, "sim:START", FX_GPIO_INPUT, 0);
+	line(&st->lid, "sim:LID", FX_GPIO_INPUT, 0);
+	st->debounce_ms = 30;
+	st->n_slots = 1;
+	sl->index = 1;
+	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
+	sl->emulated = true;
+	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
+	line(&sl->boot0, "sim:BOOT0_1", FX_GPIO_OUTPUT, 0);
+	line(&sl->nrst, "sim:NRST_1", FX_GPIO_OUTPUT, 1);
+	if (power)
+		line(&sl->power, "sim:POWER_1", FX_GPIO_OUTPUT, 0);
+	line(&sl->led_pass, "sim:LED_PASS_1", FX_GPIO_OUTPUT, 0);
+	line(&sl->led_fail, "sim:LED_FAIL_1", FX_GPIO_OUTPUT, 0);
+	line(&sl->led_busy, "sim:LED_BUSY_1", FX_GPIO_OUTPUT, 0);
+	sl->timing.power_on_ms = 50;
+	sl->timing.power_off_ms = 200;
+	sl->timing.nrst_pulse_ms = 20;
+	sl->timing.boot0_setup_ms = 5;
+	sl->power_off_at_end = power;
+}
+
+static int setup_common(void **state, bool power)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/fxseq.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/station.db", f->dir);
+	snprintf(f->fw, sizeof(f->fw), "%s/fw.bin", f->dir);
+	snprintf(f->board, sizeof(f->board), "%s/board.fxb", f->dir);
+	fx_vclock_init(&f->vc);
+	fx_err_clear(&f->err);
+	make_firmware(f);
+	make_recipe(f);
+	make_station(f, power);
+	f->store = fx_store_open(f->db, &f->err);
+	assert_non_null(f->store);
+	fx_store_set_uuid_seed(f->store, 42);
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &f->stn, &f->err), 0);
+	f->slot = fx_seq_station_first(f->stn);
+	assert_non_null(f->slot);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_common(state, true);
+}
+
+static int setup_nopower(void **state)
+{
+	return setup_common(state, false);
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	char cmd[160];
+
+	fx_seq_station_close(f->stn);
+	fx_store_close(f->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void put_board(struct fix *f, enum fx_seq_demo_board kind)
+{
+	struct fx_emu *b = fx_seq_demo_board_new(kind, 7, &f->rcp, &f->img,
+						 &f->vc.base, &f->err);
+
+	assert_non_null(b);
+	assert_int_equal(fx_seq_slot_set_board(f->slot, b, &f->err), 0);
+}
+
+static struct fx_emu *board(struct fix *f)
+{
+	return fx_seq_slot_board(f->slot);
+}
+
+static void knobs(struct fix *f, void (*edit)(struct fx_emu_knobs *k, unsigned arg),
+		  unsigned arg)
+{
+	struct fx_emu_knobs k;
+
+	fx_emu_knobs_default(&k);
+	edit(&k, arg);
+	fx_emu_set_knobs(board(f), &k);
+}
+
+static void on_progress(void *user, enum fx_seq_event ev, const char *step,
+			enum fx_store_result res, const char *detail)
+{
+	struct fix *f = user;
+	size_t n = strlen(f->steps_seen);
+
+	(void)detail;
+	if (ev == FX_SEQ_EV_STEP_BEGIN) {
+		if (f->hook && f->hook_step && !strcmp(step, f->hook_step))
+			f->hook(f, step);
+		return;
+	}
+	snprintf(f->steps_seen + n, sizeof(f->steps_seen) - n, "%s%s:%s",
+		 n ? " " : "", step, fx_store_result_name(res));
+}
+
+static int run(struct fix *f)
+{
+	struct fx_seq_job job;
+
+	memset(&job, 0, sizeof(job));
+	job.recipe = &f->rcp;
+	job.image = &f->img;
+	job.station_name = f->st.name;
+	job.operator_id = "op1";
+	job.scan_serial = f->scan;
+	job.software_version = "fixturectl test";
+	job.utc_offset_us = DAY0_UTC + 8 * 3600 * 1000000LL;
+	job.abort_flag = &f->abort_flag;
+	job.progress = on_progress;
+	job.progress_user = f;
+	f->steps_seen[0] = '\0';
+	fx_err_clear(&f->err);
+	return fx_seq_run(f->slot, f->store, &job, &f->out, &f->err);
+}
+
+/* First column of the first row of sql on the database file, "" for NULL,
+ * "<none>" for no row. */
+static const char *q(struct fix *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int rc;
+
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		snprintf(f->q, sizeof(f->q), "%s", t ? (const char *)t : "");
+	} else {
+		snprintf(f->q, sizeof(f->q), "<none>");
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return f->q;
+}
+
+#define LAST_RUN(col) "SELECT " col " FROM runs ORDER BY id DESC LIMIT 1"
+#define STEP_OF_LAST(col, name) \
+	"SELECT " col " FROM steps WHERE run_id = (SELECT max(id) FROM runs) AND name = '" name "'"
+
+static int level(struct fix *f, const char *name)
+{
+	int v = -1;
+
+	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(f->stn), name, &v), 0);
+	return v;
+}
+
+/* The state every run must leave: BOOT0 low, NRST released, power off. */
+static void assert_safe(struct fix *f)
+{
+	assert_int_equal(level(f, "sim:BOOT0_1"), 0);
+	assert_int_equal(level(f, "sim:NRST_1"), 1);
+	if (f->st.slots[0].power.name[0])
+		assert_int_equal(level(f, "sim:POWER_1"), 0);
+	assert_int_equal(level(f, "sim:LED_BUSY_1"), 0);
+}
+
+static void assert_pass(struct fix *f, const char *board_state)
+{
+	if (f->out.result != FX_STORE_PASS)
+		fail_msg("expected PASS, got %s at '%s': %s (steps %s)",
+			 fx_store_result_name(f->out.result), f->out.failing_step,
+			 f->out.message, f->steps_seen);
+	assert_true(f->out.recorded);
+	assert_string_equal(q(f, LAST_RUN("result")), "PASS");
+	assert_string_equal(q(f, LAST_RUN("board_state")), board_state);
+	assert_string_equal(fx_store_board_name(f->out.board), board_state);
+	assert_string_equal(q(f, LAST_RUN("failing_step")), "");
+	assert_string_equal(q(f, LAST_RUN("operator")), "op1");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "verify")), "PASS");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "app_check")), "PASS");
+	assert_int_equal(level(f, "sim:LED_PASS_1"), 1);
+	assert_int_equal(level(f, "sim:LED_FAIL_1"), 0);
+	assert_safe(f);
+	/* the board holds the firmware in single-bank mode (recipe DBANK=0) */
+	assert_int_equal((fx_emu_optr(board(f)) >> 22) & 1, 0);
+}
+
+/* A run that did not pass: result, failing step, error code, message in
+ * the outcome AND in the database; FAIL LED, never the PASS LED. */
+static void assert_not_pass(struct fix *f, const char *result, const char *step,
+			    const char *code, const char *msg_part)
+{
+	if (strcmp(fx_store_result_name(f->out.result), result) ||
+	    strcmp(f->out.failing_step, step))
+		fail_msg("expected %s at '%s', got %s at '%s': %s (steps %s)", result,
+			 step, fx_store_result_name(f->out.result), f->out.failing_step,
+			 f->out.message, f->steps_seen);
+	assert_true(f->out.recorded);
+	assert_string_equal(fx_err_name(f->out.error_code), code);
+	assert_string_equal(q(f, LAST_RUN("result")), result);
+	assert_string_equal(q(f, LAST_RUN("failing_step")), step);
+	assert_string_equal(q(f, LAST_RUN("error_code")), code);
+	if (msg_part && !strstr(f->out.message, msg_part))
+		fail_msg("message '%s' lacks '%s'", f->out.message, msg_part);
+	if (msg_part && !strstr(q(f, LAST_RUN("error_message")), msg_part))
+		fail_msg("recorded message '%s' lacks '%s'", f->q, msg_part);
+	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
+	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
+	assert_safe(f);
+}
+
+/* ---- board states ----------------------------------------------------- */
+
+static void test_blank(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "probe")), "PASS");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "nothing enumerated"));
+	assert_string_equal(q(f, STEP_OF_LAST("result", "write_ob")), "SKIPPED");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "erase")), "pages"));
+	/* unit recorded under the UID serial */
+	assert_true(strlen(f->out.serial) == 12);
+	assert_string_equal(q(f, "SELECT serial FROM units"), f->out.serial);
+	assert_string_equal(q(f, LAST_RUN("chip_uid")), f->out.uid_hex);
+	assert_string_equal(q(f, "SELECT count(*) FROM steps"), "12");
+	assert_string_equal(f->steps_seen,
+			    "power:PASS probe:PASS enter_boot:PASS identify:PASS "
+			    "firmware:PASS read_ob:PASS write_ob:SKIPPED erase:PASS "
+			    "program:PASS verify:PASS release:PASS app_check:PASS");
+}
+
+static void test_programmed(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "application 1209:0001"));
+}
+
+static void test_corrupted(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_CORRUPTED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "corrupted");
+}
+
+static void test_dual_bank(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	assert_int_equal((fx_emu_optr(board(f)) >> 22) & 1, 1);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_true(f->out.ob_written);
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "read_ob")), "DBANK 1->0"));
+	assert_string_equal(q(f, STEP_OF_LAST("result", "write_ob")), "PASS");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "write_ob")), "bootloader back after"));
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "erase")), "mass erase (DBANK changed)"));
+}
+
+static void test_protected(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROTECTED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "protected");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "unprotect")), "PASS");
+	/* read unprotect restores factory option bytes: DBANK written again */
+	assert_string_equal(q(f, STEP_OF_LAST("result", "write_ob")), "PASS");
+	assert_int_equal(fx_emu_optr(board(f)) & 0xFF, 0xAA);
+}
+
+static void test_rdp_raised_last(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.rdp = 1;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "rdp")), "PASS");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "rdp")), "RDP level 1"));
+	assert_int_equal(fx_g4_rdp_level(fx_emu_optr(board(f))), 1);
+	/* rdp comes after verify and before release */
+	assert_non_null(strstr(f->steps_seen, "verify:PASS rdp:PASS release:PASS"));
+}
+
+static void test_second_run_same_unit(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_string_equal(q(f, "SELECT count(*) FROM units"), "1");
+	assert_string_equal(q(f, "SELECT count(*) FROM runs WHERE result = 'PASS'"), "2");
+}
+
+static void test_no_power_line(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "power")), "0");
+}
+
+static void test_no_power_line_app_running(void **state)
+{
+	struct fix *f = *state;
+
+	/* the jig keeps the board powered: the application is on the bus
+	 * before the probe; only the device after the probe's reset counts */
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	f->vc.t += 500000; /* the app has enumerated */
+	assert_int_equal(fx_emu_poll(board(f)), FX_EMU_BUS_APP);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "application 1209:0001"));
+}
+
+/* Option bytes that boot the ROM whatever BOOT0 says (nSWBOOT0=0,
+ * nBOOT0=0): the probe sees the bootloader; a recipe that does not fix
+ * them gets the bootloader back after the release: FAIL, never PASS. */
+static void set_ob(struct fix *f, const char *a, const char *b)
+{
+	struct fx_g4_ob ob;
+	uint8_t raw[48];
+	int bank;
+
+	for (bank = 0; bank < 2; bank++) {
+		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, false), 0);
+		assert_int_equal(fx_g4_ob_decode(&ob, bank, raw, &f->err), 0);
+	}
+	assert_int_equal(fx_g4_ob_apply(&ob, a, &f->err), 0);
+	assert_int_equal(fx_g4_ob_apply(&ob, b, &f->err), 0);
+	for (bank = 0; bank < 2; bank++) {
+		fx_g4_ob_encode(&ob, bank, raw);
+		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, true), 0);
+	}
+}
+
+static void test_rom_boot_option_bytes(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
+	assert_int_equal(run(f), 0);
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")),
+			       "bootloader 0483:df11 with BOOT0 low"));
+	assert_not_pass(f, "FAIL", "app_check", "FX_E_STATE",
+			"the bootloader 0483:df11 enumerated, expected the application 1209:0001");
+}
+
+static void test_rom_boot_option_bytes_fixed_by_recipe(void **state)
+{
+	struct fix *f = *state;
+	struct fx_recipe_ob *o = &f->rcp.ob[f->rcp.n_ob++];
+
+	snprintf(o->name, sizeof(o->name), "nSWBOOT0");
+	o->value = 1;
+	snprintf(o->text, sizeof(o->text), "nSWBOOT0=1");
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "unknown");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "read_ob")), "nSWBOOT0 0->1"));
+}
+
+static void test_probe_off(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.probe = false;
+	put_board(f, FX_SEQ_DEMO_CORRUPTED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "unknown");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "probe")), "SKIPPED");
+}
+
+static void test_mass_erase_recipe(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.erase = FX_RECIPE_ERASE_MASS;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_string_equal(q(f, STEP_OF_LAST("detail", "erase")), "mass erase");
+}
+
+/* ---- software entry ----------------------------------------------------- */
+
+static void test_app_entry(void **state)
+{
+	struct fix *f = *state;
+	const struct fx_gpio_sim_change *ch;
+	size_t n_before, n;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "enter_boot")), "entry app"));
+	/* BOOT0 was never raised: the only BOOT0 changes are none at all */
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:BOOT0_1",
+					     &ch, &n, &f->err), 0);
+	n_before = n;
+	for (n = 0; n < n_before; n++)
+		assert_int_equal(ch[n].value, 0);
+}
+
+static void test_app_entry_falls_back_on_blank(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "enter_boot")),
+			       "gpio (no application for the app entry)"));
+}
+
+static void test_app_entry_ob_change_raises_boot0(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "write_ob")),
+			       "BOOT0 raised for the write"));
+}
+
+/* ---- fault knobs --------------------------------------------------------- */
+
+static void k_never_return(struct fx_emu_knobs *k, unsigned arg)
+{
+	(void)arg;
+	k->never_return = true;
+}
+
+static void test_never_return(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	knobs(f, k_never_return, 0);
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_NODEV",
+			"no DFU bootloader within 3000 ms");
+}
+
+static void hook_never_return(struct fix *f, const char *step)
+{
+	(void)step;
+	knobs(f, k_never_return, 0);
+}
+
+/* The field failure: the bootloader does not come back after the
+ * option-byte reset. Recorded at write_ob, never a PASS. */
+static void test_ob_reset_never_returns(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	f->hook_step = "write_ob";
+	f->hook = hook_never_return;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "write_ob", "FX_E_TIMEOUT", "write_ob: ");
+}
+
+static void k_ob_reset_stall(struct fx_emu_knobs *k, unsigned arg)
+{
+	(void)arg;
+	k->ob_reset_stall = true;
+}
+
+static void test_ob_reset_stall_tolerated(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	knobs(f, k_ob_reset_stall, 0);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+}
+
+/* Host-side alternatives of spec 8 that must all still PASS. */
+static void k_variant(struct fx_emu_knobs *k, unsigned arg)
+{
+	switch (arg) {
+	case 0: k->transfer_size = 2048; break;
+	case 1: k->iproduct_stm32 = true; break;
+	case 2: k->alt0_constant = true; break;
+	case 3: k->busy = FX_EMU_BUSY_STALL; break;
+	case 4: k->busy = FX_EMU_BUSY_LYING; break;
+	case 5: k->dbank_read_error = true; break;
+	case 6: k->malformed_stall = true; break;
+	default: break;
+	}
+}
+
+static void test_knob_variants_pass(void **state)
+{
+	struct fix *f = *state;
+	unsigned v;
+
+	for (v = 0; v < 7; v++) {
+		put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+		knobs(f, k_variant, v);
+		assert_int_equal(run(f), 0);
+		if (f->out.result != FX_STORE_PASS)
+			fail_msg("variant %u: %s at '%s': %s", v,
+				 fx_store_result_name(f->out.result),
+				 f->out.failing_step, f->out.message);
+		assert_pass(f, "programmed");
+	}
+}
+
+/* Faults injected when `program` begins: the Nth control request from
+ * there on (counting DNLOADs only). */
+static enum fx_emu_fault_kind g_kind;
+static const int g_req = -1;                 /* bRequest filter: all */
+static uint8_t g_status = DFU_STATUS_errPROG; /* with FX_EMU_FAULT_STATUS */
+
+static void hook_fault(struct fix *f, const char *step)
+{
+	struct fx_emu_knobs k = *fx_emu_get_knobs(board(f));
+
+	(void)step;
+	k.fault_kind = g_kind;
+	k.fault_request = g_req;
+	/* counted from the board's creation (emu.h): the hook_arg-th request
+	 * from now on (g_req must stay -1: per-request counts are not
+	 * visible through the API) */
+	k.fault_nth = fx_emu_request_count(board(f)) + f->hook_arg;
+	k.fault_persistent = false;
+	k.fault_status = g_status;
+	fx_emu_set_knobs(board(f), &k);
+}
+
+static void fault_in_program(struct fix *f, enum fx_emu_fault_kind kind,
+			     const char *code)
+{
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	g_kind = kind;
+	f->hook_step = "program";
+	f->hook = hook_fault;
+	f->hook_arg = 9;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "program", code, "program: ");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "program")), "ERROR");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "verify")), "0");
+}
+
+static void test_fault_drop(void **state)
+{
+	fault_in_program(*state, FX_EMU_FAULT_DROP, "FX_E_NODEV");
+}
+
+static void test_fault_stall(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	g_kind = FX_EMU_FAULT_STALL;
+	f->hook_step = "program";
+	f->hook = hook_fault;
+	f->hook_arg = 9;
+	assert_int_equal(run(f), 0);
+	/* a single STALL is recovered by the DFU engine (CLRSTATUS) or ends
+	 * the step: either a PASS after a full verify or an ERROR, never a
+	 * FAIL or an unverified PASS */
+	if (f->out.result == FX_STORE_PASS)
+		assert_pass(f, "blank");
+	else
+		assert_not_pass(f, "ERROR", "program", fx_err_name(f->out.error_code), NULL);
+}
+
+static void test_fault_timeout(void **state)
+{
+	fault_in_program(*state, FX_EMU_FAULT_TIMEOUT, "FX_E_TIMEOUT");
+}
+
+static void test_fault_status(void **state)
+{
+	fault_in_program(*state, FX_EMU_FAULT_STATUS, "FX_E_DFU");
+}
+
+static void k_slow_erase(struct fx_emu_knobs *k, unsigned arg)
+{
+	k->erase_scale = (double)arg;
+}
+
+static void test_slow_erase(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.timeouts.erase_ms = 2000;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	knobs(f, k_slow_erase, 20); /* 2 KiB page: 440 ms each, 10 pages */
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "erase", "FX_E_TIMEOUT", "limit 2000 ms");
+}
+
+static void test_slow_erase_within_bound(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	knobs(f, k_slow_erase, 20);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+}
+
+static void test_app_entry_refused(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	g_kind = FX_EMU_FAULT_STALL;
+	f->hook_step = "enter_boot";
+	f->hook = hook_fault;
+	f->hook_arg = 1; /* the SET_REPORT itself */
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_STALL",
+			"enter_boot: application refused the bootloader request: ");
+}
+
+static void test_app_entry_no_bootloader(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	g_kind = FX_EMU_FAULT_DROP;
+	f->hook_step = "enter_boot";
+	f->hook = hook_fault;
+	f->hook_arg = 1;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_TIMEOUT",
+			"enter_boot: no bootloader within 3000 ms of the application's jump request");
+}
+
+/* Some ROMs refuse even the option-byte read under RDP 1 (spec 3.6): an
+ * errVENDOR at every request position of the rdp step. A PASS only with
+ * the chip really at RDP 1; the refused re-read is confirmed by a refused
+ * flash read. */
+static void test_rdp_refused_reread(void **state)
+{
+	struct fix *f = *state;
+	unsigned nth, passes = 0, refused = 0;
+
+	f->rcp.rdp = 1;
+	g_kind = FX_EMU_FAULT_STATUS; /* armed at a request: the next GETSTATUS */
+	g_status = DFU_STATUS_errVENDOR;
+	for (nth = 1; nth <= 40; nth++) {
+		put_board(f, FX_SEQ_DEMO_BLANK);
+		f->hook_step = "rdp";
+		f->hook = hook_fault;
+		f->hook_arg = nth;
+		assert_int_equal(run(f), 0);
+		if (f->out.result == FX_STORE_PASS) {
+			assert_pass(f, "blank");
+			assert_int_equal(fx_g4_rdp_level(fx_emu_optr(board(f))), 1);
+			passes++;
+			if (strstr(q(f, STEP_OF_LAST("detail", "rdp")), "reads refused"))
+				refused++;
+		} else {
+			assert_not_pass(f, "ERROR", "rdp", fx_err_name(f->out.error_code), "rdp: ");
+		}
+	}
+	g_status = DFU_STATUS_errPROG;
+	assert_true(passes > 0);
+	assert_true(refused > 0);
+}
+
+static void hook_boot0_high(struct fix *f, const char *step)
+{
+	(void)step;
+	/* after the option-byte reset and until the release, BOOT0 is high */
+	assert_int_equal(level(f, "sim:BOOT0_1"), 1);
+	f->hook_arg++;
+}
+
+static void test_boot0_held_across_ob_reset(void **state)
+{
+	struct fix *f = *state;
+	const struct fx_gpio_sim_change *ch;
+	size_t n, i, rises = 0;
+
+	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
+	f->hook_step = "erase";
+	f->hook = hook_boot0_high;
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_int_equal(f->hook_arg, 1);
+	/* one rise (enter_boot) and one fall (release): never dropped across
+	 * the option-byte reset */
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:BOOT0_1",
+					     &ch, &n, &f->err), 0);
+	for (i = 0; i < n; i++)
+		if (ch[i].value == 1)
+			rises++;
+	assert_int_equal(rises, 1);
+	assert_int_equal(ch[n - 1].value, 0);
+}
+
+static void test_unprotect_never_returns(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROTECTED);
+	f->hook_step = "unprotect";
+	f->hook = hook_never_return;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "unprotect", fx_err_name(f->out.error_code), "unprotect: ");
+	assert_string_equal(q(f, LAST_RUN("board_state")), "protected");
+	assert_int_not_equal(f->out.error_code, 0);
+}
+
+/* ---- the unit is bad ------------------------------------------------------ */
+
+static void hook_flip_flash(struct fix *f, const char *step)
+{
+	static const uint8_t bad[4] = { 0x12, 0x34, 0x56, 0x78 };
+
+	(void)step;
+	assert_int_equal(fx_emu_backdoor_flash_write(board(f), 0x08001000u, bad, 4), 0);
+}
+
+static void test_verify_mismatch_fails(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	f->hook_step = "verify";
+	f->hook = hook_flip_flash;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "FAIL", "verify", "FX_E_VERIFY", "verify: ");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "app_check")), "0");
+}
+
+/* Two segments that share one double word (a 1-byte hole at 0x08000004):
+ * the word must be programmed once (a second write of a programmed double
+ * word is errPROG on the G4), so the run passes and the hole stays 0xFF. */
+static void test_segments_share_double_word(void **state)
+{
+	struct fix *f = *state;
+	struct fx_image_seg segs[2];
+	uint8_t back[16];
+
+	segs[0] = f->seg;
+	segs[0].len = 4;
+	segs[1] = f->seg;
+	segs[1].addr = f->seg.addr + 5;
+	segs[1].data = f->seg.data + 5;
+	segs[1].len = f->seg.len - 5;
+	f->img.segs = segs;
+	f->img.nsegs = 2;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_int_equal(fx_emu_backdoor_flash_read(board(f), 0x08000000u, back, sizeof(back)), 0);
+	assert_memory_equal(back, f->fw_data, 4);
+	assert_int_equal(back[4], 0xFF);
+	assert_memory_equal(back + 5, f->fw_data + 5, sizeof(back) - 5);
+	f->img.segs = &f->seg;
+	f->img.nsegs = 1;
+}
+
+static void hook_break_vectors(struct fix *f, const char *step)
+{
+	static const uint8_t zero[8];
+
+	(void)step;
+	assert_int_equal(fx_emu_backdoor_flash_write(board(f), 0x08000000u, zero, 8), 0);
+}
+
+static void test_app_does_not_start_fails(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	f->hook_step = "release";
+	f->hook = hook_break_vectors;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "FAIL", "app_check", "FX_E_TIMEOUT",
+			"application 1209:0001 did not enumerate within 1000 ms");
+}
+
+static void test_app_wrong_id_fails(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	f->rcp.app.pid = 0x0002; /* the board's app is 1209:0001 */
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "FAIL", "app_check", "FX_E_STATE",
+			"device 1209:0001 enumerated, expected the application 1209:0002");
+}
+
+static void test_firmware_changed_refused(void **state)
+{
+	struct fix *f = *state;
+	FILE *fp;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	fp = fopen(f->fw, "r+b");
+	assert_non_null(fp);
+	fputc(0x5A, fp);
+	fclose(fp);
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "firmware", "FX_E_HASH", "firmware: ");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "erase")), "0");
+	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "write_ob")), "0");
+}
+
+/* ---- abort, serials, store failures -------------------------------------- */
+
+static void hook_abort(struct fix *f, const char *step)
+{
+	(void)step;
+	f->abort_flag = 1;
+}
+
+static void test_abort_between_steps(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	f->hook_step = "erase";
+	f->hook = hook_abort;
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ABORTED", "program", "FX_E_ABORTED",
+			"stopped by the operator before 'program'");
+	assert_string_equal(q(f, STEP_OF_LAST("result", "erase")), "PASS");
+}
+
+static void test_scan_serial(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.serial = FX_RECIPE_SERIAL_BOTH;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), FX_E_INVAL);
+	assert_non_null(strstr(f->err.msg, "wants a scanned serial (serial = both): none given"));
+	assert_string_equal(q(f, "SELECT count(*) FROM runs"), "0");
+	f->scan = "SN-0001";
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_string_equal(q(f, "SELECT serial FROM units"), "SN-0001");
+	assert_string_equal(q(f, "SELECT chip_uid FROM units"), f->out.uid_hex);
+}
+
+/* Fault injection in the database: a TEMP trigger on the store's own
+ * connection makes the chosen write fail like a full disk would. */
+static void db_fail_on(struct fix *f, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(fx_store_sqlite(f->store), sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("trigger: %s", msg);
+}
+
+static void test_store_step_fails_stops(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE INSERT ON main.steps "
+		      "WHEN NEW.name = 'erase' BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+	assert_int_equal(run(f), FX_E_DB);
+	assert_false(f->out.recorded);
+	assert_int_not_equal(f->out.result, FX_STORE_PASS);
+	assert_non_null(strstr(f->out.message, "disk full"));
+	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
+	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
+	assert_safe(f);
+	/* nothing after the erase was done: the board was never programmed */
+	assert_string_equal(q(f, "SELECT count(*) FROM steps WHERE name = 'program'"), "0");
+	assert_null(strstr(f->steps_seen, "program"));
+}
+
+static void test_store_end_fails_no_pass_then_aborted(void **state)
+{
+	struct fix *f = *state;
+	struct fx_store *st2;
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE UPDATE OF result ON main.runs "
+		      "BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+	assert_int_equal(run(f), FX_E_DB);
+	assert_false(f->out.recorded);
+	assert_int_equal(f->out.result, FX_STORE_ERROR);
+	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
+	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
+	assert_safe(f);
+	assert_string_equal(q(f, LAST_RUN("result")), "");
+	/* the station restarts: the unfinished run becomes ABORTED */
+	fx_store_close(f->store);
+	f->store = NULL;
+	st2 = fx_store_open(f->db, &f->err);
+	assert_non_null(st2);
+	assert_int_equal(fx_store_recovered(st2), 1);
+	f->store = st2;
+	assert_string_equal(q(f, LAST_RUN("result")), "ABORTED");
+	assert_string_equal(q(f, LAST_RUN("error_code")), "FX_E_ABORTED");
+	/* the steps it finished are kept */
+	assert_string_equal(q(f, STEP_OF_LAST("result", "app_check")), "PASS");
+}
+
+static void test_store_begin_fails_nothing_touched(void **state)
+{
+	struct fix *f = *state;
+	const struct fx_gpio_sim_change *ch;
+	size_t n0, n1;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE INSERT ON main.runs "
+		      "BEGIN SELECT RAISE(ABORT, 'read-only'); END;");
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:NRST_1",
+					     &ch, &n0, &f->err), 0);
+	assert_int_equal(run(f), FX_E_DB);
+	assert_false(f->out.recorded);
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:NRST_1",
+					     &ch, &n1, &f->err), 0);
+	assert_int_equal(n0, n1); /* no reset: nothing was programmed */
+	assert_string_equal(f->steps_seen, "");
+}
+
+/* ---- station runtime ------------------------------------------------------ */
+
+static void test_wait_start_and_lid(void **state)
+{
+	struct fix *f = *state;
+	struct fx_gpio *g = fx_seq_station_gpio(f->stn);
+	uint64_t t0 = f->vc.t;
+
+	assert_int_equal(fx_seq_station_wait_start(f->stn, 100, &f->err), FX_E_TIMEOUT);
+	assert_string_equal(f->err.msg, "no START press within 100 ms");
+	/* lid open: the first press is ignored, the second one counts */
+	assert_int_equal(fx_gpio_sim_drive(g, "sim:LID", 0, &f->err), 0);
+	assert_int_equal(fx_seq_station_press_start(f->stn, f->vc.t + 1000000, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_schedule(g, "sim:LID", f->vc.t + 2000000, 1, &f->err), 0);
+	assert_int_equal(fx_seq_station_press_start(f->stn, f->vc.t + 3000000, &f->err), 0);
+	assert_int_equal(fx_seq_station_wait_start(f->stn, 10000, &f->err), 0);
+	assert_true(f->vc.t >= t0 + 3000000);
+}
+
+static void test_board_file_saved(void **state)
+{
+	struct fix *f = *state;
+	struct fx_emu *e;
+	uint8_t b[8];
+
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_int_equal(fx_seq_slot_save(f->slot, &f->err), 0);
+	e = fx_emu_load(f->board, &f->vc.base, &f->err);
+	assert_non_null(e);
+	assert_int_equal(fx_emu_backdoor_flash_read(e, 0x08000000u, b, 8), 0);
+	assert_memory_equal(b, f->fw_data, 8);
+	fx_emu_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_blank, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_programmed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dual_bank, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdp_raised_last, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_run_same_unit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_power_line, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_no_power_line_app_running, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes_fixed_by_recipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mass_erase_recipe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_falls_back_on_blank, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_ob_change_raises_boot0, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_never_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ob_reset_never_returns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ob_reset_stall_tolerated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knob_variants_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot0_held_across_ob_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rdp_refused_reread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_entry_no_bootloader, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unprotect_never_returns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_stall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_erase, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_erase_within_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_mismatch_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments_share_double_word, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_does_not_start_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_wrong_id_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_firmware_changed_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_between_steps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_step_fails_stops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_end_fails_no_pass_then_aborted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_begin_fails_nothing_touched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_start_and_lid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_board_file_saved, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

