@@ -35,7 +35,8 @@
  * migrated on fx_store_open, newer ones refused): tables units, runs, steps,
  * summary tables (sum_bucket, sum_pareto, sum_cycle) maintained in the same
  * transaction as the run end, and views v_runs, v_steps, v_first_pass,
- * v_yield_daily, v_yield, v_pareto, v_cycle, v_cycle_hist for sqlite3 users.
+ * v_yield_daily, v_yield, v_pareto, v_pareto_all, v_cycle, v_cycle_bucket,
+ * v_cycle_hist for sqlite3 users.
  * The reports read the same views. Column meanings are in
  * src/store/store_schema.c.
  */
@@ -92,17 +93,19 @@ const char *fx_store_board_name(enum fx_store_board b);
  * as ABORTED (error_code 'FX_E_ABORTED', message "unfinished at start-up",
  * end time left NULL) and fold it into the summaries, all in one
  * transaction. The count is available through fx_store_recovered().
- * Returns NULL and fills err:
- *   FX_E_DB   "PATH: file is not a database", "PATH: schema version 7 is
- *             newer than this software (1); upgrade fixturectl", a locked or
- *             unwritable database, failed migration (rolled back)
- *   FX_E_NOMEM
+ * Returns NULL and fills err (messages start "database 'PATH': "):
+ *   FX_E_DB   "file is not a database"; "schema version 7 is newer than
+ *             this software (1); upgrade fixturectl"; "not a fixturectl
+ *             database (user_version 0 but N schema objects)"; a locked
+ *             or unwritable database; a failed migration (rolled back)
+ *   FX_E_INVAL empty path;  FX_E_NOMEM
  * The caller owns the store: fx_store_close(). */
 struct fx_store *fx_store_open(const char *path, struct fx_err *err);
 
 /* Open path read-only (SQLITE_OPEN_READONLY; never creates, migrates or
  * recovers). Used by the reports. Returns NULL and fills err:
- *   FX_E_FILE "PATH: no such database" when path does not exist
+ *   FX_E_FILE "database 'PATH': No such file or directory" (strerror of
+ *             stat), and nothing is created
  *   FX_E_DB   not a database, schema version differs from
  *             FX_STORE_SCHEMA_VERSION (older: "open it once with the
  *             station to migrate it"; newer: "upgrade fixturectl")
@@ -210,9 +213,21 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which
  * commits. Recording calls inside do not commit on their own; a crash
- * loses the whole bulk. */
+ * loses the whole bulk. A recording call that fails inside the bulk
+ * poisons it: later calls fail with FX_E_STATE and fx_store_bulk_end()
+ * rolls everything back and returns FX_E_STATE. */
 int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
+
+/* For src/report only: sum_cycle.hist is JSON text "[[hb,n,sum_us],...]"
+ * (hb = duration histogram bucket, 0 .. FX_STORE_HB_MAX-1). Add its
+ * counts and sums into the dense arrays n[] and sum[] (FX_STORE_HB_MAX
+ * entries each). Returns false if s is malformed. */
+#define FX_STORE_HB_MAX 2048
+bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
+/* Same, calling fn(ctx, hb, n, sum_us) for each entry in order. */
+bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
+			void *ctx);
 
 /* For src/report only: the connection, borrowed (lives as long as st).
  * The caller must not change the schema or write through it. */

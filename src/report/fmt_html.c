@@ -10,12 +10,12 @@
 
 #include "report_int.h"
 
-#define W 860
-#define H 320
+#define W 820
+#define H 400
 #define ML 60   /* margins: left, right, top, bottom */
-#define MR 60
+#define MR 50
 #define MT 20
-#define MB 90
+#define MB 160
 
 static void esc(FILE *out, const char *s)
 {
@@ -42,8 +42,8 @@ static void esc(FILE *out, const char *s)
 	}
 }
 
-/* A "nice" axis maximum >= v: 1, 2, 5 x 10^k. */
-static int64_t nice_max(int64_t v)
+/* A "nice" tick step >= v: 1, 2, 5 x 10^k. */
+static int64_t nice_step(int64_t v)
 {
 	int64_t m = 1;
 
@@ -80,7 +80,7 @@ static void chart(FILE *out, const struct series *s)
 	for (i = 0; i < s->n; i++)
 		if (s->count(s->ctx, i) > ymax)
 			ymax = s->count(s->ctx, i);
-	ymax = nice_max(ymax);
+	ymax = 4 * nice_step((ymax + 3) / 4); /* 4 grid steps, integer labels */
 	bw = s->n ? pw / (double)s->n : pw;
 	fprintf(out, "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
 		" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", W, H, W, H);
@@ -125,8 +125,9 @@ static void chart(FILE *out, const struct series *s)
 			MT + ph - ph * s->pct(s->ctx, i) / 100.0);
 	fputs("\"/>\n", out);
 	for (i = 0; i < s->n; i++) {
-		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\"><title>",
-			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0);
+		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"><title>",
+			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0,
+			s->n > 60 ? "1" : "3.5"); /* long ranges: the line carries it */
 		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
 		fprintf(out, ": %.2f%%</title></circle>\n", s->pct(s->ctx, i));
 	}

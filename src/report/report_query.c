@@ -1,5 +1,5 @@
 /* report_query.c - the report figures, read from the schema's views:
- * yield (v_yield), pareto (v_pareto), cycle (v_cycle_hist), history
+ * yield (v_yield), pareto (v_pareto), cycle (v_cycle_bucket), history
  * (v_runs, v_steps). SQL text is assembled only from fixed fragments;
  * every user value is a bound parameter (?1 .. ?5). */
 #include <math.h>
@@ -437,59 +437,222 @@ int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t c
 	return (sum[i] + n[i] / 2) / n[i];
 }
 
-/* Rows of the cycle table are emitted step by step (SQL order: group,
- * step name, histogram bucket) and sorted at the end by group, then the
- * step's position in the sequence. */
-struct cyc_order {
-	size_t row, group;
-	int seq;
-	const char *step;
+/* Cycle: rows of v_cycle_bucket (one per summary bucket and step) are
+ * summed in C, keyed by (group, step) through a hash table, so SQL never
+ * sorts the histogram text. Each output keeps a sparse histogram. */
+struct cyc_out {
+	char *key;           /* group key + step */
+	size_t row;          /* its row in the table */
+	int seq;             /* smallest step position */
+	int64_t total, sum, max;
+	int base, len;       /* dense histogram of hb base .. base+len-1 */
+	bool oom;
+	int64_t *n, *sums;
+};
+
+struct cyc {
+	struct cyc_out *outs;
+	size_t nouts, capouts;
+	size_t *slots;       /* hash: index + 1 into outs, 0 = empty */
+	size_t nslots;
+	bool nomem;
+	const struct fx_report_table *t;   /* for the final ordering */
+	const struct fx_report_query *q;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool cyc_rehash(struct cyc *c)
+{
+	size_t n = c->nslots ? 2 * c->nslots : 256, i, j;
+	size_t *sl = calloc(n, sizeof(*sl));
+
+	if (!sl)
+		return false;
+	for (i = 0; i < c->nouts; i++) {
+		for (j = fnv1a(c->outs[i].key) & (n - 1); sl[j]; j = (j + 1) & (n - 1))
+			;
+		sl[j] = i + 1;
+	}
+	free(c->slots);
+	c->slots = sl;
+	c->nslots = n;
+	return true;
+}
+
+/* Find the output for key; *created tells a new one was added. */
+static struct cyc_out *cyc_find(struct cyc *c, const char *key, bool *created)
+{
+	size_t j;
+	struct cyc_out *o;
+
+	*created = false;
+	if (c->nslots) {
+		for (j = fnv1a(key) & (c->nslots - 1); c->slots[j]; j = (j + 1) & (c->nslots - 1))
+			if (!strcmp(c->outs[c->slots[j] - 1].key, key))
+				return &c->outs[c->slots[j] - 1];
+	}
+	if (2 * (c->nouts + 1) > c->nslots && !cyc_rehash(c))
+		return NULL;
+	if (c->nouts == c->capouts) {
+		size_t cap = c->capouts ? 2 * c->capouts : 64;
+
+		o = realloc(c->outs, cap * sizeof(*o));
+		if (!o)
+			return NULL;
+		c->outs = o;
+		c->capouts = cap;
+	}
+	o = &c->outs[c->nouts];
+	*o = (struct cyc_out){ .key = strdup(key), .seq = INT32_MAX };
+	if (!o->key)
+		return NULL;
+	for (j = fnv1a(key) & (c->nslots - 1); c->slots[j]; j = (j + 1) & (c->nslots - 1))
+		;
+	c->slots[j] = ++c->nouts;
+	*created = true;
+	return o;
+}
+
+/* Grow o's dense range to cover hb (amortized: at least doubles). */
+static bool cyc_cover(struct cyc_out *o, int hb)
+{
+	int lo = o->len ? (hb < o->base ? hb : o->base) : hb;
+	int hi = o->len ? (hb >= o->base + o->len ? hb : o->base + o->len - 1) : hb;
+	int len = hi - lo + 1, extra = len < 16 ? 16 : len, nlo, nlen;
+	int64_t *nn, *ns;
+
+	/* leave room on the side that grew */
+	nlo = hb < o->base && o->len ? lo - extra / 2 : lo;
+	if (nlo < 0)
+		nlo = 0;
+	nlen = hi - nlo + 1 + extra / 2;
+	if (nlo + nlen > FX_STORE_HB_MAX)
+		nlen = FX_STORE_HB_MAX - nlo;
+	nn = calloc((size_t)nlen, sizeof(*nn));
+	ns = calloc((size_t)nlen, sizeof(*ns));
+	if (!nn || !ns) {
+		free(nn);
+		free(ns);
+		return false;
+	}
+	if (o->len) {
+		memcpy(&nn[o->base - nlo], o->n, (size_t)o->len * sizeof(*nn));
+		memcpy(&ns[o->base - nlo], o->sums, (size_t)o->len * sizeof(*ns));
+	}
+	free(o->n);
+	free(o->sums);
+	o->n = nn;
+	o->sums = ns;
+	o->base = nlo;
+	o->len = nlen;
+	return true;
+}
+
+static void cyc_add(void *ctx, int hb, int64_t n, int64_t sum)
+{
+	struct cyc_out *o = ctx;
+
+	if (!o->len || hb < o->base || hb >= o->base + o->len) {
+		if (!cyc_cover(o, hb)) {
+			o->oom = true; /* reported by the caller */
+			return;
+		}
+	}
+	o->n[hb - o->base] += n;
+	o->sums[hb - o->base] += sum;
+}
+
+static void cyc_finish(struct fx_report_table *t, unsigned col, struct cyc_out *o)
+{
+	struct fx_report_cell *c = fx_rt_cell(t, o->row, col);
+	size_t k = 0;
+	int i;
+
+	/* compact in place: the percentile walks the non-empty buckets */
+	for (i = 0; i < o->len; i++)
+		if (o->n[i]) {
+			o->n[k] = o->n[i];
+			o->sums[k++] = o->sums[i];
+		}
+	fx_rt_int(&c[0], o->total);
+	if (!o->total)
+		return;
+	fx_rt_num(&c[1], (double)o->sum / (double)o->total / 1e6);
+	fx_rt_num(&c[2], (double)fx_report_hist_percentile(o->n, o->sums, k, o->total, 50) / 1e6);
+	fx_rt_num(&c[3], (double)fx_report_hist_percentile(o->n, o->sums, k, o->total, 95) / 1e6);
+	fx_rt_num(&c[4], (double)o->max / 1e6);
+}
+
+/* What qsort sorts: each element carries the context (no qsort_r in C11,
+ * no file-scope state). */
+struct cyc_ref {
+	const struct cyc_out *o;
+	const struct cyc *c;
 };
 
 static int cyc_cmp(const void *a, const void *b)
 {
-	const struct cyc_order *x = a, *y = b;
+	const struct cyc_out *x = ((const struct cyc_ref *)a)->o;
+	const struct cyc_out *y = ((const struct cyc_ref *)b)->o;
+	const struct cyc *c = ((const struct cyc_ref *)a)->c;
+	const struct fx_report_cell *cx, *cy;
+	unsigned i;
+	int d;
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
+	for (i = 0; i < c->q->nby; i++) {
+		cx = fx_rt_cell(c->t, x->row, i);
+		cy = fx_rt_cell(c->t, y->row, i);
+		if (c->q->by[i] == FX_BY_SLOT) {
+			long long vx = atoll(cx->s), vy = atoll(cy->s);
+
+			if (vx != vy)
+				return vx < vy ? -1 : 1;
+			continue;
+		}
+		d = strcmp(cx->s, cy->s);
+		if (d)
+			return d;
+	}
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
-	return strcmp(x->step, y->step);
+	return strcmp(fx_rt_cell(c->t, x->row, c->q->nby)->s, fx_rt_cell(c->t, y->row, c->q->nby)->s);
 }
 
-struct cyc_acc {
-	int64_t *sums;
-	int64_t *n;
-	size_t count, cap;
-	int64_t total, sum, max;
-	int seq;
-};
-
-static void cyc_finish(struct fx_report_table *t, size_t row, unsigned col,
-		       struct cyc_acc *a)
+static void cyc_release(struct cyc *c)
 {
-	struct fx_report_cell *c = fx_rt_cell(t, row, col);
+	size_t i;
 
-	fx_rt_int(&c[0], a->total);
-	fx_rt_num(&c[1], (double)a->sum / (double)a->total / 1e6);
-	fx_rt_num(&c[2], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 50) / 1e6);
-	fx_rt_num(&c[3], (double)fx_report_hist_percentile(a->n, a->sums, a->count, a->total, 95) / 1e6);
-	fx_rt_num(&c[4], (double)a->max / 1e6);
+	for (i = 0; i < c->nouts; i++) {
+		free(c->outs[i].key);
+		free(c->outs[i].n);
+		free(c->outs[i].sums);
+	}
+	free(c->outs);
+	free(c->slots);
 }
 
 static int report_cycle(struct rq *x)
 {
 	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
-	char g[160], sql[1024], key[512], prevkey[512] = "", *prevstep = NULL;
-	struct fx_report_cell *row, *cells;
-	struct cyc_order *ord = NULL, *no;
-	struct cyc_acc a = { 0 };
-	size_t cap = 0, group = 0, cur = 0, i;
+	char g[160], sql[1024], key[600];
+	struct fx_report_cell *row, *cells = NULL;
+	struct cyc c = { .t = t, .q = x->q };
+	struct cyc_out *o;
+	struct cyc_ref *order = NULL;
 	unsigned nb = x->q->nby, col_step, col_n;
-	sqlite3_stmt *s;
-	int rc, c = 0, ngc = ngroup_sqlcols(x->q);
+	sqlite3_stmt *s = NULL;
+	int rc, k, ngc = ngroup_sqlcols(x->q);
 	const char *step;
-	bool newgroup;
+	bool created;
+	size_t i;
 
 	t->name = "cycle";
 	add_group_cols(x, t);
@@ -501,87 +664,63 @@ static int report_cycle(struct rq *x)
 	fx_rt_col(t, "max_s", FX_COL_SEC);
 	group_sql(x->q, g, sizeof(g));
 	snprintf(sql, sizeof(sql),
-		 "SELECT %s%s step, min(seq), hb, sum(n), sum(sum_us), max(max_us) FROM v_cycle_hist"
-		 WHERE_COMMON " GROUP BY %s%s step, hb ORDER BY %s%s step, hb",
-		 g, nb ? "," : "", g, nb ? "," : "", g, nb ? "," : "");
+		 "SELECT %s%s step, seq, hist, n, sum_us, max_us FROM v_cycle_bucket" WHERE_COMMON, g,
+		 nb ? "," : "");
 	rc = prepare(x, sql, &s);
 	if (rc)
-		return rc;
+		goto out;
 	bind_common(x, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		group_key(s, ngc, key, sizeof(key));
+		group_key(s, ngc, key, sizeof(key) - 100);
 		step = (const char *)sqlite3_column_text(s, ngc);
-		newgroup = strcmp(key, prevkey) != 0;
-		if (newgroup || !prevstep || strcmp(step, prevstep)) {
-			if (prevstep)
-				cyc_finish(t, cur, col_n, &a);
-			if (newgroup && prevstep)
-				group++;
+		snprintf(key + strlen(key), 100, "%s", step ? step : "");
+		o = cyc_find(&c, key, &created);
+		if (!o)
+			goto err_nomem;
+		if (created) {
 			row = fx_rt_row(t);
 			if (!row || fill_group(x, row, s) < 0 ||
-			    !fx_rt_text(&row[col_step], *step ? step : "(run)"))
+			    !fx_rt_text(&row[col_step], step && *step ? step : "(run)"))
 				goto err_nomem;
-			cur = t->nrows - 1;
-			if (t->nrows > cap) {
-				cap = cap ? 2 * cap : 64;
-				no = realloc(ord, cap * sizeof(*ord));
-				if (!no)
-					goto err_nomem;
-				ord = no;
-			}
-			free(prevstep);
-			prevstep = strdup(step);
-			if (!prevstep)
-				goto err_nomem;
-			snprintf(prevkey, sizeof(prevkey), "%s", key);
-			ord[cur] = (struct cyc_order){ cur, group, sqlite3_column_int(s, ngc + 1),
-						       row[col_step].s };
-			a.count = 0;
-			a.total = a.sum = a.max = 0;
+			o->row = t->nrows - 1;
 		}
-		if (a.count == a.cap) {
-			size_t ncap = a.cap ? 2 * a.cap : 64;
-			int64_t *nhb = realloc(a.sums, ncap * sizeof(*nhb));
-			int64_t *nn;
-
-			if (!nhb)
-				goto err_nomem;
-			a.sums = nhb;
-			nn = realloc(a.n, ncap * sizeof(*nn));
-			if (!nn)
-				goto err_nomem;
-			a.n = nn;
-			a.cap = ncap;
+		k = ngc + 1;
+		if (sqlite3_column_int(s, k) < o->seq)
+			o->seq = sqlite3_column_int(s, k);
+		if (!fx_store_hist_each((const char *)sqlite3_column_text(s, k + 1), cyc_add, o)) {
+			rc = fx_err_set(x->err, FX_E_DB, "database '%s': malformed sum_cycle.hist",
+					fx_store_path(x->st));
+			goto out;
 		}
-		c = ngc + 2;
-		a.n[a.count] = sqlite3_column_int64(s, c + 1);
-		a.sums[a.count] = sqlite3_column_int64(s, c + 2);
-		a.total += a.n[a.count];
-		a.sum += a.sums[a.count];
-		if (sqlite3_column_int64(s, c + 3) > a.max)
-			a.max = sqlite3_column_int64(s, c + 3);
-		a.count++;
+		if (o->oom)
+			goto err_nomem;
+		o->total += sqlite3_column_int64(s, k + 2);
+		o->sum += sqlite3_column_int64(s, k + 3);
+		if (sqlite3_column_int64(s, k + 4) > o->max)
+			o->max = sqlite3_column_int64(s, k + 4);
 	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (rc != SQLITE_DONE) {
 		rc = dberr(x);
 		goto out;
 	}
-	if (prevstep)
-		cyc_finish(t, cur, col_n, &a);
-	/* reorder rows: group, then sequence position */
 	if (t->nrows) {
-		qsort(ord, t->nrows, sizeof(*ord), cyc_cmp);
+		order = malloc(c.nouts * sizeof(*order));
 		cells = malloc(t->nrows * t->ncols * sizeof(*cells));
-		if (!cells)
+		if (!order || !cells)
 			goto err_nomem;
-		for (i = 0; i < t->nrows; i++)
-			memcpy(&cells[i * t->ncols], fx_rt_cell(t, ord[i].row, 0),
+		for (i = 0; i < c.nouts; i++) {
+			cyc_finish(t, col_n, &c.outs[i]);
+			order[i] = (struct cyc_ref){ &c.outs[i], &c };
+		}
+		/* group columns (typed), then the step's position in the sequence */
+		qsort(order, c.nouts, sizeof(*order), cyc_cmp);
+		for (i = 0; i < c.nouts; i++)
+			memcpy(&cells[i * t->ncols], fx_rt_cell(t, order[i].o->row, 0),
 			       t->ncols * sizeof(*cells));
 		free(t->cells);
 		t->cells = cells;
 		t->cap = t->nrows;
+		cells = NULL;
 	}
 	rc = 0;
 	goto out;
@@ -589,10 +728,9 @@ err_nomem:
 	rc = nomem(x);
 out:
 	sqlite3_finalize(s);
-	free(prevstep);
-	free(ord);
-	free(a.sums);
-	free(a.n);
+	free(cells);
+	free(order);
+	cyc_release(&c);
 	return rc;
 }
 
@@ -641,8 +779,9 @@ static int history_table(struct rq *x, struct fx_report_table *t, const char *sq
 	return rc == SQLITE_DONE ? 0 : dberr(x);
 }
 
+/* a UNION, not OR: each arm uses its index (OR scanned 10M units) */
 #define UNIT_RUNS "SELECT id FROM runs WHERE unit_id IN" \
-	" (SELECT id FROM units WHERE serial = ?1 OR chip_uid = ?1)"
+	" (SELECT id FROM units WHERE serial = ?1 UNION SELECT id FROM units WHERE chip_uid = ?1)"
 
 static int report_history(struct rq *x)
 {

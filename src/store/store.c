@@ -43,20 +43,40 @@ int fx_store_exec(struct fx_store *st, const char *sql, struct fx_err *err)
 	return 0;
 }
 
+static int step_cached(struct fx_store *st, enum st_stmt which, struct fx_err *err)
+{
+	sqlite3_stmt *s = fx_store_stmt(st, which, err);
+	int rc;
+
+	if (!s)
+		return FX_E_DB;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : fx_store_dberr(st, err);
+}
+
 int fx_store_txn_begin(struct fx_store *st, struct fx_err *err)
 {
 	if (st->readonly)
 		return fx_err_set(err, FX_E_DB, "database '%s': opened read-only", st->path);
-	return fx_store_exec(st, st->bulk ? "SAVEPOINT fx" : "BEGIN IMMEDIATE", err);
+	if (st->bulk)
+		return st->bulk_failed ? fx_err_set(err, FX_E_STATE,
+						    "database '%s': bulk load failed earlier", st->path) : 0;
+	return step_cached(st, SQ_BEGIN, err);
 }
 
 int fx_store_txn_end(struct fx_store *st, bool ok, struct fx_err *err)
 {
+	if (st->bulk) {
+		if (!ok)
+			st->bulk_failed = true;
+		return 0;
+	}
 	if (ok)
-		return fx_store_exec(st, st->bulk ? "RELEASE fx" : "COMMIT", err);
+		return step_cached(st, SQ_COMMIT, err);
 	/* keep the first error: the rollback's own result does not matter */
-	sqlite3_exec(st->db, st->bulk ? "ROLLBACK TO fx; RELEASE fx" : "ROLLBACK",
-		     NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(st->db) == 0)
+		step_cached(st, SQ_ROLLBACK, NULL);
 	return 0;
 }
 
@@ -280,6 +300,12 @@ int fx_store_bulk_end(struct fx_store *st, struct fx_err *err)
 	pthread_mutex_lock(&st->lock);
 	if (!st->bulk) {
 		rc = fx_err_set(err, FX_E_STATE, "database '%s': no bulk load open", st->path);
+	} else if (st->bulk_failed) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->bulk = st->bulk_failed = false;
+		fx_store_exec(st, "PRAGMA synchronous = FULL", NULL);
+		rc = fx_err_set(err, FX_E_STATE, "database '%s': bulk load rolled back after an error",
+				st->path);
 	} else {
 		rc = fx_store_exec(st, "COMMIT", err);
 		if (!rc) {

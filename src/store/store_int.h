@@ -30,9 +30,13 @@ enum st_stmt {
 	SQ_BUCKET_UPSERT,
 	SQ_BUCKET_UNITS,
 	SQ_PARETO_UPSERT,
+	SQ_CYCLE_GET,
 	SQ_CYCLE_UPSERT,
 	SQ_OPEN_RUNS,
 	SQ_COUNTS_DAY,
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
 	SQ__COUNT
 };
 
@@ -41,6 +45,7 @@ struct fx_store {
 	char *path;
 	bool readonly;
 	bool bulk;
+	bool bulk_failed;      /* a call failed inside the bulk: roll it back */
 	unsigned recovered;
 	bool seeded;
 	uint64_t seed;
@@ -55,8 +60,9 @@ int fx_store_dberr(struct fx_store *st, struct fx_err *err);
 sqlite3_stmt *fx_store_stmt(struct fx_store *st, enum st_stmt which,
 			    struct fx_err *err);
 
-/* One recording transaction (BEGIN IMMEDIATE/COMMIT, or a SAVEPOINT in
- * bulk mode). end(ok=false) rolls back. */
+/* One recording transaction (BEGIN IMMEDIATE/COMMIT). Inside a bulk load
+ * these do nothing, and end(ok=false) marks the bulk failed so that
+ * fx_store_bulk_end() rolls everything back. */
 int fx_store_txn_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_txn_end(struct fx_store *st, bool ok, struct fx_err *err);
 

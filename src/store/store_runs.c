@@ -319,18 +319,160 @@ out:
 	return rc;
 }
 
-static int cycle_add(struct fx_store *st, int64_t bucket, const char *step, int seq,
-		     int64_t us, struct fx_err *err)
+/* A non-negative decimal; false if none or too long. */
+static bool get_u63(const char **sp, long long *v)
 {
-	sqlite3_stmt *s = fx_store_stmt(st, SQ_CYCLE_UPSERT, err);
+	const char *s = *sp;
+	unsigned long long x = 0;
+	int n = 0;
+
+	while (*s >= '0' && *s <= '9') {
+		if (++n > 18)
+			return false;
+		x = x * 10 + (unsigned long long)(*s++ - '0');
+	}
+	*sp = s;
+	*v = (long long)x;
+	return n > 0;
+}
+
+/* Parse "[[hb,n,sum],...]" (every value >= 0, as written by cycle_add);
+ * calls add(hb, n, sum) per triple. Hot in all-time cycle reports. */
+static bool hist_parse(const char *s, void (*add)(void *, int, int64_t, int64_t), void *ctx)
+{
+	long long v[3];
+	int k;
+
+	while (*s == ' ')
+		s++;
+	if (*s++ != '[')
+		return false;
+	while (*s == ' ')
+		s++;
+	if (*s == ']')
+		return true;
+	for (;;) {
+		if (*s++ != '[')
+			return false;
+		for (k = 0; k < 3; k++) {
+			if (!get_u63(&s, &v[k]))
+				return false;
+			if (*s++ != (k < 2 ? ',' : ']'))
+				return false;
+		}
+		if (v[0] >= FX_STORE_HB_MAX)
+			return false;
+		add(ctx, (int)v[0], v[1], v[2]);
+		if (*s == ']')
+			return true;
+		if (*s++ != ',')
+			return false;
+	}
+}
+
+struct dense {
+	int64_t *n, *sum;
+};
+
+static void dense_add(void *ctx, int hb, int64_t n, int64_t sum)
+{
+	struct dense *d = ctx;
+
+	d->n[hb] += n;
+	d->sum[hb] += sum;
+}
+
+bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
+			void *ctx)
+{
+	return s && hist_parse(s, fn, ctx);
+}
+
+bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum)
+{
+	struct dense d = { n, sum };
+
+	return s && hist_parse(s, dense_add, &d);
+}
+
+/* A sparse histogram, ascending by hb. */
+struct sparse {
+	int count;
+	int hb[FX_STORE_HB_MAX];
+	int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
+};
+
+static void sparse_add(void *ctx, int hb, int64_t n, int64_t sum)
+{
+	struct sparse *h = ctx;
+	int lo = 0, hi = h->count, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (h->hb[mid] < hb)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < h->count && h->hb[lo] == hb) {
+		h->n[lo] += n;
+		h->sum[lo] += sum;
+		return;
+	}
+	memmove(&h->hb[lo + 1], &h->hb[lo], (size_t)(h->count - lo) * sizeof(h->hb[0]));
+	memmove(&h->n[lo + 1], &h->n[lo], (size_t)(h->count - lo) * sizeof(h->n[0]));
+	memmove(&h->sum[lo + 1], &h->sum[lo], (size_t)(h->count - lo) * sizeof(h->sum[0]));
+	h->hb[lo] = hb;
+	h->n[lo] = n;
+	h->sum[lo] = sum;
+	h->count++;
+}
+
+/* Add one duration to the (bucket, step) row: read-modify-write of its
+ * histogram, inside the run-end transaction. h is scratch space. */
+static int cycle_add(struct fx_store *st, struct sparse *h, int64_t bucket, const char *step,
+		     int seq, int64_t us, struct fx_err *err)
+{
+	sqlite3_stmt *s = fx_store_stmt(st, SQ_CYCLE_GET, err);
+	sqlite3_str *txt;
+	char *hist;
+	int rc, i;
 
 	if (!s)
 		return FX_E_DB;
 	sqlite3_bind_int64(s, 1, bucket);
 	sqlite3_bind_text(s, 2, step, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 3, fx_store_hist_bucket(us));
-	sqlite3_bind_int(s, 4, seq);
-	sqlite3_bind_int64(s, 5, us);
+	h->count = 0;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW &&
+	    !hist_parse((const char *)sqlite3_column_text(s, 0), sparse_add, h)) {
+		sqlite3_reset(s);
+		return fx_err_set(err, FX_E_DB, "database '%s': malformed sum_cycle.hist for step '%s'",
+				  st->path, step);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fx_store_dberr(st, err);
+	sparse_add(h, fx_store_hist_bucket(us), 1, us);
+	txt = sqlite3_str_new(st->db);
+	sqlite3_str_appendchar(txt, 1, '[');
+	for (i = 0; i < h->count; i++)
+		sqlite3_str_appendf(txt, "%s[%d,%lld,%lld]", i ? "," : "", h->hb[i],
+				    (long long)h->n[i], (long long)h->sum[i]);
+	sqlite3_str_appendchar(txt, 1, ']');
+	hist = sqlite3_str_finish(txt);
+	if (!hist)
+		return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
+	s = fx_store_stmt(st, SQ_CYCLE_UPSERT, err);
+	if (!s) {
+		sqlite3_free(hist);
+		return FX_E_DB;
+	}
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_text(s, 2, step, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 3, seq);
+	sqlite3_bind_int64(s, 4, us);
+	sqlite3_bind_text(s, 5, hist, -1, sqlite3_free);
 	return run_stmt(st, s, err);
 }
 
@@ -451,24 +593,35 @@ int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
 		if (rc)
 			return rc;
 	}
-	if (end_us >= 0) {
-		rc = cycle_add(st, bucket, "", 0, end_us - start_us, err);
-		if (rc)
+	/* cycle time: runs that ended with a verdict (not ABORTED) */
+	if (end_us >= 0 && strcmp(result, "ABORTED")) {
+		struct sparse *h = malloc(sizeof(*h));
+
+		if (!h)
+			return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
+		rc = cycle_add(st, h, bucket, "", 0, end_us - start_us, err);
+		if (rc) {
+			free(h);
 			return rc;
+		}
 		r = fx_store_stmt(st, SQ_STEPS_OF_RUN, err);
-		if (!r)
+		if (!r) {
+			free(h);
 			return FX_E_DB;
+		}
 		sqlite3_bind_int64(r, 1, run_id);
-		/* the cycle upsert is a different statement: stepping r on */
+		/* the cycle statements are others: stepping r on is fine */
 		while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-			rc = cycle_add(st, bucket, (const char *)sqlite3_column_text(r, 0),
+			rc = cycle_add(st, h, bucket, (const char *)sqlite3_column_text(r, 0),
 				       sqlite3_column_int(r, 2), sqlite3_column_int64(r, 1), err);
 			if (rc) {
 				sqlite3_reset(r);
+				free(h);
 				return rc;
 			}
 		}
 		sqlite3_reset(r);
+		free(h);
 		if (rc != SQLITE_DONE)
 			return fx_store_dberr(st, err);
 	}

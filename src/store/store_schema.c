@@ -12,9 +12,11 @@
  *               unit cohort: units whose FIRST run is in this bucket, how
  *               many passed that first run, how many passed their LAST run
  *   sum_pareto  per bucket: non-PASS runs by (failing step, error code)
- *   sum_cycle   per bucket: duration histogram of whole runs (step '')
- *               and of each non-SKIPPED step; n, sum, max per histogram
- *               bucket hb (fx/report.h: cycle time)
+ *   sum_cycle   per bucket and step ('' = the whole run; steps that are
+ *               not SKIPPED): n, sum_us, max_us, and the duration
+ *               histogram as JSON text [[hb, n, sum_us], ...] ascending by
+ *               hb (fx/report.h: cycle time). One row per (bucket, step)
+ *               keeps all-time reports small; v_cycle_hist expands it.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -84,10 +86,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE sum_cycle("
 	"  bucket_id INTEGER NOT NULL REFERENCES sum_bucket(id),"
 	"  step TEXT NOT NULL,"             /* '' = the whole run */
-	"  hb INTEGER NOT NULL,"            /* histogram bucket */
 	"  seq INTEGER NOT NULL,"           /* smallest step position seen (ordering) */
 	"  n INTEGER NOT NULL, sum_us INTEGER NOT NULL, max_us INTEGER NOT NULL,"
-	"  PRIMARY KEY(bucket_id, step, hb)"
+	"  hist TEXT NOT NULL,"             /* [[hb, n, sum_us], ...] */
+	"  PRIMARY KEY(bucket_id, step)"
 	") WITHOUT ROWID;"
 	/* views: what sqlite3 users and the reports read */
 	"CREATE VIEW v_runs AS SELECT r.id AS run_id, r.uuid, r.unit_id,"
@@ -136,17 +138,19 @@ static const char *const migrations[] = {
 	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
 	"  p.step, p.error_code, p.n"
 	" FROM sum_pareto p JOIN v_yield y ON y.bucket_id = p.bucket_id;"
-	"CREATE VIEW v_cycle_hist AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"
+	"CREATE VIEW v_cycle_bucket AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"
 	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
-	"  c.step, c.seq, c.hb,"
-	"  CASE WHEN c.hb < 32 THEN c.hb ELSE ((32 + c.hb % 32) << (c.hb / 32 - 5))"
-	"   + ((1 << (c.hb / 32 - 5)) / 2) END AS hb_mid_us,"
-	"  c.n, c.sum_us, c.max_us"
+	"  c.step, c.seq, c.n, c.sum_us, c.max_us, c.hist"
 	" FROM sum_cycle c JOIN v_yield y ON y.bucket_id = c.bucket_id;"
+	"CREATE VIEW v_cycle_hist AS SELECT c.bucket_id, c.day_num, c.day, c.week_num,"
+	"  c.station, c.slot, c.recipe_name, c.recipe_version, c.operator, c.step, c.seq,"
+	"  json_extract(h.value, '$[0]') AS hb, json_extract(h.value, '$[1]') AS n,"
+	"  json_extract(h.value, '$[2]') AS sum_us"
+	" FROM v_cycle_bucket c, json_each(c.hist) h;"
 	"CREATE VIEW v_cycle AS SELECT day, CASE step WHEN '' THEN '(run)' ELSE step END AS step,"
 	"  sum(n) AS n, round(sum(sum_us) / 1000000.0 / sum(n), 3) AS mean_s,"
 	"  max(max_us) / 1000000.0 AS max_s"
-	" FROM v_cycle_hist GROUP BY day_num, step ORDER BY day_num, min(seq);"
+	" FROM v_cycle_bucket GROUP BY day_num, step ORDER BY day_num, min(seq);"
 	"CREATE VIEW v_pareto_all AS SELECT step, error_code, sum(n) AS n"
 	" FROM v_pareto GROUP BY step, error_code ORDER BY n DESC, step, error_code;",
 };
@@ -216,12 +220,16 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 	[SQ_PARETO_UPSERT] =
 		"INSERT INTO sum_pareto(bucket_id, step, error_code, n) VALUES(?1, ?2, ?3, 1)"
 		" ON CONFLICT(bucket_id, step, error_code) DO UPDATE SET n = n + 1",
+	[SQ_CYCLE_GET] = "SELECT hist FROM sum_cycle WHERE bucket_id = ?1 AND step = ?2",
 	[SQ_CYCLE_UPSERT] =
-		"INSERT INTO sum_cycle(bucket_id, step, hb, seq, n, sum_us, max_us)"
-		" VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5)"
-		" ON CONFLICT(bucket_id, step, hb) DO UPDATE SET n = n + 1,"
+		"INSERT INTO sum_cycle(bucket_id, step, seq, n, sum_us, max_us, hist)"
+		" VALUES(?1, ?2, ?3, 1, ?4, ?4, ?5)"
+		" ON CONFLICT(bucket_id, step) DO UPDATE SET n = n + 1,"
 		" sum_us = sum_us + excluded.sum_us, max_us = max(max_us, excluded.max_us),"
-		" seq = min(seq, excluded.seq)",
+		" seq = min(seq, excluded.seq), hist = excluded.hist",
+	[SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[SQ_COMMIT] = "COMMIT",
+	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_OPEN_RUNS] = "SELECT id FROM runs WHERE result IS NULL ORDER BY id",
 	[SQ_COUNTS_DAY] =
 		"SELECT COALESCE(sum(runs), 0), COALESCE(sum(passed), 0), COALESCE(sum(failed), 0),"

@@ -315,6 +315,18 @@ static void test_cycle(void **state)
 	assert_int_equal(t->nrows, 10);
 	assert_string_equal(rowstr(t, 0), "2026-03-09|(run)|2|19.250|18.500|20.000|20.000");
 	fx_report_free(r);
+
+	q.by[0] = FX_BY_STATION;
+	q.has_from = q.has_to = false;
+	r = run_q(&q);
+	t = &r->tables[0];
+	assert_int_equal(t->nrows, 20);
+	assert_string_equal(rowstr(t, 0), "line1-a|(run)|7|16.329|20.000|20.500|20.500");
+	assert_string_equal(rowstr(t, 1), "line1-a|probe|7|0.800|0.800|0.800|0.800");
+	assert_string_equal(rowstr(t, 9), "line1-a|app_check|4|1.000|1.000|1.000|1.000");
+	assert_string_equal(rowstr(t, 10), "line1-b|(run)|6|19.667|19.000|21.000|21.000");
+	assert_string_equal(rowstr(t, 19), "line1-b|app_check|4|1.250|1.000|2.000|2.000");
+	fx_report_free(r);
 }
 
 static void test_history(void **state)
@@ -381,6 +393,22 @@ static void test_views_agree(void **state)
 			    "2026-03-02:5:40.0:33.33 2026-03-03:4:50.0:100.0 "
 			    "2026-03-05:3:66.67:50.0 2026-03-09:2:50.0:0.0");
 	assert_int_equal(sqlite3_column_int(s, 6), 13);
+	sqlite3_finalize(s);
+	/* what a sqlite3 user gets from the other views */
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"SELECT (SELECT step || ' ' || error_code || ' ' || n FROM v_pareto_all LIMIT 1),"
+		" (SELECT group_concat(step || '=' || n || '/' || mean_s || '/' || max_s, ' ')"
+		"   FROM v_cycle WHERE day = '2026-03-09'),"
+		" (SELECT count(*) FROM v_steps), (SELECT count(*) FROM v_runs WHERE result = 'ABORTED')",
+		-1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "verify FX_E_VERIFY 3");
+	assert_string_equal((const char *)sqlite3_column_text(s, 1),
+			    "(run)=2/19.25/20.0 probe=2/0.8/0.8 enter_boot=2/1.2/1.2 identify=2/0.3/0.3 "
+			    "ob_read=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
+			    "leave=1/0.5/0.5 app_check=1/1.0/1.0");
+	assert_int_equal(sqlite3_column_int(s, 2), 9 + 7 + 9 + 6 + 2 + 7 + 9 + 9 + 9 + 9 + 1 + 9 + 7 + 9); /* R1..R14 */
+	assert_int_equal(sqlite3_column_int(s, 3), 1);
 	sqlite3_finalize(s);
 }
 

@@ -406,7 +406,23 @@ static void test_write_failure(void **state)
 
 static void test_hist_and_names(void **state)
 {
+	static int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
+	static const char *const bad[] = { "", "x", "[", "[[1,2]]", "[[1,2,3]", "[[3000,1,1]]",
+					   "[[-1,1,1]]", "[[1,2,3],]", "[[1,2,3]x", NULL };
+	int i;
+
 	(void)state;
+	assert_true(fx_store_hist_add("[]", n, sum));
+	assert_true(fx_store_hist_add("[[1,2,3],[2047,1,10]]", n, sum));
+	assert_true(fx_store_hist_add("[[1,1,1]]", n, sum));
+	assert_int_equal(n[1], 3);
+	assert_int_equal(sum[1], 4);
+	assert_int_equal(n[2047], 1);
+	assert_int_equal(sum[2047], 10);
+	for (i = 0; bad[i]; i++)
+		if (fx_store_hist_add(bad[i], n, sum))
+			fail_msg("'%s' accepted", bad[i]);
+	assert_false(fx_store_hist_add(NULL, n, sum));
 	assert_string_equal(fx_store_result_name(FX_STORE_ABORTED), "ABORTED");
 	assert_null(fx_store_result_name((enum fx_store_result)5));
 	assert_string_equal(fx_store_board_name(FX_STORE_BOARD_PROTECTED), "protected");
@@ -429,6 +445,28 @@ static void test_bulk(void **state)
 	assert_int_equal(fx_store_bulk_end(st, &err), 0);
 	assert_string_equal(q1("SELECT count(*) FROM runs"), "2");
 	assert_string_equal(q1("SELECT units_final_pass FROM sum_bucket"), "0");
+
+	/* a failure inside a bulk rolls the whole bulk back */
+	{
+		struct fx_run_start s = start_at(T0 + 5, NULL);
+		struct fx_store_run run, bogus = { .id = 999, .uuid = "x", .start_utc_us = T0 };
+		struct fx_run_end end = { FX_STORE_PASS, T0 + 10, NULL, 0, NULL };
+		char want[256];
+
+		assert_int_equal(fx_store_bulk_begin(st, &err), 0);
+		assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
+		assert_int_equal(fx_store_run_end(st, &bogus, &end, &err), FX_E_STATE);
+		assert_int_equal(fx_store_run_end(st, &run, &end, &err), FX_E_STATE);
+		snprintf(want, sizeof(want), "database '%s': bulk load failed earlier", dbpath);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(fx_store_bulk_end(st, &err), FX_E_STATE);
+		snprintf(want, sizeof(want), "database '%s': bulk load rolled back after an error", dbpath);
+		assert_string_equal(err.msg, want);
+		assert_string_equal(q1("SELECT count(*) FROM runs"), "2");
+		/* and recording works normally again */
+		record(st, T0 + 20, "SN-2", NULL, FX_STORE_PASS, 10);
+		assert_string_equal(q1("SELECT count(*) FROM runs"), "3");
+	}
 	fx_store_close(st);
 }
 
