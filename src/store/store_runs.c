@@ -445,7 +445,7 @@ static int cycle_add(struct fx_store *st, struct sparse *h, int64_t bucket, cons
 	h->count = 0;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW &&
-	    !hist_parse((const char *)sqlite3_column_text(s, 0), sparse_add, h)) {
+	    !fx_store_hist_each((const char *)sqlite3_column_text(s, 0), sparse_add, h)) {
 		sqlite3_reset(s);
 		return fx_err_set(err, FX_E_DB, "database '%s': malformed sum_cycle.hist for step '%s'",
 				  st->path, step);
@@ -496,7 +496,16 @@ static int fold_unit(struct fx_store *st, int64_t unit_id, int64_t run_id,
 		return fx_store_dberr(st, err);
 	}
 	had_first = sqlite3_column_type(s, 0) != SQLITE_NULL;
-	was_pass = had_first && !strcmp((const char *)sqlite3_column_text(s, 1), "PASS");
+	{
+		/* NULL: a NULL column, or SQLite out of memory */
+		const char *last = (const char *)sqlite3_column_text(s, 1);
+
+		if (had_first && !last && sqlite3_errcode(fx_store_sqlite(st)) == SQLITE_NOMEM) {
+			sqlite3_reset(s);
+			return fx_err_set(err, FX_E_NOMEM, "%s: out of memory", fx_store_path(st));
+		}
+		was_pass = had_first && last && !strcmp(last, "PASS");
+	}
 	first_bucket = sqlite3_column_int64(s, 2);
 	sqlite3_reset(s);
 
