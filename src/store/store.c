@@ -1,10 +1,13 @@
 /* store.c - open (read-write with migrations and recovery, or read-only),
  * statement cache, transactions, close. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fx/log.h"
 #include "store_int.h"
@@ -55,10 +58,29 @@ static int step_cached(struct fx_store *st, enum st_stmt which, struct fx_err *e
 	return rc == SQLITE_DONE ? 0 : fx_store_dberr(st, err);
 }
 
+/* The file at path is still the one opened: a database deleted or renamed
+ * while open would take the records to an orphaned inode (its -wal) and
+ * the station would show PASS for a record nobody can read. */
+static int check_same_file(struct fx_store *st, struct fx_err *err)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) || sb.st_dev != st->dev || sb.st_ino != st->ino)
+		return fx_err_set(err, FX_E_DB, "database '%s' was removed or replaced while open",
+				  st->path);
+	return 0;
+}
+
 int fx_store_txn_begin(struct fx_store *st, struct fx_err *err)
 {
+	int rc;
+
 	if (st->readonly)
 		return fx_err_set(err, FX_E_DB, "database '%s': opened read-only", st->path);
+	/* not inside a bulk load: checked once at its start (a stat per
+	 * call would slow the generators down) */
+	if (!st->bulk && (rc = check_same_file(st, err)) != 0)
+		return rc;
 	if (st->bulk)
 		return st->bulk_failed ? fx_err_set(err, FX_E_STATE,
 						    "database '%s': bulk load failed earlier", st->path) : 0;
@@ -113,8 +135,86 @@ static struct fx_store *store_new(const char *path, struct fx_err *err)
 		fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
 		return NULL;
 	}
+	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	return st;
+}
+
+/* One recording process per database: an exclusive flock() on PATH.lock
+ * (a side file, not the database: SQLite's own POSIX locks on the database
+ * must stay independent, and flock is emulated with POSIX locks on NFS),
+ * held until fx_store_close(). The file keeps the holder's pid for the
+ * message and is never removed (removing would let two processes lock two
+ * different files of the same name). flock belongs to the open file
+ * description, so a second fx_store_open() in the same process is refused
+ * too. */
+static int take_lock(struct fx_store *st, struct fx_err *err)
+{
+	size_t n = strlen(st->path) + sizeof(".lock");
+	char *lp = malloc(n), buf[32];
+	long pid = 0;
+	ssize_t got;
+	int fd, e;
+
+	if (!lp)
+		return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
+	snprintf(lp, n, "%s.lock", st->path);
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = errno;
+		fx_err_set(err, FX_E_DB, "database '%s': cannot open lock file '%s': %s",
+			   st->path, lp, strerror(e));
+		free(lp);
+		return FX_E_DB;
+	}
+	free(lp);
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		e = errno;
+		if (e != EWOULDBLOCK) {
+			close(fd);
+			return fx_err_set(err, FX_E_DB, "database '%s': cannot lock: %s",
+					  st->path, strerror(e));
+		}
+		got = pread(fd, buf, sizeof(buf) - 1, 0);
+		close(fd);
+		if (got > 0) {
+			buf[got] = '\0';
+			pid = strtol(buf, NULL, 10);
+		}
+		if (pid > 0)
+			return fx_err_set(err, FX_E_BUSY,
+					  "database '%s' is in use by another station process (pid %ld)",
+					  st->path, pid);
+		return fx_err_set(err, FX_E_BUSY,
+				  "database '%s' is in use by another station process (pid unknown)",
+				  st->path);
+	}
+	n = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	/* the pid is only for the message: a failure here is not fatal */
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, n, 0) != (ssize_t)n)
+		fx_log(FX_LOG_WARN, LOG_PREFIX, "'%s': cannot write the pid to the lock file",
+		       st->path);
+	st->lock_fd = fd;
+	return 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-escaped where a URI needs it
+ * (sqlite3_free the result). An absolute path gets an empty authority
+ * ("file:///...") so that "//x" is not read as a host. */
+static char *immutable_uri(const char *path)
+{
+	sqlite3_str *u = sqlite3_str_new(NULL);
+	const unsigned char *p;
+
+	sqlite3_str_appendall(u, path[0] == '/' ? "file://" : "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+			sqlite3_str_appendf(u, "%%%02X", *p);
+		else
+			sqlite3_str_appendchar(u, 1, (char)*p);
+	}
+	sqlite3_str_appendall(u, "?immutable=1");
+	return sqlite3_str_finish(u);
 }
 
 /* Check user_version against what this software knows. */
@@ -155,6 +255,10 @@ struct fx_store *fx_store_open(const char *path, struct fx_err *err)
 	st = store_new(path, err);
 	if (!st)
 		return NULL;
+	/* before anything is read, migrated or recovered: the runs a live
+	 * station is recording must not be marked ABORTED under it */
+	if (take_lock(st, err))
+		goto err_close;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		fx_store_dberr(st, err);
@@ -169,6 +273,17 @@ struct fx_store *fx_store_open(const char *path, struct fx_err *err)
 	if (fx_store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 			  " PRAGMA foreign_keys = ON", err))
 		goto err_close;
+	/* the file now exists (check_version read it) */
+	{
+		struct stat sb;
+
+		if (stat(path, &sb)) {
+			fx_err_set(err, FX_E_DB, "database '%s': %s", path, strerror(errno));
+			goto err_close;
+		}
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
+	}
 	if (version < FX_STORE_SCHEMA_VERSION) {
 		if (fx_store_exec(st, "BEGIN IMMEDIATE", err))
 			goto err_close;
@@ -216,10 +331,39 @@ struct fx_store *fx_store_open_readonly(const char *path, struct fx_err *err)
 	if (!st)
 		return NULL;
 	st->readonly = true;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		fx_store_dberr(st, err);
-		goto err_close;
+	/* No -wal: no station has the database open and the last one
+	 * checkpointed it at close. Open it immutable, so that SQLite creates
+	 * no -wal/-shm (they would belong to the report's user, and fail in a
+	 * read-only directory). With a -wal (a station is recording, or it
+	 * crashed), open normally: the WAL must be read. */
+	{
+		size_t n = strlen(path) + sizeof("-wal");
+		char *wal = malloc(n), *uri = NULL;
+		bool immutable;
+		int rc;
+
+		if (!wal) {
+			fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
+			goto err_close;
+		}
+		snprintf(wal, n, "%s-wal", path);
+		immutable = access(wal, F_OK) != 0 && errno == ENOENT;
+		free(wal);
+		if (immutable) {
+			uri = immutable_uri(path);
+			if (!uri) {
+				fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
+				goto err_close;
+			}
+		}
+		rc = sqlite3_open_v2(uri ? uri : path, &st->db,
+				     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX |
+				     (uri ? SQLITE_OPEN_URI : 0), NULL);
+		sqlite3_free(uri);
+		if (rc != SQLITE_OK) {
+			fx_store_dberr(st, err);
+			goto err_close;
+		}
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, FX_STORE_BUSY_TIMEOUT_MS);
@@ -248,6 +392,9 @@ void fx_store_close(struct fx_store *st)
 	if (st->bulk)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close(st->db);
+	/* after the close (and its checkpoint): the next station may start */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	pthread_mutex_destroy(&st->lock);
 	free(st->path);
 	free(st);
@@ -285,7 +432,7 @@ int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err)
 		rc = fx_err_set(err, FX_E_STATE, "database '%s': bulk load already open", st->path);
 	else if (st->readonly)
 		rc = fx_err_set(err, FX_E_DB, "database '%s': opened read-only", st->path);
-	else
+	else if ((rc = check_same_file(st, err)) == 0)
 		rc = fx_store_exec(st, "PRAGMA synchronous = OFF; BEGIN IMMEDIATE", err);
 	if (!rc)
 		st->bulk = true;

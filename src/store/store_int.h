@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "fx/err.h"
 #include "fx/store.h"
@@ -25,6 +26,7 @@ enum st_stmt {
 	SQ_UNIT_GET,
 	SQ_UNIT_FIRST,
 	SQ_UNIT_LAST,
+	SQ_UNIT_SET_FIRST,
 	SQ_STEP_INSERT,
 	SQ_STEPS_OF_RUN,
 	SQ_BUCKET_UPSERT,
@@ -47,6 +49,9 @@ struct fx_store {
 	bool bulk;
 	bool bulk_failed;      /* a call failed inside the bulk: roll it back */
 	unsigned recovered;
+	int lock_fd;           /* PATH.lock, flock(LOCK_EX) while recording; -1 */
+	dev_t dev;             /* identity of the database file at open: */
+	ino_t ino;             /* checked before each recording transaction */
 	bool seeded;
 	uint64_t seed;
 	pthread_mutex_t lock;

@@ -476,13 +476,42 @@ static int cycle_add(struct fx_store *st, struct sparse *h, int64_t bucket, cons
 	return run_stmt(st, s, err);
 }
 
-/* The unit cohort: the unit's first finished run decides its bucket and
- * first-pass; every later run may change its final result. */
-static int fold_unit(struct fx_store *st, int64_t unit_id, int64_t run_id,
+/* Add du units, dfirst first-pass and dfinal final-pass units to a
+ * bucket's cohort. */
+static int bucket_units(struct fx_store *st, int64_t bucket, int du, int dfirst, int dfinal,
+			struct fx_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (!du && !dfirst && !dfinal)
+		return 0;
+	s = fx_store_stmt(st, SQ_BUCKET_UNITS, err);
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, bucket);
+	sqlite3_bind_int(s, 2, du);
+	sqlite3_bind_int(s, 3, dfirst);
+	sqlite3_bind_int(s, 4, dfinal);
+	return run_stmt(st, s, err);
+}
+
+/* (start, id) ordering of runs: the order v_first_pass uses. */
+static bool run_before(int64_t s1, int64_t id1, int64_t s2, int64_t id2)
+{
+	return s1 < s2 || (s1 == s2 && id1 < id2);
+}
+
+/* The unit cohort: the unit's first finished run (by start time, then id,
+ * as v_first_pass orders them, whatever order the runs FINISHED in)
+ * decides its bucket and first-pass, its last one the final result. A run
+ * finishing late may become the first (the cohort moves to its bucket) or
+ * the last one; one in between changes nothing. */
+static int fold_unit(struct fx_store *st, int64_t unit_id, int64_t run_id, int64_t start_us,
 		     int64_t bucket, const char *result, struct fx_err *err)
 {
-	bool pass = !strcmp(result, "PASS"), had_first, was_pass;
-	int64_t first_bucket;
+	bool pass = !strcmp(result, "PASS"), had_first, was_final, was_first;
+	int64_t first_bucket, first_id, first_start, last_id, last_start;
+	const char *txt;
 	sqlite3_stmt *s;
 	int rc;
 
@@ -496,47 +525,59 @@ static int fold_unit(struct fx_store *st, int64_t unit_id, int64_t run_id,
 		return fx_store_dberr(st, err);
 	}
 	had_first = sqlite3_column_type(s, 0) != SQLITE_NULL;
-	{
+	was_final = was_first = false;
+	if (had_first) {
 		/* NULL: a NULL column, or SQLite out of memory */
-		const char *last = (const char *)sqlite3_column_text(s, 1);
-
-		if (had_first && !last && sqlite3_errcode(fx_store_sqlite(st)) == SQLITE_NOMEM) {
+		txt = (const char *)sqlite3_column_text(s, 1);
+		was_final = txt && !strcmp(txt, "PASS");
+		if (txt)
+			txt = (const char *)sqlite3_column_text(s, 3);
+		was_first = txt && !strcmp(txt, "PASS");
+		if (!txt && sqlite3_errcode(fx_store_sqlite(st)) == SQLITE_NOMEM) {
 			sqlite3_reset(s);
 			return fx_err_set(err, FX_E_NOMEM, "%s: out of memory", fx_store_path(st));
 		}
-		was_pass = had_first && last && !strcmp(last, "PASS");
 	}
+	first_id = sqlite3_column_int64(s, 0);
 	first_bucket = sqlite3_column_int64(s, 2);
+	first_start = sqlite3_column_int64(s, 4);
+	last_id = sqlite3_column_int64(s, 5);
+	last_start = sqlite3_column_int64(s, 6);
 	sqlite3_reset(s);
 
-	s = fx_store_stmt(st, had_first ? SQ_UNIT_LAST : SQ_UNIT_FIRST, err);
+	if (!had_first || run_before(last_start, last_id, start_us, run_id)) {
+		/* the first run, or a new last one */
+		s = fx_store_stmt(st, had_first ? SQ_UNIT_LAST : SQ_UNIT_FIRST, err);
+		if (!s)
+			return FX_E_DB;
+		sqlite3_bind_int64(s, 1, unit_id);
+		sqlite3_bind_int64(s, 2, run_id);
+		sqlite3_bind_text(s, 3, result, -1, SQLITE_TRANSIENT);
+		if (!had_first)
+			sqlite3_bind_int64(s, 4, bucket);
+		rc = run_stmt(st, s, err);
+		if (rc)
+			return rc;
+		if (!had_first)
+			return bucket_units(st, bucket, 1, pass, pass, err);
+		return bucket_units(st, first_bucket, 0, 0, (int)pass - (int)was_final, err);
+	}
+	if (!run_before(start_us, run_id, first_start, first_id))
+		return 0; /* between the first and the last run */
+	/* started before the unit's first run: the cohort moves to its bucket */
+	s = fx_store_stmt(st, SQ_UNIT_SET_FIRST, err);
 	if (!s)
 		return FX_E_DB;
 	sqlite3_bind_int64(s, 1, unit_id);
 	sqlite3_bind_int64(s, 2, run_id);
 	sqlite3_bind_text(s, 3, result, -1, SQLITE_TRANSIENT);
-	if (!had_first)
-		sqlite3_bind_int64(s, 4, bucket);
+	sqlite3_bind_int64(s, 4, bucket);
 	rc = run_stmt(st, s, err);
-	if (rc)
-		return rc;
-	if (had_first && was_pass == pass)
-		return 0;
-	s = fx_store_stmt(st, SQ_BUCKET_UNITS, err);
-	if (!s)
-		return FX_E_DB;
-	if (had_first) {
-		sqlite3_bind_int64(s, 1, first_bucket);
-		sqlite3_bind_int(s, 2, 0);
-		sqlite3_bind_int(s, 3, 0);
-		sqlite3_bind_int(s, 4, pass ? 1 : -1);
-	} else {
-		sqlite3_bind_int64(s, 1, bucket);
-		sqlite3_bind_int(s, 2, 1);
-		sqlite3_bind_int(s, 3, pass);
-		sqlite3_bind_int(s, 4, pass);
-	}
-	return run_stmt(st, s, err);
+	if (!rc)
+		rc = bucket_units(st, first_bucket, -1, -(int)was_first, -(int)was_final, err);
+	if (!rc)
+		rc = bucket_units(st, bucket, 1, pass, was_final, err);
+	return rc;
 }
 
 int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
@@ -598,7 +639,7 @@ int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
 	}
 	sqlite3_reset(r);
 	if (has_unit) {
-		rc = fold_unit(st, unit_id, run_id, bucket, result, err);
+		rc = fold_unit(st, unit_id, run_id, start_us, bucket, result, err);
 		if (rc)
 			return rc;
 	}

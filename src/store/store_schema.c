@@ -11,6 +11,9 @@
  *               runs / passed / failed / errors (ERROR) / aborted, and the
  *               unit cohort: units whose FIRST run is in this bucket, how
  *               many passed that first run, how many passed their LAST run
+ *               (first and last among the unit's finished runs ordered by
+ *               start time, then id, as in v_first_pass, whatever order
+ *               the runs finished in)
  *   sum_pareto  per bucket: non-PASS runs by (failing step, error code)
  *   sum_cycle   per bucket and step ('' = the whole run; steps that are
  *               not SKIPPED): n, sum_us, max_us, and the duration
@@ -194,11 +197,17 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 	[SQ_UNIT_INSERT] = "INSERT INTO units(serial, chip_uid) VALUES(?1, ?2)",
 	[SQ_UNIT_FILL_UID] = "UPDATE units SET chip_uid = ?2 WHERE id = ?1 AND chip_uid IS NULL",
 	[SQ_UNIT_FILL_SERIAL] = "UPDATE units SET serial = ?2 WHERE id = ?1 AND serial IS NULL",
-	[SQ_UNIT_GET] = "SELECT first_run_id, last_result, bucket_id FROM units WHERE id = ?1",
+	[SQ_UNIT_GET] =
+		"SELECT u.first_run_id, u.last_result, u.bucket_id, u.first_result,"
+		" f.start_us, u.last_run_id, l.start_us"
+		" FROM units u LEFT JOIN runs f ON f.id = u.first_run_id"
+		" LEFT JOIN runs l ON l.id = u.last_run_id WHERE u.id = ?1",
 	[SQ_UNIT_FIRST] =
 		"UPDATE units SET first_run_id = ?2, first_result = ?3, last_run_id = ?2,"
 		" last_result = ?3, bucket_id = ?4 WHERE id = ?1",
 	[SQ_UNIT_LAST] = "UPDATE units SET last_run_id = ?2, last_result = ?3 WHERE id = ?1",
+	[SQ_UNIT_SET_FIRST] =
+		"UPDATE units SET first_run_id = ?2, first_result = ?3, bucket_id = ?4 WHERE id = ?1",
 	[SQ_STEP_INSERT] =
 		"INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
 		" VALUES(?1, (SELECT COALESCE(max(seq), 0) + 1 FROM steps WHERE run_id = ?1),"
