@@ -23,9 +23,23 @@
  *
  * Threads: every call takes the store's internal mutex, so slots running
  * in threads of one process may share one struct fx_store. Open the store
- * once per station process, before any slot starts: fx_store_open() marks
- * every unfinished run ABORTED, including runs another live process on the
- * same database has in progress.
+ * once per station process, before any slot starts.
+ *
+ * One recording process per database: fx_store_open() takes an exclusive
+ * flock() on the side file "PATH.lock" (created 0644 next to the database,
+ * holding the pid of the recording process, never removed) for the
+ * store's lifetime, BEFORE it recovers unfinished runs, so the runs a
+ * live station is recording are never marked ABORTED under it. A second
+ * recording open of the same database (another process, or the same
+ * process again) fails with FX_E_BUSY. Readers (fx_store_open_readonly)
+ * never take the lock.
+ *
+ * Identity: the database file's (st_dev, st_ino) are remembered at open
+ * and compared with stat(PATH) before every recording transaction
+ * (run_begin, set_unit, step, run_end; at fx_store_bulk_begin only, not
+ * per call, inside a bulk load): a database deleted, renamed or replaced
+ * while open fails with FX_E_DB "database 'PATH' was removed or replaced
+ * while open" (the records would otherwise go to an orphaned file).
  *
  * Errors: functions return 0 or a negative FX_E_* code and fill err (may
  * be NULL). Database failures are FX_E_DB with SQLite's message and the
@@ -98,12 +112,23 @@ const char *fx_store_board_name(enum fx_store_board b);
  *             this software (1); upgrade fixturectl"; "not a fixturectl
  *             database (user_version 0 but N schema objects)"; a locked
  *             or unwritable database; a failed migration (rolled back)
+ *             "cannot open lock file 'PATH.lock': <strerror>"
+ *   FX_E_BUSY "database 'PATH' is in use by another station process
+ *             (pid N)" (see "One recording process" above)
  *   FX_E_INVAL empty path;  FX_E_NOMEM
  * The caller owns the store: fx_store_close(). */
 struct fx_store *fx_store_open(const char *path, struct fx_err *err);
 
 /* Open path read-only (SQLITE_OPEN_READONLY; never creates, migrates or
- * recovers). Used by the reports. Returns NULL and fills err:
+ * recovers). Used by the reports. When "PATH-wal" does not exist (no
+ * station has the database open: the last close checkpoints and removes
+ * it), the database is opened as the URI "file:PATH?immutable=1", so no
+ * -wal/-shm side file is created (it would belong to the report's user)
+ * and a database in a read-only directory can be read; a station opening
+ * the database while such a report runs may make that report fail (it
+ * then reports FX_E_DB), never the station. With a -wal, the normal
+ * read-only open reads it (and needs a writable directory or an existing
+ * -shm). Returns NULL and fills err:
  *   FX_E_FILE "database 'PATH': No such file or directory" (strerror of
  *             stat), and nothing is created
  *   FX_E_DB   not a database, schema version differs from
@@ -113,7 +138,9 @@ struct fx_store *fx_store_open(const char *path, struct fx_err *err);
 struct fx_store *fx_store_open_readonly(const char *path, struct fx_err *err);
 
 /* Close and free; NULL is accepted. A run begun and not ended stays
- * unfinished in the file and becomes ABORTED at the next fx_store_open(). */
+ * unfinished in the file and becomes ABORTED at the next fx_store_open().
+ * The last connection's close checkpoints the WAL and removes -wal/-shm;
+ * the recording lock is released after it. */
 void fx_store_close(struct fx_store *st);
 
 /* Number of unfinished runs fx_store_open() marked ABORTED. */
@@ -222,7 +249,8 @@ int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
 /* For src/report only: sum_cycle.hist is JSON text "[[hb,n,sum_us],...]"
  * (hb = duration histogram bucket, 0 .. FX_STORE_HB_MAX-1). Add its
  * counts and sums into the dense arrays n[] and sum[] (FX_STORE_HB_MAX
- * entries each). Returns false if s is malformed. */
+ * entries each). Returns false if s is malformed or a sum would not fit
+ * in int64_t (a tampered database). */
 #define FX_STORE_HB_MAX 2048
 bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
 /* Same, calling fn(ctx, hb, n, sum_us) for each entry in order. */

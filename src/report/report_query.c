@@ -41,6 +41,14 @@ static int nomem(struct rq *x)
 	return fx_err_set(x->err, FX_E_NOMEM, "report: out of memory");
 }
 
+/* A sum of stored figures does not fit in int64_t: only a tampered or
+ * damaged database gets there (what = "cycle", "yield", "failure"). */
+static int implausible(struct rq *x, const char *what)
+{
+	return fx_err_set(x->err, FX_E_DB, "database '%s': implausible %s sums",
+			  fx_store_path(x->st), what);
+}
+
 /* "day_num, station" (fixed fragments only) */
 static void group_sql(const struct fx_report_query *q, char *buf, size_t len)
 {
@@ -260,7 +268,10 @@ static int report_yield(struct rq *x)
 		}
 		for (i = 0; i < Y__N; i++) {
 			v[i] = sqlite3_column_int64(s, c + (int)i);
-			tot[i] += v[i];
+			if (__builtin_add_overflow(tot[i], v[i], &tot[i])) {
+				sqlite3_finalize(s);
+				return implausible(x, "yield");
+			}
 		}
 		yield_cells(row + x->q->nby, v);
 	}
@@ -317,8 +328,11 @@ static int pareto_bars(struct rq *x)
 			return nomem(x);
 		}
 		b->n = sqlite3_column_int64(s, 2);
-		total += b->n;
 		x->r->nbars++;
+		if (b->n < 0 || __builtin_add_overflow(total, b->n, &total)) {
+			sqlite3_finalize(s);
+			return implausible(x, "failure");
+		}
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -389,7 +403,11 @@ static int report_pareto(struct rq *x)
 	for (r0 = 0; r0 < t->nrows; r0 = r1) {
 		gsum = 0;
 		for (r1 = r0; r1 < t->nrows && grp[r1] == r0; r1++)
-			gsum += fx_rt_cell(t, r1, col_n)->i;
+			if (fx_rt_cell(t, r1, col_n)->i < 0 ||
+			    __builtin_add_overflow(gsum, fx_rt_cell(t, r1, col_n)->i, &gsum)) {
+				free(grp);
+				return implausible(x, "failure");
+			}
 		cum = 0;
 		for (k = r0; k < r1; k++) {
 			cum += fx_rt_cell(t, k, col_n)->i;
@@ -428,13 +446,16 @@ int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t c
 	if (rank < 1)
 		rank = 1;
 	for (i = 0; i + 1 < count; i++) {
-		cum += n[i];
-		if (cum >= rank)
+		/* an overflowing cum is past any rank */
+		if (__builtin_add_overflow(cum, n[i], &cum) || cum >= rank)
 			break;
 	}
 	/* the mean of the durations in the bucket: exact when they are
-	 * equal, else inside the bucket (rounded to the nearest us) */
-	return (sum[i] + n[i] / 2) / n[i];
+	 * equal, else inside the bucket (rounded to the nearest us; no
+	 * sum + n / 2, which could overflow) */
+	if (n[i] <= 0)
+		return 0;
+	return sum[i] / n[i] + (sum[i] % n[i] >= n[i] - n[i] / 2);
 }
 
 /* Cycle: rows of v_cycle_bucket (one per summary bucket and step) are
@@ -447,6 +468,7 @@ struct cyc_out {
 	int64_t total, sum, max;
 	int base, len;       /* dense histogram of hb base .. base+len-1 */
 	bool oom;
+	bool overflow;       /* a sum does not fit in int64_t */
 	int64_t *n, *sums;
 };
 
@@ -566,8 +588,9 @@ static void cyc_add(void *ctx, int hb, int64_t n, int64_t sum)
 			return;
 		}
 	}
-	o->n[hb - o->base] += n;
-	o->sums[hb - o->base] += sum;
+	if (__builtin_add_overflow(o->n[hb - o->base], n, &o->n[hb - o->base]) ||
+	    __builtin_add_overflow(o->sums[hb - o->base], sum, &o->sums[hb - o->base]))
+		o->overflow = true; /* reported by the caller */
 }
 
 static void cyc_finish(struct fx_report_table *t, unsigned col, struct cyc_out *o)
@@ -694,8 +717,12 @@ static int report_cycle(struct rq *x)
 		}
 		if (o->oom)
 			goto err_nomem;
-		o->total += sqlite3_column_int64(s, k + 2);
-		o->sum += sqlite3_column_int64(s, k + 3);
+		if (o->overflow ||
+		    __builtin_add_overflow(o->total, sqlite3_column_int64(s, k + 2), &o->total) ||
+		    __builtin_add_overflow(o->sum, sqlite3_column_int64(s, k + 3), &o->sum)) {
+			rc = implausible(x, "cycle");
+			goto out;
+		}
 		if (sqlite3_column_int64(s, k + 4) > o->max)
 			o->max = sqlite3_column_int64(s, k + 4);
 	}

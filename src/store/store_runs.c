@@ -372,14 +372,16 @@ static bool hist_parse(const char *s, void (*add)(void *, int, int64_t, int64_t)
 
 struct dense {
 	int64_t *n, *sum;
+	bool overflow;
 };
 
 static void dense_add(void *ctx, int hb, int64_t n, int64_t sum)
 {
 	struct dense *d = ctx;
 
-	d->n[hb] += n;
-	d->sum[hb] += sum;
+	if (__builtin_add_overflow(d->n[hb], n, &d->n[hb]) ||
+	    __builtin_add_overflow(d->sum[hb], sum, &d->sum[hb]))
+		d->overflow = true;
 }
 
 bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
@@ -390,14 +392,15 @@ bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, 
 
 bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum)
 {
-	struct dense d = { n, sum };
+	struct dense d = { n, sum, false };
 
-	return s && hist_parse(s, dense_add, &d);
+	return s && hist_parse(s, dense_add, &d) && !d.overflow;
 }
 
 /* A sparse histogram, ascending by hb. */
 struct sparse {
 	int count;
+	bool overflow;       /* a sum does not fit in int64_t (tampered) */
 	int hb[FX_STORE_HB_MAX];
 	int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
 };
@@ -415,8 +418,9 @@ static void sparse_add(void *ctx, int hb, int64_t n, int64_t sum)
 			hi = mid;
 	}
 	if (lo < h->count && h->hb[lo] == hb) {
-		h->n[lo] += n;
-		h->sum[lo] += sum;
+		if (__builtin_add_overflow(h->n[lo], n, &h->n[lo]) ||
+		    __builtin_add_overflow(h->sum[lo], sum, &h->sum[lo]))
+			h->overflow = true;
 		return;
 	}
 	memmove(&h->hb[lo + 1], &h->hb[lo], (size_t)(h->count - lo) * sizeof(h->hb[0]));
@@ -443,6 +447,7 @@ static int cycle_add(struct fx_store *st, struct sparse *h, int64_t bucket, cons
 	sqlite3_bind_int64(s, 1, bucket);
 	sqlite3_bind_text(s, 2, step, -1, SQLITE_TRANSIENT);
 	h->count = 0;
+	h->overflow = false;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW &&
 	    !fx_store_hist_each((const char *)sqlite3_column_text(s, 0), sparse_add, h)) {
@@ -454,6 +459,9 @@ static int cycle_add(struct fx_store *st, struct sparse *h, int64_t bucket, cons
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fx_store_dberr(st, err);
 	sparse_add(h, fx_store_hist_bucket(us), 1, us);
+	if (h->overflow)
+		return fx_err_set(err, FX_E_DB, "database '%s': implausible cycle sums for step '%s'",
+				  st->path, step);
 	txt = sqlite3_str_new(st->db);
 	sqlite3_str_appendchar(txt, 1, '[');
 	for (i = 0; i < h->count; i++)
