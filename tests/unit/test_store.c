@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -91,7 +95,8 @@ static void record(struct fx_store *st, int64_t t, const char *serial, const cha
 				  res == FX_STORE_PASS ? 0 : FX_E_VERIFY, "mismatch at 0x08000010" };
 	struct fx_err err;
 
-	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
+	if (fx_store_run_begin(st, &s, &run, &err))
+		fail_msg("run begin: %s", err.msg);
 	if (serial || uid)
 		assert_int_equal(fx_store_run_set_unit(st, &run, serial, uid,
 						       FX_STORE_BOARD_BLANK, &err), 0);
@@ -470,6 +475,356 @@ static void test_bulk(void **state)
 	fx_store_close(st);
 }
 
+/* Files next to the database: "-wal", "-shm", ".lock". */
+static bool side_exists(const char *suffix)
+{
+	char p[160];
+
+	snprintf(p, sizeof(p), "%s%s", dbpath, suffix);
+	return access(p, F_OK) == 0;
+}
+
+/* A second recording open of a database a station is recording into is
+ * refused (FX_E_BUSY, with the holder's pid) and touches nothing: the
+ * live run is not marked ABORTED under the first station. */
+static void test_lock_busy(void **state)
+{
+	struct fx_store *st, *ro;
+	struct fx_run_start s = start_at(T0, NULL);
+	struct fx_store_run run;
+	struct fx_run_end end = { FX_STORE_PASS, T0 + 1000000, NULL, 0, NULL };
+	struct fx_err err;
+	char want[256], buf[8];
+	int up[2], down[2], status;
+	pid_t child;
+
+	(void)state;
+	st = open_ok();
+	assert_true(side_exists(".lock"));
+	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
+	/* the same process again (a second slot opening its own store) */
+	assert_null(fx_store_open(dbpath, &err));
+	assert_int_equal(err.code, FX_E_BUSY);
+	snprintf(want, sizeof(want), "database '%s' is in use by another station process (pid %ld)",
+		 dbpath, (long)getpid());
+	assert_string_equal(err.msg, want);
+	assert_string_equal(q1("SELECT COALESCE(result, 'open') FROM runs"), "open");
+	/* readers never take the lock */
+	ro = fx_store_open_readonly(dbpath, &err);
+	assert_non_null(ro);
+	fx_store_close(ro);
+	/* the first station's good board is recorded as PASS */
+	assert_int_equal(fx_store_run_end(st, &run, &end, &err), 0);
+	assert_string_equal(q1("SELECT result FROM runs"), "PASS");
+	fx_store_close(st);
+
+	/* another process holds it: its pid is named; after it closes, the
+	 * open succeeds and recovers its unfinished run */
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fx_store *c = fx_store_open(dbpath, &err);
+		struct fx_store_run r;
+
+		close(up[0]);
+		close(down[1]);
+		if (!c || fx_store_run_begin(c, &s, &r, &err))
+			_exit(1);
+		if (write(up[1], "k", 1) != 1)
+			_exit(2);
+		if (read(down[0], buf, 1) < 0) /* until the parent says */
+			_exit(3);
+		fx_store_close(c);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], buf, 1), 1);
+	assert_null(fx_store_open(dbpath, &err));
+	assert_int_equal(err.code, FX_E_BUSY);
+	snprintf(want, sizeof(want), "database '%s' is in use by another station process (pid %ld)",
+		 dbpath, (long)child);
+	assert_string_equal(err.msg, want);
+	assert_string_equal(q1("SELECT count(*) FROM runs WHERE result IS NULL"), "1");
+	close(down[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(up[0]);
+	st = open_ok();
+	assert_int_equal(fx_store_recovered(st), 1);
+	fx_store_close(st);
+
+	/* no lock file can be made: named, with the cause */
+	snprintf(want, sizeof(want), "%s/nodir/st.db", dir);
+	assert_null(fx_store_open(want, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	{
+		char msg[640];
+
+		snprintf(msg, sizeof(msg),
+			 "database '%s': cannot open lock file '%s.lock': No such file or directory",
+			 want, want);
+		assert_string_equal(err.msg, msg);
+	}
+}
+
+/* The database file deleted, renamed or replaced under a recording store:
+ * every recording call fails (no PASS for a record in an orphaned file). */
+static void test_replaced_while_open(void **state)
+{
+	struct fx_store *st;
+	struct fx_run_start s = start_at(T0, NULL);
+	struct fx_store_run run;
+	struct fx_store_step step = { "probe", T0, 1000, FX_STORE_PASS, NULL };
+	struct fx_run_end end = { FX_STORE_PASS, T0 + 1000000, NULL, 0, NULL };
+	struct fx_err err;
+	char want[256], moved[160];
+	FILE *f;
+
+	(void)state;
+	snprintf(want, sizeof(want), "database '%s' was removed or replaced while open", dbpath);
+	snprintf(moved, sizeof(moved), "%s.moved", dbpath);
+	st = open_ok();
+	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
+	/* renamed away */
+	assert_int_equal(rename(dbpath, moved), 0);
+	assert_int_equal(fx_store_step(st, &run, &step, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(fx_store_run_set_unit(st, &run, "SN-1", NULL, FX_STORE_BOARD_BLANK, &err),
+			 FX_E_DB);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(fx_store_run_end(st, &run, &end, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(fx_store_bulk_begin(st, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	/* replaced by another file of the same name */
+	f = fopen(dbpath, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(fx_store_step(st, &run, &step, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	/* back in place: recording goes on */
+	assert_int_equal(rename(moved, dbpath), 0);
+	assert_int_equal(fx_store_step(st, &run, &step, &err), 0);
+	/* deleted */
+	assert_int_equal(unlink(dbpath), 0);
+	assert_int_equal(fx_store_run_end(st, &run, &end, &err), FX_E_DB);
+	assert_string_equal(err.msg, want);
+	fx_store_close(st);
+}
+
+/* Read a database as a report does, in a child process: as 'nobody' when
+ * running as root (permissions apply). Returns the child's exit status:
+ * 0 = the run count was read and equals want_runs. */
+static int report_child(const char *want_runs)
+{
+	pid_t child = fork();
+	int status;
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fx_err err;
+		struct fx_store *ro;
+		sqlite3_stmt *q;
+		int ok;
+
+		if (geteuid() == 0) {
+			struct passwd *pw = getpwnam("nobody");
+
+			if (!pw || setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+				_exit(10);
+		}
+		ro = fx_store_open_readonly(dbpath, &err);
+		if (!ro) {
+			fprintf(stderr, "report child: %s\n", err.msg);
+			_exit(11);
+		}
+		if (sqlite3_prepare_v2(fx_store_sqlite(ro), "SELECT sum(runs) FROM v_yield", -1, &q,
+				       NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+			fprintf(stderr, "report child: %s\n", sqlite3_errmsg(fx_store_sqlite(ro)));
+			_exit(12);
+		}
+		ok = sqlite3_column_text(q, 0) &&
+		     !strcmp((const char *)sqlite3_column_text(q, 0), want_runs);
+		sqlite3_finalize(q);
+		fx_store_close(ro);
+		_exit(ok ? 0 : 13);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+/* A report on a closed database creates no side file (they would belong
+ * to the report's user) and works in a read-only directory; with a
+ * station recording (-wal present) it reads the WAL. */
+static void test_readonly_no_side_files(void **state)
+{
+	struct fx_store *st, *ro;
+	struct fx_err err;
+	sqlite3_stmt *q;
+
+	(void)state;
+	st = open_ok();
+	record(st, T0, "SN-1", NULL, FX_STORE_PASS, 10);
+	/* a station is recording: the committed run is in the -wal only */
+	assert_true(side_exists("-wal"));
+	ro = fx_store_open_readonly(dbpath, &err);
+	assert_non_null(ro);
+	assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(ro), "SELECT count(*) FROM runs", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	sqlite3_finalize(q);
+	fx_store_close(ro);
+	record(st, T0 + 60000000, "SN-2", NULL, FX_STORE_FAIL, 10);
+	/* the station's close checkpoints and removes its side files */
+	fx_store_close(st);
+	assert_false(side_exists("-wal"));
+	assert_false(side_exists("-shm"));
+
+	ro = fx_store_open_readonly(dbpath, &err);
+	assert_non_null(ro);
+	assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(ro), "SELECT count(*) FROM v_runs", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	sqlite3_finalize(q);
+	assert_false(side_exists("-wal"));
+	assert_false(side_exists("-shm"));
+	fx_store_close(ro);
+	assert_false(side_exists("-wal"));
+	assert_false(side_exists("-shm"));
+
+	/* read-only directory, another user (or this one, when not root) */
+	assert_int_equal(chmod(dbpath, 0644), 0);
+	assert_int_equal(chmod(dir, 0555), 0);
+	assert_int_equal(report_child("2"), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_false(side_exists("-wal"));
+	assert_false(side_exists("-shm"));
+
+	/* a path that needs URI escaping opens the same way */
+	{
+		char odd[160];
+
+		snprintf(odd, sizeof(odd), "%s/a%%20b?c#d.db", dir);
+		assert_int_equal(rename(dbpath, odd), 0);
+		ro = fx_store_open_readonly(odd, &err);
+		if (!ro)
+			fail_msg("open %s: %s", odd, err.msg);
+		assert_string_equal(fx_store_path(ro), odd);
+		assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(ro), "SELECT count(*) FROM runs",
+						    -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(q, 0), 2);
+		sqlite3_finalize(q);
+		fx_store_close(ro);
+		assert_int_equal(rename(odd, dbpath), 0);
+	}
+}
+
+/* Two runs of one unit finishing out of start order: the unit's first and
+ * last run are by start time (then id), in the summaries as in
+ * v_first_pass, and the unit cohort moves to the first run's day. */
+static void test_unit_out_of_order(void **state)
+{
+	struct fx_store *st;
+	struct fx_run_start sa = start_at(T0 - 60000000, NULL); /* day 0, 23:59 */
+	struct fx_run_start sb = start_at(T0 + 10000000, NULL); /* day 1 */
+	struct fx_run_start sc = start_at(T0 + 20000000, NULL);
+	struct fx_store_run a, b, c;
+	struct fx_run_end pass = { FX_STORE_PASS, T0 + 30000000, NULL, 0, NULL };
+	struct fx_run_end fail = { FX_STORE_FAIL, T0 + 40000000, "verify", FX_E_VERIFY, "mismatch" };
+	struct fx_err err;
+	char raw[64];
+	const char *cohort = "SELECT group_concat(date(day * 86400, 'unixepoch') || ':' || units || ','"
+			     " || units_first_pass || ',' || units_final_pass, ' ') FROM"
+			     " (SELECT day, sum(units) AS units, sum(units_first_pass) AS units_first_pass,"
+			     " sum(units_final_pass) AS units_final_pass FROM sum_bucket GROUP BY day ORDER BY day)";
+	const char *fp = "SELECT first_day || ':' || first_result || '>' || last_result FROM v_first_pass";
+	const char *unit = "SELECT first_result || '>' || last_result || ':' || first_run_id || ','"
+			   " || last_run_id FROM units";
+
+	(void)state;
+	st = open_ok();
+	assert_int_equal(fx_store_run_begin(st, &sa, &a, &err), 0);
+	assert_int_equal(fx_store_run_begin(st, &sb, &b, &err), 0);
+	assert_int_equal(fx_store_run_begin(st, &sc, &c, &err), 0);
+	assert_int_equal(fx_store_run_set_unit(st, &a, "SN-9", NULL, FX_STORE_BOARD_BLANK, &err), 0);
+	assert_int_equal(fx_store_run_set_unit(st, &b, "SN-9", NULL, FX_STORE_BOARD_BLANK, &err), 0);
+	assert_int_equal(fx_store_run_set_unit(st, &c, "SN-9", NULL, FX_STORE_BOARD_BLANK, &err), 0);
+	/* c (the last started) ends first and FAILs */
+	assert_int_equal(fx_store_run_end(st, &c, &fail, &err), 0);
+	assert_string_equal(q1(unit), "FAIL>FAIL:3,3");
+	/* b ends: it started before c, so c stays the last run */
+	pass.end_utc_us = T0 + 50000000;
+	assert_int_equal(fx_store_run_end(st, &b, &pass, &err), 0);
+	assert_string_equal(q1(fp), "2026-03-02:PASS>FAIL");
+	assert_string_equal(q1(unit), "PASS>FAIL:2,3");
+	assert_string_equal(q1(cohort), "2026-03-02:1,1,0");
+	/* a (the first started, the day before) ends last and PASSes: it is
+	 * the unit's first run, and the unit moves to its day */
+	pass.end_utc_us = T0 + 60000000;
+	assert_int_equal(fx_store_run_end(st, &a, &pass, &err), 0);
+	assert_string_equal(q1(fp), "2026-03-01:PASS>FAIL");
+	assert_string_equal(q1(unit), "PASS>FAIL:1,3");
+	assert_string_equal(q1(cohort), "2026-03-01:1,1,0 2026-03-02:0,0,0");
+	/* the summary agrees with the raw runs */
+	snprintf(raw, sizeof(raw), "%s", q1("SELECT sum(first_result = 'PASS') || ','"
+					     " || sum(last_result = 'PASS') FROM v_first_pass"));
+	assert_string_equal(raw, "1,0");
+	assert_string_equal(q1("SELECT sum(units_first_pass) || ',' || sum(units_final_pass) FROM sum_bucket"),
+			    raw);
+	/* and a new last run started later than all: final PASS */
+	record(st, T0 + 3600000000LL, "SN-9", NULL, FX_STORE_PASS, 10);
+	assert_string_equal(q1(fp), "2026-03-01:PASS>PASS");
+	assert_string_equal(q1(cohort), "2026-03-01:1,1,1 2026-03-02:0,0,0");
+	fx_store_close(st);
+}
+
+/* A tampered summary whose sums do not fit in int64_t: the run end fails
+ * with FX_E_DB (no undefined overflow, no PASS). */
+static void test_tampered_cycle_sums(void **state)
+{
+	static int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
+	struct fx_store *st;
+	struct fx_run_start s = start_at(T0 + 100, "alice"); /* the same bucket */
+	struct fx_store_run run;
+	struct fx_run_end end = { FX_STORE_PASS, T0 + 100 + 1000000, NULL, 0, NULL };
+	struct fx_err err;
+	char want[256];
+	sqlite3 *db;
+
+	(void)state;
+	st = open_ok();
+	record(st, T0, "SN-1", NULL, FX_STORE_PASS, 1);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	/* bucket of 1 s runs: hb of 1000000 us */
+	assert_int_equal(sqlite3_exec(db, "UPDATE sum_cycle SET hist = '[[627,1,999999999999999999],"
+				      "[627,1,999999999999999999],[627,1,999999999999999999],"
+				      "[627,1,999999999999999999],[627,1,999999999999999999],"
+				      "[627,1,999999999999999999],[627,1,999999999999999999],"
+				      "[627,1,999999999999999999],[627,1,999999999999999999],"
+				      "[627,1,999999999999999999]]' WHERE step = ''",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
+	assert_int_equal(fx_store_run_end(st, &run, &end, &err), FX_E_DB);
+	snprintf(want, sizeof(want), "database '%s': implausible cycle sums for step ''", dbpath);
+	assert_string_equal(err.msg, want);
+	assert_string_equal(q1("SELECT count(*) FROM runs WHERE result IS NULL"), "1");
+	fx_store_close(st);
+	/* nine 999999999999999999 fit in int64_t, ten do not */
+	assert_true(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
+	for (int i = 0; i < 8; i++)
+		assert_true(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
+	assert_false(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +839,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hist_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_while_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_no_side_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unit_out_of_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tampered_cycle_sums, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
