@@ -540,9 +540,98 @@ static void test_percentile(void **state)
 	assert_int_equal(fx_report_hist_percentile(n, sum, 3, 10, 31), 100);
 	assert_int_equal(fx_report_hist_percentile(n, sum, 3, 10, 100), 100);
 	assert_int_equal(fx_report_hist_percentile(n, sum, 0, 0, 50), 0);
+	/* no overflow near INT64_MAX: neither in the running count nor in
+	 * the rounding of the bucket mean */
+	{
+		const int64_t bn[] = { INT64_MAX, INT64_MAX }, bs[] = { INT64_MAX, INT64_MAX };
+
+		assert_int_equal(fx_report_hist_percentile(bn, bs, 2, INT64_MAX, 100), 1);
+		assert_int_equal(fx_report_hist_percentile(bn + 1, (const int64_t[]){ INT64_MAX - 1 }, 1,
+							   2, 50), 1);
+	}
 	assert_int_equal(fx_report_hist_mid(31), 31);
 	assert_int_equal(fx_report_hist_mid(5 * 32), 32);
 	assert_int_equal(fx_report_hist_mid(6 * 32 + 1), 66 + 1);
+}
+
+/* A copy of the known database with sql applied, opened read-only. */
+static struct fx_store *tampered(const char *sql)
+{
+	struct fx_err err;
+	struct fx_store *t;
+	sqlite3 *db;
+
+	assert_int_equal(system("cp known.db tampered.db"), 0);
+	assert_int_equal(sqlite3_open("tampered.db", &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	t = fx_store_open_readonly("tampered.db", &err);
+	if (!t)
+		fail_msg("open: %s", err.msg);
+	return t;
+}
+
+/* Sums of tampered figures that do not fit in int64_t: FX_E_DB, never an
+ * undefined overflow (UBSan aborted here). */
+static void test_tampered_sums(void **state)
+{
+	struct fx_report_query q = { .kind = FX_REPORT_CYCLE };
+	struct fx_store *t;
+	struct fx_err err;
+
+	(void)state;
+	t = tampered("UPDATE sum_cycle SET sum_us = 9223372036854775807");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_string_equal(err.msg, "database 'tampered.db': implausible cycle sums");
+	fx_store_close(t);
+
+	/* each histogram fits, their sum over the buckets does not */
+	t = tampered("UPDATE sum_cycle SET hist = '[[600,1,999999999999999999],[600,1,999999999999999999],"
+		     "[600,1,999999999999999999],[600,1,999999999999999999],[600,1,999999999999999999]]'");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_string_equal(err.msg, "database 'tampered.db': implausible cycle sums");
+	fx_store_close(t);
+
+	t = tampered("UPDATE sum_cycle SET n = 9223372036854775807");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_string_equal(err.msg, "database 'tampered.db': implausible cycle sums");
+	fx_store_close(t);
+
+	/* yield: one bucket per day at INT64_MAX runs, the total overflows */
+	q.kind = FX_REPORT_YIELD;
+	q.by[0] = FX_BY_DAY;
+	q.nby = 1;
+	t = tampered("UPDATE sum_bucket SET runs = 0;"
+		     " UPDATE sum_bucket SET runs = 9223372036854775807"
+		     " WHERE id IN (SELECT min(id) FROM sum_bucket GROUP BY day)");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_string_equal(err.msg, "database 'tampered.db': implausible yield sums");
+	fx_store_close(t);
+
+	/* pareto: the same for the failure counts */
+	q.kind = FX_REPORT_PARETO;
+	q.nby = 0;
+	t = tampered("UPDATE sum_pareto SET n = 0;"
+		     " UPDATE sum_pareto SET n = 9223372036854775807"
+		     " WHERE (step, error_code) IN"
+		     " (SELECT step, error_code FROM sum_pareto GROUP BY step, error_code LIMIT 2)"
+		     " AND bucket_id IN (SELECT min(bucket_id) FROM sum_pareto p2"
+		     "  WHERE p2.step = sum_pareto.step AND p2.error_code = sum_pareto.error_code)");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_string_equal(err.msg, "database 'tampered.db': implausible failure sums");
+	fx_store_close(t);
+
+	/* a negative count is no count either */
+	t = tampered("UPDATE sum_pareto SET n = -5");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_string_equal(err.msg, "database 'tampered.db': implausible failure sums");
+	fx_store_close(t);
+	unlink("tampered.db");
 }
 
 int main(int argc, char **argv)
@@ -559,6 +648,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_dates_and_by),
 		cmocka_unit_test(test_empty_range),
 		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_tampered_sums),
 	};
 	char dst[2 * PATH_MAX + 16], src[PATH_MAX + 32], cmd[8 * PATH_MAX];
 	int rc;
