@@ -82,5 +82,37 @@ expect 1 "no unit with serial or chip uid 'SN999'" history SN999 --db known.db
 "$FX" report --help | grep -q '^usage: fixturectl report yield|pareto|cycle' || fail "report --help"
 "$FX" history --help | grep -q '^usage: fixturectl history SERIAL|UID' || fail "history --help"
 
+# a report on a closed database leaves no side file (it would belong to
+# the report's user and lock the station out)
+for x in -wal -shm; do
+	[ -e "known.db$x" ] && fail "a report left known.db$x"
+done
+# a database in a read-only directory, read by another user (root reads
+# anything: run as nobody through setpriv)
+mkdir ro && cp known.db ro/known.db && chmod 644 ro/known.db && chmod 555 ro
+if [ "$(id -u)" -eq 0 ]; then
+	chmod 755 "$T"
+	if command -v setpriv >/dev/null &&
+	   setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$FX"; then
+		as_other="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	else
+		as_other=""
+		ro_skip="read-only directory case skipped: no setpriv, or $FX not executable by nobody"
+	fi
+else
+	as_other="env"
+fi
+if [ -n "$as_other" ]; then
+	$as_other "$FX" report yield --db ro/known.db --format csv >out 2>err ||
+		fail "report in a read-only directory: $(cat err)"
+	grep -qx 'UTC,2026-03-02,2026-03-09,14,7,5,2,50.00,8,4,50.00,6,75.00.' out ||
+		fail "read-only directory: $(cat out)"
+	for x in -wal -shm; do
+		[ -e "ro/known.db$x" ] && fail "a report left ro/known.db$x"
+	done
+fi
+chmod 755 ro
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+[ -n "${ro_skip:-}" ] && echo "treport: ok ($ro_skip)" && exit 0
 echo "treport: ok"
