@@ -489,7 +489,7 @@ static bool side_exists(const char *suffix)
  * live run is not marked ABORTED under the first station. */
 static void test_lock_busy(void **state)
 {
-	struct fx_store *st, *ro;
+	struct fx_store *st, *st2, *ro;
 	struct fx_run_start s = start_at(T0, NULL);
 	struct fx_store_run run;
 	struct fx_run_end end = { FX_STORE_PASS, T0 + 1000000, NULL, 0, NULL };
@@ -500,15 +500,17 @@ static void test_lock_busy(void **state)
 
 	(void)state;
 	st = open_ok();
-	assert_true(side_exists(".lock"));
 	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
 	/* the same process again (a second slot opening its own store) */
-	assert_null(fx_store_open(dbpath, &err));
+	st2 = fx_store_open(dbpath, &err);
+	fx_store_close(st2); /* (before the fix: it marked the run ABORTED) */
+	assert_null(st2);
 	assert_int_equal(err.code, FX_E_BUSY);
 	snprintf(want, sizeof(want), "database '%s' is in use by another station process (pid %ld)",
 		 dbpath, (long)getpid());
 	assert_string_equal(err.msg, want);
 	assert_string_equal(q1("SELECT COALESCE(result, 'open') FROM runs"), "open");
+	assert_true(side_exists(".lock"));
 	/* readers never take the lock */
 	ro = fx_store_open_readonly(dbpath, &err);
 	assert_non_null(ro);
