@@ -178,7 +178,11 @@ struct fx_report {
 
 /* Compute a report. Returns NULL and fills err: FX_E_INVAL (bad query:
  * from after to, repeated --by, history without a unit), FX_E_NOTFOUND
- * (history: "no unit with serial or chip uid 'X'"), FX_E_DB, FX_E_NOMEM. */
+ * (history: "no unit with serial or chip uid 'X'"), FX_E_DB (SQLite's
+ * message; "database 'PATH': malformed sum_cycle.hist"; "database 'PATH':
+ * implausible cycle|yield|failure sums" when stored figures add up beyond
+ * int64_t or a failure count is negative: a tampered or damaged file),
+ * FX_E_NOMEM. */
 struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_query *q,
 				struct fx_err *err);
 void fx_report_free(struct fx_report *r);
