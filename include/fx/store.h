@@ -120,15 +120,18 @@ const char *fx_store_board_name(enum fx_store_board b);
 struct fx_store *fx_store_open(const char *path, struct fx_err *err);
 
 /* Open path read-only (SQLITE_OPEN_READONLY; never creates, migrates or
- * recovers). Used by the reports. When "PATH-wal" does not exist (no
- * station has the database open: the last close checkpoints and removes
- * it), the database is opened as the URI "file:PATH?immutable=1", so no
- * -wal/-shm side file is created (it would belong to the report's user)
- * and a database in a read-only directory can be read; a station opening
- * the database while such a report runs may make that report fail (it
- * then reports FX_E_DB), never the station. With a -wal, the normal
- * read-only open reads it (and needs a writable directory or an existing
- * -shm). Returns NULL and fills err:
+ * recovers). Used by the reports. When neither "PATH-wal" nor
+ * "PATH-journal" exists (no station has the database open: the last close
+ * checkpoints and removes the -wal), the database is opened as the URI
+ * "file:PATH?immutable=1", so no -wal/-shm side file is created (it would
+ * belong to the report's user) and a database in a read-only directory can
+ * be read. Such a reader takes no lock: a station starting meanwhile writes
+ * to its -wal and the reader keeps seeing the file as it was, unless the
+ * station checkpoints during the report (every ~1000 pages, or at its
+ * close); that report may then fail with FX_E_DB or mix old and new
+ * figures (run it again). The station is never affected. With a -wal, the
+ * normal read-only open reads it (and needs a writable directory or an
+ * existing -shm). Returns NULL and fills err:
  *   FX_E_FILE "database 'PATH': No such file or directory" (strerror of
  *             stat), and nothing is created
  *   FX_E_DB   not a database, schema version differs from

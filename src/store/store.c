@@ -335,20 +335,24 @@ struct fx_store *fx_store_open_readonly(const char *path, struct fx_err *err)
 	 * checkpointed it at close. Open it immutable, so that SQLite creates
 	 * no -wal/-shm (they would belong to the report's user, and fail in a
 	 * read-only directory). With a -wal (a station is recording, or it
-	 * crashed), open normally: the WAL must be read. */
+	 * crashed), open normally: the WAL must be read; the same with a
+	 * rollback -journal (a file left in another journal mode), which may
+	 * be hot. */
 	{
-		size_t n = strlen(path) + sizeof("-wal");
-		char *wal = malloc(n), *uri = NULL;
+		size_t n = strlen(path) + sizeof("-journal");
+		char *side = malloc(n), *uri = NULL;
 		bool immutable;
 		int rc;
 
-		if (!wal) {
+		if (!side) {
 			fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
 			goto err_close;
 		}
-		snprintf(wal, n, "%s-wal", path);
-		immutable = access(wal, F_OK) != 0 && errno == ENOENT;
-		free(wal);
+		snprintf(side, n, "%s-wal", path);
+		immutable = access(side, F_OK) != 0 && errno == ENOENT;
+		snprintf(side, n, "%s-journal", path);
+		immutable = immutable && access(side, F_OK) != 0 && errno == ENOENT;
+		free(side);
 		if (immutable) {
 			uri = immutable_uri(path);
 			if (!uri) {
