@@ -2,6 +2,7 @@
  * statement cache, transactions, close. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,10 @@ static int take_lock(struct fx_store *st, struct fx_err *err)
 		return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
 	snprintf(lp, n, "%s.lock", st->path);
 	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* left by another user (e.g. a first start as root): flock works on a
+	 * read-only descriptor too; only the pid is not written then */
+	if (fd < 0 && errno == EACCES)
+		fd = open(lp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
 		fx_err_set(err, FX_E_DB, "database '%s': cannot open lock file '%s': %s",
@@ -181,6 +186,9 @@ static int take_lock(struct fx_store *st, struct fx_err *err)
 			buf[got] = '\0';
 			pid = strtol(buf, NULL, 10);
 		}
+		/* a pid left by an earlier holder that could not write its own */
+		if (pid > 0 && kill((pid_t)pid, 0) && errno == ESRCH)
+			pid = 0;
 		if (pid > 0)
 			return fx_err_set(err, FX_E_BUSY,
 					  "database '%s' is in use by another station process (pid %ld)",
@@ -191,8 +199,8 @@ static int take_lock(struct fx_store *st, struct fx_err *err)
 	}
 	n = (size_t)snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	/* the pid is only for the message: a failure here is not fatal */
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, n, 0) != (ssize_t)n)
-		fx_log(FX_LOG_WARN, LOG_PREFIX, "'%s': cannot write the pid to the lock file",
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != (ssize_t)n)
+		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "'%s': cannot write the pid to the lock file",
 		       st->path);
 	st->lock_fd = fd;
 	return 0;

@@ -827,6 +827,73 @@ static void test_tampered_cycle_sums(void **state)
 	assert_false(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
 }
 
+/* The lock file left by another user (a first start as root): the station
+ * user still locks it (read-only descriptor) and a second opener gets no
+ * stale pid in the message. Needs root to make the files another user's. */
+static void test_lock_other_user(void **state)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct fx_err err;
+	char want[256], lockpath[160], buf[8];
+	int up[2], down[2], status;
+	pid_t child;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0 || !pw) {
+		printf("skip: test_lock_other_user needs root and a 'nobody' user\n");
+		return;
+	}
+	fx_store_close(open_ok());
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
+	f = fopen(lockpath, "w"); /* root's 0644 file, with a pid no process has */
+	assert_non_null(f);
+	fputs("999999999\n", f);
+	fclose(f);
+	assert_int_equal(chmod(lockpath, 0644), 0);
+	assert_int_equal(chmod(dbpath, 0666), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct fx_store *c;
+
+		close(up[0]);
+		close(down[1]);
+		if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid))
+			_exit(10);
+		c = fx_store_open(dbpath, &err);
+		if (!c) {
+			fprintf(stderr, "child: %s\n", err.msg);
+			_exit(11);
+		}
+		if (write(up[1], "k", 1) != 1)
+			_exit(12);
+		if (read(down[0], buf, 1) < 0)
+			_exit(13);
+		fx_store_close(c);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], buf, 1) != 1) {
+		assert_int_equal(waitpid(child, &status, 0), child);
+		fail_msg("the child could not open the database for recording (status %d)", status);
+	}
+	assert_null(fx_store_open(dbpath, &err));
+	assert_int_equal(err.code, FX_E_BUSY);
+	snprintf(want, sizeof(want),
+		 "database '%s' is in use by another station process (pid unknown)", dbpath);
+	assert_string_equal(err.msg, want);
+	close(down[1]);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(up[0]);
+	assert_int_equal(chmod(dir, 0700), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,6 +909,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hist_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_other_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_no_side_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unit_out_of_order, setup, teardown),
