@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "fx/conf.h"
+#include "fx/dfu_wire.h"
 #include "fx/stm32g4.h"
 #include "conf_priv.h"
 #include "ini_reader.h"
@@ -258,6 +259,8 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			if (!parse_vidpid(value, &r->app.vid, &r->app.pid))
 				fx_ini_error(ini, key, "expected VID:PID in hex (e.g. 1209:0001), got '%s'",
 					     value);
+			else if (r->app.vid == ST_DFU_VID && r->app.pid == ST_DFU_PID)
+				fx_ini_error(ini, key, "%s is the ROM bootloader, not an application", value);
 		} else if (!strcmp(key, "within_ms")) {
 			fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, &r->app.within_ms);
 		} else
@@ -352,6 +355,11 @@ static void check_whole(struct fx_ini *ini, void *user)
 		else if (!strcasecmp(ob->name, "BOOT_LOCK") && ob->value == 1)
 			fx_ini_error_at(ini, ob->line, ob->name,
 					"1 always boots main flash: the station could not enter the bootloader again");
+		else if (!strcasecmp(ob->name, "NRST_MODE") && (ob->value == 0 || ob->value == 2))
+			fx_ini_error_at(ini, ob->line, ob->name,
+					"%u %s: the station resets the board through NRST",
+					(unsigned)ob->value,
+					ob->value == 2 ? "turns the NRST pin into a GPIO" : "is reserved");
 	}
 }
 

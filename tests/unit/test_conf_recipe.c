@@ -314,6 +314,8 @@ static void test_errors_keys(void **state)
 	error_for("[timeouts]\nprobe_ms = 99999999999999999999\n",
 		  ":9: key 'probe_ms': expected a number from 1 to 600000, got '99999999999999999999'");
 	error_for("[timeouts]\nwait_ms = 5\n", ":9: key 'wait_ms': unknown key in [timeouts]");
+	error_for("[app_check]\nusb = 0483:DF11\n",
+		  ":9: key 'usb': 0483:DF11 is the ROM bootloader, not an application");
 	error_for("[app_check]\nusb = 1209-0001\n",
 		  ":9: key 'usb': expected VID:PID in hex (e.g. 1209:0001), got '1209-0001'");
 	error_for("[app_check]\nusb = 1209:00g1\n",
@@ -427,6 +429,10 @@ static void test_errors_option_bytes(void **state)
 		  ":9: key 'nBOOT1': 0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
 	error_for("[option_bytes]\nBOOT_LOCK = 1\n",
 		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
+	error_for("[option_bytes]\nNRST_MODE = 2\n",
+		  ":9: key 'NRST_MODE': 2 turns the NRST pin into a GPIO: the station resets the board through NRST");
+	error_for("[option_bytes]\nNRST_MODE = 0\n",
+		  ":9: key 'NRST_MODE': 0 is reserved: the station resets the board through NRST");
 }
 
 static void test_errors_limits(void **state)
