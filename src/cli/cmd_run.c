@@ -117,6 +117,18 @@ static int64_t wall_utc_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Re-anchor record times to the wall clock before each board: a virtual
+ * clock runs ahead of (or behind) real time, and records stamped in the
+ * future would sort after later runs. Never moves backwards, so the
+ * records of one process stay in order. */
+static void resync_utc(struct run_ctx *c)
+{
+	int64_t off = wall_utc_us() - (int64_t)fx_clock_now(c->clock);
+
+	if (off > c->utc_offset_us)
+		c->utc_offset_us = off;
+}
+
 static int64_t ctx_utc(const struct run_ctx *c)
 {
 	return (int64_t)fx_clock_now(c->clock) + c->utc_offset_us;
@@ -456,6 +468,7 @@ static int loop(struct run_ctx *c)
 				if (rc)
 					return rc;
 			}
+			resync_utc(c);
 			memset(&job, 0, sizeof(job));
 			job.recipe = c->rcp;
 			job.image = c->img;
