@@ -179,7 +179,8 @@ static int load_conf(struct run_ctx *c)
 		return fx_cli_exit_code(rc);
 	}
 	fx_conf_diags_release(&d);
-	c->img = fx_image_load(c->rcp->firmware, FX_IMAGE_AUTO, false, 0, &err);
+	c->img = fx_image_load(c->rcp->firmware, FX_IMAGE_AUTO, c->rcp->firmware_raw,
+			       c->rcp->address, &err);
 	if (!c->img) {
 		fprintf(stderr, "fixturectl run: recipe '%s': %s\n", c->o.recipe, err.msg);
 		return err.code == FX_E_FILE ? FX_EXIT_NOINPUT : FX_EXIT_DATAERR;

@@ -212,6 +212,10 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 							       ? value[i] - 'A' + 'a' : value[i]);
 			r->firmware_sha256[64] = '\0';
 			rp->have_sha = true;
+		} else if (!strcmp(key, "address")) {
+			if (!parse_u32(value, &r->address) || (r->address & 7u))
+				fx_ini_error(ini, key, "expected an 8-byte aligned address (decimal or 0x hex), got '%s'",
+					     value);
 		} else
 			unknown_key(ini, section, key);
 	} else if (!strcmp(section, "option_bytes")) {
@@ -333,6 +337,21 @@ static void check_whole(struct fx_ini *ini, void *user)
 			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
 					"sha256", "does not match '%s' (its sha256 is %s)",
 					r->firmware, hex);
+	}
+
+	/* a raw .bin has no addresses of its own: [firmware] address, by
+	 * default the flash base; other formats carry theirs */
+	{
+		size_t n = strlen(r->firmware);
+
+		r->firmware_raw = n > 4 && !strcasecmp(r->firmware + n - 4, ".bin");
+		l = fx_ini_key_line(ini, "firmware", "address");
+		if (l && !r->firmware_raw)
+			fx_ini_error_at(ini, l, "address",
+					"only a raw .bin takes a load address ('%s' carries its own)",
+					r->firmware);
+		if (!l)
+			r->address = 0x08000000u;
 	}
 
 	/* entry = app talks to the application's HID interface */
