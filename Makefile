@@ -33,7 +33,7 @@ DEPS_OK := $(shell command -v pkg-config >/dev/null 2>&1 && pkg-config --exists 
 ifneq ($(DEPS_OK),yes)
 ifneq ($(MAKECMDGOALS),clean)
 $(info fixturectl: build dependencies missing, running scripts/install-deps)
-DEPS_RC := $(shell scripts/install-deps >&2; echo $$?)
+DEPS_RC := $(shell scripts/install-deps --build >&2; echo $$?)
 ifneq ($(DEPS_RC),0)
 $(error scripts/install-deps failed (exit $(DEPS_RC)); install the packages it names and retry)
 endif
@@ -113,7 +113,9 @@ test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(TEST_BINS)
 lint:
 	$(Q)scripts/check-banned
 
+# check also installs the test-only tools (dfu-util, chromium) when missing
 check: lint
+	$(Q)scripts/install-deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=normal test
 	$(Q)$(MAKE) --no-print-directory VARIANT=asan test
 

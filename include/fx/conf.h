@@ -28,6 +28,9 @@
  *                   target = stm32g474xe    (required, the only target)
  *   [firmware]      file = demo-g474.hex    (required, must exist)
  *                   sha256 = 64 hex digits  (required, must match the file)
+ *                   address = 0x08000000    (a raw .bin's load address,
+ *                                            default the flash base;
+ *                                            refused for other formats)
  *   [option_bytes]  NAME = VALUE            (optional; names of
  *                   fx_g4_ob_field_find(), VALUE decimal or 0x hex, must
  *                   fit the field; RDP is refused here: use rdp)
@@ -173,6 +176,8 @@ struct fx_recipe {
 	char target[FX_CONF_NAME_MAX];        /* "stm32g474xe" */
 	char firmware[FX_CONF_PATH_MAX];      /* resolved path */
 	char firmware_sha256[65];             /* lowercase hex */
+	bool firmware_raw;                    /* a raw .bin: load at address */
+	uint32_t address;                     /* load address of a raw .bin */
 	size_t n_ob;
 	struct fx_recipe_ob ob[FX_RECIPE_MAX_OB]; /* file order, no RDP */
 	enum fx_recipe_erase erase;

@@ -20,7 +20,7 @@
 #include "fx/usb.h"
 
 #define FX_DFU_CTRL_TIMEOUT_MS 5000u /* dfu-util DFU_TIMEOUT (spec 1.1) */
-#define FX_DFU_POLL_CAP_MS 10000u
+#define FX_DFU_POLL_CAP_MS 30000u /* > the slowest honest operation (slow-erase knob), < the busy limit */
 #define FX_DFU_BUSY_LIMIT_MS 60000u
 #define FX_DFU_MAX_ALTS 8
 #define FX_DFU_MAX_SEGS 8

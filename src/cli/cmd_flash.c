@@ -133,7 +133,7 @@ int fx_cmd_flash(int argc, char **argv)
 	printf("%s: %zu bytes programmed%s, %zu pages erased%s%s\n", o.args[0],
 	       res.bytes_written, po.verify ? " and verified" : " (not verified)",
 	       res.pages_erased, f.mass ? " (mass erase)" : "",
-	       po.leave ? ", application started" : "");
+	       po.leave ? ", left DFU (jump to the application requested)" : "");
 	if (f.stats)
 		print_stats(&dev, &res, fx_clock_now(dev.clock) - t0);
 	fx_cli_dev_close(&dev);

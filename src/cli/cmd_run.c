@@ -117,6 +117,18 @@ static int64_t wall_utc_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Re-anchor record times to the wall clock before each board: a virtual
+ * clock runs ahead of (or behind) real time, and records stamped in the
+ * future would sort after later runs. Never moves backwards, so the
+ * records of one process stay in order. */
+static void resync_utc(struct run_ctx *c)
+{
+	int64_t off = wall_utc_us() - (int64_t)fx_clock_now(c->clock);
+
+	if (off > c->utc_offset_us)
+		c->utc_offset_us = off;
+}
+
 static int64_t ctx_utc(const struct run_ctx *c)
 {
 	return (int64_t)fx_clock_now(c->clock) + c->utc_offset_us;
@@ -167,7 +179,8 @@ static int load_conf(struct run_ctx *c)
 		return fx_cli_exit_code(rc);
 	}
 	fx_conf_diags_release(&d);
-	c->img = fx_image_load(c->rcp->firmware, FX_IMAGE_AUTO, false, 0, &err);
+	c->img = fx_image_load(c->rcp->firmware, FX_IMAGE_AUTO, c->rcp->firmware_raw,
+			       c->rcp->address, &err);
 	if (!c->img) {
 		fprintf(stderr, "fixturectl run: recipe '%s': %s\n", c->o.recipe, err.msg);
 		return err.code == FX_E_FILE ? FX_EXIT_NOINPUT : FX_EXIT_DATAERR;
@@ -456,6 +469,7 @@ static int loop(struct run_ctx *c)
 				if (rc)
 					return rc;
 			}
+			resync_utc(c);
 			memset(&job, 0, sizeof(job));
 			job.recipe = c->rcp;
 			job.image = c->img;

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "fx/conf.h"
+#include "fx/dfu_wire.h"
 #include "fx/stm32g4.h"
 #include "conf_priv.h"
 #include "ini_reader.h"
@@ -211,6 +212,10 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 							       ? value[i] - 'A' + 'a' : value[i]);
 			r->firmware_sha256[64] = '\0';
 			rp->have_sha = true;
+		} else if (!strcmp(key, "address")) {
+			if (!parse_u32(value, &r->address) || (r->address & 7u))
+				fx_ini_error(ini, key, "expected an 8-byte aligned address (decimal or 0x hex), got '%s'",
+					     value);
 		} else
 			unknown_key(ini, section, key);
 	} else if (!strcmp(section, "option_bytes")) {
@@ -258,6 +263,8 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			if (!parse_vidpid(value, &r->app.vid, &r->app.pid))
 				fx_ini_error(ini, key, "expected VID:PID in hex (e.g. 1209:0001), got '%s'",
 					     value);
+			else if (r->app.vid == ST_DFU_VID && r->app.pid == ST_DFU_PID)
+				fx_ini_error(ini, key, "%s is the ROM bootloader, not an application", value);
 		} else if (!strcmp(key, "within_ms")) {
 			fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, &r->app.within_ms);
 		} else
@@ -332,6 +339,21 @@ static void check_whole(struct fx_ini *ini, void *user)
 					r->firmware, hex);
 	}
 
+	/* a raw .bin has no addresses of its own: [firmware] address, by
+	 * default the flash base; other formats carry theirs */
+	{
+		size_t n = strlen(r->firmware);
+
+		r->firmware_raw = n > 4 && !strcasecmp(r->firmware + n - 4, ".bin");
+		l = fx_ini_key_line(ini, "firmware", "address");
+		if (l && !r->firmware_raw)
+			fx_ini_error_at(ini, l, "address",
+					"only a raw .bin takes a load address ('%s' carries its own)",
+					r->firmware);
+		if (!l)
+			r->address = 0x08000000u;
+	}
+
 	/* entry = app talks to the application's HID interface */
 	l = fx_ini_key_line(ini, "program", "entry");
 	if (r->entry == FX_RECIPE_ENTRY_APP && !r->app.enabled)
@@ -352,6 +374,11 @@ static void check_whole(struct fx_ini *ini, void *user)
 		else if (!strcasecmp(ob->name, "BOOT_LOCK") && ob->value == 1)
 			fx_ini_error_at(ini, ob->line, ob->name,
 					"1 always boots main flash: the station could not enter the bootloader again");
+		else if (!strcasecmp(ob->name, "NRST_MODE") && (ob->value == 0 || ob->value == 2))
+			fx_ini_error_at(ini, ob->line, ob->name,
+					"%u %s: the station resets the board through NRST",
+					(unsigned)ob->value,
+					ob->value == 2 ? "turns the NRST pin into a GPIO" : "is reserved");
 	}
 }
 

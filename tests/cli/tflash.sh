@@ -55,6 +55,12 @@ rc=$?
 [ $rc -ne 0 ] || fail "flash succeeded on a board that dropped off the bus"
 ok "dropped board: exit $rc, no success"
 
+# an honest but very slow erase (25 s mass erase) is waited for, bounded
+expect 0 "$FX" emu create "$T/slow.fxb"
+expect 0 "$FX" flash --device "emu:$T/slow.fxb?erase_scale=1000" --mass-erase --address 0x08000000 "$T/fw.bin"
+has "$T/out" "programmed and verified"
+ok "25 s mass erase (erase_scale=1000) waited for"
+
 # RDP level 2 would brick the bootloader for good: refused, board untouched
 expect 0 "$FX" emu create "$T/r2.fxb"
 expect 65 "$FX" ob --device "emu:$T/r2.fxb" --set RDP=0xCC

@@ -314,6 +314,8 @@ static void test_errors_keys(void **state)
 	error_for("[timeouts]\nprobe_ms = 99999999999999999999\n",
 		  ":9: key 'probe_ms': expected a number from 1 to 600000, got '99999999999999999999'");
 	error_for("[timeouts]\nwait_ms = 5\n", ":9: key 'wait_ms': unknown key in [timeouts]");
+	error_for("[app_check]\nusb = 0483:DF11\n",
+		  ":9: key 'usb': 0483:DF11 is the ROM bootloader, not an application");
 	error_for("[app_check]\nusb = 1209-0001\n",
 		  ":9: key 'usb': expected VID:PID in hex (e.g. 1209:0001), got '1209-0001'");
 	error_for("[app_check]\nusb = 1209:00g1\n",
@@ -427,6 +429,10 @@ static void test_errors_option_bytes(void **state)
 		  ":9: key 'nBOOT1': 0 boots SRAM instead of the bootloader when BOOT0 is high: the station could not enter the bootloader again");
 	error_for("[option_bytes]\nBOOT_LOCK = 1\n",
 		  ":9: key 'BOOT_LOCK': 1 always boots main flash: the station could not enter the bootloader again");
+	error_for("[option_bytes]\nNRST_MODE = 2\n",
+		  ":9: key 'NRST_MODE': 2 turns the NRST pin into a GPIO: the station resets the board through NRST");
+	error_for("[option_bytes]\nNRST_MODE = 0\n",
+		  ":9: key 'NRST_MODE': 0 is reserved: the station resets the board through NRST");
 }
 
 static void test_errors_limits(void **state)
@@ -633,12 +639,47 @@ static void test_golden_errors(void **state)
 			       "tests/data/conf/recipe-bad.err");
 }
 
+/* [firmware] address: a raw .bin loads at the flash base unless told
+ * otherwise; formats that carry addresses refuse it. */
+static void test_firmware_address(void **state)
+{
+	static const char head[] = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\n";
+	char text[512], hex[600];
+	struct fx_recipe *r = NULL;
+	struct fx_err err;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\n", head);
+	fxt_conf_write(rpath, text);
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_true(r->firmware_raw);
+	assert_int_equal(r->address, 0x08000000u);
+	fx_recipe_free(r);
+
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\naddress = 0x08004000\n", head);
+	fxt_conf_write(rpath, text);
+	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
+	assert_int_equal(r->address, 0x08004000u);
+	fx_recipe_free(r);
+
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\naddress = 0x08000004\n", head);
+	raw_error(text, ":8: key 'address': expected an 8-byte aligned address (decimal or 0x hex), got '0x08000004'");
+
+	/* same bytes as fw.bin, but named .hex: carries its own addresses */
+	snprintf(hex, sizeof(hex), "%s/fw.hex", dir);
+	fxt_conf_write(hex, "abc");
+	snprintf(text, sizeof(text), "%sfile = fw.hex\nsha256 = " ABC_SHA "\naddress = 0x08000000\n", head);
+	snprintf(hex, sizeof(hex), ":8: key 'address': only a raw .bin takes a load address ('%s/fw.hex' carries its own)", dir);
+	raw_error(text, hex);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_absolute_firmware_and_formats),
+		cmocka_unit_test(test_firmware_address),
 		cmocka_unit_test(test_errors_sections),
 		cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_errors_keys),
