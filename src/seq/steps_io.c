@@ -58,8 +58,9 @@ static bool seen_before(const struct seq_reset *rs, const struct fx_usb_info *in
 }
 
 /* Is anything on the slot's port now? 1 = yes (the device remembered in
- * rs, its description in what), 0 = empty. Never waits for a device; binds
- * it only for the look and closes it again. */
+ * rs, its description in what), 0 = empty, or a negative FX_E_NOMEM /
+ * FX_E_CONFIG / FX_E_INVAL (r->err). Never waits for a device; binds it
+ * only for the look and closes it again. */
 static int port_busy(struct seq_run *r, const struct fx_usb_open_opts *o,
 		     struct seq_reset *rs, char *what, size_t cap)
 {
@@ -74,6 +75,8 @@ static int port_busy(struct seq_run *r, const struct fx_usb_open_opts *o,
 		fx_err_clear(&r->err);
 		return 0;
 	}
+	if (rc == FX_E_NOMEM || rc == FX_E_CONFIG || rc == FX_E_INVAL)
+		return rc; /* r->err says why */
 	if (rc) {
 		/* listed but not usable (leaving, busy, two matches): still
 		 * there as far as this step is concerned */
@@ -114,9 +117,18 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	for (;;) {
 		busy = port_busy(r, o, rs, what, sizeof(what));
 		now = fx_clock_now(r->clock);
-		if (!busy || now >= gone_by)
+		if (busy <= 0 || now >= gone_by)
 			break;
 		fx_clock_sleep(r->clock, (uint64_t)SEQ_GONE_POLL_MS * 1000u);
+	}
+	if (busy < 0) {
+		/* keep the cause: releasing NRST must not overwrite it */
+		struct fx_err keep = r->err;
+
+		seq_pin(r, r->slot->nrst, 1);
+		r->err = keep;
+		rs->held_us = fx_clock_now(r->clock) - t_low;
+		return busy;
 	}
 	rc = seq_pin(r, r->slot->nrst, 1);
 	t_rel = fx_clock_now(r->clock);
@@ -133,7 +145,22 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	 * (listed late) is passed over for the next */
 	enum_by = t_rel + (uint64_t)o->wait_ms * 1000u;
 	w.any_device = true;
-	rc = seq_open_dev(r, &w);
+	for (;;) {
+		rc = seq_open_dev(r, &w);
+		/* listed but not usable yet or any more: a device node that
+		 * udev has not finished (EACCES, ENOENT: real hosts and fxemu's
+		 * plug alike) or one still leaving; look again until the wait
+		 * is over */
+		if (rc != FX_E_NODEV && rc != FX_E_IO && rc != FX_E_BUSY)
+			break;
+		now = fx_clock_now(r->clock);
+		if (now + (uint64_t)SEQ_GONE_POLL_MS * 1000u >= enum_by)
+			break;
+		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "slot %u: %s; looking again",
+		       r->slot->cfg->index, r->err.msg);
+		fx_clock_sleep(r->clock, (uint64_t)SEQ_GONE_POLL_MS * 1000u);
+		w.wait_ms = (unsigned)((enum_by - now) / 1000u) - SEQ_GONE_POLL_MS;
+	}
 	for (tries = 0; !rc && tries < SEQ_SEEN_MAX &&
 	     seen_before(rs, fx_usb_get_info(r->usb)); tries++) {
 		now = fx_clock_now(r->clock);
