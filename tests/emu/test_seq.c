@@ -1330,6 +1330,22 @@ static void test_reset_nrst_not_reaching_board(void **state)
 	assert_string_equal(f->out.failing_step, "probe");
 }
 
+/* Option bytes that ignore the BOOT0 pin and boot the flash (nSWBOOT0=0,
+ * nBOOT0=1): the GPIO entry's reset brings the application back. ERROR at
+ * enter_boot naming what came, never a DFU session on the wrong device. */
+static void test_reset_app_instead_of_bootloader(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=1");
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_NODEV",
+			"enter_boot: no DFU bootloader within 3000 ms of the BOOT0+NRST "
+			"reset (1209:0001 is running, not the DFU bootloader)");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "application 1209:0001"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1380,6 +1396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reset_blank_slow_rom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_late_hub, setup_nopower, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_nrst_not_reaching_board, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_app_instead_of_bootloader, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
