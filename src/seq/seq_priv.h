@@ -109,7 +109,8 @@ int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
  * device still listed by a late hub). Independent of power_on_ms and of
  * what was bound before. */
 #define SEQ_GONE_MAX_MS 1000u
-#define SEQ_GONE_POLL_MS 10u
+#define SEQ_GONE_POLL_MS 10u     /* first look again after, doubling */
+#define SEQ_GONE_POLL_MAX_MS 80u
 #define SEQ_SEEN_MAX 8
 
 /* What seq_reset_wait() measured (for the step detail). */

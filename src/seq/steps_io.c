@@ -104,6 +104,7 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	struct fx_usb_open_opts w = *o;
 	uint64_t t_low, t_rel, gone_by, enum_by, now;
 	char what[160] = "";
+	unsigned step;
 	int rc, busy, tries;
 
 	memset(rs, 0, sizeof(*rs));
@@ -114,12 +115,17 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	t_low = fx_clock_now(r->clock);
 	gone_by = t_low + ((uint64_t)t->nrst_pulse_ms + SEQ_GONE_MAX_MS) * 1000u;
 	fx_clock_sleep(r->clock, (uint64_t)t->nrst_pulse_ms * 1000u);
-	for (;;) {
+	for (step = SEQ_GONE_POLL_MS;; step = step * 2 > SEQ_GONE_POLL_MAX_MS ?
+					     SEQ_GONE_POLL_MAX_MS : step * 2) {
 		busy = port_busy(r, o, rs, what, sizeof(what));
 		now = fx_clock_now(r->clock);
 		if (busy <= 0 || now >= gone_by)
 			break;
-		fx_clock_sleep(r->clock, (uint64_t)SEQ_GONE_POLL_MS * 1000u);
+		/* each look is a fresh host context (libusb): back off */
+		if (now + (uint64_t)step * 1000u > gone_by)
+			fx_clock_sleep_until(r->clock, gone_by);
+		else
+			fx_clock_sleep(r->clock, (uint64_t)step * 1000u);
 	}
 	if (busy < 0) {
 		/* keep the cause: releasing NRST must not overwrite it */
