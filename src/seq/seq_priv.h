@@ -111,6 +111,7 @@ int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
 #define SEQ_GONE_MAX_MS 1000u
 #define SEQ_GONE_POLL_MS 10u     /* first look again after, doubling */
 #define SEQ_GONE_POLL_MAX_MS 80u
+#define SEQ_ANSWER_TIMEOUT_MS 50u  /* "is the old device still there?" */
 #define SEQ_SEEN_MAX 8
 
 /* What seq_reset_wait() measured (for the step detail). */

@@ -126,7 +126,8 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 	const char *how = "gpio";
 	struct seq_reset rs;
 	char held[128] = "";
-	uint64_t waited = 0;
+	uint64_t waited = 0, t0;
+	uint16_t other_vid = 0, other_pid = 0;
 	int rc;
 
 	(void)deadline_us;
@@ -162,12 +163,26 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 		rc = seq_reset_wait(r, &o, &rs);
 		seq_reset_text(&rs, held, sizeof(held));
 		waited = rs.enum_us;
-		if (!rc && !fx_usb_get_info(r->usb)->is_dfu) {
+		/* not the bootloader: a device the host listed late, or BOOT0
+		 * not effective; the bootloader may still come within enter_ms */
+		while (!rc && !fx_usb_get_info(r->usb)->is_dfu) {
 			in = fx_usb_get_info(r->usb);
+			other_vid = in->vid;
+			other_pid = in->pid;
+			if (waited >= (uint64_t)rcp->timeouts.enter_ms * 1000u) {
+				rc = FX_E_TIMEOUT;
+				break;
+			}
+			t0 = fx_clock_now(r->clock);
+			rc = fx_usb_reopen(r->usb, rcp->timeouts.enter_ms -
+					   (unsigned)(waited / 1000u), NULL, &r->err);
+			waited += fx_clock_now(r->clock) - t0;
+		}
+		if ((rc == FX_E_TIMEOUT || rc == FX_E_NOTFOUND) && other_vid) {
+			seq_close_dev(r);
 			rc = fx_err_set(&r->err, FX_E_NOTFOUND,
 					"%04x:%04x is running, not the DFU bootloader",
-					in->vid, in->pid);
-			seq_close_dev(r);
+					other_vid, other_pid);
 		}
 		if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT)
 			return fx_err_set(&r->err, FX_E_NODEV,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fx/dfu_wire.h"
 #include "fx/emu.h"
 #include "fx/log.h"
 #include "fx/usb_emu.h"
@@ -59,8 +60,10 @@ static bool seen_before(const struct seq_reset *rs, const struct fx_usb_info *in
 
 /* Is anything on the slot's port now? 1 = yes (the device remembered in
  * rs, its description in what), 0 = empty, or a negative FX_E_NOMEM /
- * FX_E_CONFIG / FX_E_INVAL (r->err). Never waits for a device; binds it
- * only for the look and closes it again. */
+ * FX_E_CONFIG / FX_E_INVAL (r->err). Never waits for a device. A device
+ * not seen before stays bound (r->usb) so that its leaving can be watched
+ * without a new host context per look; one seen before (it stopped
+ * answering, but the host still lists it) is closed again. */
 static int port_busy(struct seq_run *r, const struct fx_usb_open_opts *o,
 		     struct seq_reset *rs, char *what, size_t cap)
 {
@@ -92,9 +95,31 @@ static int port_busy(struct seq_run *r, const struct fx_usb_open_opts *o,
 			rs->seen[rs->ignored].dev = in->devnum;
 		}
 		rs->ignored++;
+		return 1;
 	}
 	seq_close_dev(r);
 	return 1;
+}
+
+/* Does the bound device still answer (GET_DESCRIPTOR device, USB 2.0
+ * 9.4.3)? A STALL is an answer; NODEV, I/O errors and timeouts (a chip in
+ * reset never answers) are not. */
+static bool still_answers(struct seq_run *r)
+{
+	struct fx_usb_setup s = {
+		.bmRequestType = USB_DIR_IN,
+		.bRequest = USB_REQ_GET_DESCRIPTOR,
+		.wValue = (uint16_t)(USB_DT_DEVICE << 8),
+		.wIndex = 0,
+		.wLength = 18,
+	};
+	uint8_t dd[18];
+	size_t n = 0;
+	int rc;
+
+	rc = fx_usb_control(r->usb, &s, dd, &n, SEQ_ANSWER_TIMEOUT_MS, &r->err);
+	fx_err_clear(&r->err);
+	return rc == 0 || rc == FX_E_STALL;
 }
 
 int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
@@ -104,7 +129,7 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	struct fx_usb_open_opts w = *o;
 	uint64_t t_low, t_rel, gone_by, enum_by, now;
 	char what[160] = "";
-	unsigned step;
+	unsigned step, wait, empty;
 	int rc, busy, tries;
 
 	memset(rs, 0, sizeof(*rs));
@@ -115,18 +140,30 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 	t_low = fx_clock_now(r->clock);
 	gone_by = t_low + ((uint64_t)t->nrst_pulse_ms + SEQ_GONE_MAX_MS) * 1000u;
 	fx_clock_sleep(r->clock, (uint64_t)t->nrst_pulse_ms * 1000u);
-	for (step = SEQ_GONE_POLL_MS;; step = step * 2 > SEQ_GONE_POLL_MAX_MS ?
-					     SEQ_GONE_POLL_MAX_MS : step * 2) {
-		busy = port_busy(r, o, rs, what, sizeof(what));
+	/* the port must look empty twice in a row (a host may list a device
+	 * half-removed or half-added for a moment) */
+	for (step = SEQ_GONE_POLL_MS, empty = 0;;) {
+		if (r->usb && !still_answers(r))
+			seq_close_dev(r); /* left: is it still listed? */
+		busy = r->usb ? 1 : port_busy(r, o, rs, what, sizeof(what));
 		now = fx_clock_now(r->clock);
-		if (busy <= 0 || now >= gone_by)
+		if (busy < 0)
 			break;
-		/* each look is a fresh host context (libusb): back off */
-		if (now + (uint64_t)step * 1000u > gone_by)
+		empty = busy ? 0 : empty + 1;
+		if (empty >= 2 || now >= gone_by)
+			break;
+		if (empty) {
+			wait = SEQ_GONE_POLL_MS;
+		} else {
+			wait = step;
+			step = step * 2 > SEQ_GONE_POLL_MAX_MS ? SEQ_GONE_POLL_MAX_MS : step * 2;
+		}
+		if (now + (uint64_t)wait * 1000u > gone_by)
 			fx_clock_sleep_until(r->clock, gone_by);
 		else
-			fx_clock_sleep(r->clock, (uint64_t)step * 1000u);
+			fx_clock_sleep(r->clock, (uint64_t)wait * 1000u);
 	}
+	seq_close_dev(r);
 	if (busy < 0) {
 		/* keep the cause: releasing NRST must not overwrite it */
 		struct fx_err keep = r->err;
