@@ -16,9 +16,9 @@
  *
  * The sequence (src/seq/seq.c, steps in src/seq/steps_*.c), in order:
  *   power       POWER on (only when wired), wait power_on_ms
- *   probe       BOOT0 low, NRST pulse: the application's HID enumerating
+ *   probe       BOOT0 low, NRST reset: the application's HID enumerating
  *               within probe_ms = programmed; nothing = blank or corrupted
- *   enter_boot  gpio: BOOT0 high, NRST pulse, wait for DFU within enter_ms;
+ *   enter_boot  gpio: BOOT0 high, NRST reset, wait for DFU within enter_ms;
  *               app: HID SET_REPORT feature 0x01 "BOOT" to the running
  *               application (spec 8), wait for DFU (falls back to gpio
  *               when the probe saw no application)
@@ -48,8 +48,13 @@
  *               (SKIPPED without [app_check])
  * Whatever happens, the board is left with BOOT0 low, NRST released and
  * POWER off when the slot says power_off_at_end.
+ * NRST reset (probe, enter_boot): NRST is held low until nothing is on
+ * the slot's port (at least nrst_pulse_ms, at most 1 s more, else ERROR
+ * FX_E_STATE), then released; only a device enumerating after the release
+ * counts (never the power-on enumeration or an old device a hub still
+ * lists), whatever power_on_ms is. The detail records the times.
  * Timeouts: every wait inside a step is bounded by the step's deadline
- * (the recipe timeout, plus the NRST pulse for probe/enter_boot); a step
+ * (the recipe timeout, plus the NRST reset for probe/enter_boot); a step
  * that still overran its limit by more than 1 s + 50 % ends in ERROR
  * FX_E_TIMEOUT (a backstop for real clocks).
  *

@@ -57,14 +57,16 @@ static unsigned lim_power(const struct seq_run *r)
 	return r->slot->cfg->timing.power_on_ms + 1;
 }
 
+/* a reset the step causes: NRST held until the port is empty (bounded by
+ * SEQ_GONE_MAX_MS), then the recipe's wait from the release */
 static unsigned lim_probe(const struct seq_run *r)
 {
-	return r->recipe->timeouts.probe_ms + pulse_ms(r);
+	return r->recipe->timeouts.probe_ms + pulse_ms(r) + SEQ_GONE_MAX_MS;
 }
 
 static unsigned lim_enter(const struct seq_run *r)
 {
-	return r->recipe->timeouts.enter_ms + pulse_ms(r) +
+	return r->recipe->timeouts.enter_ms + pulse_ms(r) + SEQ_GONE_MAX_MS +
 	       (r->recipe->entry == FX_RECIPE_ENTRY_APP ? 1000u : 0u);
 }
 

@@ -3,6 +3,7 @@
 #define FX_SEQ_SEQ_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fx/dfu.h"
@@ -99,17 +100,40 @@ int seq_nrst_pulse(struct seq_run *r);
 void seq_close_dev(struct seq_run *r);
 /* Open the slot's device: emu: attach to the board, usb: open the URI. */
 int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
-/* Bind whatever is on the slot right now (no wait; nothing bound is
- * fine), so that after the next reset only a NEW device counts: a hub may
- * report the old one leaving up to ~256 ms late (USB 2.0 hub bInterval),
- * and binding it would misjudge the board. No-op if a device is bound. */
-void seq_bind_current(struct seq_run *r, const struct fx_usb_open_opts *o);
-/* After a reset: the next device on the slot within o->wait_ms (reopen of
- * the bound handle, or open with wait). !o->any_device requires DFU
- * (FX_E_NOTFOUND otherwise). Returns FX_E_TIMEOUT/FX_E_NOTFOUND when none
- * came; on failure no handle is kept. */
-int seq_wait_next(struct seq_run *r, const struct fx_usb_open_opts *o,
-		  uint64_t *waited_us);
+/* A reset the step causes: NRST is held low until nothing is on the slot's
+ * port (at least nrst_pulse_ms, at most SEQ_GONE_MAX_MS more: a USB 2.0
+ * hub reports a disconnect up to ~256 ms late, its interrupt endpoint's
+ * bInterval), then released; only a device that enumerates after the
+ * release counts, never one seen while NRST was low (the power-on boot
+ * of a board that was still booting when power_on_ms ran out, or the old
+ * device still listed by a late hub). Independent of power_on_ms and of
+ * what was bound before. */
+#define SEQ_GONE_MAX_MS 1000u
+#define SEQ_GONE_POLL_MS 10u     /* first look again after, doubling */
+#define SEQ_GONE_POLL_MAX_MS 80u
+#define SEQ_ANSWER_TIMEOUT_MS 50u  /* "is the old device still there?" */
+#define SEQ_SEEN_MAX 8
+
+/* What seq_reset_wait() measured (for the step detail). */
+struct seq_reset {
+	uint64_t held_us;   /* NRST low -> released (port empty) */
+	uint64_t enum_us;   /* released -> a device bound (or the wait) */
+	unsigned ignored;   /* distinct devices seen while NRST was low */
+	struct { uint8_t bus, dev; } seen[SEQ_SEEN_MAX];
+};
+
+/* Close any handle, NRST low (BOOT0 already set), wait until the port is
+ * empty, release NRST, then bind the first device that enumerates within
+ * o->wait_ms of the release, DFU or not (check info.is_dfu; o->vid/pid as
+ * for fx_usb_open). rs is filled in every case. Returns 0 with r->usb
+ * bound; FX_E_NOTFOUND/FX_E_TIMEOUT when nothing came (r->err says so);
+ * FX_E_STATE when the port never emptied (NRST released, nothing bound);
+ * a GPIO error. The whole call is bounded by nrst_pulse_ms +
+ * SEQ_GONE_MAX_MS + o->wait_ms (plus the poll granularity). */
+int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
+		   struct seq_reset *rs);
+/* " (NRST held N ms[, K device(s) seen while NRST was low ignored])" */
+void seq_reset_text(const struct seq_reset *rs, char *buf, size_t cap);
 /* Milliseconds left until deadline (at least 1). */
 unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us);
 /* Leave the board safe: BOOT0 low, NRST high, POWER off if configured. */

@@ -11,11 +11,6 @@
 #define LOG_PREFIX "seq"
 #define SET_REPORT_TIMEOUT_MS 1000u
 
-static uint64_t ms_since(const struct seq_run *r, uint64_t t0)
-{
-	return (fx_clock_now(r->clock) - t0) / 1000u;
-}
-
 int seq_step_power(struct seq_run *r, uint64_t deadline_us)
 {
 	const struct fx_station_slot *cfg = r->slot->cfg;
@@ -42,7 +37,8 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 	const struct fx_recipe *rc_ = r->recipe;
 	struct fx_usb_open_opts o = { 0 };
 	const struct fx_usb_info *in;
-	uint64_t t0;
+	struct seq_reset rs;
+	char held[128];
 	int rc;
 
 	(void)deadline_us;
@@ -57,22 +53,18 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 		o.pid = rc_->app.pid;
 	}
 	seq_close_dev(r);
-	seq_bind_current(r, &o);
 	rc = seq_pin(r, r->slot->boot0, 0);
 	if (rc)
 		return rc;
 	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
-	rc = seq_nrst_pulse(r);
-	if (rc)
-		return rc;
-	t0 = fx_clock_now(r->clock);
-	rc = seq_wait_next(r, &o, NULL);
+	rc = seq_reset_wait(r, &o, &rs);
+	seq_reset_text(&rs, held, sizeof(held));
 	if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT || rc == FX_E_NODEV) {
 		fx_err_clear(&r->err);
 		r->probe = SEQ_PROBE_NOTHING;
 		snprintf(r->detail, sizeof(r->detail),
-			 "nothing enumerated within %u ms: blank or corrupted",
-			 rc_->timeouts.probe_ms);
+			 "nothing enumerated within %u ms: blank or corrupted%s",
+			 rc_->timeouts.probe_ms, held);
 		return 0;
 	}
 	if (rc)
@@ -84,15 +76,15 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 		r->probe = SEQ_PROBE_BOOTLOADER;
 		snprintf(r->detail, sizeof(r->detail),
 			 "bootloader %04x:%04x with BOOT0 low after %llu ms "
-			 "(option bytes select the ROM)", in->vid, in->pid,
-			 (unsigned long long)ms_since(r, t0));
+			 "(option bytes select the ROM)%s", in->vid, in->pid,
+			 (unsigned long long)(rs.enum_us / 1000u), held);
 		return 0;
 	}
 	r->probe = SEQ_PROBE_APP;
-	snprintf(r->detail, sizeof(r->detail), "application %04x:%04x after %llu ms%s",
-		 in->vid, in->pid, (unsigned long long)ms_since(r, t0),
+	snprintf(r->detail, sizeof(r->detail), "application %04x:%04x after %llu ms%s%s",
+		 in->vid, in->pid, (unsigned long long)(rs.enum_us / 1000u),
 		 rc_->app.enabled && (in->vid != rc_->app.vid || in->pid != rc_->app.pid) ?
-		 " (not the recipe's application)" : "");
+		 " (not the recipe's application)" : "", held);
 	return 0;
 }
 
@@ -132,7 +124,10 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 	struct fx_usb_open_opts o = { 0 };
 	const struct fx_usb_info *in;
 	const char *how = "gpio";
-	uint64_t waited = 0;
+	struct seq_reset rs;
+	char held[128] = "";
+	uint64_t waited = 0, t0;
+	uint16_t other_vid = 0, other_pid = 0;
 	int rc;
 
 	(void)deadline_us;
@@ -160,17 +155,35 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 		if (rcp->entry == FX_RECIPE_ENTRY_APP)
 			how = "gpio (no application for the app entry)";
 		o.wait_ms = rcp->timeouts.enter_ms;
-		/* keep what the probe bound (or bind what is there now): only
-		 * the device after this reset counts */
-		seq_bind_current(r, &o);
+		seq_close_dev(r);
 		rc = seq_pin(r, r->slot->boot0, 1);
 		if (rc)
 			return rc;
 		fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
-		rc = seq_nrst_pulse(r);
-		if (rc)
-			return rc;
-		rc = seq_wait_next(r, &o, &waited);
+		rc = seq_reset_wait(r, &o, &rs);
+		seq_reset_text(&rs, held, sizeof(held));
+		waited = rs.enum_us;
+		/* not the bootloader: a device the host listed late, or BOOT0
+		 * not effective; the bootloader may still come within enter_ms */
+		while (!rc && !fx_usb_get_info(r->usb)->is_dfu) {
+			in = fx_usb_get_info(r->usb);
+			other_vid = in->vid;
+			other_pid = in->pid;
+			if (waited >= (uint64_t)rcp->timeouts.enter_ms * 1000u) {
+				rc = FX_E_TIMEOUT;
+				break;
+			}
+			t0 = fx_clock_now(r->clock);
+			rc = fx_usb_reopen(r->usb, rcp->timeouts.enter_ms -
+					   (unsigned)(waited / 1000u), NULL, &r->err);
+			waited += fx_clock_now(r->clock) - t0;
+		}
+		if ((rc == FX_E_TIMEOUT || rc == FX_E_NOTFOUND) && other_vid) {
+			seq_close_dev(r);
+			rc = fx_err_set(&r->err, FX_E_NOTFOUND,
+					"%04x:%04x is running, not the DFU bootloader",
+					other_vid, other_pid);
+		}
 		if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT)
 			return fx_err_set(&r->err, FX_E_NODEV,
 					  "no DFU bootloader within %u ms of the "
@@ -184,8 +197,8 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 		return r->err.code ? r->err.code : FX_E_PROTO;
 	in = fx_usb_get_info(r->usb);
 	snprintf(r->detail, sizeof(r->detail),
-		 "entry %s: %04x:%04x serial %s after %llu ms", how, in->vid,
-		 in->pid, in->serial, (unsigned long long)(waited / 1000u));
+		 "entry %s: %04x:%04x serial %s after %llu ms%s", how, in->vid,
+		 in->pid, in->serial, (unsigned long long)(waited / 1000u), held);
 	return 0;
 }
 

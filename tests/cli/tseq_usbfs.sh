@@ -33,7 +33,7 @@ power = sim:POWER_1
 led_pass = sim:PASS_1
 led_fail = sim:FAIL_1
 led_busy = sim:BUSY_1
-power_on_ms = 2000
+power_on_ms = 50
 EOT
 }
 station "$T/st.ini"

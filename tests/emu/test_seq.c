@@ -29,9 +29,22 @@
 struct fix;
 typedef void (*hook_fn)(struct fix *f, const char *step);
 
+/* The station's clock: the virtual clock, plus a delay line on the
+ * board's NRST input when a test asks for one (lag_nrst()). */
+struct lagclk {
+	struct fx_clock base;
+	struct fix *f;
+};
+
+#define MAX_EDGES 32
+
 struct fix {
 	char dir[64], db[128], fw[128], board[128];
 	struct fx_vclock vc;
+	struct lagclk lc;
+	uint64_t nrst_lag_us;
+	struct { uint64_t t; int v; } edge[MAX_EDGES]; /* NRST edges in flight */
+	size_t n_edge;
 	struct fx_station st;
 	struct fx_recipe rcp;
 	uint8_t fw_data[FW_LEN];
@@ -158,6 +171,76 @@ static void make_station(struct fix *f, bool power)
 	sl->power_off_at_end = power;
 }
 
+static struct fx_emu *board(struct fix *f);
+
+/* Falling NRST edges whose time has come reach the board (at their
+ * time). */
+static void lag_apply(struct fix *f, uint64_t upto)
+{
+	while (f->n_edge && f->edge[0].t <= upto) {
+		if (f->vc.t < f->edge[0].t)
+			f->vc.t = f->edge[0].t;
+		fx_emu_set_nrst(board(f), false);
+		memmove(f->edge, f->edge + 1, --f->n_edge * sizeof(f->edge[0]));
+	}
+}
+
+static uint64_t lag_now(const struct fx_clock *c)
+{
+	struct fix *f = ((const struct lagclk *)c)->f;
+
+	lag_apply(f, f->vc.t);
+	return f->vc.t;
+}
+
+static void lag_sleep(const struct fx_clock *c, uint64_t us)
+{
+	struct fix *f = ((const struct lagclk *)c)->f;
+	uint64_t end = f->vc.t + us;
+
+	lag_apply(f, end);
+	f->vc.t = end;
+}
+
+/* NRST low reaches the board nrst_lag_us late; NRST high at once (after
+ * any low still in flight: the reset did happen). */
+static int nrst_lag_hook(void *user, int value, struct fx_err *err)
+{
+	struct fix *f = user;
+
+	if (value) {
+		if (f->n_edge) {
+			f->n_edge = 0;
+			fx_emu_set_nrst(board(f), false);
+		}
+		fx_emu_set_nrst(board(f), true);
+		return 0;
+	}
+	if (f->n_edge == MAX_EDGES)
+		return fx_err_set(err, FX_E_GPIO, "test: too many NRST edges in flight");
+	f->edge[f->n_edge].t = f->vc.t + f->nrst_lag_us;
+	f->edge[f->n_edge].v = value;
+	f->n_edge++;
+	return 0;
+}
+
+/* The host keeps seeing the device ms after the jig pulled NRST low, as
+ * with a hub that reports the disconnect late (up to ~256 ms): modelled
+ * as the board leaving the bus (and being reset) only then, while its
+ * boot goes on meanwhile (a power-on enumeration may come in that window,
+ * like one the host listed just before the reset). Call after
+ * put_board(). */
+static void lag_nrst(struct fix *f, unsigned ms)
+{
+	struct fx_gpio *g = fx_seq_station_gpio(f->stn);
+
+	f->nrst_lag_us = (uint64_t)ms * 1000u;
+	assert_int_equal(fx_gpio_sim_attach(g, "sim:NRST_1", NULL,
+					    FX_GPIO_SIM_PIN_NRST, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_hook(g, "sim:NRST_1", nrst_lag_hook, f, NULL,
+					  &f->err), 0);
+}
+
 static int setup_common(void **state, bool power)
 {
 	struct fix *f = calloc(1, sizeof(*f));
@@ -169,6 +252,9 @@ static int setup_common(void **state, bool power)
 	snprintf(f->fw, sizeof(f->fw), "%s/fw.bin", f->dir);
 	snprintf(f->board, sizeof(f->board), "%s/board.fxb", f->dir);
 	fx_vclock_init(&f->vc);
+	f->lc.base.now_us = lag_now;
+	f->lc.base.sleep_us = lag_sleep;
+	f->lc.f = f;
 	fx_err_clear(&f->err);
 	make_firmware(f);
 	make_recipe(f);
@@ -176,7 +262,7 @@ static int setup_common(void **state, bool power)
 	f->store = fx_store_open(f->db, &f->err);
 	assert_non_null(f->store);
 	fx_store_set_uuid_seed(f->store, 42);
-	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &f->stn, &f->err), 0);
+	assert_int_equal(fx_seq_station_open(&f->st, &f->lc.base, &f->stn, &f->err), 0);
 	f->slot = fx_seq_station_first(f->stn);
 	assert_non_null(f->slot);
 	*state = f;
@@ -1130,6 +1216,137 @@ static void test_board_file_saved(void **state)
 	fx_emu_free(e);
 }
 
+
+/* ---- the resets the station causes (probe, enter_boot) ------------------ */
+
+static void hook_enum_count(struct fix *f, const char *step)
+{
+	(void)step;
+	f->hook_arg = fx_emu_enum_count(board(f));
+}
+
+/* power_on_ms far shorter than the board's boot, a jig with a long NRST
+ * pulse (60 ms) and a host that sees the device leave 100 ms after NRST
+ * fell: the application of the power-on boot enumerates at 50 ms while
+ * the jig holds NRST low for the probe. The probe must hold NRST until
+ * the port is empty and judge from the device after ITS reset (the 2nd
+ * enumeration); enter_boot likewise passes over the application still
+ * listed and waits for the slow ROM (boot_delay 900 ms). */
+static void test_reset_ignores_power_on_enumeration(void **state)
+{
+	struct fix *f = *state;
+	struct fx_emu_knobs k;
+
+	f->st.slots[0].timing.power_on_ms = 1;
+	f->st.slots[0].timing.nrst_pulse_ms = 60;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	k = *fx_emu_get_knobs(board(f));
+	k.boot_delay_us = 900000;
+	fx_emu_set_knobs(board(f), &k);
+	lag_nrst(f, 100);
+	f->hook_step = "enter_boot";
+	f->hook = hook_enum_count;
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	if (f->hook_arg != 2)
+		fail_msg("probe judged from enumeration %u, expected 2 (the one after "
+			 "its reset); probe: %s", f->hook_arg,
+			 q(f, STEP_OF_LAST("detail", "probe")));
+	q(f, STEP_OF_LAST("detail", "probe"));
+	if (!strstr(f->q, "application 1209:0001 after 5") ||
+	    !strstr(f->q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
+		fail_msg("probe detail: %s", f->q);
+	q(f, STEP_OF_LAST("detail", "enter_boot"));
+	if (!strstr(f->q, "entry gpio: 0483:df11") || !strstr(f->q, " after 90") ||
+	    !strstr(f->q, "1 device seen while NRST was low ignored)"))
+		fail_msg("enter_boot detail: %s", f->q);
+}
+
+/* A blank board, a slow ROM (boot_delay 900 ms) and power_on_ms = 1,
+ * NRST seen at once: nothing at the probe, the bootloader after the
+ * release; the measured times are in the details (NRST held the 20 ms
+ * pulse plus one look 10 ms later: the port must look empty twice). */
+static void test_reset_blank_slow_rom(void **state)
+{
+	struct fix *f = *state;
+	struct fx_emu_knobs k;
+
+	f->st.slots[0].timing.power_on_ms = 1;
+	put_board(f, FX_SEQ_DEMO_BLANK);
+	k = *fx_emu_get_knobs(board(f));
+	k.boot_delay_us = 900000;
+	fx_emu_set_knobs(board(f), &k);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "blank");
+	assert_string_equal(q(f, STEP_OF_LAST("detail", "probe")),
+			    "nothing enumerated within 1500 ms: blank or corrupted "
+			    "(NRST held 30 ms)");
+	q(f, STEP_OF_LAST("detail", "enter_boot"));
+	if (!strstr(f->q, " after 90") || !strstr(f->q, " ms (NRST held 30 ms)"))
+		fail_msg("enter_boot detail: %s", f->q);
+}
+
+/* No POWER line, the application running, and the old device still
+ * listed 200 ms after NRST fell (a late hub): NRST stays low until the
+ * port is empty, then only the new enumeration counts. */
+static void test_reset_late_hub(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	f->vc.t += 500000; /* the app has enumerated */
+	assert_int_equal(fx_emu_poll(board(f)), FX_EMU_BUS_APP);
+	lag_nrst(f, 200);
+	f->hook_step = "enter_boot";
+	f->hook = hook_enum_count;
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_int_equal(f->hook_arg, 2);
+	q(f, STEP_OF_LAST("detail", "probe"));
+	if (!strstr(f->q, "application 1209:0001 after 5") ||
+	    !strstr(f->q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
+		fail_msg("probe detail: %s", f->q);
+}
+
+/* NRST does not reach the board (broken wire): the running application
+ * never leaves. Bounded: the probe gives up after nrst_pulse_ms +
+ * SEQ_GONE_MAX_MS (1000 ms) with ERROR, never judging the board. */
+static void test_reset_nrst_not_reaching_board(void **state)
+{
+	struct fix *f = *state;
+	long long us;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	f->vc.t += 500000;
+	assert_int_equal(fx_gpio_sim_attach(fx_seq_station_gpio(f->stn), "sim:NRST_1",
+					    NULL, FX_GPIO_SIM_PIN_NRST, &f->err), 0);
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "probe", "FX_E_STATE",
+			"probe: 1209:0001 still on the port ");
+	if (!strstr(f->out.message, " ms after NRST went low (NRST not reaching the "
+		    "board, or another device on the slot's port?)"))
+		fail_msg("message: %s", f->out.message);
+	us = atoll(q(f, STEP_OF_LAST("duration_us", "probe")));
+	assert_true(us >= 1020000 && us < 1100000);
+	assert_string_equal(f->out.failing_step, "probe");
+}
+
+/* Option bytes that ignore the BOOT0 pin and boot the flash (nSWBOOT0=0,
+ * nBOOT0=1): the GPIO entry's reset brings the application back. ERROR at
+ * enter_boot naming what came, never a DFU session on the wrong device. */
+static void test_reset_app_instead_of_bootloader(void **state)
+{
+	struct fix *f = *state;
+
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=1");
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "ERROR", "enter_boot", "FX_E_NODEV",
+			"enter_boot: no DFU bootloader within 3000 ms of the BOOT0+NRST "
+			"reset (1209:0001 is running, not the DFU bootloader)");
+	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "probe")), "application 1209:0001"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1176,6 +1393,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_begin_fails_nothing_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_start_and_lid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_board_file_saved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_ignores_power_on_enumeration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_blank_slow_rom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_late_hub, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_nrst_not_reaching_board, setup_nopower, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_app_instead_of_bootloader, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
