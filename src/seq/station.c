@@ -77,16 +77,28 @@ static int attach_remote(struct fx_seq_slot *sl, struct fx_err *err)
 	return 0;
 }
 
-static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
+/* The knobs of the slot's emu: URI (fault injection, spec 8 variants). */
+static int slot_knobs(const struct fx_seq_slot *sl, struct fx_emu_knobs *knobs,
+		      struct fx_err *err)
 {
 	const char *q = strchr(sl->cfg->device, '?');
-	struct fx_emu_knobs knobs;
-	struct fx_emu *board;
 	bool boot0 = false;
 
-	fx_emu_knobs_default(&knobs);
-	if (q && fx_emu_knobs_parse(&knobs, &boot0, q + 1, err))
+	fx_emu_knobs_default(knobs);
+	if (q && fx_emu_knobs_parse(knobs, &boot0, q + 1, err))
 		return fx_err_prefix(err, "slot %u", sl->cfg->index);
+	return 0;
+}
+
+static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
+{
+	struct fx_emu_knobs knobs;
+	struct fx_emu *board;
+	int rc;
+
+	rc = slot_knobs(sl, &knobs, err);
+	if (rc)
+		return rc;
 	board = fx_emu_load(sl->cfg->board_path, sl->station->clock, err);
 	if (!board)
 		return err ? err->code : FX_E_FILE;
@@ -329,6 +341,16 @@ int fx_seq_slot_set_board(struct fx_seq_slot *sl, struct fx_emu *board,
 	if (!board)
 		return fx_err_set(err, FX_E_INVAL, "slot %u: no board",
 				  sl->cfg->index);
+	/* a board put into the jig meets the same station: the slot's knobs
+	 * (faults, spec 8 variants) apply to it as to the board file's */
+	if (strchr(sl->cfg->device, '?')) {
+		struct fx_emu_knobs knobs;
+
+		rc = slot_knobs(sl, &knobs, err);
+		if (rc)
+			return rc;
+		fx_emu_set_knobs(board, &knobs);
+	}
 	rc = attach_board(sl, NULL, err);
 	if (rc)
 		return rc;

@@ -356,7 +356,9 @@ int seq_step_app_check(struct seq_run *r, uint64_t deadline_us)
 	if (rc)
 		return rc;
 	in = fx_usb_get_info(r->usb);
-	if (in->vid != ac->vid || in->pid != ac->pid) {
+	/* a DFU interface is a bootloader (the ROM, or the application's own
+	 * DFU mode), never proof that the application runs */
+	if (in->vid != ac->vid || in->pid != ac->pid || in->is_dfu) {
 		r->fail_class = FX_STORE_FAIL;
 		return fx_err_set(&r->err, FX_E_STATE,
 				  "%s %04x:%04x enumerated, expected the application %04x:%04x",

@@ -240,4 +240,12 @@ has "$T/err" 'the run could not be recorded .*station stopped, no more boards'
 grep -Eq 'PASS +slot' "$T/out" && fail "PASS shown"
 grep -Eq 'program +PASS' "$T/out" && fail "programmed after the database failed"
 ok "database failure mid-run stops the station, no PASS"
+# demo boards meet the station's knobs: a board that never comes back
+# after a reset (return=never) must not pass, demo board or not
+sed 's#^device = emu:board1.fxb#device = emu:knob.fxb?return=never#; s#^database = run.db#database = knob.db#' \
+	"$T/st.ini" >"$T/knob.ini"
+expect 1 "$FX" run --station "$T/knob.ini" --recipe "$T/ok.ini" --cycles 1 --demo-boards=dual-bank
+grep -Eq 'PASS +slot' "$T/out" && fail "PASS shown for a board that never returns"
+has "$T/out" "ERROR +slot 1"
+ok "station knobs apply to demo boards (return=never: no PASS)"
 echo "all $n passed"

@@ -599,6 +599,22 @@ static void test_rom_boot_option_bytes(void **state)
 			"the bootloader 0483:df11 enumerated, expected the application 1209:0001");
 }
 
+/* A recipe whose application ID is the ROM's (an application with its own
+ * DFU mode, or a typo) must not let the bootloader pass as the running
+ * application: a DFU interface is never proof that the application runs. */
+static void test_app_check_refuses_dfu_interface(void **state)
+{
+	struct fix *f = *state;
+
+	f->rcp.app.vid = 0x0483;
+	f->rcp.app.pid = 0xDF11;
+	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
+	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
+	assert_int_equal(run(f), 0);
+	assert_not_pass(f, "FAIL", "app_check", "FX_E_STATE",
+			"the bootloader 0483:df11 enumerated, expected the application 0483:df11");
+}
+
 static void test_rom_boot_option_bytes_fixed_by_recipe(void **state)
 {
 	struct fix *f = *state;
@@ -1360,6 +1376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_power_line, setup_nopower, teardown),
 		cmocka_unit_test_setup_teardown(test_no_power_line_app_running, setup_nopower, teardown),
 		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_check_refuses_dfu_interface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rom_boot_option_bytes_fixed_by_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mass_erase_recipe, setup, teardown),
