@@ -205,14 +205,28 @@ static int check_range(const struct fx_dfuse_layout *l, uint32_t addr,
 /* Erase granularity: the layout's page size, but never less than the
  * page of the current bank mode read from OPTR (spec 8 "alt0 constant":
  * a 2 KiB string while single-bank erases clear 4 KiB, spec 7 item 2). */
-static uint32_t erase_page_size(struct fx_dfu *d, const struct fx_dfuse_seg *g)
+static bool read_refused(int code)
+{
+	/* the device answered and said no (RDP, a ROM that STALLs or errors
+	 * on the area): anything else (gone, timeout, I/O) is no refusal */
+	return code == FX_E_PROTECTED || code == FX_E_STALL ||
+	       code == FX_E_DFU || code == FX_E_RANGE || code == FX_E_PROTO;
+}
+
+/* *ps = the erase page size. The layout's size only when the option bytes
+ * are refused; a device that left the bus (or any other failure) is an
+ * error: the next request on it must not run (libusb issue #1199). */
+static int erase_page_size(struct fx_dfu *d, const struct fx_dfuse_seg *g,
+			   uint32_t *out, struct fx_err *err)
 {
 	struct fx_g4_ob ob;
 	struct fx_err e;
 	uint32_t ps = g->page_size;
+	int rc;
 
 	fx_err_clear(&e);
-	if (fx_prog_ob_read(d, &ob, &e) == 0) {
+	rc = fx_prog_ob_read(d, &ob, &e);
+	if (rc == 0) {
 		uint32_t bank_ps = fx_g4_page_size(ob.word[0][0]);
 
 		if (bank_ps > ps) {
@@ -221,11 +235,17 @@ static uint32_t erase_page_size(struct fx_dfu *d, const struct fx_dfuse_seg *g)
 			       ps, bank_ps, bank_ps);
 			ps = bank_ps;
 		}
-	} else {
+	} else if (read_refused(rc)) {
 		fx_log(FX_LOG_WARN, LOG_PREFIX, "option bytes not readable (%s), page size from the layout",
 		       e.msg);
+	} else {
+		fx_err_prefix(&e, "flash: erase page size");
+		if (err)
+			*err = e;
+		return rc;
 	}
-	return ps;
+	*out = ps;
+	return 0;
 }
 
 static bool all_ff(const uint8_t *p, size_t n)
@@ -323,7 +343,9 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 			goto out;
 		}
 	} else {
-		ps = erase_page_size(d, &l->segs[0]);
+		rc = erase_page_size(d, &l->segs[0], &ps, err);
+		if (rc)
+			goto out;
 		if (fx_dfu_set_alt(d, (uint8_t)alt)) {
 			rc = fail(d, err, "flash");
 			goto out;

@@ -16,6 +16,14 @@
  * a protocol error. Otherwise PIPE is a STALL (FX_E_STALL) and IO is
  * FX_E_IO. Pending transfers end as soon as the device is removed, so an
  * expected disconnect costs no multi-second timeout.
+ *
+ * A dead handle: the first LIBUSB_ERROR_NO_DEVICE marks the handle dead and
+ * every later request on it (control, set_alt, descriptors, strings) fails
+ * with FX_E_NODEV without reaching libusb. libusb 1.0.26 (Debian 12) aborts
+ * in libusb_close (usbi_mutex_destroy assertion, libusb issue #1199) once
+ * libusb_set_interface_alt_setting ran on a detached device; a handle whose
+ * set_alt itself met the detach is therefore never closed but parked
+ * (see park()), the rest are closed without releasing the interface.
  */
 #include <libusb.h>
 #include <stdio.h>
@@ -44,6 +52,8 @@ struct lu_usb {
 	libusb_device *dev;          /* bound device (referenced), NULL if none */
 	libusb_device_handle *h;     /* open handle, NULL if none */
 	bool claimed;
+	bool dead;                   /* NO_DEVICE seen: no more libusb calls on h */
+	bool wedged;                 /* set_alt met the detach: never close h */
 	char slot[32];               /* port path the handle follows */
 	uint16_t xvid, xpid;         /* extra VID:PID accepted */
 	bool any_device;
@@ -356,18 +366,48 @@ static void wait_event(struct lu_usb *lu, unsigned ms)
 	libusb_handle_events_timeout_completed(lu->ctx, &tv, &lu->hp_event);
 }
 
+/* A handle that must not be closed (file comment): kept reachable for the
+ * life of the process, a bounded leak of one handle per lost device. */
+#define PARK_MAX 64
+static libusb_device_handle *parked[PARK_MAX];
+static size_t nparked;
+
+static void park(libusb_device_handle *h)
+{
+	if (nparked < PARK_MAX)
+		parked[nparked++] = h;
+}
+
 static void unbind(struct lu_usb *lu)
 {
 	if (lu->h) {
-		if (lu->claimed)
-			libusb_release_interface(lu->h, 0);
-		libusb_close(lu->h);
+		if (lu->wedged) {
+			park(lu->h);
+		} else {
+			if (lu->claimed && !lu->dead)
+				libusb_release_interface(lu->h, 0);
+			libusb_close(lu->h);
+		}
 	}
 	if (lu->dev)
 		libusb_unref_device(lu->dev);
 	lu->h = NULL;
 	lu->dev = NULL;
 	lu->claimed = false;
+	lu->dead = false;
+	lu->wedged = false;
+}
+
+/* No handle, or a dead one: FX_E_NODEV naming what was not sent. */
+static int gone(const struct lu_usb *lu, const char *what, struct fx_err *err)
+{
+	if (!lu->h)
+		return fx_err_set(err, FX_E_NODEV, "%s: no device bound "
+				  "(it left the bus)", what);
+	if (lu->dead)
+		return fx_err_set(err, FX_E_NODEV, "%s: device left the bus "
+				  "(not sent)", what);
+	return 0;
 }
 
 /* Open dev (referenced by the caller, taken over), claim interface 0 and
@@ -551,6 +591,7 @@ static int map_error(struct lu_usb *lu, int rc, const char *what,
 		return fx_err_set(err, FX_E_TIMEOUT, "%s timed out after %u ms",
 				  what, timeout_ms);
 	case LIBUSB_ERROR_NO_DEVICE:
+		lu->dead = true;
 		return fx_err_set(err, FX_E_NODEV, "%s: device left the bus%s",
 				  what, lu->expect_reset ? " (expected reset)" : "");
 	case LIBUSB_ERROR_PIPE:
@@ -582,9 +623,8 @@ static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 
 	*actual = 0;
 	snprintf(what, sizeof(what), "control request 0x%02x", setup->bRequest);
-	if (!lu->h)
-		return fx_err_set(err, FX_E_NODEV, "%s: no device bound "
-				  "(it left the bus)", what);
+	if (!lu->h || lu->dead)
+		return gone(lu, what, err);
 	if (!(setup->bmRequestType & USB_DIR_IN) && setup->wLength)
 		snoop_out(lu, setup, data);
 	else if (!(setup->bmRequestType & USB_DIR_IN))
@@ -607,9 +647,11 @@ static int lu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 	int rc;
 
 	snprintf(what, sizeof(what), "set interface %u alt %u", intf, alt);
-	if (!lu->h)
-		return fx_err_set(err, FX_E_NODEV, "%s: no device bound", what);
+	if (!lu->h || lu->dead)
+		return gone(lu, what, err);
 	rc = libusb_set_interface_alt_setting(lu->h, intf, alt);
+	if (rc == LIBUSB_ERROR_NO_DEVICE)
+		lu->wedged = true;
 	return rc < 0 ? map_error(lu, rc, what, 0, err) : 0;
 }
 
@@ -619,9 +661,8 @@ static int lu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
 	struct lu_usb *lu = to_lu(u);
 	int rc;
 
-	if (!lu->h)
-		return fx_err_set(err, FX_E_NODEV, "configuration descriptor: "
-				  "no device bound");
+	if (!lu->h || lu->dead)
+		return gone(lu, "configuration descriptor", err);
 	if (cap > 0xffff)
 		cap = 0xffff;
 	rc = libusb_get_descriptor(lu->h, LIBUSB_DT_CONFIG, 0, buf, (int)cap);
@@ -652,8 +693,8 @@ static int lu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	if (index == 0)
 		return 0;
 	snprintf(what, sizeof(what), "string %u", index);
-	if (!lu->h)
-		return fx_err_set(err, FX_E_NODEV, "%s: no device bound", what);
+	if (!lu->h || lu->dead)
+		return gone(lu, what, err);
 	rc = libusb_get_string_descriptor_ascii(lu->h, index, (unsigned char *)buf,
 						(int)(cap > 255 ? 255 : cap));
 	if (rc < 0) {

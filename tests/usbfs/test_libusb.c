@@ -24,6 +24,8 @@
 #include <cmocka.h>
 
 #include "fx/bytes.h"
+#include "fx/dfu.h"
+#include "fx/prog.h"
 #include "fx/usb.h"
 #include "fx/usb_libusb.h"
 
@@ -571,6 +573,48 @@ static void test_timeout(void **state)
 	fx_usb_close(u);
 }
 
+/* ---- scenarios "fdropN": board 1-2 falls off the bus at its Nth request
+ * during a 100 KiB fx_prog_flash (the review's crash: the option-byte read
+ * of the erase page size met the drop, prog.c took it for a refused read
+ * and the next SET_INTERFACE ran on the detached handle; libusb 1.0.26 then
+ * aborted in libusb_close). ---- */
+
+static int drop_nth;
+
+static void test_flash_drop(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-2");
+	static uint8_t fw[100 * 1024];
+	struct fx_image_seg seg = { G4_FLASH_BASE, sizeof(fw), 0, fw };
+	struct fx_image img = { .nsegs = 1, .segs = &seg };
+	struct fx_prog_flash_result res;
+	struct fx_dfu *d;
+	struct fx_err err;
+	uint8_t st[6];
+	int rc;
+
+	(void)state;
+	fx_err_clear(&err);
+	memset(fw, 0x5A, sizeof(fw));
+	d = fx_dfu_open(u, &err);
+	if (!d)
+		fail_msg("fx_dfu_open: %s", err.msg);
+	rc = fx_prog_flash(d, &img, NULL, &res, &err);
+	printf("nth %d: %s (%s)\n", drop_nth, err.msg, fx_err_name(rc));
+	assert_int_equal(rc, FX_E_NODEV); /* an error, no success */
+	assert_non_null(strstr(err.msg, "device left the bus"));
+	/* the drop inside the option-byte read is an error, not a warning */
+	if (drop_nth >= 14 && drop_nth <= 26)
+		assert_non_null(strstr(err.msg, "flash: erase page size: "));
+	/* the handle is dead: nothing more reaches libusb */
+	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), FX_E_NODEV);
+	assert_string_equal(err.msg, "set interface 0 alt 0: device left the bus (not sent)");
+	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV);
+	assert_string_equal(err.msg, "control request 0x03: device left the bus (not sent)");
+	fx_dfu_free(d);
+	fx_usb_close(u); /* no abort in libusb_close */
+}
+
 /* ---- driver ---- */
 
 struct scenario {
@@ -604,6 +648,9 @@ static const struct CMUnitTest never_tests[] = {
 static const struct CMUnitTest obstall_tests[] = {
 	cmocka_unit_test(test_ob_stall_is_expected_reset),
 };
+static const struct CMUnitTest fdrop_tests[] = {
+	cmocka_unit_test(test_flash_drop),
+};
 static const struct CMUnitTest timeout_tests[] = {
 	cmocka_unit_test(test_timeout),
 };
@@ -618,11 +665,22 @@ static const struct scenario scenarios[] = {
 	{ "obstall", { "obstall.fxb?obreset=stall" }, obstall_tests, N(obstall_tests) },
 	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
 	  timeout_tests, N(timeout_tests) },
+#define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
+		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
+		   fdrop_tests, N(fdrop_tests) }
+	/* 14, 27: SET_INTERFACE meets the drop first (the handle is parked,
+	 * never closed); 14-26: inside the option-byte read of the erase
+	 * page size */
+	FDROP(14), FDROP(17), FDROP(18), FDROP(19), FDROP(20), FDROP(21),
+	FDROP(22), FDROP(27),
+#undef FDROP
 };
 
 static int run_scenario(const char *name)
 {
 	fx_rclock_init(&rclock, 1.0);
+	if (!strncmp(name, "fdrop", 5))
+		drop_nth = atoi(name + 5);
 	for (size_t i = 0; i < N(scenarios); i++)
 		if (!strcmp(scenarios[i].name, name))
 			return _cmocka_run_group_tests(name, scenarios[i].tests,
