@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +153,66 @@ static int run_child(char **cmd)
 	return 70;
 }
 
+/* Identity of board argument arg (FILE[?KNOBS]): "@dev:ino" of an
+ * existing file, else its directory resolved + its name, else the path
+ * with "//" and "/./" squeezed out. Two boards on one file would save over
+ * each other's programming. */
+static void board_key(const char *arg, char *key, size_t cap)
+{
+	char path[PATH_MAX], dir[PATH_MAX], *slash, *q;
+	struct stat sb;
+	size_t i, o;
+
+	snprintf(path, sizeof(path), "%s", arg);
+	q = strchr(path, '?');
+	if (q)
+		*q = '\0';
+	if (stat(path, &sb) == 0) {
+		snprintf(key, cap, "@%llu:%llu", (unsigned long long)sb.st_dev,
+			 (unsigned long long)sb.st_ino);
+		return;
+	}
+	slash = strrchr(path, '/');
+	if (realpath(slash ? (slash == path ? "/" : (*slash = '\0', path)) : ".",
+		     dir)) {
+		if (snprintf(key, cap, "%s/%s", dir, slash ? slash + 1 : path) >=
+		    (int)cap)
+			key[cap - 1] = '\0'; /* cut like any PATH_MAX path */
+		return;
+	}
+	if (slash)
+		*slash = '/';
+	for (i = 0, o = 0; path[i] && o + 1 < cap; i++) {
+		if (path[i] == '/' && o && key[o - 1] == '/')
+			continue;
+		if (path[i] == '.' && path[i + 1] == '/' && (!i || path[i - 1] == '/')) {
+			i++;
+			continue;
+		}
+		key[o++] = path[i];
+	}
+	key[o] = '\0';
+}
+
+/* 0, or 64 after naming the first board file given twice. */
+static int check_duplicates(const char *const *boards, unsigned n)
+{
+	char keys[FXE_MAX_BOARDS][PATH_MAX + 8];
+
+	for (unsigned i = 0; i < n; i++) {
+		board_key(boards[i], keys[i], sizeof(keys[i]));
+		for (unsigned j = 0; j < i; j++) {
+			if (strcmp(keys[i], keys[j]))
+				continue;
+			fprintf(stderr, "fxemu: --board '%s': the same board file as "
+				"--board '%s' (each board needs its own file)\n",
+				boards[i], boards[j]);
+			return 64;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -214,6 +276,8 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 64;
 	}
+	if (check_duplicates(boards, nboards))
+		return 64;
 	if (!has_preload())
 		return reexec(argv);
 

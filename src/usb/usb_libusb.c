@@ -54,6 +54,7 @@ struct lu_usb {
 	bool claimed;
 	bool dead;                   /* NO_DEVICE seen: no more libusb calls on h */
 	bool wedged;                 /* set_alt met the detach: never close h */
+	bool ctx_parked;             /* a handle of ctx is parked: keep ctx */
 	char slot[32];               /* port path the handle follows */
 	uint16_t xvid, xpid;         /* extra VID:PID accepted */
 	bool any_device;
@@ -366,16 +367,17 @@ static void wait_event(struct lu_usb *lu, unsigned ms)
 	libusb_handle_events_timeout_completed(lu->ctx, &tv, &lu->hp_event);
 }
 
-/* A handle that must not be closed (file comment): kept reachable for the
- * life of the process, a bounded leak of one handle per lost device. */
+/* A handle that must not be closed (file comment) and its context (its
+ * event source is only freed by libusb_close): kept reachable for the life
+ * of the process, a small leak per lost device. */
 #define PARK_MAX 64
-static libusb_device_handle *parked[PARK_MAX];
+static void *parked[PARK_MAX];
 static size_t nparked;
 
-static void park(libusb_device_handle *h)
+static void park(void *p)
 {
 	if (nparked < PARK_MAX)
-		parked[nparked++] = h;
+		parked[nparked++] = p;
 }
 
 static void unbind(struct lu_usb *lu)
@@ -383,6 +385,7 @@ static void unbind(struct lu_usb *lu)
 	if (lu->h) {
 		if (lu->wedged) {
 			park(lu->h);
+			lu->ctx_parked = true;
 		} else {
 			if (lu->claimed && !lu->dead)
 				libusb_release_interface(lu->h, 0);
@@ -462,7 +465,9 @@ static void lu_free(struct lu_usb *lu)
 	unbind(lu);
 	if (lu->hotplug)
 		libusb_hotplug_deregister_callback(lu->ctx, lu->hp);
-	if (lu->ctx)
+	if (lu->ctx && lu->ctx_parked)
+		park(lu->ctx); /* libusb_exit would free the parked handle's ties */
+	else if (lu->ctx)
 		libusb_exit(lu->ctx);
 	free(lu);
 }

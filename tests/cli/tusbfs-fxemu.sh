@@ -51,3 +51,26 @@ has "$T/err" "^fixturectl devices: --vid-pid: expected VID:PID in hex, got 'zz'"
 expect 64 "$FX" devices extra
 has "$T/err" "^fixturectl devices: unexpected argument 'extra'"
 ok "devices usage errors: exit 64"
+
+# one board file given twice: the second save would overwrite the first's
+# programming; refused before anything runs (realpath / dev:ino)
+expect 64 "$FXEMU" --board "$T/dup.fxb" --board "$T/./dup.fxb" -- true
+has "$T/err" "^fxemu: --board '$T/./dup.fxb': the same board file as --board '$T/dup.fxb' \(each board needs its own file\)$"
+[ ! -e "$T/dup.fxb" ] || fail "refused run created a board file"
+expect 0 "$FXEMU" --realtime=0.05 --board "$T/dup.fxb" -- true
+ln -s dup.fxb "$T/link.fxb"
+expect 64 "$FXEMU" --board "$T/link.fxb" --board "$T/dup.fxb?fault=drop" -- true
+has "$T/err" "^fxemu: --board '$T/dup.fxb\?fault=drop': the same board file as --board '$T/link.fxb' "
+ok "the same board file twice: exit 64 with the reason"
+
+# the board drops off the bus inside the erase page size read (nth 18-22
+# of a 100 KiB flash): a clean error, exit 69, no libusb abort
+head -c 102400 /dev/zero | tr '\0' '\132' >"$T/fw100k.bin"
+for k in 18 20 22; do
+	expect 69 "$FXEMU" --realtime=0.05 --board "$T/dra$k.fxb" \
+		--board "$T/drb$k.fxb?fault=drop&fault_nth=$k" -- \
+		"$FX" flash --device usb:1-2 --address 0x08000000 "$T/fw100k.bin"
+	has "$T/err" "^fixturectl flash: flash: erase page size: read option bytes at .*device left the bus"
+	! grep -qi "verified\|written" "$T/out" || fail "nth $k: success reported"
+done
+ok "a drop inside the option-byte read: exit 69, no abort"
