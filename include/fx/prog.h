@@ -84,6 +84,8 @@ struct fx_prog_ident {
 	char bl_version[8];
 	bool dual_bank;
 	uint32_t optr;
+	bool uid_valid;        /* uid was read; false under RDP 1 (uid zeroed,
+				* serial from the USB string): record no UID */
 };
 int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
 		     struct fx_err *err);

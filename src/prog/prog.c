@@ -481,6 +481,7 @@ int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
 	}
 	fx_err_clear(&e);
 	if (fx_prog_read(d, G4_UID_BASE, r.uid, sizeof(r.uid), &e) == 0) {
+		r.uid_valid = true;
 		fx_g4_serial_from_uid(r.uid, r.serial, sizeof(r.serial));
 	} else {
 		memset(r.uid, 0, sizeof(r.uid));

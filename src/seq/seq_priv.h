@@ -88,7 +88,7 @@ int seq_step_release(struct seq_run *r, uint64_t deadline_us);
 int seq_step_app_check(struct seq_run *r, uint64_t deadline_us);
 
 /* Chip UID as 24 hex digits (bytes in address order); FX_E_STATE and ""
- * when the chip was not identified. */
+ * when the chip was not identified or refused the UID read (RDP 1). */
 int seq_ident_uid_hex(const struct seq_run *r, char out[25]);
 
 /* Helpers (steps_io.c). */

@@ -216,7 +216,9 @@ static void uid_hex(const uint8_t uid[12], char out[25])
 
 int seq_ident_uid_hex(const struct seq_run *r, char out[25])
 {
-	if (!r->have_ident) {
+	/* a UID the chip refused to give (RDP 1) is no UID: the record
+	 * stays NULL until the unprotect re-identifies the board */
+	if (!r->have_ident || !r->ident.uid_valid) {
 		out[0] = '\0';
 		return FX_E_STATE;
 	}

@@ -195,7 +195,10 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 	[SQ_UNIT_BY_UID] =
 		"SELECT id, serial FROM units WHERE chip_uid = ?1 ORDER BY id DESC LIMIT 1",
 	[SQ_UNIT_INSERT] = "INSERT INTO units(serial, chip_uid) VALUES(?1, ?2)",
-	[SQ_UNIT_FILL_UID] = "UPDATE units SET chip_uid = ?2 WHERE id = ?1 AND chip_uid IS NULL",
+	/* the all-zero UID: what RDP 1 boards were stored with before
+	 * fx_prog_ident.uid_valid (a refused read, never a real UID) */
+	[SQ_UNIT_FILL_UID] = "UPDATE units SET chip_uid = ?2 WHERE id = ?1 AND "
+			     "(chip_uid IS NULL OR chip_uid = '000000000000000000000000')",
 	[SQ_UNIT_FILL_SERIAL] = "UPDATE units SET serial = ?2 WHERE id = ?1 AND serial IS NULL",
 	[SQ_UNIT_GET] =
 		"SELECT u.first_run_id, u.last_result, u.bucket_id, u.first_result,"

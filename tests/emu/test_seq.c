@@ -513,6 +513,40 @@ static void test_protected(void **state)
 	assert_int_equal(fx_emu_optr(board(f)) & 0xFF, 0xAA);
 }
 
+/* A board first seen with RDP 1: the UID read is refused, so the unit
+ * gets no UID at identify (not 24 zeros that stick forever), the real one
+ * after the unprotect; a second run of the same board finds the unit and
+ * the UID finds both runs. */
+static void test_protected_uid_recorded(void **state)
+{
+	struct fix *f = *state;
+	char uid[25];
+
+	put_board(f, FX_SEQ_DEMO_PROTECTED);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "protected");
+	snprintf(uid, sizeof(uid), "%s", f->out.uid_hex);
+	assert_int_equal(strlen(uid), 24);
+	assert_string_not_equal(uid, "000000000000000000000000");
+	assert_string_equal(q(f, "SELECT chip_uid FROM units"), uid);
+	assert_string_equal(q(f, LAST_RUN("chip_uid")), uid);
+	assert_int_equal(run(f), 0);
+	assert_pass(f, "programmed");
+	assert_string_equal(f->out.uid_hex, uid);
+	assert_string_equal(q(f, "SELECT count(*) FROM units"), "1");
+	assert_string_equal(q(f, "SELECT chip_uid FROM units"), uid);
+	assert_string_equal(q(f, "SELECT count(*) FROM units WHERE chip_uid = "
+			      "'000000000000000000000000'"), "0");
+	/* what 'history UID' reads */
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM v_runs WHERE chip_uid = '%s'", uid);
+		assert_string_equal(q(f, sql), "2");
+	}
+}
+
 static void test_rdp_raised_last(void **state)
 {
 	struct fix *f = *state;
@@ -1371,6 +1405,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dual_bank, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_protected_uid_recorded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rdp_raised_last, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_run_same_unit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_power_line, setup_nopower, teardown),

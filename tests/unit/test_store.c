@@ -235,6 +235,23 @@ static void test_units(void **state)
 	fx_store_close(st);
 }
 
+/* A unit stored with the all-zero UID (RDP 1 boards before
+ * fx_prog_ident.uid_valid) gets its real UID on the next run; a real UID
+ * is never replaced. */
+static void test_unit_zero_uid_repaired(void **state)
+{
+	struct fx_store *st;
+
+	(void)state;
+	st = open_ok();
+	record(st, T0, "SN-Z", "000000000000000000000000", FX_STORE_PASS, 10);
+	record(st, T0 + 60000000, "SN-Z", "343B424950575E6507003447", FX_STORE_PASS, 10);
+	record(st, T0 + 120000000, "SN-Z", "0011223344556677889900AA", FX_STORE_PASS, 10);
+	assert_string_equal(q1("SELECT group_concat(id || ':' || serial || ':' || chip_uid, ',') FROM units"),
+			    "1:SN-Z:343B424950575E6507003447");
+	fx_store_close(st);
+}
+
 static void test_recover_aborted(void **state)
 {
 	struct fx_store *st;
@@ -901,6 +918,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unit_zero_uid_repaired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_aborted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_not_db, setup, teardown),
