@@ -25,6 +25,8 @@
 /* first press: a little ahead, so a real-time clock has not passed it */
 #define SIM_FIRST_PRESS_US 100000u
 #define MAX_SCANS 256
+/* a scanned serial fits the outcome's serial field (and the PASS line) */
+#define SERIAL_MAX (sizeof(((struct fx_seq_outcome *)0)->serial) - 1)
 
 static const char run_usage[] =
 	"usage: fixturectl run --station FILE --recipe FILE [--db FILE]\n"
@@ -46,6 +48,8 @@ static const char run_usage[] =
 	"  --serial-scan LIST  unit serials the operator scans (recipe serial =\n"
 	"                      scan|both): comma-separated, one per board in slot\n"
 	"                      order, or '-' to read one line from stdin per board\n"
+	"                      (an empty line asks again; a serial of more than\n"
+	"                      63 characters fails that board unprogrammed)\n"
 	"  --demo-boards[=LIST]  emulated stations: put a fresh board into slot 1\n"
 	"                      for every cycle, in turn from LIST (default\n"
 	"                      blank,programmed,corrupted,dual-bank; also protected)\n"
@@ -103,6 +107,8 @@ struct run_ctx {
 	size_t n_demo;
 	char *scans[MAX_SCANS];
 	size_t n_scans;
+	char *line;         /* the last stdin line (getline) */
+	size_t line_cap;
 	uint64_t step_t0;
 	unsigned slot_index;
 	bool tty;           /* stdout is a terminal: show the step in progress */
@@ -229,6 +235,10 @@ static int parse_scans(struct run_ctx *c)
 		if (n == 0 || c->n_scans == MAX_SCANS)
 			return fx_cli_usage_error("run", "--serial-scan: empty serial or more than %d",
 						  MAX_SCANS);
+		if (n > SERIAL_MAX)
+			return fx_cli_usage_error("run", "--serial-scan: serial '%.*s...' has "
+						  "%zu characters, at most %zu", 16, p, n,
+						  SERIAL_MAX);
 		c->scans[c->n_scans] = strndup(p, n);
 		if (!c->scans[c->n_scans])
 			return FX_EXIT_SOFTWARE;
@@ -240,21 +250,53 @@ static int parse_scans(struct run_ctx *c)
 	return 0;
 }
 
-/* The serial for board i: from the list, or one stdin line. 0 = *out set
- * (NULL when the recipe needs none), 1 = EOF on stdin, -1 = none left. */
-static int next_scan(struct run_ctx *c, unsigned i, char *buf, size_t cap,
-		     const char **out)
+/* One whole line of stdin into c->line, without the line end and the
+ * blanks around it (whatever its length: a long line is one line, never
+ * two). 0, or 1 at EOF. */
+static int read_line(struct run_ctx *c)
 {
+	ssize_t n = getline(&c->line, &c->line_cap, stdin);
+	char *p;
+
+	if (n < 0)
+		return 1;
+	while (n > 0 && strchr("\r\n \t", c->line[n - 1]))
+		c->line[--n] = '\0';
+	for (p = c->line; *p == ' ' || *p == '\t'; p++)
+		;
+	memmove(c->line, p, strlen(p) + 1);
+	return 0;
+}
+
+/* The serial for board i: from the list, or one stdin line. 0 = *out set
+ * (NULL when the recipe needs none), 1 = EOF on stdin, -1 = none left,
+ * 2 = the scanned serial is refused (too long; the reason is in why). */
+static int next_scan(struct run_ctx *c, unsigned i, const char **out,
+		     char *why, size_t why_cap)
+{
+	size_t len;
+
 	*out = NULL;
 	if (c->rcp->serial == FX_RECIPE_SERIAL_UID)
 		return 0;
 	if (c->o.scan && !strcmp(c->o.scan, "-")) {
-		printf("scan the unit serial: ");
-		fflush(stdout);
-		if (!fgets(buf, (int)cap, stdin))
-			return 1; /* EOF: the operator is done */
-		buf[strcspn(buf, "\r\n")] = '\0';
-		*out = buf;
+		for (;;) {
+			printf("scan the unit serial: ");
+			fflush(stdout);
+			if (read_line(c))
+				return 1; /* EOF: the operator is done */
+			if (c->line[0])
+				break;
+			printf("empty serial: scan the unit again\n");
+		}
+		len = strlen(c->line);
+		if (len > SERIAL_MAX) {
+			snprintf(why, why_cap, "scanned serial '%.16s...' has %zu "
+				 "characters, at most %zu: board not programmed",
+				 c->line, len, SERIAL_MAX);
+			return 2;
+		}
+		*out = c->line;
 		return 0;
 	}
 	if (i < c->n_scans) {
@@ -312,11 +354,9 @@ static int wait_start(struct run_ctx *c, bool sim, unsigned cycle)
 	fx_err_clear(&err);
 	if (sim) {
 		if (!c->o.have_cycles) {
-			char line[64];
-
 			printf("press Enter for START (Ctrl-D ends)\n");
 			fflush(stdout);
-			if (!fgets(line, sizeof(line), stdin))
+			if (read_line(c)) /* a long line is one press */
 				return 1;
 		}
 		rc = fx_seq_station_press_start(c->stn, fx_clock_now(c->clock) +
@@ -425,7 +465,6 @@ static int loop(struct run_ctx *c)
 	printf("station %s, recipe %s %s, firmware %s\n", c->st->name, c->rcp->name,
 	       c->rcp->version, c->rcp->firmware);
 	for (cycle = 0; !c->o.have_cycles || cycle < c->o.cycles; cycle++) {
-		char scanbuf[128];
 		const char *scan = NULL;
 		size_t si;
 		int rc;
@@ -448,15 +487,25 @@ static int loop(struct run_ctx *c)
 			struct fx_seq_outcome out;
 			struct fx_seq_job job;
 			struct fx_err err;
+			char why[160];
 
 			if (run_stop && si > 0)
 				break; /* Ctrl-C: boards not started stay untouched */
 			fx_err_clear(&err);
 			c->slot_index = c->st->slots[si].index;
 			/* one scanned serial per board */
-			rc = next_scan(c, c->n_runs, scanbuf, sizeof(scanbuf), &scan);
-			if (rc > 0)
+			rc = next_scan(c, c->n_runs, &scan, why, sizeof(why));
+			if (rc == 1)
 				goto out;
+			if (rc == 2) {
+				/* this board only: the next line is the next
+				 * board's serial */
+				hms(c, t);
+				printf("%s FAIL   slot %u: %s\n", t, c->slot_index, why);
+				fflush(stdout);
+				any_bad = true;
+				continue;
+			}
 			if (rc < 0) {
 				fprintf(stderr, "fixturectl run: recipe '%s' wants a scanned serial "
 					"(serial = %s): none left (--serial-scan)\n", c->rcp->name,
@@ -530,6 +579,7 @@ static void cleanup(struct run_ctx *c)
 	fx_station_free(c->st);
 	for (i = 0; i < c->n_scans; i++)
 		free(c->scans[i]);
+	free(c->line);
 }
 
 static int parse_args(struct run_opts *o, int argc, char **argv)

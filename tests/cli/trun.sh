@@ -154,6 +154,34 @@ expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 2 \
 has "$T/err" "wants a scanned serial \(serial = scan\): none left"
 ok "scanned serials"
 
+# 8b. serials scanned on stdin: a whole line is one serial; one longer than
+# 63 characters fails that board unprogrammed (its tail never becomes the
+# next board's serial); an empty line asks again
+long=$(printf 'L%.0s' $(seq 1 150))
+printf '%s\n\nSN-D\n' "$long" >"$T/scans"
+expect 1 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 2 \
+	--demo-boards=blank --serial-scan - <"$T/scans"
+has "$T/out" "FAIL +slot 1: scanned serial 'LLLLLLLLLLLLLLLL\.\.\.' has 150 characters, at most 63: board not programmed"
+has "$T/out" 'empty serial: scan the unit again'
+has "$T/out" 'PASS +slot 1 serial SN-D board blank'
+[ "$(grep -c 'BUSY' "$T/out")" -eq 1 ] || fail "the refused board was programmed"
+[ "$(q "SELECT count(*) FROM units WHERE serial LIKE 'L%'")" = 0 ] || fail "part of the long serial recorded"
+printf '\n\n' >"$T/scans"
+expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 1 \
+	--demo-boards=blank --serial-scan - <"$T/scans"
+[ "$(grep -c 'empty serial: scan the unit again' "$T/out")" -eq 2 ] || fail "empty lines not asked again"
+grep -q 'BUSY' "$T/out" && fail "a board ran without a serial"
+expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/scan.ini" --cycles 1 \
+	--demo-boards=blank --serial-scan "SN-1,$long"
+has "$T/err" "run: --serial-scan: serial 'LLLLLLLLLLLLLLLL\.\.\.' has 150 characters, at most 63"
+ok "stdin serials: long refused for that board only, empty asks again"
+
+# 8c. START from stdin: one long line is one press, not one per 63 bytes
+printf '%s\n' "$long$long" >"$T/starts"
+expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --demo-boards=blank <"$T/starts"
+[ "$(grep -c 'BUSY' "$T/out")" -eq 1 ] || fail "one long line pressed START $(grep -c BUSY "$T/out") times"
+ok "a long START line is one press"
+
 # wait until $T/out matches $1 (bounded), in real time
 wait_for() {
 	i=0
