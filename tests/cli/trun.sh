@@ -182,6 +182,23 @@ expect 0 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --demo-boards=blan
 [ "$(grep -c 'BUSY' "$T/out")" -eq 1 ] || fail "one long line pressed START $(grep -c BUSY "$T/out") times"
 ok "a long START line is one press"
 
+# 8d. a board first seen with RDP 1 (the UID read refused): the unit gets
+# its real UID after the unprotect, not 24 zeros; the same board again is
+# the same unit and 'history UID' finds both runs
+sed 's#^device = emu:board1.fxb#device = emu:uid.fxb#; s#^database = run.db#database = uid.db#' \
+	"$T/st.ini" >"$T/uid.ini"
+expect 0 "$FX" run --station "$T/uid.ini" --recipe "$T/ok.ini" --cycles 1 --demo-boards=protected
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board protected'
+expect 0 "$FX" run --station "$T/uid.ini" --recipe "$T/ok.ini" --cycles 1
+has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board programmed'
+uid=$(sqlite3 "$T/uid.db" "SELECT chip_uid FROM units")
+[ "$(sqlite3 "$T/uid.db" "SELECT count(*) FROM units")" = 1 ] || fail "the same board is one unit"
+echo "$uid" | grep -Eq '^[0-9A-F]{24}$' || fail "unit UID '$uid'"
+[ "$uid" != 000000000000000000000000 ] || fail "the zero UID was recorded"
+expect 0 "$FX" history "$uid" --db "$T/uid.db"
+[ "$(grep -c "  $uid  .*PASS" "$T/out")" -eq 2 ] || { cat "$T/out"; fail "history $uid: not both runs"; }
+ok "RDP 1 board: the real UID recorded after the unprotect, history UID finds it"
+
 # wait until $T/out matches $1 (bounded), in real time
 wait_for() {
 	i=0
