@@ -240,6 +240,11 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
 			const char *operator_id, struct fx_store_counts *out,
 			struct fx_err *err);
 
+/* The latest time recorded (start or end of the newest run), 0 for an
+ * empty database: a station whose clock is virtual starts its record
+ * times after it, so records stay in order across processes. */
+int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err);
+
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which
  * commits. Recording calls inside do not commit on their own; a crash

@@ -103,6 +103,7 @@ struct run_ctx {
 	struct fx_rclock rclock;
 	const struct fx_clock *clock;
 	int64_t utc_offset_us;
+	int64_t utc_floor_us; /* latest time in the database at open */
 	int demo_kinds[16];
 	size_t n_demo;
 	char *scans[MAX_SCANS];
@@ -129,8 +130,13 @@ static int64_t wall_utc_us(void)
  * records of one process stay in order. */
 static void resync_utc(struct run_ctx *c)
 {
-	int64_t off = wall_utc_us() - (int64_t)fx_clock_now(c->clock);
+	int64_t want = wall_utc_us(), off;
 
+	/* after whatever the database holds: an earlier process on a
+	 * virtual clock may have run ahead of the wall clock */
+	if (want <= c->utc_floor_us)
+		want = c->utc_floor_us + 1;
+	off = want - (int64_t)fx_clock_now(c->clock);
 	if (off > c->utc_offset_us)
 		c->utc_offset_us = off;
 }
@@ -438,6 +444,10 @@ static int open_all(struct run_ctx *c)
 	c->utc_offset_us = wall_utc_us() - (int64_t)fx_clock_now(c->clock);
 	c->store = fx_store_open(db, &err);
 	if (!c->store) {
+		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
+		return FX_EXIT_IOERR;
+	}
+	if (fx_store_latest_us(c->store, &c->utc_floor_us, &err)) {
 		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
 		return FX_EXIT_IOERR;
 	}

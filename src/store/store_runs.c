@@ -832,3 +832,32 @@ out:
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
+
+int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!us)
+		return fx_err_set(err, FX_E_INVAL, "latest: no output");
+	*us = 0;
+	pthread_mutex_lock(&st->lock);
+	s = fx_store_stmt(st, SQ_LATEST, err);
+	if (!s) {
+		rc = FX_E_DB;
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*us = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = fx_store_dberr(st, err);
+	}
+	sqlite3_reset(s);
+out:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}

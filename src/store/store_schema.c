@@ -243,6 +243,9 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
 	[SQ_OPEN_RUNS] = "SELECT id FROM runs WHERE result IS NULL ORDER BY id",
+	/* the newest run by start (index runs_start), its end if later */
+	[SQ_LATEST] = "SELECT max(start_us, COALESCE(end_us, start_us)) FROM runs"
+		" ORDER BY start_us DESC LIMIT 1",
 	[SQ_COUNTS_DAY] =
 		"SELECT COALESCE(sum(runs), 0), COALESCE(sum(passed), 0), COALESCE(sum(failed), 0),"
 		" COALESCE(sum(errors) + sum(aborted), 0) FROM sum_bucket"

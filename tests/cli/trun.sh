@@ -293,4 +293,15 @@ expect 1 "$FX" run --station "$T/knob.ini" --recipe "$T/ok.ini" --cycles 1 --dem
 grep -Eq 'PASS +slot' "$T/out" && fail "PASS shown for a board that never returns"
 has "$T/out" "ERROR +slot 1"
 ok "station knobs apply to demo boards (return=never: no PASS)"
+# virtual time runs ahead of the wall clock: a second process must still
+# record its runs after the first's (history and "last run" are by time)
+sed 's#^database = run.db#database = order.db#; s#^device = emu:board1.fxb#device = emu:order.fxb#' \
+	"$T/st.ini" >"$T/order.ini"
+for i in 1 2; do
+	expect 0 "$FX" run --station "$T/order.ini" --recipe "$T/ok.ini" --cycles 3 --demo-boards
+done
+[ "$(sqlite3 "$T/order.db" 'SELECT count(*) FROM runs')" -eq 6 ] || fail "6 runs expected"
+[ "$(sqlite3 "$T/order.db" 'SELECT count(*) FROM runs a JOIN runs b ON b.id = a.id + 1
+	WHERE b.start_us <= a.end_us')" -eq 0 ] || fail "a later run is stamped before an earlier one ended"
+ok "records of consecutive processes stay in time order"
 echo "all $n passed"
