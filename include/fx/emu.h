@@ -46,7 +46,13 @@
  *   WRP1x = bank-1 2 KiB pages, WRP2x = bank 2; single bank: WRP1x = 4 KiB
  *   pages of the whole flash.
  * - busy=lying reports a tenth of the true poll timeout (at least 1 ms)
- *   and answers an early GETSTATUS with dfuDNBUSY again.
+ *   and answers an early GETSTATUS with dfuDNBUSY again. busy=stall
+ *   (spec 4.2, L4 ROM) reports the same too-short poll timeout and STALLs
+ *   a class request that arrives while busy (GETSTATE excepted); the
+ *   STALL changes nothing, the operation goes on, and the first
+ *   GETSTATUS after it has finished answers normally.
+ * - errors=late moves the "first GETSTATUS" errors above to the second
+ *   GETSTATUS, after one dfuDNBUSY (spec 1.4 step 3 vs 5.1).
  *
  * Threads: an fx_emu is not thread-safe; callers serialise.
  * Errors: int functions return 0 or a negative FX_E_* (fx/err.h).
@@ -114,6 +120,12 @@ struct fx_emu_knobs {
 	 * plausible vector table resets and boots per pins); true: every
 	 * leave is a system reset that boots per pins (spec 6.2 step 9) */
 	bool leave_reset;
+	/* errors found before an operation starts (bad address, RDP 1,
+	 * misaligned write, malformed command, bad OB block): default
+	 * (early, spec 5.1) the first GETSTATUS reports dfuERROR; true
+	 * (late, spec 1.4 step 3): the first GETSTATUS says dfuDNBUSY (poll
+	 * 1 ms) and the one after it dfuERROR with the code */
+	bool errors_late;
 };
 
 void fx_emu_knobs_default(struct fx_emu_knobs *k);
@@ -123,8 +135,8 @@ void fx_emu_knobs_default(struct fx_emu_knobs *k);
  * busy=wait|stall|lying, malformed=error|stall, erase_scale=F,
  * boot_delay_ms=N, fault=stall|timeout|drop|status, fault_nth=N,
  * fault_req=dnload|upload|getstatus|..., fault_persistent=0|1,
- * fault_status=N, leave=jump|reset, boot0=0|1 (initial pin level,
- * default 1). A key may repeat; the last one wins.
+ * fault_status=N, leave=jump|reset, errors=early|late, boot0=0|1
+ * (initial pin level, default 1). A key may repeat; the last one wins.
  * Errors: FX_E_CONFIG with "knob 'x': ..." in err. */
 int fx_emu_knobs_parse(struct fx_emu_knobs *k, bool *boot0, const char *query,
 		       struct fx_err *err);

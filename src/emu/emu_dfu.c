@@ -158,13 +158,20 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 		}
 		execute(e, &r);
 		e->have_pending = false;
-		if (r.early) {
+		if (r.early && !e->knobs.errors_late) {
 			e->state = dfuERROR;
 			e->status = r.status;
 			put_status(data, s->wLength, actual, e->status, 0, e->state);
 			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "command refused, status 0x%02x",
 			       r.status);
 			return 0;
+		}
+		if (r.early) {
+			/* errors=late (spec 1.4 step 3): the refusal comes
+			 * with the GETSTATUS after one dfuDNBUSY */
+			r.dev_us = EMU_T_CMD;
+			r.poll_ms = EMU_POLL_CMD;
+			r.reset = false;
 		}
 		e->stats.device_us += r.dev_us;
 		e->state = dfuDNBUSY;
@@ -183,9 +190,12 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 			if (e->knobs.ob_reset_stall)
 				return FX_E_STALL;
 		}
+		/* busy=lying and busy=stall (spec 4.2: the L4 ROM "reports a
+		 * poll timeout that is too short and then STALLs GETSTATUS
+		 * while busy") both report a too-short bwPollTimeout */
 		put_status(data, s->wLength, actual, DFU_STATUS_OK,
-			   e->knobs.busy == FX_EMU_BUSY_LYING ? lying(r.poll_ms)
-							      : r.poll_ms,
+			   e->knobs.busy != FX_EMU_BUSY_WAIT ? lying(r.poll_ms)
+							     : r.poll_ms,
 			   dfuDNBUSY);
 		return 0;
 	case dfuDNBUSY: {
@@ -323,11 +333,23 @@ int emu_dfu_request(struct fx_emu *e, const struct fx_usb_setup *s,
 			e->status = DFU_STATUS_OK;
 			e->have_pending = false;
 			return 0;
+		case dfuERROR:
+			/* spec 1.8 (ST Cube semantics, the default for the
+			 * UNVERIFIED G474 behaviour): acknowledged, the state
+			 * and the error stay until CLRSTATUS */
+			return 0;
 		default:
 			return stall(e);
 		}
 	case DFU_DETACH:
-		/* spec 1.1: "not meaningful in the case of the bootloader" */
+		/* spec 1.1: "not meaningful in the case of the bootloader".
+		 * DECISION: acknowledged and ignored in every state (the ROM
+		 * is already in DFU mode: no detach, no reset), although the
+		 * functional descriptor advertises bitWillDetach (0x0B, spec
+		 * 1.10) */
+		if (in)
+			return stall(e);
+		return 0;
 	default:
 		return stall(e);
 	}
