@@ -47,7 +47,9 @@
  *   pages of the whole flash.
  * - busy=lying reports a tenth of the true poll timeout (at least 1 ms)
  *   and answers an early GETSTATUS with dfuDNBUSY again. busy=stall
- *   (spec 4.2, L4 ROM) reports the same too-short poll timeout and STALLs
+ *   (spec 4.2, L4 ROM "page erase stalls") reports half the true poll
+ *   timeout for DfuSe commands (at least 1 ms; dfu-util's at-most-3-
+ *   STALLs workaround completes; writes report the true one) and STALLs
  *   a class request that arrives while busy (GETSTATE excepted); the
  *   STALL changes nothing, the operation goes on, and the first
  *   GETSTATUS after it has finished answers normally.

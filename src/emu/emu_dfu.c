@@ -131,11 +131,27 @@ static uint32_t lying(uint32_t poll_ms)
 	return p ? p : 1u;
 }
 
+/* busy=stall (spec 4.2, L4 ROM): "a poll timeout that is too short",
+ * no figure given; the evidence (dfu-util 0.10 "Workaround for STM32L4
+ * page erase stalls", only in its special-command path) is about DfuSe
+ * commands. DECISION: commands (wValue 0: erases) report half the true
+ * poll timeout (at least 1 ms), so a host sleeping it is STALLed once and
+ * dfu-util's workaround (at most 3 STALLs, reusing the last poll timeout)
+ * completes as it does on the L4; memory writes report the true one (an
+ * early GETSTATUS is STALLed all the same). */
+static uint32_t stall_short(uint32_t poll_ms)
+{
+	uint32_t p = poll_ms / 2u;
+
+	return p ? p : 1u;
+}
+
 static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 		     uint8_t *data, size_t *actual, uint64_t t)
 {
 	uint64_t done = t + emu_usb_us(DFU_GETSTATUS_LEN);
 	struct emu_result r;
+	bool cmd;
 
 	if (!(s->bmRequestType & USB_DIR_IN))
 		return stall(e);
@@ -156,6 +172,7 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 			put_status(data, s->wLength, actual, e->status, 0, e->state);
 			return 0;
 		}
+		cmd = e->pending.block == 0;
 		execute(e, &r);
 		e->have_pending = false;
 		if (r.early && !e->knobs.errors_late) {
@@ -194,8 +211,9 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 		 * poll timeout that is too short and then STALLs GETSTATUS
 		 * while busy") both report a too-short bwPollTimeout */
 		put_status(data, s->wLength, actual, DFU_STATUS_OK,
-			   e->knobs.busy != FX_EMU_BUSY_WAIT ? lying(r.poll_ms)
-							     : r.poll_ms,
+			   e->knobs.busy == FX_EMU_BUSY_LYING ? lying(r.poll_ms) :
+			   e->knobs.busy == FX_EMU_BUSY_STALL && cmd ? stall_short(r.poll_ms) :
+								r.poll_ms,
 			   dfuDNBUSY);
 		return 0;
 	case dfuDNBUSY: {

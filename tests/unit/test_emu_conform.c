@@ -55,8 +55,9 @@ static void rdp1(struct fxt_emu *f)
 	assert_int_equal(fx_emu_optr(f->e), 0xFFEFF8BB);
 }
 
-/* 1: busy=stall on a flash write: the short poll timeout, a STALLed
- * GETSTATUS that changes nothing, then the normal answer */
+/* 1: busy=stall on a flash write: the true poll timeout (the short one
+ * is for commands, test_emu_fault), a GETSTATUS before it is STALLed and
+ * changes nothing, then the normal answer */
 static void test_busy_stall_program(void **state)
 {
 	struct fxt_emu f;
@@ -68,13 +69,13 @@ static void test_busy_stall_program(void **state)
 	assert_int_equal(fxt_set_address(&f, 0x08000000), 0);
 	assert_int_equal(FXT_STATE(&f), dfuDNLOAD_IDLE);
 	assert_int_equal(fxt_dnload(&f, 2, d, 1024), 0);
-	/* 128 double words x 81.7 us = 10.46 ms: 11 ms true, 1 ms reported */
-	expect_status(&f, DFU_STATUS_OK, 1, dfuDNBUSY);
-	fxt_emu_sleep(&f, 1000);
+	/* 128 double words x 81.7 us = 10.46 ms: 11 ms */
+	expect_status(&f, DFU_STATUS_OK, 11, dfuDNBUSY);
+	fxt_emu_sleep(&f, 5000);
 	assert_int_equal(fxt_getstatus(&f), FX_E_STALL);
 	assert_int_equal(fxt_getstate(&f, &s), 0);
 	assert_int_equal(s, dfuDNBUSY);
-	fxt_emu_sleep(&f, 10000);
+	fxt_emu_sleep(&f, 6000);
 	expect_status(&f, DFU_STATUS_OK, 0, dfuDNLOAD_IDLE);
 	assert_int_equal(fxt_abort(&f), 0);
 	assert_int_equal(fxt_read(&f, 0x08000000, back, 1024), 0);
