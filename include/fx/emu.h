@@ -21,9 +21,14 @@
  * - Address map is by address, not by alt: alt 0 can reach flash, OTP,
  *   system memory (ID byte 0xD5 at 0x1FFF6FFE, UID at 0x1FFF7590, flash
  *   size 0x0200 KiB at 0x1FFF75E0 as in RM0440/CMSIS), option bytes and
- *   SRAM 0x20004000-0x2001FFFF (writable; 0x20000000-0x20003FFF is the
- *   bootloader's and refuses writes). An upload is cut at the end of the
- *   region it starts in (a short frame ends the upload, state dfuIDLE).
+ *   SRAM1 0x20004000-0x20013FFF (spec 2.4: "up to end of SRAM1";
+ *   0x20000000-0x20003FFF is the bootloader's, SRAM2/CCM are not
+ *   reachable: errTARGET). An upload is cut at the end of the region it
+ *   starts in (a short frame ends the upload, state dfuIDLE).
+ * - Request sizes (spec 1.5): flash, RAM and system memory uploads and RAM
+ *   writes take 2..wTransferSize bytes (1 byte: errTARGET). The OB blocks
+ *   are read and written only whole: 48 bytes at 0x1FFF7800/0x1FFFF800;
+ *   any other size or offset is errTARGET (a read STALLs).
  * - Errors found before an operation starts (bad or unreachable address:
  *   errTARGET; RDP 1: errVENDOR; misaligned flash/OTP write: errADDRESS;
  *   malformed command, bad OB block/complements: errTARGET) come with the
@@ -37,7 +42,17 @@
  *   longer than wTransferSize and wBlockNum 1 as well.
  * - RDP 1: Set Address fails with errVENDOR except at the two OB block
  *   addresses; reads of the OB blocks work; OB writes fail (errVENDOR):
- *   only Read Unprotect (0x92) lowers the level. 0x92 without protection
+ *   only Read Unprotect (0x92) lowers the level. Every other read, write
+ *   and erase is errVENDOR, checked before the address (spec 1.5
+ *   "whatever the target").
+ * - DBANK (spec 3.3/3.5: writable only with PCROP1/2 disabled): an OB
+ *   block that changes DBANK while PCROP1 or PCROP2 is enabled (loaded, or
+ *   PCROP1 in the block; enabled = STRT <= END) is errTARGET, nothing is
+ *   written, no reset.
+ * - ABORT in dfuERROR is acknowledged and changes nothing (ST Cube, spec
+ *   1.8); DETACH (OUT) is acknowledged and ignored in every state (spec
+ *   1.1 "not meaningful"), though the functional descriptor advertises
+ *   bitWillDetach. 0x92 without protection
  *   clears RAM and resets all the same.
  * - OB write, 0x92: DNBUSY (poll 50 ms / 75 ms), every later request gets
  *   FX_E_NODEV at the drop 10 ms later; reset when the work is done (40 ms
