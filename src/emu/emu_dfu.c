@@ -11,7 +11,9 @@
  * (bad address, RDP, misalignment, malformed command) are reported by the
  * first GETSTATUS (dfuERROR instead of dfuDNBUSY, as dfu-util's "Wrong state
  * after command" describes); errors found while programming (errPROG,
- * errWRITE) by the GETSTATUS after the operation.
+ * errWRITE) by the GETSTATUS after the operation. Knob errors=late
+ * (spec 1.4 step 3) moves the first kind to the GETSTATUS after one
+ * dfuDNBUSY (poll 1 ms).
  */
 #include <string.h>
 
