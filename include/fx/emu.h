@@ -21,9 +21,14 @@
  * - Address map is by address, not by alt: alt 0 can reach flash, OTP,
  *   system memory (ID byte 0xD5 at 0x1FFF6FFE, UID at 0x1FFF7590, flash
  *   size 0x0200 KiB at 0x1FFF75E0 as in RM0440/CMSIS), option bytes and
- *   SRAM 0x20004000-0x2001FFFF (writable; 0x20000000-0x20003FFF is the
- *   bootloader's and refuses writes). An upload is cut at the end of the
- *   region it starts in (a short frame ends the upload, state dfuIDLE).
+ *   SRAM1 0x20004000-0x20013FFF (spec 2.4: "up to end of SRAM1";
+ *   0x20000000-0x20003FFF is the bootloader's, SRAM2/CCM are not
+ *   reachable: errTARGET). An upload is cut at the end of the region it
+ *   starts in (a short frame ends the upload, state dfuIDLE).
+ * - Request sizes (spec 1.5): flash, RAM and system memory uploads and RAM
+ *   writes take 2..wTransferSize bytes (1 byte: errTARGET). The OB blocks
+ *   are read and written only whole: 48 bytes at 0x1FFF7800/0x1FFFF800;
+ *   any other size or offset is errTARGET (a read STALLs).
  * - Errors found before an operation starts (bad or unreachable address:
  *   errTARGET; RDP 1: errVENDOR; misaligned flash/OTP write: errADDRESS;
  *   malformed command, bad OB block/complements: errTARGET) come with the
@@ -37,7 +42,17 @@
  *   longer than wTransferSize and wBlockNum 1 as well.
  * - RDP 1: Set Address fails with errVENDOR except at the two OB block
  *   addresses; reads of the OB blocks work; OB writes fail (errVENDOR):
- *   only Read Unprotect (0x92) lowers the level. 0x92 without protection
+ *   only Read Unprotect (0x92) lowers the level. Every other read, write
+ *   and erase is errVENDOR, checked before the address (spec 1.5
+ *   "whatever the target").
+ * - DBANK (spec 3.3/3.5: writable only with PCROP1/2 disabled): an OB
+ *   block that changes DBANK while PCROP1 or PCROP2 is enabled (loaded, or
+ *   PCROP1 in the block; enabled = STRT <= END) is errTARGET, nothing is
+ *   written, no reset.
+ * - ABORT in dfuERROR is acknowledged and changes nothing (ST Cube, spec
+ *   1.8); DETACH (OUT) is acknowledged and ignored in every state (spec
+ *   1.1 "not meaningful"), though the functional descriptor advertises
+ *   bitWillDetach. 0x92 without protection
  *   clears RAM and resets all the same.
  * - OB write, 0x92: DNBUSY (poll 50 ms / 75 ms), every later request gets
  *   FX_E_NODEV at the drop 10 ms later; reset when the work is done (40 ms
@@ -46,7 +61,15 @@
  *   WRP1x = bank-1 2 KiB pages, WRP2x = bank 2; single bank: WRP1x = 4 KiB
  *   pages of the whole flash.
  * - busy=lying reports a tenth of the true poll timeout (at least 1 ms)
- *   and answers an early GETSTATUS with dfuDNBUSY again.
+ *   and answers an early GETSTATUS with dfuDNBUSY again. busy=stall
+ *   (spec 4.2, L4 ROM "page erase stalls") reports half the true poll
+ *   timeout for DfuSe commands (at least 1 ms; dfu-util's at-most-3-
+ *   STALLs workaround completes; writes report the true one) and STALLs
+ *   a class request that arrives while busy (GETSTATE excepted); the
+ *   STALL changes nothing, the operation goes on, and the first
+ *   GETSTATUS after it has finished answers normally.
+ * - errors=late moves the "first GETSTATUS" errors above to the second
+ *   GETSTATUS, after one dfuDNBUSY (spec 1.4 step 3 vs 5.1).
  *
  * Threads: an fx_emu is not thread-safe; callers serialise.
  * Errors: int functions return 0 or a negative FX_E_* (fx/err.h).
@@ -114,6 +137,12 @@ struct fx_emu_knobs {
 	 * plausible vector table resets and boots per pins); true: every
 	 * leave is a system reset that boots per pins (spec 6.2 step 9) */
 	bool leave_reset;
+	/* errors found before an operation starts (bad address, RDP 1,
+	 * misaligned write, malformed command, bad OB block): default
+	 * (early, spec 5.1) the first GETSTATUS reports dfuERROR; true
+	 * (late, spec 1.4 step 3): the first GETSTATUS says dfuDNBUSY (poll
+	 * 1 ms) and the one after it dfuERROR with the code */
+	bool errors_late;
 };
 
 void fx_emu_knobs_default(struct fx_emu_knobs *k);
@@ -123,8 +152,8 @@ void fx_emu_knobs_default(struct fx_emu_knobs *k);
  * busy=wait|stall|lying, malformed=error|stall, erase_scale=F,
  * boot_delay_ms=N, fault=stall|timeout|drop|status, fault_nth=N,
  * fault_req=dnload|upload|getstatus|..., fault_persistent=0|1,
- * fault_status=N, leave=jump|reset, boot0=0|1 (initial pin level,
- * default 1). A key may repeat; the last one wins.
+ * fault_status=N, leave=jump|reset, errors=early|late, boot0=0|1
+ * (initial pin level, default 1). A key may repeat; the last one wins.
  * Errors: FX_E_CONFIG with "knob 'x': ..." in err. */
 int fx_emu_knobs_parse(struct fx_emu_knobs *k, bool *boot0, const char *query,
 		       struct fx_err *err);

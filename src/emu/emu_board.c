@@ -245,7 +245,10 @@ int emu_app_request(struct fx_emu *e, const struct fx_usb_setup *s,
 			return s->wValue > 1 ? FX_E_STALL : 0;
 		}
 		if (s->bRequest == USB_REQ_GET_STATUS && s->wLength >= 2) {
-			fx_put_le16(data, 0);
+			/* bit 0 self powered for the device, as the
+			 * configuration descriptor says (bmAttributes 0xC0) */
+			fx_put_le16(data, (s->bmRequestType & 0x1f) ==
+						  USB_RECIP_DEVICE ? 1 : 0);
 			*actual = 2;
 			return 0;
 		}

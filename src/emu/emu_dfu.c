@@ -11,7 +11,9 @@
  * (bad address, RDP, misalignment, malformed command) are reported by the
  * first GETSTATUS (dfuERROR instead of dfuDNBUSY, as dfu-util's "Wrong state
  * after command" describes); errors found while programming (errPROG,
- * errWRITE) by the GETSTATUS after the operation.
+ * errWRITE) by the GETSTATUS after the operation. Knob errors=late
+ * (spec 1.4 step 3) moves the first kind to the GETSTATUS after one
+ * dfuDNBUSY (poll 1 ms).
  */
 #include <string.h>
 
@@ -131,11 +133,27 @@ static uint32_t lying(uint32_t poll_ms)
 	return p ? p : 1u;
 }
 
+/* busy=stall (spec 4.2, L4 ROM): "a poll timeout that is too short",
+ * no figure given; the evidence (dfu-util 0.10 "Workaround for STM32L4
+ * page erase stalls", only in its special-command path) is about DfuSe
+ * commands. DECISION: commands (wValue 0: erases) report half the true
+ * poll timeout (at least 1 ms), so a host sleeping it is STALLed once and
+ * dfu-util's workaround (at most 3 STALLs, reusing the last poll timeout)
+ * completes as it does on the L4; memory writes report the true one (an
+ * early GETSTATUS is STALLed all the same). */
+static uint32_t stall_short(uint32_t poll_ms)
+{
+	uint32_t p = poll_ms / 2u;
+
+	return p ? p : 1u;
+}
+
 static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 		     uint8_t *data, size_t *actual, uint64_t t)
 {
 	uint64_t done = t + emu_usb_us(DFU_GETSTATUS_LEN);
 	struct emu_result r;
+	bool cmd;
 
 	if (!(s->bmRequestType & USB_DIR_IN))
 		return stall(e);
@@ -156,15 +174,23 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 			put_status(data, s->wLength, actual, e->status, 0, e->state);
 			return 0;
 		}
+		cmd = e->pending.block == 0;
 		execute(e, &r);
 		e->have_pending = false;
-		if (r.early) {
+		if (r.early && !e->knobs.errors_late) {
 			e->state = dfuERROR;
 			e->status = r.status;
 			put_status(data, s->wLength, actual, e->status, 0, e->state);
 			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "command refused, status 0x%02x",
 			       r.status);
 			return 0;
+		}
+		if (r.early) {
+			/* errors=late (spec 1.4 step 3): the refusal comes
+			 * with the GETSTATUS after one dfuDNBUSY */
+			r.dev_us = EMU_T_CMD;
+			r.poll_ms = EMU_POLL_CMD;
+			r.reset = false;
 		}
 		e->stats.device_us += r.dev_us;
 		e->state = dfuDNBUSY;
@@ -183,9 +209,13 @@ static int getstatus(struct fx_emu *e, const struct fx_usb_setup *s,
 			if (e->knobs.ob_reset_stall)
 				return FX_E_STALL;
 		}
+		/* busy=lying and busy=stall (spec 4.2: the L4 ROM "reports a
+		 * poll timeout that is too short and then STALLs GETSTATUS
+		 * while busy") both report a too-short bwPollTimeout */
 		put_status(data, s->wLength, actual, DFU_STATUS_OK,
-			   e->knobs.busy == FX_EMU_BUSY_LYING ? lying(r.poll_ms)
-							      : r.poll_ms,
+			   e->knobs.busy == FX_EMU_BUSY_LYING ? lying(r.poll_ms) :
+			   e->knobs.busy == FX_EMU_BUSY_STALL && cmd ? stall_short(r.poll_ms) :
+								r.poll_ms,
 			   dfuDNBUSY);
 		return 0;
 	case dfuDNBUSY: {
@@ -323,11 +353,23 @@ int emu_dfu_request(struct fx_emu *e, const struct fx_usb_setup *s,
 			e->status = DFU_STATUS_OK;
 			e->have_pending = false;
 			return 0;
+		case dfuERROR:
+			/* spec 1.8 (ST Cube semantics, the default for the
+			 * UNVERIFIED G474 behaviour): acknowledged, the state
+			 * and the error stay until CLRSTATUS */
+			return 0;
 		default:
 			return stall(e);
 		}
 	case DFU_DETACH:
-		/* spec 1.1: "not meaningful in the case of the bootloader" */
+		/* spec 1.1: "not meaningful in the case of the bootloader".
+		 * DECISION: acknowledged and ignored in every state (the ROM
+		 * is already in DFU mode: no detach, no reset), although the
+		 * functional descriptor advertises bitWillDetach (0x0B, spec
+		 * 1.10) */
+		if (in)
+			return stall(e);
+		return 0;
 	default:
 		return stall(e);
 	}

@@ -150,13 +150,15 @@ void emu_mem_erase_page(struct fx_emu *e, uint32_t addr, struct emu_result *r)
 	uint32_t ps = emu_page_size(e), off;
 	bool dual = emu_dual_bank(e);
 
-	if (addr < G4_FLASH_BASE || addr - G4_FLASH_BASE >= G4_FLASH_SIZE) {
-		r->status = DFU_STATUS_errTARGET;
+	/* spec 1.5: under RDP 1 every erase is errVENDOR, whatever the
+	 * target, so RDP is checked before the address */
+	if (emu_rdp_level(e)) {
+		r->status = DFU_STATUS_errVENDOR;
 		r->early = true;
 		return;
 	}
-	if (emu_rdp_level(e)) {
-		r->status = DFU_STATUS_errVENDOR;
+	if (addr < G4_FLASH_BASE || addr - G4_FLASH_BASE >= G4_FLASH_SIZE) {
+		r->status = DFU_STATUS_errTARGET;
 		r->early = true;
 		return;
 	}
@@ -250,13 +252,26 @@ uint8_t emu_mem_read(struct fx_emu *e, uint32_t addr, uint8_t *buf,
 	     in(addr, G4_OB2_BASE, G4_OB_BLOCK_SIZE) ? 1 : -1;
 	if (ob >= 0) {
 		/* spec 8: 48 raw bytes per bank, value + complement; readable
-		 * under RDP 1 */
+		 * under RDP 1. Spec 1.5: "read size must be equal to the
+		 * option byte block size". DECISION: any other size, or a
+		 * read that does not start at the block start, is errTARGET
+		 * (the upload STALLs), with or without RDP */
 		base = ob ? G4_OB2_BASE : G4_OB1_BASE;
-		size = base + G4_OB_BLOCK_SIZE - addr;
-		*n = len < size ? len : size;
-		memcpy(buf, e->ob[ob] + (addr - base), *n);
+		if (addr != base || len != G4_OB_BLOCK_SIZE)
+			return DFU_STATUS_errTARGET;
+		*n = G4_OB_BLOCK_SIZE;
+		memcpy(buf, e->ob[ob], *n);
 		return DFU_STATUS_OK;
 	}
+	/* spec 1.5: under RDP 1 every read is errVENDOR "whatever the
+	 * target", checked before the address (the OB blocks above are
+	 * the documented exemption, spec 8) */
+	if (emu_rdp_level(e))
+		return DFU_STATUS_errVENDOR;
+	/* spec 1.5: flash, RAM and system memory take 2 to 2048 bytes per
+	 * request (the upload also caps at wTransferSize) */
+	if (len < 2)
+		return DFU_STATUS_errTARGET;
 	if (in(addr, G4_FLASH_BASE, G4_FLASH_SIZE)) {
 		base = G4_FLASH_BASE;
 		size = G4_FLASH_SIZE;
@@ -282,8 +297,6 @@ uint8_t emu_mem_read(struct fx_emu *e, uint32_t addr, uint8_t *buf,
 	} else {
 		return DFU_STATUS_errTARGET;
 	}
-	if (emu_rdp_level(e))
-		return DFU_STATUS_errVENDOR; /* spec 1.5, 8 */
 	size = base + size - addr;
 	*n = len < size ? len : size;
 	if (base == G4_FLASH_BASE) {
@@ -391,10 +404,9 @@ void emu_mem_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 		emu_ob_write(e, addr, data, len, r);
 		return;
 	}
-	if (emu_rdp_level(e) &&
-	    (in(addr, G4_FLASH_BASE, G4_FLASH_SIZE) ||
-	     in(addr, G4_OTP_BASE, G4_OTP_SIZE) ||
-	     in(addr, EMU_RAM_BASE, EMU_RAM_SIZE))) {
+	/* spec 1.5: under RDP 1 every write is errVENDOR "whatever the
+	 * target", checked before the address (OB writes: emu_ob_write) */
+	if (emu_rdp_level(e)) {
 		r->status = DFU_STATUS_errVENDOR;
 		r->early = true;
 		return;
@@ -405,8 +417,10 @@ void emu_mem_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 	} else if (in(addr, G4_OTP_BASE, G4_OTP_SIZE) &&
 		   len <= G4_OTP_BASE + G4_OTP_SIZE - addr) {
 		otp_write(e, addr - G4_OTP_BASE, data, len, r);
-	} else if (in(addr, EMU_RAM_BASE, EMU_RAM_SIZE) &&
+	} else if (in(addr, EMU_RAM_BASE, EMU_RAM_SIZE) && len >= 2 &&
 		   len <= EMU_RAM_BASE + EMU_RAM_SIZE - addr) {
+		/* spec 1.5: 2 to 2048 bytes; spec 2.4: up to the end of
+		 * SRAM1 */
 		memcpy(e->ram + (addr - EMU_RAM_BASE), data, len);
 	} else {
 		/* outside memory, across a region's end, into ROM or the

@@ -165,6 +165,12 @@ static int one(struct fx_emu_knobs *k, bool *boot0, const char *key,
 		if ((i = pick(v, w, 2)) < 0)
 			return bad(err, key, "jump or reset", v);
 		k->leave_reset = i == 1;
+	} else if (!strcmp(key, "errors")) {
+		static const char *const w[] = { "early", "late" };
+
+		if ((i = pick(v, w, 2)) < 0)
+			return bad(err, key, "early or late", v);
+		k->errors_late = i == 1;
 	} else if (!strcmp(key, "boot0")) {
 		if ((i = pick(v, onoff, 2)) < 0)
 			return bad(err, key, "0 or 1", v);

@@ -63,10 +63,22 @@ int emu_ob_block(uint32_t addr)
 	return addr == G4_OB1_BASE ? 0 : addr == G4_OB2_BASE ? 1 : -1;
 }
 
+/* PCROPx enabled: DECISION (the spec gives the factory values only:
+ * STRT 0x7FFF > END 0x0000 = no area) an area exists when
+ * PCROPx_STRT[14:0] <= PCROPx_END[14:0]. */
+static bool pcrop_on(uint32_t strt, uint32_t end)
+{
+	return (strt & 0x7FFFu) <= (end & 0x7FFFu);
+}
+
 /* DNLOAD to the OB alt (spec 1.5, 8 "OB write"): only the whole 48-byte
  * block at its start address, complements right, else errTARGET and
- * nothing changes. The block is erased and programmed, reserved bits
- * become 1; the option registers reload at the reset that follows. */
+ * nothing changes. The block is programmed, its reserved bits become 1
+ * (spec 3.2). The option registers reload at the reset that follows.
+ * Spec 3.3/3.5: DBANK "can only be written when PCROP1/2 is disabled".
+ * DECISION: a block that changes DBANK while PCROP1 or PCROP2 is enabled
+ * (as loaded, or PCROP1 as written) is refused like a bad block:
+ * errTARGET, nothing written, no reset. */
 void emu_ob_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 		  size_t len, struct emu_result *r)
 {
@@ -93,6 +105,12 @@ void emu_ob_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 			return;
 		}
 		v[i] = (val & defined[b][i]) | ~defined[b][i];
+	}
+	if (b == 0 && ((v[0] ^ e->opt[0][0]) & (1u << 22)) &&
+	    (pcrop_on(e->opt[0][1], e->opt[0][2]) ||
+	     pcrop_on(e->opt[1][1], e->opt[1][2]) || pcrop_on(v[1], v[2]))) {
+		r->status = DFU_STATUS_errTARGET;
+		return;
 	}
 	encode(v, e->ob[b]);
 	r->early = false;

@@ -16,7 +16,10 @@
 
 #define EMU_NDW (G4_FLASH_SIZE / 8u)          /* flash double words */
 #define EMU_RAM_BASE 0x20004000u              /* spec 2.4: BL uses the first 16 KiB */
-#define EMU_RAM_SIZE (G4_SRAM_TOP - EMU_RAM_BASE)
+/* spec 2.4: "RAM writes are valid from 0x20004000 (up to end of SRAM1)";
+ * SRAM1 of the G474 is 80 KiB, 0x20000000-0x20013FFF */
+#define EMU_SRAM1_END 0x20014000u
+#define EMU_RAM_SIZE (EMU_SRAM1_END - EMU_RAM_BASE)
 #define EMU_MAX_XFER 2048u                    /* largest wTransferSize knob */
 #define EMU_NEVER UINT64_MAX
 #define EMU_NUM_CLASS_REQ 7u                  /* DFU_DETACH .. DFU_ABORT */
@@ -73,7 +76,7 @@ struct fx_emu {
 	uint8_t otp[G4_OTP_SIZE];
 
 	/* volatile */
-	uint8_t *ram;            /* EMU_RAM_BASE .. G4_SRAM_TOP */
+	uint8_t *ram;            /* EMU_RAM_BASE .. EMU_SRAM1_END */
 	uint32_t opt[2][6];      /* option registers as loaded (OBL) */
 	bool power, boot0, nrst;
 	uint32_t boots_since_power;

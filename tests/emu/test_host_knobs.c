@@ -128,13 +128,51 @@ GROUP(busy, false,
 GROUP(malformed_and_oldread, false,
       { "malformed=error", false, true }, { "malformed=stall", false, true },
       { "oldread=error", false, true }, { "oldread=error", true, true });
+/* errors=late (spec 1.4 step 3): refusals come after one dfuDNBUSY */
+GROUP(errors, false,
+      { "errors=early", false, true }, { "errors=late", false, true },
+      { "errors=late", true, false },
+      { "errors=late&busy=stall&malformed=stall", false, true });
 GROUP(combined, false,
       { "xfer=2048&iproduct=stm32&alt0=constant&obreset=stall&busy=stall&malformed=stall", false, true },
       { "xfer=2048&alt0=constant&obreset=stall&busy=lying&malformed=stall&oldread=error", true, true },
       { "boot_delay_ms=1500&erase_scale=3", false, true });
 GROUP(safe_addressing, true,
       { "", false, true }, { "xfer=2048&alt0=constant&busy=stall", false, true },
-      { "busy=lying", true, false });
+      { "busy=lying", true, false }, { "errors=late&busy=stall", false, true });
+
+/* errors=early|late (spec 1.4 step 3 vs 5.1): a refused command is the
+ * same error for the host either way, with a message, and the device
+ * recovers for the next command */
+static void test_errors_refusal(void **state)
+{
+	static const char *const knobs[] = { "errors=early", "errors=late",
+					     "errors=late&busy=stall" };
+	const struct fx_err *e;
+	struct fx_emu_knobs k;
+	struct fxt_host h;
+	bool boot0;
+	uint8_t b[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		print_message("knobs '%s'\n", knobs[i]);
+		fxt_host_knobs(&k, &boot0, knobs[i]);
+		fxt_host_open(&h, &k, true);
+		assert_int_equal(fx_dfuse_set_address(h.d, 0x30000000), FX_E_RANGE);
+		e = fx_dfu_err(h.d);
+		assert_int_equal(e->code, FX_E_RANGE);
+		assert_int_equal(e->dfu_status, DFU_STATUS_errTARGET);
+		assert_non_null(strstr(e->msg, "errTARGET"));
+		assert_int_equal(fx_dfu_recover(h.d), 0);
+		assert_int_equal(fx_dfuse_erase_page(h.d, 0x09000000), FX_E_RANGE);
+		assert_non_null(strstr(fx_dfu_err(h.d)->msg, "errTARGET"));
+		assert_int_equal(fx_dfu_recover(h.d), 0);
+		assert_int_equal(fx_dfuse_read(h.d, 0x08000000, b, sizeof(b)), 0);
+		fxt_host_down(&h);
+	}
+}
 
 #define KNOB_TEST(name) { "test_" #name, run_group, NULL, NULL, &name }
 
@@ -148,7 +186,9 @@ int main(void)
 		KNOB_TEST(obreset),
 		KNOB_TEST(busy),
 		KNOB_TEST(malformed_and_oldread),
+		KNOB_TEST(errors),
 		KNOB_TEST(combined),
+		cmocka_unit_test(test_errors_refusal),
 		KNOB_TEST(safe_addressing),
 	};
 

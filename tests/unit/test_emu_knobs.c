@@ -39,6 +39,7 @@ static void expect_knobs(const struct fx_emu_knobs *got, const struct fx_emu_kno
 	assert_int_equal(got->fault_status, want->fault_status);
 	assert_int_equal(got->fault_request, want->fault_request);
 	assert_int_equal(got->leave_reset, want->leave_reset);
+	assert_int_equal(got->errors_late, want->errors_late);
 }
 
 static void test_defaults(void **state)
@@ -63,7 +64,7 @@ static void test_every_key(void **state)
 		"xfer=2048&iproduct=stm32&alt0=constant&obreset=stall&return=never"
 		"&oldread=error&busy=lying&malformed=stall&erase_scale=2.5"
 		"&boot_delay_ms=1500&fault=status&fault_nth=7&fault_req=getstatus"
-		"&fault_persistent=1&fault_status=0x0B&leave=reset&boot0=0", &err), 0);
+		"&fault_persistent=1&fault_status=0x0B&leave=reset&errors=late&boot0=0", &err), 0);
 	want.transfer_size = 2048;
 	want.iproduct_stm32 = want.alt0_constant = want.ob_reset_stall = true;
 	want.never_return = want.dbank_read_error = want.malformed_stall = true;
@@ -76,13 +77,14 @@ static void test_every_key(void **state)
 	want.fault_persistent = true;
 	want.fault_status = 0x0B;
 	want.leave_reset = true;
+	want.errors_late = true;
 	expect_knobs(&k, &want);
 	assert_false(boot0);
 	/* the other values of each key, starting from what k holds */
 	assert_int_equal(fx_emu_knobs_parse(&k, &boot0,
 		"xfer=1024&iproduct=dfu&alt0=dynamic&obreset=answer&return=yes"
 		"&oldread=scramble&busy=stall&malformed=error&fault=drop"
-		"&fault_req=dnload&fault_persistent=0&leave=jump&boot0=1", &err), 0);
+		"&fault_req=dnload&fault_persistent=0&leave=jump&errors=early&boot0=1", &err), 0);
 	want.transfer_size = 1024;
 	want.iproduct_stm32 = want.alt0_constant = want.ob_reset_stall = false;
 	want.never_return = want.dbank_read_error = want.malformed_stall = false;
@@ -91,6 +93,7 @@ static void test_every_key(void **state)
 	want.fault_request = 1;
 	want.fault_persistent = false;
 	want.leave_reset = false;
+	want.errors_late = false;
 	expect_knobs(&k, &want); /* erase_scale, boot delay, nth, status untouched */
 	assert_true(boot0);
 	assert_int_equal(fx_emu_knobs_parse(&k, NULL,
@@ -145,6 +148,7 @@ static void test_bad_knobs(void **state)
 	expect_bad("fault_persistent=yes", "knob 'fault_persistent': expected 0 or 1, got 'yes'");
 	expect_bad("fault_status=16", "knob 'fault_status': expected a DFU status 0..15, got '16'");
 	expect_bad("leave=stay", "knob 'leave': expected jump or reset, got 'stay'");
+	expect_bad("errors=first", "knob 'errors': expected early or late, got 'first'");
 	expect_bad("boot0=high", "knob 'boot0': expected 0 or 1, got 'high'");
 	expect_bad("xfer=1024&busy=nope", "knob 'busy': expected wait, stall or lying, got 'nope'");
 }
