@@ -73,7 +73,10 @@ static bool pcrop_on(uint32_t strt, uint32_t end)
 
 /* DNLOAD to the OB alt (spec 1.5, 8 "OB write"): only the whole 48-byte
  * block at its start address, complements right, else errTARGET and
- * nothing changes. The block is programmed, its reserved bits become 1
+ * nothing changes. Spec 1.5 "all options are erased before writing the
+ * new values" and 3.4 (the option registers are programmed as a whole):
+ * the block is programmed, and the other bank's block is reprogrammed
+ * from its loaded option registers; reserved bits of both become 1
  * (spec 3.2). The option registers reload at the reset that follows.
  * Spec 3.3/3.5: DBANK "can only be written when PCROP1/2 is disabled".
  * DECISION: a block that changes DBANK while PCROP1 or PCROP2 is enabled
@@ -83,7 +86,7 @@ void emu_ob_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 		  size_t len, struct emu_result *r)
 {
 	int b = emu_ob_block(addr), i;
-	uint32_t v[6];
+	uint32_t v[6], o[6];
 
 	r->early = true;
 	if (emu_rdp_level(e)) {
@@ -113,6 +116,9 @@ void emu_ob_write(struct fx_emu *e, uint32_t addr, const uint8_t *data,
 		return;
 	}
 	encode(v, e->ob[b]);
+	for (i = 0; i < 6; i++)
+		o[i] = (e->opt[!b][i] & defined[!b][i]) | ~defined[!b][i];
+	encode(o, e->ob[!b]);
 	r->early = false;
 	r->status = DFU_STATUS_OK;
 	r->dev_us = EMU_T_OB_PROG;

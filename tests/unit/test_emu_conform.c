@@ -191,7 +191,7 @@ static void test_request_sizes(void **state)
 
 /* 4: writing one OB block reprograms both: the other block's reserved
  * bits read 1 afterwards too (spec 1.5, 3.2, 3.4) */
-static void __attribute__((unused)) test_ob_write_reprograms_both(void **state)
+static void test_ob_write_reprograms_both(void **state)
 {
 	static const uint32_t bank2[6] = { 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFF8000,
 					   0xFF80FFFF, 0xFF80FFFF, 0xFFFFFF00 };
@@ -411,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_busy_stall_program),
 		cmocka_unit_test(test_errors_late),
 		cmocka_unit_test(test_request_sizes),
+		cmocka_unit_test(test_ob_write_reprograms_both),
 		cmocka_unit_test(test_dbank_refused_with_pcrop),
 		cmocka_unit_test(test_rdp1_before_range),
 		cmocka_unit_test(test_ram_end_of_sram1),
