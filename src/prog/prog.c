@@ -86,6 +86,20 @@ static int ob_compare(const struct fx_g4_ob *want, const struct fx_g4_ob *got,
 	return 0;
 }
 
+/* Does any named field of bank differ? Reserved bits are not compared:
+ * the chip sets them to 1 when it reprograms the option bytes (spec 3.2),
+ * so they never say whether a block needs writing. */
+static bool bank_differs(const struct fx_g4_ob *a, const struct fx_g4_ob *b,
+			 int bank)
+{
+	const struct fx_g4_ob_field *f;
+
+	for (f = fx_g4_ob_fields(); f->name; f++)
+		if (f->bank == bank && fx_g4_ob_get(a, f) != fx_g4_ob_get(b, f))
+			return true;
+	return false;
+}
+
 /* Wait for the bootloader on the same slot and rebind (spec 2.6: a new
  * device, maybe a new address, same serial). */
 static int wait_bootloader(struct fx_dfu *d, unsigned timeout_ms,
@@ -144,7 +158,7 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 		memcpy(next.word[bank], want->word[bank], sizeof(next.word[bank]));
 		if (bank == 1)
 			next.word[1][0] = cur.word[1][0]; /* unused slot (spec 3.2) */
-		if (!memcmp(next.word[bank], cur.word[bank], sizeof(cur.word[bank])))
+		if (!bank_differs(&next, &cur, bank))
 			continue;
 		/* the whole block, value + complement (spec 3.2 host rule) */
 		fx_g4_ob_encode(&next, bank, raw);
