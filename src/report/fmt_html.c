@@ -17,9 +17,26 @@
 #define MT 20
 #define MB 160
 
+/* Text as HTML: markup characters as references, each byte that does not
+ * start a well-formed UTF-8 character as U+FFFD and control characters
+ * (C0, DEL, C1: not allowed raw in HTML) as spaces. */
 static void esc(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
+	const unsigned char *p;
+	size_t n;
+
+	for (; s && *s; s += n) {
+		p = (const unsigned char *)s;
+		n = fx_rt_utf8_len(s);
+		if (!n) {
+			fputs("\xef\xbf\xbd", out);
+			n = 1;
+			continue;
+		}
+		if ((n == 1 && (*p < 0x20 || *p == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			fputc(' ', out);
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", out);
@@ -37,7 +54,7 @@ static void esc(FILE *out, const char *s)
 			fputs("&#39;", out);
 			break;
 		default:
-			fputc(*s, out);
+			fwrite(s, 1, n, out);
 		}
 	}
 }
@@ -74,6 +91,7 @@ static void chart(FILE *out, const struct series *s)
 	double pw = W - ML - MR, ph = H - MT - MB, bw, x, y, h;
 	int64_t ymax = 1, v;
 	char lab[128];
+	const char *label;
 	size_t i;
 	int k;
 
@@ -109,13 +127,14 @@ static void chart(FILE *out, const struct series *s)
 		x = ML + bw * (double)i;
 		fprintf(out, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
 			"<title>", x + bw * 0.15, MT + ph - h, bw * 0.7, h);
-		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
+		label = s->label(s->ctx, i, lab, sizeof(lab));
+		esc(out, label);
 		fprintf(out, ": %lld</title></rect>\n", (long long)v);
 		if (s->n <= 40 || i % ((s->n + 39) / 40) == 0) {
 			fprintf(out, "<text class=\"xl\" x=\"%.1f\" y=\"%d\" transform=\"rotate(-40 %.1f %d)\""
 				" text-anchor=\"end\">", x + bw / 2, MT + (int)ph + 14, x + bw / 2,
 				MT + (int)ph + 14);
-			esc(out, lab);
+			esc(out, label);
 			fputs("</text>\n", out);
 		}
 	}
@@ -156,8 +175,9 @@ static double day_pct(const void *ctx, size_t i)
 
 static const char *bar_label(const void *ctx, size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", ((const struct fx_report *)ctx)->bars[i].label);
-	return buf;
+	(void)buf;
+	(void)len;
+	return ((const struct fx_report *)ctx)->bars[i].label; /* whole */
 }
 
 static int64_t bar_count(const void *ctx, size_t i)
@@ -172,7 +192,7 @@ static double bar_pct(const void *ctx, size_t i)
 
 static void table(FILE *out, const struct fx_report_table *t)
 {
-	char buf[1024];
+	char buf[64];
 	size_t r;
 	unsigned c;
 
@@ -187,7 +207,7 @@ static void table(FILE *out, const struct fx_report_table *t)
 		fputs("<tr>", out);
 		for (c = 0; c < t->ncols; c++) {
 			fputs(t->coltype[c] == FX_COL_TEXT ? "<td>" : "<td class=\"num\">", out);
-			esc(out, fx_rt_fmt(t, c, fx_rt_cell(t, r, c), buf, sizeof(buf), "-"));
+			esc(out, fx_rt_show(t, r, c, buf, sizeof(buf)));
 			fputs("</td>", out);
 		}
 		fputs("</tr>\n", out);
