@@ -69,6 +69,8 @@ expect 64 "--db FILE is required" report yield
 expect 64 "--format 'pdf': expected text, csv, json or html" report yield --db known.db --format pdf
 expect 64 "unknown option '--bogus'" report yield --db known.db --bogus
 expect 64 "option '--db' needs a value" report yield --db
+expect 64 "unknown option '-z'" report yield --db known.db -zq
+expect 64 "unknown option '-z'" history SN003 --db known.db -zh
 expect 64 "unexpected argument 'extra'" report yield extra --db known.db
 expect 64 "a serial or chip UID is required" history --db known.db
 expect 64 "--db FILE is required" history SN003
