@@ -94,6 +94,7 @@ static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
 {
 	char buf[160];
 	const char *name, *ver;
+	size_t len;
 	unsigned i;
 	int c = 0;
 	bool ok = true;
@@ -116,12 +117,13 @@ static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
 			name = (const char *)sqlite3_column_text(s, c++);
 			ver = (const char *)sqlite3_column_text(s, c++);
 			/* whole, however long (no fixed buffer) */
-			row[i].s = malloc(strlen(name ? name : "") + strlen(ver ? ver : "") + 2);
+			len = strlen(name ? name : "") + strlen(ver ? ver : "") + 2;
+			row[i].s = malloc(len);
 			ok = row[i].s != NULL;
 			if (ok) {
 				row[i].null = false;
-				sprintf(row[i].s, "%s%s%s", name ? name : "", ver && *ver ? " " : "",
-					ver ? ver : "");
+				snprintf(row[i].s, len, "%s%s%s", name ? name : "",
+					 ver && *ver ? " " : "", ver ? ver : "");
 			}
 			break;
 		case FX_BY_STATION:
