@@ -640,10 +640,83 @@ static void test_tampered_sums(void **state)
 	unlink("tampered.db");
 }
 
+/* Group values longer than any old fixed buffer (160-byte recipe text,
+ * 512-byte group keys): whole, and two values that differ only after
+ * 600 bytes stay two groups in every report. */
+static void test_long_group_values(void **state)
+{
+	static char op1[700], op2[700], station[1600], ver[1600];
+	struct fix_run f = fix_runs[1]; /* FAIL verify */
+	struct fx_report_query q = { .kind = FX_REPORT_YIELD, .by = { FX_BY_OPERATOR }, .nby = 1 };
+	struct fx_store *ls;
+	struct fx_report *r;
+	struct fx_err err;
+	char *out;
+	size_t i;
+
+	(void)state;
+	memset(op1, 'o', 650);
+	memcpy(op2, op1, 650);
+	op1[650] = '1';
+	op2[650] = '2';
+	memset(station, 's', 1500);
+	memset(ver, 'v', 1500);
+	ls = fx_store_open("long.db", &err);
+	assert_non_null(ls);
+	f.station = station;
+	f.ver = ver;
+	f.op = op1;
+	assert_int_equal(fix_record(&ls, "long.db", &f, &err), 0);
+	f.op = op2;
+	f.mm++;
+	assert_int_equal(fix_record(&ls, "long.db", &f, &err), 0);
+	fx_store_close(ls);
+	ls = fx_store_open_readonly("long.db", &err);
+	assert_non_null(ls);
+
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_int_equal(r->tables[0].nrows, 3); /* two operators + the total */
+	assert_string_equal(fx_rt_cell(&r->tables[0], 0, 0)->s, op1);
+	assert_string_equal(fx_rt_cell(&r->tables[0], 1, 0)->s, op2);
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_PARETO;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_int_equal(r->tables[0].nrows, 2);
+	for (i = 0; i < 2; i++) /* each its own group: 100 % of its failures */
+		assert_true(fx_rt_cell(&r->tables[0], i, 4)->d > 99.999);
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_CYCLE;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	for (i = 0; i < r->tables[0].nrows; i++)
+		assert_int_equal(fx_rt_cell(&r->tables[0], i, 2)->i, 1); /* one run each */
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_YIELD;
+	q.by[0] = FX_BY_STATION;
+	q.by[1] = FX_BY_RECIPE;
+	q.nby = 2;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_string_equal(fx_rt_cell(&r->tables[0], 0, 0)->s, station);
+	assert_int_equal(strlen(fx_rt_cell(&r->tables[0], 0, 1)->s), strlen("demo-g474 ") + 1500);
+	out = render(r, FX_FMT_TEXT);
+	assert_non_null(strstr(out, station));
+	assert_non_null(strstr(out, ver));
+	free(out);
+	fx_report_free(r);
+	fx_store_close(ls);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_yield_total),
+		cmocka_unit_test(test_long_group_values),
 		cmocka_unit_test(test_yield_by_day),
 		cmocka_unit_test(test_yield_groups),
 		cmocka_unit_test(test_pareto),
