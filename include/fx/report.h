@@ -34,7 +34,7 @@
  *               step (sum_cycle.hist; v_cycle_hist expands it), so every
  *               range and grouping is fast.
  * Percentages have 2 decimals, seconds 3; a ratio with a zero denominator
- * is null ("-" in text, empty in CSV, null in JSON).
+ * is null ("-" in text and HTML, empty in CSV, null in JSON).
  *
  * JSON document (schema "fixturectl-report/1"):
  *   {
@@ -57,8 +57,23 @@
  *   decimals, or null) or "seconds" (number, 3 decimals, or null).
  *   Grouped yield/pareto/cycle rows carry the group columns first (day
  *   "YYYY-MM-DD", week "YYYY-Www" ISO week, station, slot, recipe
- *   "NAME VERSION", operator, "" when none). The yield table ends with one
- *   row whose group columns are all "total".
+ *   "NAME VERSION", operator: null when the run has none; the summaries
+ *   keep a NULL and an empty operator alike, so both are null there).
+ *   A grouped yield table also has "total": {"runs": N, ...}, the grand
+ *   total keyed by the non-group column names; it is never in "rows", so
+ *   a group value named "total" cannot be mistaken for it.
+ *
+ * Values in every format: whole, however long. Bytes that do not start a
+ * well-formed UTF-8 character (RFC 3629) become U+FFFD (JSON "\ufffd",
+ * else its UTF-8 bytes), so the output is always valid UTF-8. Control
+ * characters: JSON escapes them, CSV keeps them (quoted if CR/LF), text
+ * and HTML show C0, DEL and C1 controls as spaces (one line per row; HTML
+ * allows none raw).
+ * Null and empty: JSON null vs ""; CSV an empty field vs a quoted empty
+ * field ""; text and HTML "-" (a null group value "(none)") vs "" (two
+ * quote characters). The grand-total row: JSON "total" (above); CSV, text
+ * and HTML the first group column "(total)", the other group columns
+ * empty.
  *
  * Text: a header ("# report", "# database", "# range ... (UTC)", "# group
  * by") then aligned columns. CSV: RFC 4180, CRLF line ends, one header
@@ -147,6 +162,9 @@ struct fx_report_table {
 	enum fx_report_coltype coltype[FX_REPORT_MAXCOLS];
 	size_t nrows, cap;
 	struct fx_report_cell *cells;  /* nrows * ncols, row-major */
+	unsigned ngroup;               /* the first ngroup columns are --by keys */
+	bool total_row;                /* the last row is the grand total: its
+					* group cells are null */
 };
 
 /* Chart series for HTML. */

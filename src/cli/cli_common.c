@@ -1,10 +1,12 @@
 /* cli_common.c - device opening, errors, exit codes, progress. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli_common.h"
 #include "fx/log.h"
@@ -63,6 +65,19 @@ int fx_cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see 'fixturectl %s --help')\n", cmd);
 	return FX_EXIT_USAGE;
+}
+
+const char *fx_cli_bad_option(char **argv, int before, char *buf, size_t len)
+{
+	const char *prev = optind > 0 ? argv[optind - 1] : NULL;
+
+	/* an unknown or ambiguous long option (optopt 0), or a long one
+	 * getopt stepped over just now (missing or unwanted value): the
+	 * argument itself; else a short option, named by optopt */
+	if (prev && !strncmp(prev, "--", 2) && prev[2] && (!optopt || optind > before))
+		return prev;
+	snprintf(buf, len, "-%c", optopt > 0 && optopt < 128 ? optopt : '?');
+	return buf;
 }
 
 bool fx_cli_parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -131,6 +146,39 @@ void fx_cli_progress(void *user, const char *what, size_t done, size_t total)
 	fflush(stderr);
 }
 
+bool fx_cli_file_readable(const char *path)
+{
+	char buf[4096];
+	struct stat sb;
+	bool ok;
+	FILE *f;
+
+	if (stat(path, &sb) || !S_ISREG(sb.st_mode))
+		return false;
+	f = fopen(path, "rb");
+	if (!f)
+		return false;
+	while (fread(buf, 1, sizeof(buf), f) == sizeof(buf))
+		;
+	ok = !ferror(f);
+	fclose(f);
+	return ok;
+}
+
+/* emu:PATH?KNOBS whose PATH reads whole but does not load: bad data */
+static bool emu_board_bad(const char *uri)
+{
+	char *path;
+	bool bad;
+
+	if (strncmp(uri, "emu:", 4))
+		return false;
+	path = strndup(uri + 4, strcspn(uri + 4, "?"));
+	bad = path && fx_cli_file_readable(path);
+	free(path);
+	return bad;
+}
+
 int fx_cli_dev_open(struct fx_cli_dev *dev, const char *cmd, const char *uri,
 		    double realtime_scale)
 {
@@ -150,6 +198,17 @@ int fx_cli_dev_open(struct fx_cli_dev *dev, const char *cmd, const char *uri,
 	}
 	dev->progress = isatty(STDERR_FILENO);
 	rc = fx_usb_open(uri, dev->clock, &opts, &dev->usb, &err);
+	/* FX_E_CONFIG from fx_usb_open is the URI's syntax (no scheme, a bad
+	 * port path, an empty serial, an unknown emu knob): a bad command
+	 * line, exit 64, not bad input data */
+	if (rc == FX_E_CONFIG)
+		return fx_cli_usage_error(cmd, "%s", err.msg);
+	/* an emu: board file that reads whole but does not load (bad magic,
+	 * checksum, size) is bad input data, 65; unreadable stays 66 */
+	if (rc == FX_E_FILE && emu_board_bad(uri)) {
+		fprintf(stderr, "fixturectl %s: %s\n", cmd, err.msg);
+		return FX_EXIT_DATAERR;
+	}
 	if (rc)
 		return fx_cli_fail(cmd, &err);
 	dev->dfu = fx_dfu_open(dev->usb, &err);

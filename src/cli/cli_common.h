@@ -27,7 +27,9 @@ struct fx_cli_dev {
 
 /* Open uri and bring up DFU. realtime_scale <= 0 = virtual clock for emu:.
  * On failure prints the error ("fixturectl CMD: ...") and returns the exit
- * code; 0 on success. */
+ * code; 0 on success. A malformed URI (fx_usb_open's FX_E_CONFIG: no
+ * scheme, bad port path, empty serial, unknown emu: knob) is a usage
+ * error, 64. */
 int fx_cli_dev_open(struct fx_cli_dev *dev, const char *cmd, const char *uri,
 		    double realtime_scale);
 void fx_cli_dev_close(struct fx_cli_dev *dev);
@@ -40,6 +42,16 @@ int fx_cli_fail(const char *cmd, const struct fx_err *err);
 /* Print "fixturectl CMD: ..." and return FX_EXIT_USAGE. */
 int fx_cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The option getopt_long just rejected ('?' or ':'), as the user wrote
+ * it: "--name[=VALUE]" for a long option, "-z" for a short one, also
+ * inside a cluster ("-zq": argv[optind - 1] is then another argument).
+ * before = optind before that getopt_long call; buf >= 3 bytes. */
+const char *fx_cli_bad_option(char **argv, int before, char *buf, size_t len);
+
+/* path is a regular file that opens and reads to its end: a load error
+ * on it is bad data (65), not a missing or unreadable input (66). */
+bool fx_cli_file_readable(const char *path);
 
 /* Parse a number (decimal or 0x hex) into *out; false if malformed or
  * larger than max. */

@@ -81,18 +81,19 @@ int fx_cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool invalid = false, unreadable = false, nomem = false;
-	int c, i;
+	char ob[8];
+	int c, i, before;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((before = optind, c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(check_usage, stdout);
 			return FX_EXIT_OK;
 		default:
-			return fx_cli_usage_error("check", "unknown option '%s' (see --help)",
-						  argv[optind - 1]);
+			return fx_cli_usage_error("check", "unknown option '%s'",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind >= argc)

@@ -20,7 +20,8 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 	};
 	struct option all[MAX_LONGOPTS];
 	size_t n = 0, i;
-	int c, rc;
+	char ob[8];
+	int c, rc, before;
 
 	memset(o, 0, sizeof(*o));
 	for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
@@ -30,7 +31,7 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 	memset(&all[n], 0, sizeof(all[n]));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vho:", all, NULL)) != -1) {
+	while ((before = optind, c = getopt_long(argc, argv, ":vho:", all, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->device = optarg;
@@ -46,9 +47,11 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 			fputs(usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+			return fx_cli_usage_error(cmd, "option '%s' needs a value",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		case '?':
-			return fx_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return fx_cli_usage_error(cmd, "unknown option '%s'",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
 			if (!fn)
 				return fx_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

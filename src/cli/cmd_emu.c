@@ -30,7 +30,8 @@ static const char emu_usage[] =
 	"  --rdp1              read protection level 1\n"
 	"  --force             overwrite an existing FILE\n"
 	"\n"
-	"exit codes: 0 ok, 64 usage, 65 bad image, 66 file error\n";
+	"exit codes: 0 ok, 64 usage, 65 bad image, or (show) FILE is not a board\n"
+	"            file, 66 FILE missing, unreadable or not writable\n";
 
 static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 {
@@ -91,12 +92,14 @@ static int emu_create(int argc, char **argv)
 	struct fx_emu *e = NULL;
 	struct fx_image *img = NULL;
 	struct fx_err err;
-	int c, rc = 0;
+	char ob[8];
+	int c, rc = 0, before;
 	size_t i;
 
 	fx_err_clear(&err);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((before = optind, c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			if (parse_hex_bytes(optarg, id.uid, 12))
@@ -136,8 +139,12 @@ static int emu_create(int argc, char **argv)
 		case 'h':
 			fputs(emu_usage, stdout);
 			return 0;
+		case ':':
+			return fx_cli_usage_error("emu", "option '%s' needs a value",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return FX_EXIT_USAGE;
+			return fx_cli_usage_error("emu", "unknown option '%s'",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind + 1 != argc)
@@ -233,6 +240,12 @@ static int emu_show(int argc, char **argv)
 	fx_err_clear(&err);
 	fx_vclock_init(&vc);
 	e = fx_emu_load(argv[1], &vc.base, &err);
+	/* a file we can read whole that does not load is bad data (65); one
+	 * we cannot open or read stays 66 */
+	if (!e && err.code == FX_E_FILE && fx_cli_file_readable(argv[1])) {
+		fprintf(stderr, "fixturectl emu: %s\n", err.msg);
+		return FX_EXIT_DATAERR;
+	}
 	if (!e)
 		return fx_cli_fail("emu", &err);
 	fx_emu_uid(e, uid);

@@ -27,9 +27,11 @@ static const char flash_usage[] =
 	"  --realtime[=SCALE]  emu: run the board in real time\n"
 	"  -v, --verbose       log the DFU requests\n"
 	"\n"
-	"exit codes: 0 programmed and verified, 1 verify mismatch, 64 usage,\n"
-	"            65 bad image or image outside flash, 66 FILE unreadable,\n"
-	"            69 no device, 74 I/O, 76 device error (e.g. read protection)\n";
+	"exit codes: 0 programmed and verified, 1 verify mismatch, 64 usage (bad\n"
+	"            option or malformed device URI), 65 bad image, image outside\n"
+	"            flash or emu: FILE not a board file, 66 FILE or emu: FILE\n"
+	"            unreadable, 69 no device, 70 internal error, 74 I/O,\n"
+	"            76 device error (e.g. read protection)\n";
 
 struct flash_opts {
 	uint32_t addr;

@@ -33,11 +33,12 @@ int fx_cmd_history(int argc, char **argv)
 	struct fx_report_query q = { .kind = FX_REPORT_HISTORY };
 	enum fx_report_format fmt = FX_FMT_TEXT;
 	const char *db = NULL, *out = NULL;
-	int c;
+	char ob[8];
+	int c, before;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+	while ((before = optind, c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(history_usage, stdout);
@@ -54,9 +55,11 @@ int fx_cmd_history(int argc, char **argv)
 			out = optarg;
 			break;
 		case ':':
-			return fx_cli_usage_error("history", "option '%s' needs a value", argv[optind - 1]);
+			return fx_cli_usage_error("history", "option '%s' needs a value",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("history", "unknown option '%s'", argv[optind - 1]);
+			return fx_cli_usage_error("history", "unknown option '%s'",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind >= argc)

@@ -18,7 +18,9 @@ static const char info_usage[] =
 	"  --realtime[=SCALE]  emu: run the board in real time (default: virtual time)\n"
 	"  -v, --verbose       log the DFU requests (twice: more)\n"
 	"\n"
-	"exit codes: 0 ok, 64 usage, 69 no device, 74 I/O, 76 device error\n";
+	"exit codes: 0 ok, 64 usage (bad option or malformed device URI),\n"
+	"            65 emu: FILE is not a board file, 66 emu: FILE unreadable,\n"
+	"            69 no device, 70 internal error, 74 I/O, 76 device error\n";
 
 static void type_text(uint8_t t, char *buf, size_t cap)
 {

@@ -20,7 +20,9 @@ static const char ob_usage[] =
 	"  --realtime[=SCALE]  emu: run the board in real time\n"
 	"  -v, --verbose       log the DFU requests\n"
 	"\n"
-	"exit codes: 0 ok, 64 usage, 65 unknown field or bad value, 69 no device or\n"
+	"exit codes: 0 ok, 64 usage (bad option, malformed device URI, one field\n"
+	"            set to two values), 65 unknown field, bad value or emu: FILE\n"
+	"            not a board file, 66 emu: FILE unreadable, 69 no device or\n"
 	"            the board did not come back as the bootloader, 74 I/O,\n"
 	"            76 device error or values not as requested\n";
 
@@ -51,6 +53,45 @@ static int ob_opt(void *ctx, int c, const char *arg)
 	}
 }
 
+/* The field an assignment names (it is valid: fx_g4_ob_apply passed). */
+static const struct fx_g4_ob_field *set_field(const char *set)
+{
+	char name[32];
+	size_t n = strcspn(set, "=");
+
+	if (n >= sizeof(name))
+		return NULL;
+	memcpy(name, set, n);
+	name[n] = '\0';
+	return fx_g4_ob_field_find(name);
+}
+
+/* Two --set of one field with different values: which one was meant is
+ * unknown, so neither wins (a repeat of the same value is harmless). */
+static int check_conflicts(const struct ob_opts *r)
+{
+	const struct fx_g4_ob_field *f;
+	struct fx_g4_ob a, b;
+	struct fx_err err;
+	int i, j;
+
+	for (i = 0; i < r->nset; i++) {
+		f = set_field(r->set[i]);
+		for (j = i + 1; f && j < r->nset; j++) {
+			if (set_field(r->set[j]) != f)
+				continue;
+			fx_g4_ob_factory(&a);
+			b = a;
+			fx_g4_ob_apply(&a, r->set[i], &err);
+			fx_g4_ob_apply(&b, r->set[j], &err);
+			if (fx_g4_ob_get(&a, f) != fx_g4_ob_get(&b, f))
+				return fx_cli_usage_error("ob", "--set %s and --set %s conflict (%s set twice)",
+							  r->set[i], r->set[j], f->name);
+		}
+	}
+	return 0;
+}
+
 int fx_cmd_ob(int argc, char **argv)
 {
 	static const struct option extra[] = {
@@ -77,6 +118,9 @@ int fx_cmd_ob(int argc, char **argv)
 	for (i = 0; i < r.nset; i++)
 		if (fx_g4_ob_apply(&want, r.set[i], &err))
 			return fx_cli_fail("ob", &err);
+	rc = check_conflicts(&r);
+	if (rc)
+		return rc;
 	rc = fx_cli_dev_open(&dev, "ob", o.device, o.scale);
 	if (rc)
 		return rc;

@@ -20,8 +20,10 @@ static const char read_usage[] =
 	"  --realtime[=SCALE]  emu: run the board in real time\n"
 	"  -v, --verbose       log the DFU requests\n"
 	"\n"
-	"exit codes: 0 ok, 64 usage, 65 address outside the memory map,\n"
-	"            66 cannot write FILE, 69 no device, 74 I/O, 76 device error\n";
+	"exit codes: 0 ok, 64 usage (bad option or malformed device URI),\n"
+	"            65 address outside the memory map or emu: FILE is not a board\n"
+	"            file, 66 cannot write FILE or emu: FILE unreadable, 69 no\n"
+	"            device, 70 internal error, 74 I/O, 76 device error\n";
 
 struct read_opts {
 	uint32_t addr, len;

@@ -112,11 +112,12 @@ int fx_cmd_report(int argc, char **argv)
 	enum fx_report_format fmt = FX_FMT_TEXT;
 	const char *db = NULL, *out = NULL, *kind, *from_s = NULL, *to_s = NULL;
 	struct fx_err err;
-	int c;
+	char ob[8];
+	int c, before;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+	while ((before = optind, c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(report_usage, stdout);
@@ -160,9 +161,11 @@ int fx_cmd_report(int argc, char **argv)
 			out = optarg;
 			break;
 		case ':':
-			return fx_cli_usage_error("report", "option '%s' needs a value", argv[optind - 1]);
+			return fx_cli_usage_error("report", "option '%s' needs a value",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("report", "unknown option '%s'", argv[optind - 1]);
+			return fx_cli_usage_error("report", "unknown option '%s'",
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind >= argc)

@@ -1,32 +1,53 @@
 /* fmt_csv.c - reports as RFC 4180 CSV: CRLF records, one header record,
- * fields with a comma, a quote, CR or LF quoted and their quotes doubled.
+ * fields with a comma, a quote, CR or LF quoted and their quotes doubled;
+ * a null is an empty field, an empty text a quoted one ("").
  * Every record starts with tz,from,to so the range stays with the data. */
 #include <string.h>
 
 #include "report_int.h"
 
-static void field(FILE *out, const char *s, bool first)
+/* A field: quoted when it holds a comma, a quote, CR or LF, or when
+ * quote is set (an empty text: "" tells it from a null, written as
+ * nothing); invalid UTF-8 bytes become U+FFFD. */
+static void field_q(FILE *out, const char *s, bool first, bool quote)
 {
+	size_t n;
+
 	if (!first)
 		fputc(',', out);
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, out);
-		return;
+	quote = quote || strpbrk(s, ",\"\r\n");
+	if (quote)
+		fputc('"', out);
+	for (; *s; s += n) {
+		n = fx_rt_utf8_len(s);
+		if (!n) {
+			fputs("\xef\xbf\xbd", out);
+			n = 1;
+		} else {
+			if (*s == '"')
+				fputc('"', out);
+			fwrite(s, 1, n, out);
+		}
 	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	if (quote)
+		fputc('"', out);
+}
+
+static void field(FILE *out, const char *s, bool first)
+{
+	field_q(out, s, first, false);
 }
 
 static void cell(FILE *out, const struct fx_report_table *t, size_t row, unsigned col)
 {
-	char buf[1024];
+	const struct fx_report_cell *c = fx_rt_cell(t, row, col);
+	char buf[64];
 
-	field(out, fx_rt_fmt(t, col, fx_rt_cell(t, row, col), buf, sizeof(buf), ""), false);
+	if (t->total_row && row + 1 == t->nrows && col < t->ngroup)
+		field(out, col ? "" : "(total)", false);
+	else
+		field_q(out, fx_rt_fmt(t, col, c, buf, sizeof(buf), ""), false,
+			!c->null && t->coltype[col] == FX_COL_TEXT && !c->s[0]);
 }
 
 static void lead(FILE *out, const struct fx_report *r)

@@ -1,8 +1,10 @@
 /* fmt_html.c - a report as one self-contained HTML file: inline CSS and
  * SVG, no script, no external resource. Charts:
- *   yield   one <rect class="bar"> per day (runs, left axis) and a
- *           <polyline class="line"> through one <circle class="pt"> per day
- *           (yield %, right axis)
+ *   yield   one <rect class="bar"> per day with runs (runs, left axis)
+ *           and one <circle class="pt"> per such day (yield %, right
+ *           axis), on a date axis over the report's range: a day without
+ *           runs keeps its place; a <polyline class="line"> joins each
+ *           run of consecutive days, so a gap in the data stays a gap
  *   pareto  one <rect class="bar"> per failure mode (count) and the
  *           cumulative share as <polyline class="line"> + <circle class="pt">
  * Every bar and point carries a <title> with its exact figures. */
@@ -17,9 +19,26 @@
 #define MT 20
 #define MB 160
 
+/* Text as HTML: markup characters as references, each byte that does not
+ * start a well-formed UTF-8 character as U+FFFD and control characters
+ * (C0, DEL, C1: not allowed raw in HTML) as spaces. */
 static void esc(FILE *out, const char *s)
 {
-	for (; s && *s; s++) {
+	const unsigned char *p;
+	size_t n;
+
+	for (; s && *s; s += n) {
+		p = (const unsigned char *)s;
+		n = fx_rt_utf8_len(s);
+		if (!n) {
+			fputs("\xef\xbf\xbd", out);
+			n = 1;
+			continue;
+		}
+		if ((n == 1 && (*p < 0x20 || *p == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+			fputc(' ', out);
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", out);
@@ -37,7 +56,7 @@ static void esc(FILE *out, const char *s)
 			fputs("&#39;", out);
 			break;
 		default:
-			fputc(*s, out);
+			fwrite(s, 1, n, out);
 		}
 	}
 }
@@ -65,15 +84,26 @@ struct series {
 	const char *(*label)(const void *ctx, size_t i, char *buf, size_t len);
 	int64_t (*count)(const void *ctx, size_t i);
 	double (*pct)(const void *ctx, size_t i);
+	/* x axis: point i sits in slot slot(i) of nslots (a date axis: days
+	 * without data keep their room); NULL = slot i of n. The line joins
+	 * point i to i - 1 only when their slots are adjacent. */
+	double (*slot)(const void *ctx, size_t i);
+	double nslots;
 	const void *ctx;
 	const char *count_name, *pct_name, *caption;
 };
+
+static double slot_of(const struct series *s, size_t i)
+{
+	return s->slot ? s->slot(s->ctx, i) : (double)i;
+}
 
 static void chart(FILE *out, const struct series *s)
 {
 	double pw = W - ML - MR, ph = H - MT - MB, bw, x, y, h;
 	int64_t ymax = 1, v;
 	char lab[128];
+	const char *label;
 	size_t i;
 	int k;
 
@@ -81,7 +111,7 @@ static void chart(FILE *out, const struct series *s)
 		if (s->count(s->ctx, i) > ymax)
 			ymax = s->count(s->ctx, i);
 	ymax = 4 * nice_step((ymax + 3) / 4); /* 4 grid steps, integer labels */
-	bw = s->n ? pw / (double)s->n : pw;
+	bw = s->slot ? pw / s->nslots : s->n ? pw / (double)s->n : pw;
 	fprintf(out, "<figure>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
 		" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"", W, H, W, H);
 	esc(out, s->caption);
@@ -106,27 +136,36 @@ static void chart(FILE *out, const struct series *s)
 	for (i = 0; i < s->n; i++) {
 		v = s->count(s->ctx, i);
 		h = ph * (double)v / (double)ymax;
-		x = ML + bw * (double)i;
+		x = ML + bw * slot_of(s, i);
 		fprintf(out, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">"
 			"<title>", x + bw * 0.15, MT + ph - h, bw * 0.7, h);
-		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
+		label = s->label(s->ctx, i, lab, sizeof(lab));
+		esc(out, label);
 		fprintf(out, ": %lld</title></rect>\n", (long long)v);
 		if (s->n <= 40 || i % ((s->n + 39) / 40) == 0) {
 			fprintf(out, "<text class=\"xl\" x=\"%.1f\" y=\"%d\" transform=\"rotate(-40 %.1f %d)\""
 				" text-anchor=\"end\">", x + bw / 2, MT + (int)ph + 14, x + bw / 2,
 				MT + (int)ph + 14);
-			esc(out, lab);
+			esc(out, label);
 			fputs("</text>\n", out);
 		}
 	}
-	fputs("<polyline class=\"line\" points=\"", out);
-	for (i = 0; i < s->n; i++)
-		fprintf(out, "%s%.1f,%.1f", i ? " " : "", ML + bw * ((double)i + 0.5),
+	/* one polyline per run of adjacent slots: a gap in the data is a gap
+	 * in the line */
+	for (i = 0; i < s->n; i++) {
+		if (!i || slot_of(s, i) - slot_of(s, i - 1) > 1.5)
+			fputs(i ? "\"/>\n<polyline class=\"line\" points=\"" :
+			      "<polyline class=\"line\" points=\"", out);
+		else
+			fputc(' ', out);
+		fprintf(out, "%.1f,%.1f", ML + bw * (slot_of(s, i) + 0.5),
 			MT + ph - ph * s->pct(s->ctx, i) / 100.0);
-	fputs("\"/>\n", out);
+	}
+	if (s->n)
+		fputs("\"/>\n", out);
 	for (i = 0; i < s->n; i++) {
 		fprintf(out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\"><title>",
-			ML + bw * ((double)i + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0,
+			ML + bw * (slot_of(s, i) + 0.5), MT + ph - ph * s->pct(s->ctx, i) / 100.0,
 			s->n > 60 ? "1" : "3.5"); /* long ranges: the line carries it */
 		esc(out, s->label(s->ctx, i, lab, sizeof(lab)));
 		fprintf(out, ": %.2f%%</title></circle>\n", s->pct(s->ctx, i));
@@ -144,6 +183,25 @@ static const char *day_label(const void *ctx, size_t i, char *buf, size_t len)
 	return buf;
 }
 
+/* The date axis: the report's range (from, to), else the days with data. */
+static void day_axis(const struct fx_report *r, int64_t *a, int64_t *b)
+{
+	if (fx_report_parse_date(r->from, a, NULL) || fx_report_parse_date(r->to, b, NULL) ||
+	    *a > r->days[0].day || *b < r->days[r->ndays - 1].day) {
+		*a = r->days[0].day;
+		*b = r->days[r->ndays - 1].day;
+	}
+}
+
+static double day_slot(const void *ctx, size_t i)
+{
+	const struct fx_report *r = ctx;
+	int64_t a, b;
+
+	day_axis(r, &a, &b);
+	return (double)(r->days[i].day - a);
+}
+
 static int64_t day_count(const void *ctx, size_t i)
 {
 	return ((const struct fx_report *)ctx)->days[i].runs;
@@ -156,8 +214,9 @@ static double day_pct(const void *ctx, size_t i)
 
 static const char *bar_label(const void *ctx, size_t i, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", ((const struct fx_report *)ctx)->bars[i].label);
-	return buf;
+	(void)buf;
+	(void)len;
+	return ((const struct fx_report *)ctx)->bars[i].label; /* whole */
 }
 
 static int64_t bar_count(const void *ctx, size_t i)
@@ -172,7 +231,7 @@ static double bar_pct(const void *ctx, size_t i)
 
 static void table(FILE *out, const struct fx_report_table *t)
 {
-	char buf[1024];
+	char buf[64];
 	size_t r;
 	unsigned c;
 
@@ -187,7 +246,7 @@ static void table(FILE *out, const struct fx_report_table *t)
 		fputs("<tr>", out);
 		for (c = 0; c < t->ncols; c++) {
 			fputs(t->coltype[c] == FX_COL_TEXT ? "<td>" : "<td class=\"num\">", out);
-			esc(out, fx_rt_fmt(t, c, fx_rt_cell(t, r, c), buf, sizeof(buf), "-"));
+			esc(out, fx_rt_show(t, r, c, buf, sizeof(buf)));
 			fputs("</td>", out);
 		}
 		fputs("</tr>\n", out);
@@ -256,6 +315,15 @@ int fx_report_write_html(const struct fx_report *r, FILE *out)
 	if (r->kind == FX_REPORT_YIELD) {
 		s.n = r->ndays;
 		s.label = day_label;
+		if (r->ndays) {
+			/* a date axis over the whole range: a day without runs
+			 * keeps its place, so a gap shows as one */
+			int64_t a, b;
+
+			day_axis(r, &a, &b);
+			s.slot = day_slot;
+			s.nslots = (double)(b - a + 1);
+		}
 		s.count = day_count;
 		s.pct = day_pct;
 		s.count_name = "runs per day";

@@ -4,16 +4,29 @@
 
 #include "report_int.h"
 
+/* A JSON string: always valid UTF-8, each byte that does not start a
+ * well-formed character becomes \\ufffd (U+FFFD). */
 static void jstr(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
 	if (!s) {
 		fputs("null", out);
 		return;
 	}
 	fputc('"', out);
-	for (; *p; p++) {
+	for (; *p; p += n) {
+		n = fx_rt_utf8_len((const char *)p);
+		if (!n) {
+			fputs("\\ufffd", out);
+			n = 1;
+			continue;
+		}
+		if (n > 1) {
+			fwrite(p, 1, n, out);
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			fputs("\\\"", out);
@@ -55,11 +68,22 @@ static const char *type_name(enum fx_report_coltype t)
 	return "text";
 }
 
+static void value(FILE *out, const struct fx_report_table *t, size_t r, unsigned k)
+{
+	const struct fx_report_cell *c = fx_rt_cell(t, r, k);
+	char buf[64];
+
+	if (c->null)
+		fputs("null", out);
+	else if (t->coltype[k] == FX_COL_TEXT)
+		jstr(out, c->s);
+	else
+		fputs(fx_rt_fmt(t, k, c, buf, sizeof(buf), "null"), out);
+}
+
 static void table(FILE *out, const struct fx_report_table *t)
 {
-	const struct fx_report_cell *c;
-	char buf[64];
-	size_t r;
+	size_t r, nrows = t->nrows - (t->total_row ? 1 : 0);
 	unsigned k;
 
 	fputs("    {\n      \"name\": ", out);
@@ -71,22 +95,28 @@ static void table(FILE *out, const struct fx_report_table *t)
 		fprintf(out, ", \"type\": \"%s\"}", type_name(t->coltype[k]));
 	}
 	fputs("],\n      \"rows\": [", out);
-	for (r = 0; r < t->nrows; r++) {
+	for (r = 0; r < nrows; r++) {
 		fputs(r ? ",\n        [" : "\n        [", out);
 		for (k = 0; k < t->ncols; k++) {
-			c = fx_rt_cell(t, r, k);
 			if (k)
 				fputs(", ", out);
-			if (c->null)
-				fputs("null", out);
-			else if (t->coltype[k] == FX_COL_TEXT)
-				jstr(out, c->s);
-			else
-				fputs(fx_rt_fmt(t, k, c, buf, sizeof(buf), "null"), out);
+			value(out, t, r, k);
 		}
 		fputc(']', out);
 	}
-	fputs(t->nrows ? "\n      ]\n    }" : "]\n    }", out);
+	fputs(nrows ? "\n      ]" : "]", out);
+	if (t->total_row) {
+		/* the grand total: the figures, never a group value */
+		fputs(",\n      \"total\": {", out);
+		for (k = t->ngroup; k < t->ncols; k++) {
+			fputs(k > t->ngroup ? ", " : "", out);
+			jstr(out, t->colname[k]);
+			fputs(": ", out);
+			value(out, t, nrows, k);
+		}
+		fputc('}', out);
+	}
+	fputs("\n    }", out);
 }
 
 int fx_report_write_json(const struct fx_report *r, FILE *out)

@@ -5,80 +5,95 @@
 
 #include "report_int.h"
 
+/* every value goes through fx_rt_put: invalid UTF-8 as U+FFFD, control
+ * characters (a message's newline) as spaces, one line per row */
+static void put(FILE *out, const char *s)
+{
+	fx_rt_put(out, s, true);
+}
+
 static void header(const struct fx_report *r, FILE *out)
 {
 	char range[40];
 	unsigned i;
 
 	fx_report_range_text(r, range, sizeof(range));
-	if (r->kind == FX_REPORT_HISTORY)
-		fprintf(out, "# fixturectl history %s\n", r->unit);
-	else
+	if (r->kind == FX_REPORT_HISTORY) {
+		fputs("# fixturectl history ", out);
+		put(out, r->unit);
+		fputc('\n', out);
+	} else {
 		fprintf(out, "# fixturectl report %s\n", fx_report_kind_name(r->kind));
-	fprintf(out, "# database: %s\n", r->database);
-	fprintf(out, "# range: %s (UTC days, inclusive; times in UTC)\n", range);
+	}
+	fputs("# database: ", out);
+	put(out, r->database);
+	fprintf(out, "\n# range: %s (UTC days, inclusive; times in UTC)\n", range);
 	if (r->kind != FX_REPORT_HISTORY) {
 		fprintf(out, "# group by:");
 		for (i = 0; i < r->nby; i++)
 			fprintf(out, "%s%s", i ? ", " : " ", fx_report_by_name(r->by[i]));
 		fprintf(out, "%s\n", r->nby ? "" : " none");
 	}
-	if (r->station || r->recipe || r->operator_id)
-		fprintf(out, "# filters:%s%s%s%s%s%s\n",
-			r->station ? " station=" : "", r->station ? r->station : "",
-			r->recipe ? " recipe=" : "", r->recipe ? r->recipe : "",
-			r->operator_id ? " operator=" : "", r->operator_id ? r->operator_id : "");
+	if (r->station || r->recipe || r->operator_id) {
+		fputs("# filters:", out);
+		if (r->station) {
+			fputs(" station=", out);
+			put(out, r->station);
+		}
+		if (r->recipe) {
+			fputs(" recipe=", out);
+			put(out, r->recipe);
+		}
+		if (r->operator_id) {
+			fputs(" operator=", out);
+			put(out, r->operator_id);
+		}
+		fputc('\n', out);
+	}
 }
 
-static const char *cell_text(const struct fx_report_table *t, unsigned col,
-			     const struct fx_report_cell *c, char *buf, size_t len)
+static void pad(FILE *out, size_t n)
 {
-	char *p;
+	while (n--)
+		fputc(' ', out);
+}
 
-	fx_rt_fmt(t, col, c, buf, len, "-");
-	if (!buf[0])
-		snprintf(buf, len, "-");
-	/* one line per row: control characters (a message's newline) show
-	 * as spaces; CSV and JSON keep them */
-	for (p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20)
-			*p = ' ';
-	return buf;
+/* one cell, aligned to w characters: numbers right, text left (the last
+ * text column unpadded) */
+static void cell(FILE *out, const char *s, size_t w, bool right, bool last, bool first)
+{
+	size_t l = fx_rt_width(s);
+
+	if (!first)
+		fputs("  ", out);
+	if (right)
+		pad(out, w > l ? w - l : 0);
+	put(out, s);
+	if (!right && !last)
+		pad(out, w > l ? w - l : 0);
 }
 
 static void table(const struct fx_report_table *t, FILE *out)
 {
 	size_t w[FX_REPORT_MAXCOLS], r, l;
-	char buf[1024];
+	char buf[64];
 	unsigned c;
-	bool right;
 
 	for (c = 0; c < t->ncols; c++)
-		w[c] = strlen(t->colname[c]);
+		w[c] = fx_rt_width(t->colname[c]);
 	for (r = 0; r < t->nrows; r++)
 		for (c = 0; c < t->ncols; c++) {
-			l = strlen(cell_text(t, c, fx_rt_cell(t, r, c), buf, sizeof(buf)));
+			l = fx_rt_width(fx_rt_show(t, r, c, buf, sizeof(buf)));
 			if (l > w[c])
 				w[c] = l;
 		}
-	for (c = 0; c < t->ncols; c++) {
-		right = t->coltype[c] != FX_COL_TEXT;
-		if (c + 1 == t->ncols && !right)
-			fprintf(out, "%s%s", c ? "  " : "", t->colname[c]);
-		else
-			fprintf(out, "%s%*s", c ? "  " : "", right ? (int)w[c] : -(int)w[c],
-				t->colname[c]);
-	}
+	for (c = 0; c < t->ncols; c++)
+		cell(out, t->colname[c], w[c], t->coltype[c] != FX_COL_TEXT, c + 1 == t->ncols, !c);
 	fputc('\n', out);
 	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			right = t->coltype[c] != FX_COL_TEXT;
-			cell_text(t, c, fx_rt_cell(t, r, c), buf, sizeof(buf));
-			if (c + 1 == t->ncols && !right)
-				fprintf(out, "%s%s", c ? "  " : "", buf);
-			else
-				fprintf(out, "%s%*s", c ? "  " : "", right ? (int)w[c] : -(int)w[c], buf);
-		}
+		for (c = 0; c < t->ncols; c++)
+			cell(out, fx_rt_show(t, r, c, buf, sizeof(buf)), w[c],
+			     t->coltype[c] != FX_COL_TEXT, c + 1 == t->ncols, !c);
 		fputc('\n', out);
 	}
 }

@@ -186,14 +186,11 @@ const char *fx_rt_fmt(const struct fx_report_table *t, unsigned col,
 		      const struct fx_report_cell *c, char *buf, size_t len,
 		      const char *null_text)
 {
-	if (c->null) {
-		snprintf(buf, len, "%s", null_text);
-		return buf;
-	}
+	if (c->null)
+		return null_text;
 	switch (t->coltype[col]) {
 	case FX_COL_TEXT:
-		snprintf(buf, len, "%s", c->s);
-		break;
+		return c->s;
 	case FX_COL_INT:
 		snprintf(buf, len, "%lld", (long long)c->i);
 		break;
@@ -205,6 +202,92 @@ const char *fx_rt_fmt(const struct fx_report_table *t, unsigned col,
 		break;
 	}
 	return buf;
+}
+
+const char *fx_rt_show(const struct fx_report_table *t, size_t row, unsigned col,
+		       char *buf, size_t len)
+{
+	const struct fx_report_cell *c = fx_rt_cell(t, row, col);
+
+	if (t->total_row && row + 1 == t->nrows && col < t->ngroup)
+		return col ? "" : "(total)";
+	if (c->null)
+		return col < t->ngroup ? "(none)" : "-";
+	if (t->coltype[col] == FX_COL_TEXT && !c->s[0])
+		return "\"\"";
+	return fx_rt_fmt(t, col, c, buf, len, "-");
+}
+
+size_t fx_rt_utf8_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0; /* continuation byte, overlong lead C0/C1, F5..FF */
+	/* the second byte's range excludes overlongs, surrogates and
+	 * code points above U+10FFFF (RFC 3629 table) */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+static bool is_control(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	return (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
+	       (n == 2 && p[0] == 0xc2 && p[1] < 0xa0); /* C1: U+0080..U+009F */
+}
+
+size_t fx_rt_put(FILE *out, const char *s, bool controls)
+{
+	size_t n, chars = 0;
+
+	for (; s && *s; s += n, chars++) {
+		n = fx_rt_utf8_len(s);
+		if (!n) {
+			fputs("\xef\xbf\xbd", out); /* U+FFFD for one invalid byte */
+			n = 1;
+		} else if (controls && is_control(s, n)) {
+			fputc(' ', out);
+		} else {
+			fwrite(s, 1, n, out);
+		}
+	}
+	return chars;
+}
+
+size_t fx_rt_width(const char *s)
+{
+	size_t n, chars = 0;
+
+	for (; s && *s; s += n, chars++) {
+		n = fx_rt_utf8_len(s);
+		if (!n)
+			n = 1;
+	}
+	return chars;
 }
 
 void fx_report_range_text(const struct fx_report *r, char *buf, size_t len)

@@ -85,6 +85,7 @@ static void add_group_cols(struct rq *x, struct fx_report_table *t)
 
 	for (i = 0; i < x->q->nby; i++)
 		fx_rt_col(t, fx_report_by_name(x->q->by[i]), FX_COL_TEXT);
+	t->ngroup = x->q->nby;
 }
 
 /* Fill the group cells of row from s; returns the number of SQL columns
@@ -93,6 +94,7 @@ static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
 {
 	char buf[160];
 	const char *name, *ver;
+	size_t len;
 	unsigned i;
 	int c = 0;
 	bool ok = true;
@@ -114,14 +116,24 @@ static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
 		case FX_BY_RECIPE:
 			name = (const char *)sqlite3_column_text(s, c++);
 			ver = (const char *)sqlite3_column_text(s, c++);
-			snprintf(buf, sizeof(buf), "%s%s%s", name ? name : "",
-				 ver && *ver ? " " : "", ver ? ver : "");
-			ok = fx_rt_text(&row[i], buf);
+			/* whole, however long (no fixed buffer) */
+			len = strlen(name ? name : "") + strlen(ver ? ver : "") + 2;
+			row[i].s = malloc(len);
+			ok = row[i].s != NULL;
+			if (ok) {
+				row[i].null = false;
+				snprintf(row[i].s, len, "%s%s%s", name ? name : "",
+					 ver && *ver ? " " : "", ver ? ver : "");
+			}
 			break;
 		case FX_BY_STATION:
 		case FX_BY_OPERATOR:
 		case FX_BY__COUNT:
-			ok = fx_rt_text(&row[i], (const char *)sqlite3_column_text(s, c++));
+			/* the summaries store "no operator" as '': a null cell,
+			 * "(none)" in text (fx/report.h) */
+			name = (const char *)sqlite3_column_text(s, c++);
+			if (name && *name)
+				ok = fx_rt_text(&row[i], name);
 			break;
 		}
 		if (!ok)
@@ -130,18 +142,35 @@ static int fill_group(struct rq *x, struct fx_report_cell *row, sqlite3_stmt *s)
 	return c;
 }
 
-/* Group identity of the current row: the group columns as text. */
-static void group_key(sqlite3_stmt *s, int ncols, char *buf, size_t len)
+/* Group identity of the current row: the group columns as text, then
+ * extra (the step, or NULL), each ended by 0x1f; whole, however long.
+ * Malloc'd; NULL on ENOMEM. */
+static char *group_key(sqlite3_stmt *s, int ncols, const char *extra)
 {
-	size_t n = 0;
-	int i;
+	size_t n = 1, k = 0, l;
+	char *buf;
 	const char *v;
+	int i;
 
-	buf[0] = '\0';
-	for (i = 0; i < ncols && n < len; i++) {
-		v = (const char *)sqlite3_column_text(s, i);
-		n += (size_t)snprintf(buf + n, len - n, "%s\x1f", v ? v : "");
+	for (i = 0; i < ncols; i++)
+		n += (size_t)sqlite3_column_bytes(s, i) + 1;
+	n += extra ? strlen(extra) + 1 : 0;
+	buf = malloc(n);
+	if (!buf)
+		return NULL;
+	for (i = 0; i <= ncols; i++) {
+		v = i < ncols ? (const char *)sqlite3_column_text(s, i) : extra;
+		if (i == ncols && !extra)
+			break;
+		l = v ? strlen(v) : 0;
+		if (k + l + 2 > n)
+			l = n - k - 2; /* cannot happen: text is never longer than its bytes */
+		memcpy(buf + k, v ? v : "", l);
+		k += l;
+		buf[k++] = '\x1f';
 	}
+	buf[k] = '\0';
+	return buf;
 }
 
 static int ngroup_sqlcols(const struct fx_report_query *q)
@@ -284,9 +313,9 @@ static int report_yield(struct rq *x)
 		row = fx_rt_row(t);
 		if (!row)
 			return nomem(x);
-		for (i = 0; i < x->q->nby; i++)
-			if (!fx_rt_text(&row[i], "total"))
-				return nomem(x);
+		/* group cells stay null: the formats mark the row as the
+		 * grand total, never as a group value (fx/report.h) */
+		t->total_row = true;
 		yield_cells(row + x->q->nby, tot);
 	}
 	return yield_daily_series(x);
@@ -347,7 +376,7 @@ static int pareto_bars(struct rq *x)
 static int report_pareto(struct rq *x)
 {
 	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
-	char g[160], sql[1024], key[512], prev[512] = "";
+	char g[160], sql[1024], *key, *prev = NULL;
 	struct fx_report_cell *row;
 	size_t *grp = NULL, *ng, cap = 0, r0, r1, k;
 	int64_t gsum, cum;
@@ -391,10 +420,14 @@ static int report_pareto(struct rq *x)
 				goto err_nomem;
 			grp = ng;
 		}
-		group_key(s, ngc, key, sizeof(key));
+		key = group_key(s, ngc, NULL);
+		if (!key)
+			goto err_nomem;
 		grp[t->nrows - 1] = (t->nrows > 1 && !strcmp(key, prev)) ? grp[t->nrows - 2] : t->nrows - 1;
-		snprintf(prev, sizeof(prev), "%s", key);
+		free(prev);
+		prev = key;
 	}
+	free(prev);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
 		free(grp);
@@ -418,6 +451,7 @@ static int report_pareto(struct rq *x)
 	free(grp);
 	return pareto_bars(x);
 err_nomem:
+	free(prev);
 	sqlite3_finalize(s);
 	free(grp);
 	return nomem(x);
@@ -665,7 +699,7 @@ static void cyc_release(struct cyc *c)
 static int report_cycle(struct rq *x)
 {
 	struct fx_report_table *t = &x->r->tables[x->r->ntables++];
-	char g[160], sql[1024], key[600];
+	char g[160], sql[1024], *key;
 	struct fx_report_cell *row, *cells = NULL;
 	struct cyc c = { .t = t, .q = x->q };
 	struct cyc_out *o;
@@ -694,10 +728,12 @@ static int report_cycle(struct rq *x)
 		goto out;
 	bind_common(x, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		group_key(s, ngc, key, sizeof(key) - 100);
 		step = (const char *)sqlite3_column_text(s, ngc);
-		snprintf(key + strlen(key), 100, "%s", step ? step : "");
+		key = group_key(s, ngc, step ? step : "");
+		if (!key)
+			goto err_nomem;
 		o = cyc_find(&c, key, &created);
+		free(key);
 		if (!o)
 			goto err_nomem;
 		if (created) {

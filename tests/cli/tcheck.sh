@@ -106,6 +106,8 @@ expect 64 "$FX" check
 has "$T/err" "no FILE given"
 expect 64 "$FX" check --bogus stations/emu-1slot.ini
 has "$T/err" "unknown option '--bogus'"
+expect 64 "$FX" check -zq stations/emu-1slot.ini
+has "$T/err" "unknown option '-z' "
 expect 0 "$FX" check --help
 has "$T/out" "^usage: fixturectl check FILE"
 expect 0 "$FX" --help

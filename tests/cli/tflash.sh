@@ -48,6 +48,64 @@ expect 66 "$FX" flash --device "emu:$BD" --address 0x08000000 "$T/missing.bin"
 expect 65 "$FX" flash --device "emu:$BD" --address 0x08080000 "$T/fw.bin"
 ok "usage (64), bad data (65), missing file (66)"
 
+# one field set to two values: neither wins, a usage error naming both
+expect 64 "$FX" ob --device "emu:$BD" --set DBANK=0 --set DBANK=1
+has "$T/err" "ob: --set DBANK=0 and --set DBANK=1 conflict"
+expect 64 "$FX" ob --device "emu:$BD" --set RDP=0xAA --set nswboot0=1 --set rdp=0xBB
+has "$T/err" "ob: --set RDP=0xAA and --set rdp=0xBB conflict"
+expect 0 "$FX" ob --device "emu:$BD" --set DBANK=0 --set dbank=0x0
+has "$T/out" "already as requested"
+ok "ob: conflicting --set is exit 64 naming both; a repeat of one value is fine"
+
+# a malformed device URI is a bad command line (64), for every device command
+for u in "" "usb:abc" "usb:1-" "usb:serial=" "emu:" "nope:x" "emu:$BD?nosuchknob=1"; do
+	for c in info ob; do
+		expect 64 "$FX" $c --device "$u"
+		has "$T/err" "fixturectl $c: .*(expected|unknown).*see 'fixturectl $c --help'"
+	done
+	expect 64 "$FX" read --device "$u" --address 0x08000000 --length 4 -o "$T/x"
+	expect 64 "$FX" flash --device "$u" --address 0x08000000 "$T/fw.bin"
+done
+ok "malformed device URIs: exit 64"
+
+# every device command's --help lists its exit codes
+for c in info read flash ob; do
+	expect 0 "$FX" $c --help
+	for code in 64 65 66 69 74 76; do
+		has "$T/out" "(codes:| |,)$code "
+	done
+done
+expect 0 "$FX" emu --help
+has "$T/out" "65 bad image"
+has "$T/out" "66 FILE missing"
+ok "--help lists the exit codes"
+
+# a file that is not a board is bad data (65); a missing one stays 66
+printf 'not a board\n' >"$T/junk.fxb"
+expect 65 "$FX" emu show "$T/junk.fxb"
+has "$T/err" "not an emulated board file"
+expect 66 "$FX" emu show "$T/missing.fxb"
+has "$T/err" "no such board file"
+expect 65 "$FX" info --device "emu:$T/junk.fxb"
+has "$T/err" "not an emulated board file"
+ok "emu show / --device emu: on a non-board file: 65"
+
+# an unknown short option inside a cluster is named itself, not the
+# argument before it
+expect 64 "$FX" flash --device "emu:$BD" -zq x
+has "$T/err" "^fixturectl flash: unknown option '-z' "
+expect 64 "$FX" info --device="emu:$BD" -vz
+has "$T/err" "unknown option '-z' "
+expect 64 "$FX" read --device "emu:$BD" --address 0 --length 4 -vo
+has "$T/err" "option '-o' needs a value"
+expect 64 "$FX" read --address 0 --length 4 -o x --device
+has "$T/err" "option '--device' needs a value"
+expect 64 "$FX" info --help=x --device "emu:$BD"
+has "$T/err" "unknown option '--help=x'"
+expect 64 "$FX" emu create -zq "$T/y.fxb"
+has "$T/err" "fixturectl emu: unknown option '-z'"
+ok "unknown or incomplete options named as written"
+
 # fault injection through the URI: a dropped board never gives success
 expect 0 "$FX" emu create "$T/f.fxb"
 "$FX" flash --device "emu:$T/f.fxb?fault=drop&fault_nth=60" --address 0x08000000 "$T/fw.bin" >"$T/out" 2>"$T/err"

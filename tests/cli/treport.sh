@@ -48,7 +48,7 @@ grep -q '<script' y.html && fail "html has a script"
 "$FX" report yield --db known.db --from 2026-03-03 --to 2026-03-05 --station line1-b --format csv >out
 grep -qx 'UTC,2026-03-03,2026-03-05,4,2,2,0,50.00,2,2,100.00,2,100.00.' out || fail "filtered yield: $(cat out)"
 "$FX" report yield --db known.db --by station --by slot >out || fail "--by station --by slot"
-grep -q '^total  *total  *14  *7  *5  *2  *50.00  *8  *4  *50.00  *6  *75.00$' out || fail "two --by keys: $(cat out)"
+grep -q '^(total)  *14  *7  *5  *2  *50.00  *8  *4  *50.00  *6  *75.00$' out || fail "two --by keys: $(cat out)"
 
 # injection attempts are plain values: no match, database intact
 "$FX" report yield --db known.db --station "x' OR '1'='1" --format csv >out || fail "inj station"
@@ -69,6 +69,8 @@ expect 64 "--db FILE is required" report yield
 expect 64 "--format 'pdf': expected text, csv, json or html" report yield --db known.db --format pdf
 expect 64 "unknown option '--bogus'" report yield --db known.db --bogus
 expect 64 "option '--db' needs a value" report yield --db
+expect 64 "unknown option '-z'" report yield --db known.db -zq
+expect 64 "unknown option '-z'" history SN003 --db known.db -zh
 expect 64 "unexpected argument 'extra'" report yield extra --db known.db
 expect 64 "a serial or chip UID is required" history --db known.db
 expect 64 "--db FILE is required" history SN003

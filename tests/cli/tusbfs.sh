@@ -34,9 +34,9 @@ expect 69 EMU --board "$B1" -- "$FX" info --device usb:1-3
 has "$T/err" "no DFU device \(0483:df11\) on port 1-3"
 ok "usb:1-3 with a board on 1-1: not found (exit 69)"
 
-expect 65 EMU --board "$B1" -- "$FX" info --device usb:one-one
+expect 64 EMU --board "$B1" -- "$FX" info --device usb:one-one
 has "$T/err" "expected usb:, usb:PORTPATH \(e.g. 1-1.4\) or usb:serial=S"
-ok "malformed usb: URI (exit 65)"
+ok "malformed usb: URI is a bad command line (exit 64)"
 
 # the second board by port path and by serial
 expect 0 EMU --board "$B1" --board "$B2" -- "$FX" info --device usb:1-2

@@ -135,7 +135,7 @@ static const char *txt(const struct fx_report_table *t, size_t row, unsigned col
 	static int k;
 
 	k = (k + 1) % 8;
-	return fx_rt_fmt(t, col, fx_rt_cell(t, row, col), buf[k], sizeof(buf[k]), "-");
+	return fx_rt_show(t, row, col, buf[k], sizeof(buf[k]));
 }
 
 /* the row as "a|b|c" */
@@ -182,7 +182,11 @@ static void test_yield_by_day(void **state)
 	assert_string_equal(rowstr(t, 1), "2026-03-03|4|2|2|0|50.00|2|2|100.00|2|100.00");
 	assert_string_equal(rowstr(t, 2), "2026-03-05|3|2|0|1|66.67|2|1|50.00|1|50.00");
 	assert_string_equal(rowstr(t, 3), "2026-03-09|2|1|1|0|50.00|1|0|0.00|1|100.00");
-	assert_string_equal(rowstr(t, 4), "total|14|7|5|2|50.00|8|4|50.00|6|75.00");
+	/* the grand total is marked, never a group value */
+	assert_true(t->total_row);
+	assert_int_equal(t->ngroup, 1);
+	assert_true(fx_rt_cell(t, 4, 0)->null);
+	assert_string_equal(rowstr(t, 4), "(total)|14|7|5|2|50.00|8|4|50.00|6|75.00");
 	/* the chart series */
 	assert_int_equal(r->ndays, 4);
 	assert_int_equal(r->days[2].day, 20517);
@@ -215,7 +219,7 @@ static void test_yield_groups(void **state)
 	assert_string_equal(rowstr(t, 1), "line1-a|2|3|1|0|2|33.33|1|0|0.00|0|0.00");
 	assert_string_equal(rowstr(t, 2), "line1-b|1|4|2|2|0|50.00|2|2|100.00|2|100.00");
 	assert_string_equal(rowstr(t, 3), "line1-b|2|2|1|1|0|50.00|1|0|0.00|1|100.00");
-	assert_string_equal(rowstr(t, 4), "total|total|14|7|5|2|50.00|8|4|50.00|6|75.00");
+	assert_string_equal(rowstr(t, 4), "(total)||14|7|5|2|50.00|8|4|50.00|6|75.00");
 	fx_report_free(r);
 
 	q.by[0] = FX_BY_RECIPE;
@@ -223,7 +227,9 @@ static void test_yield_groups(void **state)
 	r = run_q(&q);
 	t = &r->tables[0];
 	assert_int_equal(t->nrows, 7);
-	assert_string_equal(rowstr(t, 0), "demo-g474 1.0||1|1|0|0|100.00|1|1|100.00|1|100.00");
+	/* R12 has no operator: a null group value, "(none)" */
+	assert_true(fx_rt_cell(t, 0, 1)->null);
+	assert_string_equal(rowstr(t, 0), "demo-g474 1.0|(none)|1|1|0|0|100.00|1|1|100.00|1|100.00");
 	assert_string_equal(rowstr(t, 1), "demo-g474 1.0|alice|4|2|2|0|50.00|3|1|33.33|2|66.67");
 	assert_string_equal(rowstr(t, 5), "demo-g474 1.1|carol|1|1|0|0|100.00|1|1|100.00|1|100.00");
 	fx_report_free(r);
@@ -634,10 +640,83 @@ static void test_tampered_sums(void **state)
 	unlink("tampered.db");
 }
 
+/* Group values longer than any old fixed buffer (160-byte recipe text,
+ * 512-byte group keys): whole, and two values that differ only after
+ * 600 bytes stay two groups in every report. */
+static void test_long_group_values(void **state)
+{
+	static char op1[700], op2[700], station[1600], ver[1600];
+	struct fix_run f = fix_runs[1]; /* FAIL verify */
+	struct fx_report_query q = { .kind = FX_REPORT_YIELD, .by = { FX_BY_OPERATOR }, .nby = 1 };
+	struct fx_store *ls;
+	struct fx_report *r;
+	struct fx_err err;
+	char *out;
+	size_t i;
+
+	(void)state;
+	memset(op1, 'o', 650);
+	memcpy(op2, op1, 650);
+	op1[650] = '1';
+	op2[650] = '2';
+	memset(station, 's', 1500);
+	memset(ver, 'v', 1500);
+	ls = fx_store_open("long.db", &err);
+	assert_non_null(ls);
+	f.station = station;
+	f.ver = ver;
+	f.op = op1;
+	assert_int_equal(fix_record(&ls, "long.db", &f, &err), 0);
+	f.op = op2;
+	f.mm++;
+	assert_int_equal(fix_record(&ls, "long.db", &f, &err), 0);
+	fx_store_close(ls);
+	ls = fx_store_open_readonly("long.db", &err);
+	assert_non_null(ls);
+
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_int_equal(r->tables[0].nrows, 3); /* two operators + the total */
+	assert_string_equal(fx_rt_cell(&r->tables[0], 0, 0)->s, op1);
+	assert_string_equal(fx_rt_cell(&r->tables[0], 1, 0)->s, op2);
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_PARETO;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_int_equal(r->tables[0].nrows, 2);
+	for (i = 0; i < 2; i++) /* each its own group: 100 % of its failures */
+		assert_true(fx_rt_cell(&r->tables[0], i, 4)->d > 99.999);
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_CYCLE;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	for (i = 0; i < r->tables[0].nrows; i++)
+		assert_int_equal(fx_rt_cell(&r->tables[0], i, 2)->i, 1); /* one run each */
+	fx_report_free(r);
+
+	q.kind = FX_REPORT_YIELD;
+	q.by[0] = FX_BY_STATION;
+	q.by[1] = FX_BY_RECIPE;
+	q.nby = 2;
+	r = fx_report_run(ls, &q, &err);
+	assert_non_null(r);
+	assert_string_equal(fx_rt_cell(&r->tables[0], 0, 0)->s, station);
+	assert_int_equal(strlen(fx_rt_cell(&r->tables[0], 0, 1)->s), strlen("demo-g474 ") + 1500);
+	out = render(r, FX_FMT_TEXT);
+	assert_non_null(strstr(out, station));
+	assert_non_null(strstr(out, ver));
+	free(out);
+	fx_report_free(r);
+	fx_store_close(ls);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_yield_total),
+		cmocka_unit_test(test_long_group_values),
 		cmocka_unit_test(test_yield_by_day),
 		cmocka_unit_test(test_yield_groups),
 		cmocka_unit_test(test_pareto),

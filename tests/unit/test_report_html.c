@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,24 @@ static int polyline_points(const char *dom)
 	return n;
 }
 
+/* The x of the first n bars. */
+static void bar_x(const char *dom, double *x, int n)
+{
+	const char *p = dom;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		p = strstr(p, "<rect class=\"bar\" x=\"");
+		assert_non_null(p);
+		p += strlen("<rect class=\"bar\" x=\"");
+		x[i] = strtod(p, NULL);
+	}
+}
+
 static void test_yield_html(void **state)
 {
 	struct fx_report_query q = { .kind = FX_REPORT_YIELD, .by = { FX_BY_DAY }, .nby = 1 };
+	double x[4], step;
 	char *dom;
 
 	(void)state;
@@ -88,7 +104,15 @@ static void test_yield_html(void **state)
 	assert_int_equal(count(dom, "<svg"), 1);
 	assert_int_equal(count(dom, "<rect class=\"bar\""), 4);   /* 4 days with runs */
 	assert_int_equal(count(dom, "<circle class=\"pt\""), 4);
-	assert_int_equal(polyline_points(dom), 4);
+	/* a date axis: 03-02, 03-03 | gap | 03-05 | gap | 03-09; the line
+	 * joins only consecutive days */
+	assert_int_equal(count(dom, "<polyline class=\"line\""), 3);
+	assert_int_equal(polyline_points(dom), 2);
+	bar_x(dom, x, 4);
+	step = 710.0 / 8;                                  /* 8 days on the axis */
+	assert_true(fabs(x[1] - x[0] - step) < 0.2);
+	assert_true(fabs(x[2] - x[0] - 3 * step) < 0.2);   /* 03-05 */
+	assert_true(fabs(x[3] - x[0] - 7 * step) < 0.2);   /* 03-09 */
 	assert_non_null(strstr(dom, "<title>2026-03-05: 3</title>"));
 	assert_non_null(strstr(dom, "<title>2026-03-05: 66.67%</title>"));
 	/* the table, the range and the time zone */
@@ -97,6 +121,16 @@ static void test_yield_html(void **state)
 	assert_null(strstr(dom, "<script"));
 	assert_null(strstr(dom, "src="));
 	assert_null(strstr(dom, "href="));
+	free(dom);
+
+	/* --from before the data: the axis starts there (10 days, 2 empty) */
+	q.has_from = true;
+	q.from_day = 20512; /* 2026-02-28 */
+	dom = dom_of(&q, "yield-from.html");
+	bar_x(dom, x, 4);
+	step = 710.0 / 10;
+	assert_true(fabs(x[0] - (60 + 2 * step + 0.15 * step)) < 0.2);
+	assert_true(fabs(x[3] - x[0] - 7 * step) < 0.2);
 	free(dom);
 }
 
