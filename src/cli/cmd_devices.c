@@ -78,13 +78,14 @@ int fx_cmd_devices(int argc, char **argv)
 	struct fx_usb_found found[MAX_FOUND];
 	struct fx_usb_open_opts uo = { 0 };
 	bool layout = true;
-	int verbose = 0, c;
+	int verbose = 0, c, before;
+	char ob[64];
 	struct fx_err err;
 	size_t n = 0, i;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+	while ((before = optind, c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_vidpid(optarg, &uo.vid, &uo.pid))
@@ -102,10 +103,10 @@ int fx_cmd_devices(int argc, char **argv)
 			return 0;
 		case ':':
 			return fx_cli_usage_error("devices", "option '%s' needs a value",
-						  argv[optind - 1]);
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
 			return fx_cli_usage_error("devices", "unknown option '%s'",
-						  argv[optind - 1]);
+						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind < argc)

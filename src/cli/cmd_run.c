@@ -608,11 +608,12 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t n;
-	int ch;
+	int ch, before;
+	char ob[64];
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+	while ((before = optind, ch = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's': o->station = optarg; break;
 		case 'r': o->recipe = optarg; break;
@@ -637,9 +638,9 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 			fputs(run_usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
+			return fx_cli_usage_error("run", "option '%s' needs a value", fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+			return fx_cli_usage_error("run", "unknown option '%s'", fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		}
 	}
 	if (optind < argc)

@@ -91,6 +91,10 @@ expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --realtime=fast
 has "$T/err" "run: --realtime: expected a scale > 0, got 'fast'"
 expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" --bogus
 has "$T/err" "run: unknown option '--bogus'"
+expect 64 "$FX" run -zq x
+has "$T/err" "run: unknown option '-z'"
+expect 64 "$FX" devices -zq
+has "$T/err" "devices: unknown option '-z'"
 expect 64 "$FX" run --station "$T/st.ini" --recipe
 has "$T/err" "run: option '--recipe' needs a value"
 expect 64 "$FX" run --station "$T/st.ini" --recipe "$T/ok.ini" extra
