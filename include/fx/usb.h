@@ -63,6 +63,8 @@ struct fx_usb_ops {
 	int (*config_desc)(struct fx_usb *u, uint8_t *buf, size_t cap,
 			   size_t *len, struct fx_err *err);
 	/* String descriptor index as ASCII (non-ASCII -> '?'). */
+	/* Called with index > 0 and cap > 0 only: fx_usb_string() answers
+	 * the rest. Backends decode with fx_usb_string_decode(). */
 	int (*string)(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 		      struct fx_err *err);
 	/* Wait up to timeout_ms for the *next* device on this slot (a device
@@ -97,6 +99,13 @@ int fx_usb_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap, size_t *len,
 		       struct fx_err *err);
 int fx_usb_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 		  struct fx_err *err);
+/* fx_usb_string(): cap 0 is FX_E_INVAL; index 0 (no string) gives "". */
+
+/* Decode the n bytes of a raw string descriptor into buf (cap > 0, always
+ * terminated): each UTF-16LE unit outside printable ASCII becomes '?',
+ * what does not fit is cut. False (buf untouched) when raw is no string
+ * descriptor: shorter than 2 bytes, another type, or bLength beyond n. */
+bool fx_usb_string_decode(const uint8_t *raw, size_t n, char *buf, size_t cap);
 int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 		  struct fx_err *err);
 const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u);

@@ -151,6 +151,23 @@ static int begin(struct fx_dfu *d)
 	return 0;
 }
 
+#define RANGE_EMPTY 1
+
+/* begin() for a read or write ("what") of len bytes at addr that touches
+ * the device up to end (exclusive): FX_E_RANGE past 4 GiB, RANGE_EMPTY
+ * (nothing to do, no recovery) for len 0. */
+static int begin_range(struct fx_dfu *d, const char *what, uint32_t addr, uint64_t end,
+		       size_t len)
+{
+	fx_err_clear(&d->err);
+	if (end > 0x100000000ull)
+		return fx_err_set(&d->err, FX_E_RANGE, "%s at 0x%08X: %zu bytes run past 0xFFFFFFFF",
+				  what, addr, len);
+	if (len == 0)
+		return RANGE_EMPTY;
+	return begin(d);
+}
+
 /* DfuSe command with a 32-bit address (spec 1.4). */
 static int cmd_addr(struct fx_dfu *d, uint8_t cmd, uint32_t addr)
 {
@@ -265,16 +282,9 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 	size_t done = 0;
 	int rc;
 
-	fx_err_clear(&d->err);
-	if ((uint64_t)addr + len > 0x100000000ull)
-		return fx_err_set(&d->err, FX_E_RANGE,
-				  "read at 0x%08X: %zu bytes run past 0xFFFFFFFF",
-				  addr, len);
-	if (len == 0)
-		return 0;
-	rc = begin(d);
+	rc = begin_range(d, "read", addr, (uint64_t)addr + len, len);
 	if (rc)
-		return rc;
+		return rc == RANGE_EMPTY ? 0 : rc;
 	while (done < len) {
 		uint16_t blk = 2;
 
@@ -358,16 +368,9 @@ int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 
 	if (sent)
 		*sent = 0;
-	fx_err_clear(&d->err);
-	if ((uint64_t)start + total > 0x100000000ull)
-		return fx_err_set(&d->err, FX_E_RANGE,
-				  "write at 0x%08X: %zu bytes run past 0xFFFFFFFF",
-				  addr, len);
-	if (len == 0)
-		return 0;
-	rc = begin(d);
+	rc = begin_range(d, "write", addr, (uint64_t)start + total, len);
 	if (rc)
-		return rc;
+		return rc == RANGE_EMPTY ? 0 : rc;
 	chunk = malloc(xfer);
 	if (!chunk)
 		return fx_err_set(&d->err, FX_E_NOMEM, "write at 0x%08X: out of memory",

@@ -328,29 +328,47 @@ static uint32_t prog_us(size_t len)
 	return (uint32_t)((ndw * EMU_T_DW_PROG_X10 + 9u) / 10u);
 }
 
+/* Start programming len bytes at off, whole double words only: false
+ * (errADDRESS, nothing written) if misaligned, else the programming
+ * time of all of them set in r. DECISION (spec 2.4, 6.1): 64-bit
+ * granularity; a misaligned address or length is errADDRESS. */
+static bool dw_begin(uint32_t off, size_t len, struct emu_result *r)
+{
+	if (off % 8u || len % 8u) {
+		r->status = DFU_STATUS_errADDRESS;
+		r->early = true;
+		return false;
+	}
+	r->dev_us = prog_us(len);
+	r->poll_ms = ms_up(r->dev_us);
+	return true;
+}
+
+/* Whether the double word at p is eight bytes of v. */
+static bool dw_all(const uint8_t *p, uint8_t v)
+{
+	size_t j;
+
+	for (j = 0; j < 8; j++)
+		if (p[j] != v)
+			return false;
+	return true;
+}
+
 static void flash_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 			size_t len, struct emu_result *r)
 {
 	uint8_t mode = cur_tag(e);
-	size_t i, j;
+	size_t i;
 
-	if (off % 8u || len % 8u) {
-		/* DECISION (spec 2.4, 6.1): 64-bit granularity; a misaligned
-		 * address or length is errADDRESS, nothing is written */
-		r->status = DFU_STATUS_errADDRESS;
-		r->early = true;
+	if (!dw_begin(off, len, r))
 		return;
-	}
-	r->dev_us = prog_us(len);
-	r->poll_ms = ms_up(r->dev_us);
 	for (i = 0; i < len; i += 8) {
 		uint32_t a = off + (uint32_t)i, dw = a / 8u;
-		bool zero = true;
+		bool zero = dw_all(data + i, 0);
 
 		if (page_protected(e, a & ~(emu_page_size(e) - 1u)))
 			continue; /* WRP: ignored without error (AN3156) */
-		for (j = 0; j < 8; j++)
-			zero = zero && data[i + j] == 0;
 		/* RM0440 3.3.7: programming a non-erased double word gives
 		 * PROGERR, an all-zero write is the only exception.
 		 * DECISION (spec 6.1): reported as errPROG; the double words
@@ -368,20 +386,13 @@ static void flash_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 static void otp_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 		      size_t len, struct emu_result *r)
 {
-	size_t i, j;
+	size_t i;
 
-	if (off % 8u || len % 8u) {
-		r->status = DFU_STATUS_errADDRESS;
-		r->early = true;
+	if (!dw_begin(off, len, r))
 		return;
-	}
-	r->dev_us = prog_us(len);
-	r->poll_ms = ms_up(r->dev_us);
 	for (i = 0; i < len; i += 8) {
-		bool blank = true;
+		bool blank = dw_all(e->otp + off + i, 0xFF);
 
-		for (j = 0; j < 8; j++)
-			blank = blank && e->otp[off + i + j] == 0xFF;
 		/* RM0440: once any bit of an OTP double word is 0 it cannot
 		 * be written again. DECISION: errWRITE (write-once area) */
 		if (!blank) {

@@ -110,29 +110,51 @@ static int run_stmt(struct fx_store *st, sqlite3_stmt *s, struct fx_err *err)
 	return 0;
 }
 
-int fx_store_run_begin(struct fx_store *st, const struct fx_run_start *start,
-		       struct fx_store_run *run, struct fx_err *err)
+/* One recording transaction around body(st, ctx, err): committed when
+ * body returns 0, else (or when the commit fails) rolled back; returns
+ * the first error. The caller holds st->lock. */
+static int txn_run(struct fx_store *st, int (*body)(struct fx_store *, void *, struct fx_err *),
+		   void *ctx, struct fx_err *err)
 {
-	struct fx_store_run r;
-	sqlite3_stmt *s;
+	int rc = fx_store_txn_begin(st, err);
+
+	if (rc)
+		return rc;
+	rc = body(st, ctx, err);
+	if (!rc)
+		rc = fx_store_txn_end(st, true, err);
+	if (rc)
+		fx_store_txn_end(st, false, NULL);
+	return rc;
+}
+
+/* txn_run() under st->lock. */
+static int txn_locked(struct fx_store *st, int (*body)(struct fx_store *, void *, struct fx_err *),
+		      void *ctx, struct fx_err *err)
+{
 	int rc;
 
-	if (!start || !run || !start->station || !*start->station ||
-	    !start->recipe_name || !*start->recipe_name)
-		return fx_err_set(err, FX_E_INVAL, "run begin: station and recipe name are required");
 	pthread_mutex_lock(&st->lock);
-	rc = make_uuid(st, r.uuid, err);
-	if (rc)
-		goto out;
-	rc = fx_store_txn_begin(st, err);
-	if (rc)
-		goto out;
-	s = fx_store_stmt(st, SQ_RUN_INSERT, err);
-	if (!s) {
-		rc = FX_E_DB;
-		goto out_rollback;
-	}
-	sqlite3_bind_text(s, 1, r.uuid, -1, SQLITE_TRANSIENT);
+	rc = txn_run(st, body, ctx, err);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+struct run_begin_ctx {
+	const struct fx_run_start *start;
+	struct fx_store_run *r;
+};
+
+static int run_begin_body(struct fx_store *st, void *ctx, struct fx_err *err)
+{
+	const struct run_begin_ctx *c = ctx;
+	const struct fx_run_start *start = c->start;
+	sqlite3_stmt *s = fx_store_stmt(st, SQ_RUN_INSERT, err);
+	int rc;
+
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_text(s, 1, c->r->uuid, -1, SQLITE_TRANSIENT);
 	bind_text(s, 2, start->station);
 	sqlite3_bind_int(s, 3, start->slot);
 	bind_text(s, 4, start->port_path);
@@ -145,19 +167,43 @@ int fx_store_run_begin(struct fx_store *st, const struct fx_run_start *start,
 	sqlite3_bind_int64(s, 11, start->start_utc_us);
 	rc = run_stmt(st, s, err);
 	if (rc)
-		goto out_rollback;
-	r.id = sqlite3_last_insert_rowid(st->db);
-	r.start_utc_us = start->start_utc_us;
-	rc = fx_store_txn_end(st, true, err);
-	if (rc)
-		goto out_rollback;
-	*run = r;
-	goto out;
-out_rollback:
-	fx_store_txn_end(st, false, NULL);
-out:
+		return rc;
+	c->r->id = sqlite3_last_insert_rowid(st->db);
+	c->r->start_utc_us = start->start_utc_us;
+	return 0;
+}
+
+int fx_store_run_begin(struct fx_store *st, const struct fx_run_start *start,
+		       struct fx_store_run *run, struct fx_err *err)
+{
+	struct fx_store_run r;
+	struct run_begin_ctx c = { start, &r };
+	int rc;
+
+	if (!start || !run || !start->station || !*start->station ||
+	    !start->recipe_name || !*start->recipe_name)
+		return fx_err_set(err, FX_E_INVAL, "run begin: station and recipe name are required");
+	pthread_mutex_lock(&st->lock);
+	rc = make_uuid(st, r.uuid, err);
+	if (!rc)
+		rc = txn_run(st, run_begin_body, &c, err);
 	pthread_mutex_unlock(&st->lock);
+	if (!rc)
+		*run = r;
 	return rc;
+}
+
+/* Give unit unit_id the identity it lacks (statement which: id, value). */
+static int unit_fill(struct fx_store *st, enum st_stmt which, int64_t unit_id, const char *v,
+		     struct fx_err *err)
+{
+	sqlite3_stmt *s = fx_store_stmt(st, which, err);
+
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, unit_id);
+	bind_text(s, 2, v);
+	return run_stmt(st, s, err);
 }
 
 /* Find or create the unit; OUT: *unit_id. Inside a transaction. */
@@ -178,12 +224,7 @@ static int unit_lookup(struct fx_store *st, const char *serial, const char *uid,
 			sqlite3_reset(s);
 			if (!uid)
 				return 0;
-			s = fx_store_stmt(st, SQ_UNIT_FILL_UID, err);
-			if (!s)
-				return FX_E_DB;
-			sqlite3_bind_int64(s, 1, *unit_id);
-			bind_text(s, 2, uid);
-			return run_stmt(st, s, err);
+			return unit_fill(st, SQ_UNIT_FILL_UID, *unit_id, uid, err);
 		}
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
@@ -201,12 +242,7 @@ static int unit_lookup(struct fx_store *st, const char *serial, const char *uid,
 			if (!serial)
 				return 0;
 			/* a unit known only by its UID gets its serial */
-			s = fx_store_stmt(st, SQ_UNIT_FILL_SERIAL, err);
-			if (!s)
-				return FX_E_DB;
-			sqlite3_bind_int64(s, 1, *unit_id);
-			bind_text(s, 2, serial);
-			return run_stmt(st, s, err);
+			return unit_fill(st, SQ_UNIT_FILL_SERIAL, *unit_id, serial, err);
 		}
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
@@ -224,99 +260,90 @@ static int unit_lookup(struct fx_store *st, const char *serial, const char *uid,
 	return 0;
 }
 
-int fx_store_run_set_unit(struct fx_store *st, const struct fx_store_run *run,
-			  const char *serial, const char *chip_uid,
-			  enum fx_store_board board_state, struct fx_err *err)
+struct set_unit_ctx {
+	const struct fx_store_run *run;
+	const char *serial, *chip_uid, *state;
+};
+
+static int set_unit_body(struct fx_store *st, void *ctx, struct fx_err *err)
 {
-	const char *state = fx_store_board_name(board_state);
+	const struct set_unit_ctx *c = ctx;
 	int64_t unit_id = 0;
 	sqlite3_stmt *s;
 	int rc;
 
-	if (serial && !*serial)
-		serial = NULL;
-	if (chip_uid && !*chip_uid)
-		chip_uid = NULL;
-	if (!run || (!serial && !chip_uid))
-		return fx_err_set(err, FX_E_INVAL, "run unit: a serial or a chip uid is required");
-	if (!state)
-		return fx_err_set(err, FX_E_INVAL, "run unit: board state %d out of range",
-				  (int)board_state);
-	pthread_mutex_lock(&st->lock);
-	rc = fx_store_txn_begin(st, err);
+	rc = unit_lookup(st, c->serial, c->chip_uid, &unit_id, err);
 	if (rc)
-		goto out;
-	rc = unit_lookup(st, serial, chip_uid, &unit_id, err);
-	if (rc)
-		goto out_rollback;
+		return rc;
 	s = fx_store_stmt(st, SQ_RUN_SET_UNIT, err);
-	if (!s) {
-		rc = FX_E_DB;
-		goto out_rollback;
-	}
-	sqlite3_bind_int64(s, 1, run->id);
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, c->run->id);
 	sqlite3_bind_int64(s, 2, unit_id);
-	bind_text(s, 3, serial);
-	bind_text(s, 4, chip_uid);
-	sqlite3_bind_text(s, 5, state, -1, SQLITE_STATIC);
+	bind_text(s, 3, c->serial);
+	bind_text(s, 4, c->chip_uid);
+	sqlite3_bind_text(s, 5, c->state, -1, SQLITE_STATIC);
 	rc = run_stmt(st, s, err);
 	if (rc)
-		goto out_rollback;
-	if (sqlite3_changes(st->db) != 1) {
-		rc = fx_err_set(err, FX_E_NOTFOUND, "database '%s': no run %s", st->path, run->uuid);
-		goto out_rollback;
-	}
-	rc = fx_store_txn_end(st, true, err);
-	if (rc)
-		goto out_rollback;
-	goto out;
-out_rollback:
-	fx_store_txn_end(st, false, NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+		return rc;
+	if (sqlite3_changes(st->db) != 1)
+		return fx_err_set(err, FX_E_NOTFOUND, "database '%s': no run %s", st->path,
+				  c->run->uuid);
+	return 0;
+}
+
+int fx_store_run_set_unit(struct fx_store *st, const struct fx_store_run *run,
+			  const char *serial, const char *chip_uid,
+			  enum fx_store_board board_state, struct fx_err *err)
+{
+	struct set_unit_ctx c = { run, serial, chip_uid, fx_store_board_name(board_state) };
+
+	if (c.serial && !*c.serial)
+		c.serial = NULL;
+	if (c.chip_uid && !*c.chip_uid)
+		c.chip_uid = NULL;
+	if (!run || (!c.serial && !c.chip_uid))
+		return fx_err_set(err, FX_E_INVAL, "run unit: a serial or a chip uid is required");
+	if (!c.state)
+		return fx_err_set(err, FX_E_INVAL, "run unit: board state %d out of range",
+				  (int)board_state);
+	return txn_locked(st, set_unit_body, &c, err);
+}
+
+struct step_ctx {
+	const struct fx_store_run *run;
+	const struct fx_store_step *step;
+	const char *res;
+};
+
+static int step_body(struct fx_store *st, void *ctx, struct fx_err *err)
+{
+	const struct step_ctx *c = ctx;
+	sqlite3_stmt *s = fx_store_stmt(st, SQ_STEP_INSERT, err);
+
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, c->run->id);
+	bind_text(s, 2, c->step->name);
+	sqlite3_bind_int64(s, 3, c->step->start_utc_us);
+	sqlite3_bind_int64(s, 4, c->step->duration_us);
+	sqlite3_bind_text(s, 5, c->res, -1, SQLITE_STATIC);
+	bind_text(s, 6, c->step->detail);
+	return run_stmt(st, s, err);
 }
 
 int fx_store_step(struct fx_store *st, const struct fx_store_run *run,
 		  const struct fx_store_step *step, struct fx_err *err)
 {
-	const char *res;
-	sqlite3_stmt *s;
-	int rc;
+	struct step_ctx c = { run, step, NULL };
 
 	if (!run || !step || !step->name || !*step->name)
 		return fx_err_set(err, FX_E_INVAL, "step: a name is required");
-	res = fx_store_result_name(step->result);
-	if (!res || step->duration_us < 0)
+	c.res = fx_store_result_name(step->result);
+	if (!c.res || step->duration_us < 0)
 		return fx_err_set(err, FX_E_INVAL, "step '%s': bad result %d or duration %lld",
 				  step->name, (int)step->result, (long long)step->duration_us);
-	pthread_mutex_lock(&st->lock);
-	rc = fx_store_txn_begin(st, err);
-	if (rc)
-		goto out;
-	s = fx_store_stmt(st, SQ_STEP_INSERT, err);
-	if (!s) {
-		rc = FX_E_DB;
-		goto out_rollback;
-	}
-	sqlite3_bind_int64(s, 1, run->id);
-	bind_text(s, 2, step->name);
-	sqlite3_bind_int64(s, 3, step->start_utc_us);
-	sqlite3_bind_int64(s, 4, step->duration_us);
-	sqlite3_bind_text(s, 5, res, -1, SQLITE_STATIC);
-	bind_text(s, 6, step->detail);
-	rc = run_stmt(st, s, err);
-	if (rc)
-		goto out_rollback;
-	rc = fx_store_txn_end(st, true, err);
-	if (rc)
-		goto out_rollback;
-	goto out;
-out_rollback:
-	fx_store_txn_end(st, false, NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+	return txn_locked(st, step_body, &c, err);
 }
 
 /* A non-negative decimal; false if none or too long. */
@@ -686,32 +713,23 @@ int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
 	return 0;
 }
 
-int fx_store_run_end(struct fx_store *st, const struct fx_store_run *run,
-		     const struct fx_run_end *end, struct fx_err *err)
-{
+struct run_end_ctx {
+	const struct fx_store_run *run;
+	const struct fx_run_end *end;
 	const char *res;
-	sqlite3_stmt *s;
+};
+
+static int run_end_body(struct fx_store *st, void *ctx, struct fx_err *err)
+{
+	const struct run_end_ctx *c = ctx;
+	const struct fx_run_end *end = c->end;
+	sqlite3_stmt *s = fx_store_stmt(st, SQ_RUN_FINISH, err);
 	int rc;
 
-	if (!run || !end)
-		return fx_err_set(err, FX_E_INVAL, "run end: no run");
-	res = fx_store_result_name(end->result);
-	if (!res || end->result == FX_STORE_SKIPPED)
-		return fx_err_set(err, FX_E_INVAL, "run end: bad result %d", (int)end->result);
-	if (end->end_utc_us < run->start_utc_us)
-		return fx_err_set(err, FX_E_INVAL, "run end: end %lld before start %lld",
-				  (long long)end->end_utc_us, (long long)run->start_utc_us);
-	pthread_mutex_lock(&st->lock);
-	rc = fx_store_txn_begin(st, err);
-	if (rc)
-		goto out;
-	s = fx_store_stmt(st, SQ_RUN_FINISH, err);
-	if (!s) {
-		rc = FX_E_DB;
-		goto out_rollback;
-	}
-	sqlite3_bind_int64(s, 1, run->id);
-	sqlite3_bind_text(s, 2, res, -1, SQLITE_STATIC);
+	if (!s)
+		return FX_E_DB;
+	sqlite3_bind_int64(s, 1, c->run->id);
+	sqlite3_bind_text(s, 2, c->res, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, end->end_utc_us);
 	bind_text(s, 4, end->result == FX_STORE_PASS ? NULL : end->failing_step);
 	if (end->result != FX_STORE_PASS && end->error_code)
@@ -719,85 +737,88 @@ int fx_store_run_end(struct fx_store *st, const struct fx_store_run *run,
 	bind_text(s, 6, end->result == FX_STORE_PASS ? NULL : end->message);
 	rc = run_stmt(st, s, err);
 	if (rc)
-		goto out_rollback;
-	if (sqlite3_changes(st->db) != 1) {
-		rc = fx_err_set(err, FX_E_STATE, "database '%s': run %s is already ended or unknown",
-				st->path, run->uuid);
-		goto out_rollback;
-	}
-	rc = fx_store_fold_run(st, run->id, res, end->end_utc_us, err);
-	if (rc)
-		goto out_rollback;
-	rc = fx_store_txn_end(st, true, err);
-	if (rc)
-		goto out_rollback;
-	goto out;
-out_rollback:
-	fx_store_txn_end(st, false, NULL);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return rc;
+		return rc;
+	if (sqlite3_changes(st->db) != 1)
+		return fx_err_set(err, FX_E_STATE,
+				  "database '%s': run %s is already ended or unknown",
+				  st->path, c->run->uuid);
+	return fx_store_fold_run(st, c->run->id, c->res, end->end_utc_us, err);
 }
 
-int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err)
+int fx_store_run_end(struct fx_store *st, const struct fx_store_run *run,
+		     const struct fx_run_end *end, struct fx_err *err)
 {
-	int64_t *ids = NULL, *nids;
-	size_t n = 0, cap = 0, i;
+	struct run_end_ctx c = { run, end, NULL };
+
+	if (!run || !end)
+		return fx_err_set(err, FX_E_INVAL, "run end: no run");
+	c.res = fx_store_result_name(end->result);
+	if (!c.res || end->result == FX_STORE_SKIPPED)
+		return fx_err_set(err, FX_E_INVAL, "run end: bad result %d", (int)end->result);
+	if (end->end_utc_us < run->start_utc_us)
+		return fx_err_set(err, FX_E_INVAL, "run end: end %lld before start %lld",
+				  (long long)end->end_utc_us, (long long)run->start_utc_us);
+	return txn_locked(st, run_end_body, &c, err);
+}
+
+struct recover_ctx {
+	int64_t *ids;
+	size_t n;
+};
+
+static int recover_body(struct fx_store *st, void *ctx, struct fx_err *err)
+{
+	struct recover_ctx *c = ctx;
+	size_t cap = 0, i;
+	int64_t *nids;
 	sqlite3_stmt *s;
 	int rc;
 
-	rc = fx_store_txn_begin(st, err);
-	if (rc)
-		return rc;
 	s = fx_store_stmt(st, SQ_OPEN_RUNS, err);
-	if (!s) {
-		rc = FX_E_DB;
-		goto out_rollback;
-	}
+	if (!s)
+		return FX_E_DB;
 	/* collect first: the updates below change the index being scanned */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
+		if (c->n == cap) {
 			cap = cap ? 2 * cap : 16;
-			nids = realloc(ids, cap * sizeof(*ids));
+			nids = realloc(c->ids, cap * sizeof(*c->ids));
 			if (!nids) {
 				sqlite3_reset(s);
-				rc = fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
-				goto out_rollback;
+				return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory",
+						  st->path);
 			}
-			ids = nids;
+			c->ids = nids;
 		}
-		ids[n++] = sqlite3_column_int64(s, 0);
+		c->ids[c->n++] = sqlite3_column_int64(s, 0);
 	}
 	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		rc = fx_store_dberr(st, err);
-		goto out_rollback;
-	}
-	for (i = 0; i < n; i++) {
+	if (rc != SQLITE_DONE)
+		return fx_store_dberr(st, err);
+	for (i = 0; i < c->n; i++) {
 		s = fx_store_stmt(st, SQ_RUN_FINISH, err);
-		if (!s) {
-			rc = FX_E_DB;
-			goto out_rollback;
-		}
-		sqlite3_bind_int64(s, 1, ids[i]);
+		if (!s)
+			return FX_E_DB;
+		sqlite3_bind_int64(s, 1, c->ids[i]);
 		sqlite3_bind_text(s, 2, "ABORTED", -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 5, fx_err_name(FX_E_ABORTED), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, "unfinished at start-up", -1, SQLITE_STATIC);
 		rc = run_stmt(st, s, err);
 		if (!rc)
-			rc = fx_store_fold_run(st, ids[i], "ABORTED", -1, err);
+			rc = fx_store_fold_run(st, c->ids[i], "ABORTED", -1, err);
 		if (rc)
-			goto out_rollback;
+			return rc;
 	}
-	rc = fx_store_txn_end(st, true, err);
-	if (rc)
-		goto out_rollback;
-	free(ids);
-	*count = (unsigned)n;
 	return 0;
-out_rollback:
-	fx_store_txn_end(st, false, NULL);
-	free(ids);
+}
+
+int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err)
+{
+	struct recover_ctx c = { NULL, 0 };
+	int rc = txn_run(st, recover_body, &c, err);
+
+	free(c.ids);
+	if (!rc)
+		*count = (unsigned)c.n;
 	return rc;
 }
 

@@ -77,7 +77,27 @@ int fx_usb_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 {
 	if (!u->ops->string)
 		return fx_err_set(err, FX_E_NOTSUP, "strings not supported");
+	if (cap == 0)
+		return fx_err_set(err, FX_E_INVAL, "string buffer of size 0");
+	buf[0] = '\0';
+	if (index == 0)
+		return 0; /* no string */
 	return u->ops->string(u, index, buf, cap, err);
+}
+
+bool fx_usb_string_decode(const uint8_t *raw, size_t n, char *buf, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (n < 2 || raw[1] != USB_DT_STRING || raw[0] > n)
+		return false;
+	for (i = 2; i + 1 < raw[0] && o + 1 < cap; i += 2) {
+		uint16_t c = (uint16_t)(raw[i] | (raw[i + 1] << 8));
+
+		buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	buf[o] = '\0';
+	return true;
 }
 
 int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,

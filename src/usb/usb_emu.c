@@ -93,26 +93,15 @@ static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 		.wLength = 255,
 	};
 	uint8_t raw[255];
-	size_t n = 0, i, o = 0;
+	size_t n = 0;
 	int rc;
 
-	if (cap == 0)
-		return fx_err_set(err, FX_E_INVAL, "string buffer of size 0");
-	buf[0] = '\0';
-	if (index == 0)
-		return 0;
 	rc = emu_xfer(to_emu(u), &s, raw, &n, 1000, err);
 	if (rc)
 		return rc;
-	if (n < 2 || raw[1] != USB_DT_STRING || raw[0] > n)
+	if (!fx_usb_string_decode(raw, n, buf, cap))
 		return fx_err_set(err, FX_E_PROTO, "string %u: malformed descriptor",
 				  index);
-	for (i = 2; i + 1 < raw[0] && o + 1 < cap; i += 2) {
-		uint16_t c = (uint16_t)(raw[i] | (raw[i + 1] << 8));
-
-		buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	buf[o] = '\0';
 	return 0;
 }
 

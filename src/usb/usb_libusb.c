@@ -178,20 +178,34 @@ static bool dev_is_dfu(libusb_device *dev)
 	return dfu;
 }
 
+/* String index of h as ASCII in buf (cap > 0), in the device's first
+ * language, as libusb_get_string_descriptor_ascii() asks for it; decoded
+ * by fx_usb_string_decode(). Returns 0 or a LIBUSB_ERROR code
+ * (LIBUSB_ERROR_IO for a malformed descriptor). */
+static int get_string(libusb_device_handle *h, uint8_t index, char *buf, size_t cap)
+{
+	uint8_t raw[255];
+	int n;
+
+	n = libusb_get_string_descriptor(h, 0, 0, raw, sizeof(raw));
+	if (n < 0)
+		return n;
+	if (n < 4)
+		return LIBUSB_ERROR_IO;
+	n = libusb_get_string_descriptor(h, index, fx_get_le16(raw + 2), raw, sizeof(raw));
+	if (n < 0)
+		return n;
+	if (!fx_usb_string_decode(raw, (size_t)n, buf, cap))
+		return LIBUSB_ERROR_IO;
+	return 0;
+}
+
 static void read_string(libusb_device_handle *h, uint8_t index, char *buf,
 			size_t cap)
 {
-	int n;
-
 	buf[0] = '\0';
-	if (!index)
-		return;
-	n = libusb_get_string_descriptor_ascii(h, index, (unsigned char *)buf,
-					       (int)cap);
-	if (n < 0)
+	if (index && get_string(h, index, buf, cap))
 		buf[0] = '\0';
-	else
-		buf[(size_t)n < cap ? (size_t)n : cap - 1] = '\0';
 }
 
 /* Identity of dev; strings only when h is open. */
@@ -692,21 +706,14 @@ static int lu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	char what[32];
 	int rc;
 
-	if (cap == 0)
-		return fx_err_set(err, FX_E_INVAL, "string buffer of size 0");
-	buf[0] = '\0';
-	if (index == 0)
-		return 0;
 	snprintf(what, sizeof(what), "string %u", index);
 	if (!lu->h || lu->dead)
 		return gone(lu, what, err);
-	rc = libusb_get_string_descriptor_ascii(lu->h, index, (unsigned char *)buf,
-						(int)(cap > 255 ? 255 : cap));
+	rc = get_string(lu->h, index, buf, cap);
 	if (rc < 0) {
 		buf[0] = '\0';
 		return map_error(lu, rc, what, STRING_TIMEOUT_MS, err);
 	}
-	buf[(size_t)rc < cap ? (size_t)rc : cap - 1] = '\0';
 	return 0;
 }
 
