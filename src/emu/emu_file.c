@@ -171,6 +171,10 @@ struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 	if (!f) {
 		if (errno == ENOENT)
 			return fresh(path, clk, err);
+		if (errno == ENOMEM) {
+			fx_err_set(err, FX_E_NOMEM, "board file '%s': out of memory", path);
+			return NULL;
+		}
 		fx_err_set(err, FX_E_FILE, "board file '%s': cannot open: %s", path,
 			   strerror(errno));
 		return NULL;
