@@ -67,7 +67,7 @@ int fx_cli_usage_error(const char *cmd, const char *fmt, ...)
 	return FX_EXIT_USAGE;
 }
 
-const char *fx_cli_bad_option(char **argv, int before, char *buf, size_t len)
+static const char *bad_option(char **argv, int before, char *buf, size_t len)
 {
 	const char *prev = optind > 0 ? argv[optind - 1] : NULL;
 
@@ -78,6 +78,16 @@ const char *fx_cli_bad_option(char **argv, int before, char *buf, size_t len)
 		return prev;
 	snprintf(buf, len, "-%c", optopt > 0 && optopt < 128 ? optopt : '?');
 	return buf;
+}
+
+int fx_cli_option_error(const char *cmd, int c, char **argv, int before)
+{
+	char buf[8];
+	const char *name = bad_option(argv, before, buf, sizeof(buf));
+
+	if (c == ':')
+		return fx_cli_usage_error(cmd, "option '%s' needs a value", name);
+	return fx_cli_usage_error(cmd, "unknown option '%s'", name);
 }
 
 bool fx_cli_parse_u32(const char *s, uint32_t max, uint32_t *out)

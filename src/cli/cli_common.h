@@ -43,11 +43,12 @@ int fx_cli_fail(const char *cmd, const struct fx_err *err);
 int fx_cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The option getopt_long just rejected ('?' or ':'), as the user wrote
- * it: "--name[=VALUE]" for a long option, "-z" for a short one, also
- * inside a cluster ("-zq": argv[optind - 1] is then another argument).
- * before = optind before that getopt_long call; buf >= 3 bytes. */
-const char *fx_cli_bad_option(char **argv, int before, char *buf, size_t len);
+/* getopt_long (optstring starting with ':') returned c = ':' (missing value)
+ * or '?' (unknown option): print the usage error naming the option as
+ * written, also a short one inside a cluster ("-zq": argv[optind - 1] is
+ * then another argument), and return FX_EXIT_USAGE. before = optind before
+ * that getopt_long call. */
+int fx_cli_option_error(const char *cmd, int c, char **argv, int before);
 
 /* path is a regular file that opens and reads to its end: a load error
  * on it is bad data (65), not a missing or unreadable input (66). */

@@ -81,7 +81,6 @@ int fx_cmd_check(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool invalid = false, unreadable = false, nomem = false;
-	char ob[8];
 	int c, i, before;
 
 	optind = 1;
@@ -92,8 +91,7 @@ int fx_cmd_check(int argc, char **argv)
 			fputs(check_usage, stdout);
 			return FX_EXIT_OK;
 		default:
-			return fx_cli_usage_error("check", "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("check", c, argv, before);
 		}
 	}
 	if (optind >= argc)

@@ -20,7 +20,6 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 	};
 	struct option all[MAX_LONGOPTS];
 	size_t n = 0, i;
-	char ob[8];
 	int c, rc, before;
 
 	memset(o, 0, sizeof(*o));
@@ -47,11 +46,8 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 			fputs(usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error(cmd, "option '%s' needs a value",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		case '?':
-			return fx_cli_usage_error(cmd, "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error(cmd, c, argv, before);
 		default:
 			if (!fn)
 				return fx_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);

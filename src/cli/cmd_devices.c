@@ -79,7 +79,6 @@ int fx_cmd_devices(int argc, char **argv)
 	struct fx_usb_open_opts uo = { 0 };
 	bool layout = true;
 	int verbose = 0, c, before;
-	char ob[64];
 	struct fx_err err;
 	size_t n = 0, i;
 
@@ -102,11 +101,8 @@ int fx_cmd_devices(int argc, char **argv)
 			fputs(devices_usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error("devices", "option '%s' needs a value",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("devices", "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("devices", c, argv, before);
 		}
 	}
 	if (optind < argc)

@@ -92,7 +92,6 @@ static int emu_create(int argc, char **argv)
 	struct fx_emu *e = NULL;
 	struct fx_image *img = NULL;
 	struct fx_err err;
-	char ob[8];
 	int c, rc = 0, before;
 	size_t i;
 
@@ -140,11 +139,8 @@ static int emu_create(int argc, char **argv)
 			fputs(emu_usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error("emu", "option '%s' needs a value",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("emu", "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("emu", c, argv, before);
 		}
 	}
 	if (optind + 1 != argc)

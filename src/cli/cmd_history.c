@@ -33,7 +33,6 @@ int fx_cmd_history(int argc, char **argv)
 	struct fx_report_query q = { .kind = FX_REPORT_HISTORY };
 	enum fx_report_format fmt = FX_FMT_TEXT;
 	const char *db = NULL, *out = NULL;
-	char ob[8];
 	int c, before;
 
 	opterr = 0;
@@ -55,11 +54,8 @@ int fx_cmd_history(int argc, char **argv)
 			out = optarg;
 			break;
 		case ':':
-			return fx_cli_usage_error("history", "option '%s' needs a value",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("history", "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("history", c, argv, before);
 		}
 	}
 	if (optind >= argc)

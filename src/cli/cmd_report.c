@@ -112,7 +112,6 @@ int fx_cmd_report(int argc, char **argv)
 	enum fx_report_format fmt = FX_FMT_TEXT;
 	const char *db = NULL, *out = NULL, *kind, *from_s = NULL, *to_s = NULL;
 	struct fx_err err;
-	char ob[8];
 	int c, before;
 
 	opterr = 0;
@@ -161,11 +160,8 @@ int fx_cmd_report(int argc, char **argv)
 			out = optarg;
 			break;
 		case ':':
-			return fx_cli_usage_error("report", "option '%s' needs a value",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("report", "unknown option '%s'",
-						  fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("report", c, argv, before);
 		}
 	}
 	if (optind >= argc)

@@ -609,7 +609,6 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 	};
 	uint32_t n;
 	int ch, before;
-	char ob[64];
 
 	optind = 1;
 	opterr = 0;
@@ -638,9 +637,8 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 			fputs(run_usage, stdout);
 			return 0;
 		case ':':
-			return fx_cli_usage_error("run", "option '%s' needs a value", fx_cli_bad_option(argv, before, ob, sizeof(ob)));
 		default:
-			return fx_cli_usage_error("run", "unknown option '%s'", fx_cli_bad_option(argv, before, ob, sizeof(ob)));
+			return fx_cli_option_error("run", ch, argv, before);
 		}
 	}
 	if (optind < argc)
