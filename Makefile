@@ -56,7 +56,7 @@ TOOL_LDLIBS := $(shell pkg-config --libs $(TOOL_PKGS))
 # tool (links umockdev; fixturectl never does).
 LIB_DIRS := util usb dfu target image prog gpio conf store report seq
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
-EMU_SRCS := $(wildcard src/emu/*.c) src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c
+EMU_SRCS := $(wildcard src/emu/*.c) src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c src/util/file.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
@@ -89,7 +89,7 @@ $(LIBFX): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # libfxemu carries the util objects it needs so it links on its own.
-$(LIBFXEMU): $(EMU_OBJS) $(call obj,src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c)
+$(LIBFXEMU): $(EMU_OBJS) $(call obj,src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c src/util/file.c)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 

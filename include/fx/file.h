@@ -14,4 +14,8 @@
 int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 			 struct fx_err *err);
 
+/* write(2) all of p to fd, retrying short writes and EINTR. 0, or -1 with
+ * errno set. */
+int fx_write_all(int fd, const uint8_t *p, size_t n);
+
 #endif

@@ -24,6 +24,7 @@
 
 #include "emu_priv.h"
 #include "fx/bytes.h"
+#include "fx/file.h"
 
 #define FILE_MAGIC "FXEMUBRD"
 #define FILE_VERSION 1u
@@ -48,22 +49,6 @@ static uint32_t crc(const uint8_t *p, size_t n)
 		n -= k;
 	}
 	return (uint32_t)c;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
@@ -106,7 +91,7 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 		goto err_free;
 	}
 	/* mkstemp gives 0600; a board file is an ordinary data file */
-	if (fchmod(fd, 0644) || write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
+	if (fchmod(fd, 0644) || fx_write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
 		saved = errno;
 		close(fd);
 		goto err_unlink;

@@ -8,7 +8,7 @@
 
 #include "fx/file.h"
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int fx_write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -32,7 +32,7 @@ int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 	int fd, e;
 
 	if (!strcmp(path, "-")) {
-		if (write_all(STDOUT_FILENO, data, len))
+		if (fx_write_all(STDOUT_FILENO, data, len))
 			return fx_err_set(err, FX_E_FILE, "stdout: %s", strerror(errno));
 		return 0;
 	}
@@ -44,7 +44,7 @@ int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			goto err_open;
-		if (write_all(fd, data, len)) {
+		if (fx_write_all(fd, data, len)) {
 			e = errno;
 			close(fd);
 			errno = e;
@@ -59,7 +59,7 @@ int fx_file_write_atomic(const char *path, const uint8_t *data, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto err_open;
-	if (write_all(fd, data, len) || fsync(fd))
+	if (fx_write_all(fd, data, len) || fsync(fd))
 		goto err_close;
 	if (close(fd))
 		goto err_unlink;
