@@ -8,7 +8,7 @@
 # V=1 prints the commands.
 
 CC ?= cc
-PKGS := libusb-1.0 libgpiod sqlite3 inih libelf nettle zlib
+PKGS := libusb-1.0 libgpiod sqlite3 inih libelf nettle zlib json-c ncursesw libpq
 TEST_PKGS := cmocka
 TOOL_PKGS := umockdev-1.0
 
