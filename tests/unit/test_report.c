@@ -302,12 +302,12 @@ static void test_cycle(void **state)
 	assert_string_equal(rowstr(t, 1), "probe|13|0.800|0.800|0.800|0.800");
 	assert_string_equal(rowstr(t, 2), "enter_boot|13|1.338|1.200|3.000|3.000");
 	assert_string_equal(rowstr(t, 3), "identify|12|0.300|0.300|0.300|0.300");
-	assert_string_equal(rowstr(t, 4), "ob_read|12|0.200|0.200|0.200|0.200");
+	assert_string_equal(rowstr(t, 4), "read_ob|12|0.200|0.200|0.200|0.200");
 	assert_string_equal(rowstr(t, 5), "erase|12|4.000|4.000|4.000|4.000");
 	/* program: 5000 8000 9000x8 9500 10000 -> mean 8708.33 */
 	assert_string_equal(rowstr(t, 6), "program|12|8.708|9.000|10.000|10.000");
 	assert_string_equal(rowstr(t, 7), "verify|11|3.000|3.000|3.000|3.000");
-	assert_string_equal(rowstr(t, 8), "leave|8|0.500|0.500|0.500|0.500");
+	assert_string_equal(rowstr(t, 8), "release|8|0.500|0.500|0.500|0.500");
 	assert_string_equal(rowstr(t, 9), "app_check|8|1.125|1.000|2.000|2.000");
 	goldens(r, "cycle");
 	fx_report_free(r);
@@ -411,8 +411,8 @@ static void test_views_agree(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "verify FX_E_VERIFY 3");
 	assert_string_equal((const char *)sqlite3_column_text(s, 1),
 			    "(run)=2/19.25/20.0 probe=2/0.8/0.8 enter_boot=2/1.2/1.2 identify=2/0.3/0.3 "
-			    "ob_read=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
-			    "leave=1/0.5/0.5 app_check=1/1.0/1.0");
+			    "read_ob=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
+			    "release=1/0.5/0.5 app_check=1/1.0/1.0");
 	assert_int_equal(sqlite3_column_int(s, 2), 9 + 7 + 9 + 6 + 2 + 7 + 9 + 9 + 9 + 9 + 1 + 9 + 7 + 9); /* R1..R14 */
 	assert_int_equal(sqlite3_column_int(s, 3), 1);
 	sqlite3_finalize(s);
