@@ -543,9 +543,8 @@ static int loop(struct run_ctx *c)
 			hms(c, t);
 			printf("%s BUSY   slot %u\n", t, c->slot_index);
 			fflush(stdout);
+			/* saves an emulated board before recording it */
 			rc = fx_seq_run(sl, c->store, &job, &out, &err);
-			if (fx_seq_slot_save(sl, &err))
-				fprintf(stderr, "fixturectl run: slot %u: %s\n", c->slot_index, err.msg);
 			hms(c, t);
 			if (rc) {
 				fx_seq_station_tower(c->stn, 0, 0, 1, NULL);
