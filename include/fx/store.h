@@ -276,6 +276,10 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
  * times after it, so records stay in order across processes. */
 int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err);
 
+/* The newest run start recorded, 0 for an empty database (issue 8: the
+ * anchor of emulated stations' record times, see fixturectl run --help). */
+int fx_store_latest_start_us(struct fx_store *st, int64_t *us, struct fx_err *err);
+
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which
  * commits. Recording calls inside do not commit on their own; a crash
