@@ -151,7 +151,7 @@ int fx_store_txn_begin(struct fx_store *st, struct fx_err *err)
 		return st->bulk_failed ? fx_err_set(err, FX_E_STATE,
 						    "database '%s': bulk load failed earlier", st->path) : 0;
 	/* the background quick_check found damage: no more records into it */
-	if (st->check_state == CHK_BAD)
+	if (__atomic_load_n(&st->check_state, __ATOMIC_ACQUIRE) == CHK_BAD)
 		return damaged(st, st->check_msg, err);
 	return step_cached(st, SQ_BEGIN, err);
 }
@@ -230,9 +230,11 @@ static int take_lock(struct fx_store *st, struct fx_err *err)
 		return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
 	snprintf(lp, n, "%s.lock", st->path);
 	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	/* left by another user (e.g. a first start as root): flock works on a
-	 * read-only descriptor too; only the pid is not written then */
-	if (fd < 0 && errno == EACCES)
+	/* left by another user (e.g. a first start as root), or on a
+	 * read-only mount (refused below, with the database's own message):
+	 * flock works on a read-only descriptor too; only the pid is not
+	 * written then */
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
 		fd = open(lp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
@@ -333,9 +335,18 @@ static int quick_check(sqlite3 *db, char *msg, size_t cap)
 	if (rc == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(s, 0);
 
+		static const char main_hdr[] = "*** in database main ***\n";
+		char *p;
+
 		res = t && !strcmp(t, "ok") ? 0 : 1;
+		if (res && t && !strncmp(t, main_hdr, sizeof(main_hdr) - 1))
+			t += sizeof(main_hdr) - 1;
 		if (res)
 			snprintf(msg, cap, "quick_check: %s", t ? t : "no answer");
+		/* one line: the message ends up on the operator's screen */
+		for (p = msg; res && *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
 	} else {
 		ec = sqlite3_extended_errcode(db) & 0xff;
 		res = ec == SQLITE_CORRUPT || ec == SQLITE_NOTADB ? 1 : -1;
@@ -363,11 +374,11 @@ static void *check_main(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = quick_check(st->check_db, msg, sizeof(msg));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pthread_mutex_lock(&st->lock);
-	st->check_state = r == 0 ? CHK_OK : r > 0 ? CHK_BAD : CHK_FAILED;
+	/* the message first: a reader that sees CHK_BAD reads it */
 	if (r > 0)
 		snprintf(st->check_msg, sizeof(st->check_msg), "%s", msg);
-	pthread_mutex_unlock(&st->lock);
+	__atomic_store_n(&st->check_state, r == 0 ? CHK_OK : r > 0 ? CHK_BAD : CHK_FAILED,
+			 __ATOMIC_RELEASE);
 	if (r > 0)
 		fx_log(FX_LOG_ERR, LOG_PREFIX, "'%s' is damaged (%s): recording stops", st->path,
 		       msg);
