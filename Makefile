@@ -112,9 +112,6 @@ $(B)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBFX) $(LIBFXEMU)
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(TESTLIB_OBJS) \
 		$(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TEST_LDLIBS)
 
-test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
-	$(Q)scripts/run-tests $(B) $(TEST_BINS)
-
 # Fuzzing (issue 8): tests/fuzz/fuzz_*.c are libFuzzer harnesses. Every
 # variant also builds each with tests/fuzz/replay.c into a plain program
 # that replays its corpus tests/data/fuzz/NAME/ (tests/cli/tfuzz.sh, so
@@ -125,6 +122,10 @@ FUZZ_SRCS := $(filter-out $(FUZZ_LIB),$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzzers/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 10
+
+test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
+	$(Q)scripts/run-tests $(B) $(TEST_BINS)
+
 
 $(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
