@@ -173,15 +173,20 @@ struct fx_emu *fx_emu_new(const struct fx_emu_identity *id,
 			  const struct fx_clock *clk, struct fx_err *err);
 /* Load a board file written by fx_emu_save(); a path that does not exist
  * gives a factory-fresh board (with a UID derived from the path). A
- * corrupted or foreign file: NULL with FX_E_FILE. */
+ * corrupted or foreign file: NULL with FX_E_FILE. First removes what a
+ * save killed before its rename left: "PATH.tmp" unless a save holds it,
+ * and the "PATH.tmp.XXXXXX" of earlier versions. */
 struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 			   struct fx_err *err);
 /* The UID fx_emu_load() gives a new board for path (FNV-1a of the path
  * bytes, spread by splitmix64): for tools that create a fresh board with
  * another identity but the same chip UID. */
 void fx_emu_uid_from_path(const char *path, uint8_t uid[12]);
-/* Write the board state (flash, OB, OTP, UID, identity) atomically
- * (temp file + rename). */
+/* Write the board state (flash, OB, OTP, UID, identity) atomically: into
+ * "PATH.tmp" (one fixed name, so killed saves cannot pile up; flock'ed
+ * while written), fsync, rename over PATH, fsync the directory. Errors:
+ * FX_E_FILE (strerror in the message), FX_E_BUSY "board file 'PATH':
+ * being saved by another process", FX_E_NOMEM. */
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err);
 void fx_emu_free(struct fx_emu *e);
 

@@ -193,6 +193,10 @@ struct fx_seq_outcome {
 };
 
 /* Program one board on slot sl and record it in st. out is always filled.
+ * An emulated board is saved to its board file (fx_seq_slot_save) after
+ * the safe state and BEFORE the run end is committed, so a recorded PASS
+ * always has its image in the file; a save that fails turns a PASS into
+ * ERROR at step "save_board" (FX_E_FILE, the message names the file).
  * Returns 0 when the run was recorded (whatever its result: look at
  * out->result), or FX_E_DB when the store failed (the station must show
  * the error and stop: no PASS was shown, the board was left safe),

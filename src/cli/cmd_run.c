@@ -57,6 +57,13 @@ static const char run_usage[] =
 	"                      of virtual time (stations with 'emulator = fxemu'\n"
 	"                      always run in real time, by default on fxemu's\n"
 	"                      scale)\n"
+	"\n"
+	"Record times: each run starts at the wall clock (UTC), or 1 us after the\n"
+	"newest start in the database if that is later; its steps and end follow\n"
+	"at the durations the board took (model time on emulated stations). So\n"
+	"starts are in order and on the wall-clock day even when the model runs\n"
+	"faster than real time (virtual time, --realtime < 1); a run's end may\n"
+	"then lie after the next run's start.\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Ctrl-C (SIGINT/SIGTERM) finishes the current board safely, records it and\n"
@@ -103,7 +110,7 @@ struct run_ctx {
 	struct fx_rclock rclock;
 	const struct fx_clock *clock;
 	int64_t utc_offset_us;
-	int64_t utc_floor_us; /* latest time in the database at open */
+	int64_t utc_floor_us; /* newest run start in the database */
 	int demo_kinds[16];
 	size_t n_demo;
 	char *scans[MAX_SCANS];
@@ -124,21 +131,21 @@ static int64_t wall_utc_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Re-anchor record times to the wall clock before each board: a virtual
- * clock runs ahead of (or behind) real time, and records stamped in the
- * future would sort after later runs. Never moves backwards, so the
- * records of one process stay in order. */
+/* Record times (issue 8 defect 6; the rule is in --help): before each
+ * board, anchor the run's start at the wall clock, or 1 us after the
+ * newest start in the database when that is later; the steps and the end
+ * then follow at the model's durations. A model running faster than real
+ * time (virtual time, --realtime < 1) used to push every later start after
+ * the previous end, so restarts ran hours ahead of the wall clock and a
+ * day of emulated runs landed on tomorrow; now starts stay on the wall
+ * clock and in order, and only an end may lie after the next start. */
 static void resync_utc(struct run_ctx *c)
 {
-	int64_t want = wall_utc_us(), off;
+	int64_t want = wall_utc_us();
 
-	/* after whatever the database holds: an earlier process on a
-	 * virtual clock may have run ahead of the wall clock */
 	if (want <= c->utc_floor_us)
 		want = c->utc_floor_us + 1;
-	off = want - (int64_t)fx_clock_now(c->clock);
-	if (off > c->utc_offset_us)
-		c->utc_offset_us = off;
+	c->utc_offset_us = want - (int64_t)fx_clock_now(c->clock);
 }
 
 static int64_t ctx_utc(const struct run_ctx *c)
@@ -447,7 +454,7 @@ static int open_all(struct run_ctx *c)
 		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
 		return FX_EXIT_IOERR;
 	}
-	if (fx_store_latest_us(c->store, &c->utc_floor_us, &err)) {
+	if (fx_store_latest_start_us(c->store, &c->utc_floor_us, &err)) {
 		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
 		return FX_EXIT_IOERR;
 	}
@@ -543,9 +550,11 @@ static int loop(struct run_ctx *c)
 			hms(c, t);
 			printf("%s BUSY   slot %u\n", t, c->slot_index);
 			fflush(stdout);
+			/* saves an emulated board before recording it */
 			rc = fx_seq_run(sl, c->store, &job, &out, &err);
-			if (fx_seq_slot_save(sl, &err))
-				fprintf(stderr, "fixturectl run: slot %u: %s\n", c->slot_index, err.msg);
+			/* the next start comes after this one (on error: unchanged) */
+			if (fx_store_latest_start_us(c->store, &c->utc_floor_us, NULL))
+				c->utc_floor_us = ctx_utc(c);
 			hms(c, t);
 			if (rc) {
 				fx_seq_station_tower(c->stn, 0, 0, 1, NULL);

@@ -324,6 +324,19 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 	out->ob_written = r.ob_written;
 	seq_safe_state(&r);
 	out->duration_us = fx_clock_now(r.clock) - t_run;
+	/* issue 8: the emulated board is durable BEFORE its record commits,
+	 * so a kill after the commit never leaves a PASS whose board file
+	 * still holds the old content (a kill before it: ABORTED at the next
+	 * start, board saved); a board that cannot be saved is no PASS */
+	rc = fx_seq_slot_save(sl, &r.err);
+	if (rc && out->result == FX_STORE_PASS) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "save_board: %s", r.err.msg);
+		set_outcome(out, FX_STORE_ERROR, "save_board", rc, msg);
+	} else if (rc) {
+		fx_log(FX_LOG_ERR, LOG_PREFIX, "slot %u: %s", sl->cfg->index, r.err.msg);
+	}
 
 	memset(&end, 0, sizeof(end));
 	end.result = out->result;
@@ -344,6 +357,8 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 err_store:
 	seq_safe_state(&r);
 	out->duration_us = fx_clock_now(r.clock) - t_run;
+	if (fx_seq_slot_save(sl, &r.err))
+		fx_log(FX_LOG_ERR, LOG_PREFIX, "slot %u: %s", sl->cfg->index, r.err.msg);
 err_store_end:
 	/* the record is not written: never PASS, stop the station */
 	out->board = r.board;
