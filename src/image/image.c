@@ -198,6 +198,7 @@ static struct fx_image *img_finish(struct img_build *b, enum fx_image_format fmt
 		goto err_free_img;
 	img->format = fmt;
 	img->entry = b->entry;
+	snprintf(img->warning, sizeof(img->warning), "%s", b->warning);
 	for (i = 0, k = 0; i < b->nrecs; k++) {
 		struct fx_image_seg *s = &img->segs[k];
 		size_t j = i + 1, len = b->recs[i].len, pos;
