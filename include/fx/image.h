@@ -55,6 +55,10 @@ void fx_image_free(struct fx_image *img);
  * naming the first byte outside and the window. */
 int fx_image_check_range(const struct fx_image *img, uint32_t start,
 			 uint32_t end, struct fx_err *err);
+/* Copy the len bytes at addr (alt 0) into buf when one segment holds all
+ * of them: 0, else FX_E_RANGE (buf untouched). */
+int fx_image_read(const struct fx_image *img, uint32_t addr, uint8_t *buf,
+		  size_t len);
 /* Total payload bytes. */
 size_t fx_image_size(const struct fx_image *img);
 const char *fx_image_format_name(enum fx_image_format fmt);

@@ -252,6 +252,23 @@ size_t fx_image_size(const struct fx_image *img)
 	return n;
 }
 
+int fx_image_read(const struct fx_image *img, uint32_t addr, uint8_t *buf,
+		  size_t len)
+{
+	size_t i;
+
+	for (i = 0; img && i < img->nsegs; i++) {
+		const struct fx_image_seg *sg = &img->segs[i];
+
+		if (sg->alt == 0 && sg->addr <= addr &&
+		    (uint64_t)addr + len <= (uint64_t)sg->addr + sg->len) {
+			memcpy(buf, sg->data + (addr - sg->addr), len);
+			return 0;
+		}
+	}
+	return FX_E_RANGE;
+}
+
 int fx_image_check_range(const struct fx_image *img, uint32_t start, uint32_t end,
 			 struct fx_err *err)
 {

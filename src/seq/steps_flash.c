@@ -88,23 +88,6 @@ static int job_init(struct seq_run *r, struct fx_prog_job *j)
 	return 0;
 }
 
-/* The first 8 bytes of the image at the flash base, if it has them. */
-static bool image_vectors(const struct fx_image *img, uint8_t vt[8])
-{
-	size_t i;
-
-	for (i = 0; i < img->nsegs; i++) {
-		const struct fx_image_seg *sg = &img->segs[i];
-
-		if (sg->alt == 0 && sg->addr <= G4_FLASH_BASE &&
-		    (uint64_t)sg->addr + sg->len >= (uint64_t)G4_FLASH_BASE + 8u) {
-			memcpy(vt, sg->data + (G4_FLASH_BASE - sg->addr), 8);
-			return true;
-		}
-	}
-	return false;
-}
-
 /* The file may have changed since the recipe was loaded (spec: a SHA-256
  * mismatch refuses to program); the image must fit the flash of the
  * device. Both before anything changes the board. */
@@ -131,7 +114,7 @@ int seq_step_firmware(struct seq_run *r, uint64_t deadline_us)
 	}
 	snprintf(r->detail, sizeof(r->detail), "sha256 %.16s... %zu bytes file, %zu bytes image%s",
 		 r->recipe->firmware_sha256, len, fx_image_size(r->job->image),
-		 image_vectors(r->job->image, vt) &&
+		 fx_image_read(r->job->image, G4_FLASH_BASE, vt, sizeof(vt)) == 0 &&
 		 fx_g4_vectors_plausible(vt, G4_FLASH_BASE, G4_FLASH_SIZE) ? "" :
 		 "; no plausible vector table at 0x08000000: the application will not start");
 	return 0;
