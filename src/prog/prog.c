@@ -13,24 +13,22 @@
 #define BLANK_CHUNK (16u * 1024u)
 #define PROGRAM_CHUNK (32u * 1024u) /* bytes between deadline checks */
 
-/* Copy the DFU handle's error into err, prefixed with the operation. */
-static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+/* The DFU layer filled err (fx/dfu.h: one error convention from dfu to
+ * seq); say which operation it was. Returns rc. */
+static int fail(int rc, struct fx_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+static int fail(int rc, struct fx_err *err, const char *fmt, ...)
 {
 	char head[128];
 	va_list ap;
-	int code = fx_dfu_err(d)->code;
 
 	if (!err)
-		return code ? code : FX_E_IO;
-	*err = *fx_dfu_err(d);
-	if (!err->code)
-		err->code = FX_E_IO;
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	return fx_err_prefix(err, "%s", head);
+	fx_err_prefix(err, "%s", head);
+	return rc;
 }
 
 static const struct fx_clock *clk_of(struct fx_dfu *d)
@@ -52,15 +50,15 @@ int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err)
 	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
 	uint8_t raw[G4_OB_BLOCK_SIZE];
 	struct fx_g4_ob tmp;
-	int bank;
+	int bank, rc;
 
 	fx_g4_ob_factory(&tmp);
 	for (bank = 0; bank < 2; bank++) {
 		int alt = alt_or(d, base[bank], 1);
 
-		if (fx_dfu_set_alt(d, (uint8_t)alt) ||
-		    fx_dfuse_read(d, base[bank], raw, sizeof(raw)))
-			return fail(d, err, "read option bytes at 0x%08X", base[bank]);
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+		    (rc = fx_dfuse_read(d, base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "read option bytes at 0x%08X", base[bank]);
 		if (fx_g4_ob_decode(&tmp, bank, raw, err))
 			return err ? err->code : FX_E_PROTO;
 	}
@@ -127,8 +125,8 @@ static int wait_bootloader(struct fx_dfu *d, unsigned timeout_ms,
 				  "%s: the bootloader did not come back within %u ms: "
 				  "%04x:%04x enumerated instead (the application booted; BOOT0 low?)",
 				  why, timeout_ms, in->vid, in->pid);
-	if (fx_dfu_rebind(d))
-		return fail(d, err, "%s: rebind after the reset", why);
+	if ((rc = fx_dfu_rebind(d, err)))
+		return fail(rc, err, "%s: rebind after the reset", why);
 	return 0;
 }
 
@@ -174,9 +172,9 @@ int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
 		fx_g4_ob_encode(&next, bank, raw);
 		fx_log(FX_LOG_INFO, LOG_PREFIX, "writing option bytes at 0x%08X (OPTR 0x%08X -> 0x%08X)",
 		       base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
-		if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1)) ||
-		    fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw)))
-			return fail(d, err, "write option bytes at 0x%08X", base[bank]);
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1), err)) ||
+		    (rc = fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "write option bytes at 0x%08X", base[bank]);
 		snprintf(why, sizeof(why), "option bytes written at 0x%08X", base[bank]);
 		rc = wait_bootloader(d, timeout_ms, &r.reenum_us, why, err);
 		if (rc)
@@ -375,8 +373,10 @@ static int past_deadline(struct fx_prog_job *j, uint64_t t0, uint64_t deadline_u
 
 static int select_flash(struct fx_prog_job *j, const char *what, struct fx_err *err)
 {
-	if (fx_dfu_set_alt(j->dfu, (uint8_t)j->alt))
-		return fail(j->dfu, err, "%s: select the flash alternate setting", what);
+	int rc;
+
+	if ((rc = fx_dfu_set_alt(j->dfu, (uint8_t)j->alt, err)))
+		return fail(rc, err, "%s: select the flash alternate setting", what);
 	return 0;
 }
 
@@ -410,8 +410,8 @@ static int erase_pages(struct fx_prog_job *j, uint64_t t0, uint64_t deadline_us,
 			page = g->start + ((uint32_t)a - g->start) / gps * gps;
 			if ((g->type & DFUSE_ERASABLE) && (!have_last || page != last_page)) {
 				rc = past_deadline(j, t0, deadline_us, "page erase", err);
-				if (!rc && fx_dfuse_erase_page(j->dfu, page))
-					rc = fail(j->dfu, err, "page erase");
+				if (!rc && (rc = fx_dfuse_erase_page(j->dfu, page, err)))
+					rc = fail(rc, err, "page erase");
 				j->pages_erased++;
 				last_page = page;
 				have_last = true;
@@ -436,8 +436,8 @@ int fx_prog_job_erase(struct fx_prog_job *j, uint64_t deadline_us,
 	rc = select_flash(j, "mass erase", err);
 	if (rc)
 		return rc;
-	if (fx_dfuse_mass_erase(j->dfu))
-		return fail(j->dfu, err, "mass erase");
+	if ((rc = fx_dfuse_mass_erase(j->dfu, err)))
+		return fail(rc, err, "mass erase");
 	return past_deadline(j, t0, deadline_us, "mass erase", err);
 }
 
@@ -458,9 +458,9 @@ int fx_prog_job_program(struct fx_prog_job *j, uint64_t deadline_us,
 		size_t sent = 0;
 
 		rc = past_deadline(j, t0, deadline_us, "program", err);
-		if (!rc && fx_dfuse_write_ex(j->dfu, j->lo + (uint32_t)off, j->buf + off,
-					     n, true, &sent))
-			rc = fail(j->dfu, err, "program");
+		if (!rc && (rc = fx_dfuse_write_ex(j->dfu, j->lo + (uint32_t)off, j->buf + off,
+					     n, true, &sent, err)))
+			rc = fail(rc, err, "program");
 		j->bytes_sent += sent;
 	}
 	if (!rc)
@@ -505,8 +505,8 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		rc = fx_prog_verify(d, img, err);
 		r.verify_us = fx_clock_now(clk) - t;
 	}
-	if (!rc && opts->leave && fx_dfuse_leave(d, G4_FLASH_BASE))
-		rc = fail(d, err, "flash: leave");
+	if (!rc && opts->leave && (rc = fx_dfuse_leave(d, G4_FLASH_BASE, err)))
+		rc = fail(rc, err, "flash: leave");
 out:
 	fx_prog_job_release(&j);
 	if (res)
@@ -546,7 +546,7 @@ int fx_prog_verify(struct fx_dfu *d, const struct fx_image *img,
 int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
 		 struct fx_err *err)
 {
-	int alt, alt_end;
+	int alt, alt_end, rc;
 
 	if (!len)
 		return 0;
@@ -561,8 +561,8 @@ int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
 				  addr, addr + (uint32_t)(len - 1));
 	if (alt < 0)
 		alt = 0; /* system memory, UID: not in any alt string (spec 2.5) */
-	if (fx_dfu_set_alt(d, (uint8_t)alt) || fx_dfuse_read(d, addr, buf, len))
-		return fail(d, err, "read %zu bytes at 0x%08X (alt %d)", len, addr, alt);
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) || (rc = fx_dfuse_read(d, addr, buf, len, err)))
+		return fail(rc, err, "read %zu bytes at 0x%08X (alt %d)", len, addr, alt);
 	return 0;
 }
 
@@ -644,9 +644,9 @@ int fx_prog_flash_blank(struct fx_dfu *d, bool *blank, struct fx_err *err)
 			size_t n = l->segs[s].end - a < BLANK_CHUNK ?
 					   (size_t)(l->segs[s].end - a) : BLANK_CHUNK;
 
-			if (fx_dfu_set_alt(d, (uint8_t)alt) ||
-			    fx_dfuse_read(d, (uint32_t)a, buf, n)) {
-				rc = fail(d, err, "blank check");
+			if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+			    (rc = fx_dfuse_read(d, (uint32_t)a, buf, n, err))) {
+				rc = fail(rc, err, "blank check");
 				goto out;
 			}
 			if (!all_ff(buf, n))
@@ -663,9 +663,9 @@ int fx_prog_unprotect(struct fx_dfu *d, unsigned timeout_ms, struct fx_err *err)
 	struct fx_g4_ob ob;
 	int rc;
 
-	if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, G4_FLASH_BASE, 0)) ||
-	    fx_dfuse_read_unprotect(d))
-		return fail(d, err, "read unprotect");
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, G4_FLASH_BASE, 0), err)) ||
+	    (rc = fx_dfuse_read_unprotect(d, err)))
+		return fail(rc, err, "read unprotect");
 	/* spec 3.6: mass erase, option bytes to default, reset */
 	rc = wait_bootloader(d, timeout_ms, NULL, "read unprotect", err);
 	if (rc)
