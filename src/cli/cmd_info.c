@@ -55,7 +55,7 @@ void fx_cli_print_layouts(const struct fx_dfu_info *in)
 void fx_cli_print_ob(const struct fx_g4_ob *ob)
 {
 	const struct fx_g4_ob_field *f;
-	uint32_t optr = ob->word[0][0];
+	uint32_t optr = fx_g4_ob_optr(ob);
 	int rdp = fx_g4_rdp_level(optr);
 
 	printf("option bytes: OPTR 0x%08X (RDP level %d, %s bank)\n", optr, rdp,
@@ -113,8 +113,8 @@ int fx_cmd_info(int argc, char **argv)
 		return fx_cli_fail("info", &err);
 	}
 	printf("chip:        STM32G474xE (device ID 0x%03X), 512 KiB flash, %s bank, %u KiB pages\n",
-	       FX_G4_DEVICE_ID, fx_g4_dual_bank(ob.word[0][0]) ? "dual" : "single",
-	       fx_g4_page_size(ob.word[0][0]) / 1024);
+	       FX_G4_DEVICE_ID, fx_g4_dual_bank(fx_g4_ob_optr(&ob)) ? "dual" : "single",
+	       fx_g4_page_size(fx_g4_ob_optr(&ob)) / 1024);
 	fx_cli_print_ob(&ob);
 	fx_cli_dev_close(&dev);
 	return 0;
