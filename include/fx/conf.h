@@ -40,7 +40,19 @@
  *                   verify = readback|none  (default readback)
  *                   entry = gpio|app        (default gpio; app needs
  *                                            [app_check])
- *                   probe = on|off          (default on)
+ *                   probe = flash|app|on|off (default on = flash with
+ *                                            entry = gpio, app with entry =
+ *                                            app; flash: the bootloader's
+ *                                            view of the flash tells blank /
+ *                                            corrupted / programmed; app:
+ *                                            a plain reset, the application's
+ *                                            HID within probe_ms = programmed;
+ *                                            entry = app needs app)
+ *                   skip_identical = no|yes (default no; yes: a board whose
+ *                                            image range already reads back
+ *                                            as the image, with the recipe's
+ *                                            option bytes, passes with erase
+ *                                            and program SKIPPED "identical")
  *                   serial = uid|scan|both  (default uid)
  *                   rdp = 0|1               (default 0; 1 = raise RDP to
  *                                            level 1 as the last step; level
@@ -137,6 +149,12 @@ enum fx_recipe_entry {
 				   * must change (decided by the sequence) */
 };
 
+enum fx_recipe_probe {
+	FX_RECIPE_PROBE_APP = 0,   /* plain reset, wait probe_ms for the app */
+	FX_RECIPE_PROBE_FLASH = 1, /* classify from the bootloader's view of
+				    * the flash (no reset, no wait) */
+};
+
 enum fx_recipe_serial {
 	FX_RECIPE_SERIAL_UID = 0,  /* unit serial = chip UID serial string */
 	FX_RECIPE_SERIAL_SCAN = 1, /* the operator scans a label */
@@ -183,7 +201,9 @@ struct fx_recipe {
 	enum fx_recipe_erase erase;
 	enum fx_recipe_verify verify;
 	enum fx_recipe_entry entry;
-	bool probe;
+	bool probe;                           /* probe = off: false */
+	enum fx_recipe_probe probe_mode;      /* when probe */
+	bool skip_identical;
 	enum fx_recipe_serial serial;
 	int rdp;                              /* 0 or 1 */
 	struct fx_recipe_timeouts timeouts;

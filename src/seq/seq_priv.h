@@ -62,6 +62,7 @@ struct seq_run {
 	char detail[256];
 	struct fx_err err;
 	bool ob_written;
+	bool identical;            /* skip_identical: the board already holds it */
 };
 
 /* Step results besides 0 and negative FX_E_* codes. */

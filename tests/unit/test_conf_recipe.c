@@ -296,7 +296,7 @@ static void test_errors_keys(void **state)
 	raw_error("[recipe]\ntarget = stm32f405\n",
 		  ":2: key 'target': expected stm32g474xe, got 'stm32f405'");
 	error_for("[program]\nprobe = maybe\n",
-		  ":9: key 'probe': expected on/off, yes/no, true/false or 1/0, got 'maybe'");
+		  ":9: key 'probe': expected flash, app, on or off, got 'maybe'");
 	error_for("[program]\nverify = crc\n",
 		  ":9: key 'verify': expected readback or none, got 'crc'");
 	error_for("[program]\nentry = swd\n", ":9: key 'entry': expected gpio or app, got 'swd'");
