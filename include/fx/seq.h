@@ -273,7 +273,8 @@ void fx_seq_slot_leds_off(struct fx_seq_slot *sl);
  * (fx_clock_join, joined before it starts, so model time cannot run ahead
  * of a thread still starting) while fn runs; the caller must not be a
  * member of clk (it blocks in the join). A thread that cannot be created
- * runs its call in the caller after the others (logged). Returns 0, or
+ * runs its call in the caller at once (logged; later calls start after
+ * it). Returns 0, or
  * FX_E_INVAL for bad arguments. */
 typedef void (*fx_seq_gang_fn)(void *user);
 int fx_seq_gang_each(const struct fx_clock *clk, fx_seq_gang_fn fn,

@@ -4,6 +4,7 @@
  * slot waits and N slots take the model time of the slowest. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fx/log.h"
 #include "seq_priv.h"
@@ -52,33 +53,73 @@ int fx_seq_gang_each(const struct fx_clock *clk, fx_seq_gang_fn fn,
 		fx_clock_join(clk);
 		t[i].started = pthread_create(&t[i].tid, NULL, gang_main, &t[i]) == 0;
 		if (!t[i].started) {
-			fx_clock_leave(clk);
+			/* the caller runs it now, as a member (joined above),
+			 * while the threads already started go on */
 			fx_log(FX_LOG_WARN, LOG_PREFIX,
-			       "cannot start a thread: call %zu runs after the others", i + 1);
+			       "cannot start a thread: call %zu runs in the caller", i + 1);
+			gang_main(&t[i]);
 		}
 	}
 	for (i = 0; i < n; i++)
 		if (t[i].started)
 			pthread_join(t[i].tid, NULL);
-	for (i = 0; i < n; i++)
-		if (!t[i].started)
-			fn(users[i]);
 	free(t);
 	return 0;
 }
 
+/* The runs of a batch begin in slot order (their rows get ids in that
+ * order, whatever the threads do), then go on at the same time: a
+ * turnstile. No slot sleeps on the clock before its run row is written
+ * (fx_seq_run), so waiting here never stops model time for a slot that
+ * needs it. */
+struct gang_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t begun;     /* entries whose run has begun (or ended) */
+};
+
 struct gang_run {
 	struct fx_store *store;
 	struct fx_seq_gang_slot *gs;
+	struct gang_gate *gate;
+	size_t pos;
+	bool passed;      /* this entry went through the gate */
+	struct fx_seq_job job; /* the caller's, with report wrapped */
 };
+
+static void gate_pass(struct gang_run *g)
+{
+	if (g->passed)
+		return;
+	g->passed = true;
+	pthread_mutex_lock(&g->gate->lock);
+	g->gate->begun++;
+	pthread_cond_broadcast(&g->gate->cond);
+	pthread_mutex_unlock(&g->gate->lock);
+}
+
+static void gang_report(void *user, const struct fx_seq_report *rep)
+{
+	struct gang_run *g = user;
+
+	if (g->gs->job->report)
+		g->gs->job->report(g->gs->job->report_user, rep);
+	if (rep->kind == FX_SEQ_REP_RUN_BEGIN)
+		gate_pass(g);
+}
 
 static void gang_one(void *user)
 {
 	struct gang_run *g = user;
 
+	pthread_mutex_lock(&g->gate->lock);
+	while (g->gate->begun < g->pos)
+		pthread_cond_wait(&g->gate->cond, &g->gate->lock);
+	pthread_mutex_unlock(&g->gate->lock);
 	fx_err_clear(&g->gs->err);
-	g->gs->rc = fx_seq_run(g->gs->slot, g->store, g->gs->job, &g->gs->out,
+	g->gs->rc = fx_seq_run(g->gs->slot, g->store, &g->job, &g->gs->out,
 			       &g->gs->err);
+	gate_pass(g); /* a run that never began lets the next one go */
 }
 
 int fx_seq_gang_run(struct fx_seq_station *s, struct fx_store *st,
@@ -86,7 +127,9 @@ int fx_seq_gang_run(struct fx_seq_station *s, struct fx_store *st,
 {
 	struct gang_run runs[FX_STATION_MAX_SLOTS];
 	void *users[FX_STATION_MAX_SLOTS];
+	struct gang_gate gate;
 	size_t i;
+	int rc;
 
 	if (!s || !st || (n && !slots) || n > FX_STATION_MAX_SLOTS)
 		return fx_err_set(err, FX_E_INVAL, "gang: bad arguments");
@@ -100,9 +143,25 @@ int fx_seq_gang_run(struct fx_seq_station *s, struct fx_store *st,
 			if (slots[k].slot == slots[i].slot)
 				return fx_err_set(err, FX_E_INVAL, "gang: slot %u twice",
 						  slots[i].slot->cfg->index);
+		memset(&runs[i], 0, sizeof(runs[i]));
 		runs[i].store = st;
 		runs[i].gs = &slots[i];
+		runs[i].gate = &gate;
+		runs[i].pos = i;
+		runs[i].job = *slots[i].job;
+		runs[i].job.report = gang_report;
+		runs[i].job.report_user = &runs[i];
 		users[i] = &runs[i];
 	}
-	return fx_seq_gang_each(s->clock, gang_one, users, n, err);
+	memset(&gate, 0, sizeof(gate));
+	if (pthread_mutex_init(&gate.lock, NULL))
+		return fx_err_set(err, FX_E_NOMEM, "gang: cannot create a mutex");
+	if (pthread_cond_init(&gate.cond, NULL)) {
+		pthread_mutex_destroy(&gate.lock);
+		return fx_err_set(err, FX_E_NOMEM, "gang: cannot create a condition");
+	}
+	rc = fx_seq_gang_each(s->clock, gang_one, users, n, err);
+	pthread_cond_destroy(&gate.cond);
+	pthread_mutex_destroy(&gate.lock);
+	return rc;
 }
