@@ -272,9 +272,9 @@ void fx_seq_slot_leds_off(struct fx_seq_slot *sl);
  * return when every call has returned. Each thread is a member of clk
  * (fx_clock_join, joined before it starts, so model time cannot run ahead
  * of a thread still starting) while fn runs; the caller must not be a
- * member of clk (it blocks in the join). A thread that cannot be created
- * runs its call in the caller at once (logged; later calls start after
- * it). Returns 0, or
+ * member of clk (it blocks in the join). When a thread cannot be
+ * created, the caller runs that call and the later ones itself, one after
+ * the other (logged). Returns 0, or
  * FX_E_INVAL for bad arguments. */
 typedef void (*fx_seq_gang_fn)(void *user);
 int fx_seq_gang_each(const struct fx_clock *clk, fx_seq_gang_fn fn,
@@ -287,10 +287,16 @@ struct fx_seq_gang_slot {
 	struct fx_seq_outcome out;     /* out: as fx_seq_run */
 	int rc;                        /* out: fx_seq_run's return */
 	struct fx_err err;             /* out: its error */
+	bool empty;                    /* out: the present line said no board:
+					* not run, nothing recorded (rc 0) */
 };
-/* One batch (start_mode = batch): fx_seq_run() for every entry at once
- * (fx_seq_gang_each on the station's clock), into st. Returns 0 when
- * every entry ran (look at each rc and out), FX_E_INVAL for bad args. */
+/* One batch (start_mode = batch): for every entry at once (fx_seq_gang_each
+ * on the station's clock) the slot's present line is read (fx_seq_slot_
+ * present: an empty socket is skipped, empty = true, nothing recorded, not
+ * in the yield), then fx_seq_run() into st. The runs begin in entry order
+ * (their records too), then go on at the same time. Returns 0 when every
+ * entry was handled (look at each empty, rc and out), FX_E_INVAL for bad
+ * arguments. */
 int fx_seq_gang_run(struct fx_seq_station *s, struct fx_store *st,
 		    struct fx_seq_gang_slot *slots, size_t n, struct fx_err *err);
 

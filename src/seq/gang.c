@@ -3,6 +3,7 @@
  * it runs, so a shared virtual clock (fx_dclock) advances only when every
  * slot waits and N slots take the model time of the slowest. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,18 +47,35 @@ int fx_seq_gang_each(const struct fx_clock *clk, fx_seq_gang_fn fn,
 			fn(users[i]);
 		return 0;
 	}
+	/* every thread is a member before any starts: one that starts early
+	 * must not see time run ahead of those still starting */
+	for (i = 0; i < n; i++)
+		fx_clock_join(clk);
 	for (i = 0; i < n; i++) {
 		t[i].clk = clk;
 		t[i].fn = fn;
 		t[i].user = users[i];
-		fx_clock_join(clk);
 		t[i].started = pthread_create(&t[i].tid, NULL, gang_main, &t[i]) == 0;
-		if (!t[i].started) {
-			/* the caller runs it now, as a member (joined above),
-			 * while the threads already started go on */
-			fx_log(FX_LOG_WARN, LOG_PREFIX,
-			       "cannot start a thread: call %zu runs in the caller", i + 1);
-			gang_main(&t[i]);
+		if (!t[i].started)
+			break;
+	}
+	if (i < n) {
+		size_t k;
+
+		/* no thread for call i: the caller runs it and the rest, one
+		 * after the other, each a member while it runs (the members
+		 * held for them now would stop time for the running ones) */
+		fx_log(FX_LOG_WARN, LOG_PREFIX,
+		       "cannot start a thread: calls %zu..%zu run in the caller", i + 1, n);
+		for (k = i + 1; k < n; k++)
+			fx_clock_leave(clk);
+		gang_main(&t[i]);
+		for (k = i + 1; k < n; k++) {
+			t[k].clk = clk;
+			t[k].fn = fn;
+			t[k].user = users[k];
+			fx_clock_join(clk);
+			gang_main(&t[k]);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -111,14 +129,29 @@ static void gang_report(void *user, const struct fx_seq_report *rep)
 static void gang_one(void *user)
 {
 	struct gang_run *g = user;
+	bool present;
 
 	pthread_mutex_lock(&g->gate->lock);
 	while (g->gate->begun < g->pos)
 		pthread_cond_wait(&g->gate->cond, &g->gate->lock);
 	pthread_mutex_unlock(&g->gate->lock);
 	fx_err_clear(&g->gs->err);
-	g->gs->rc = fx_seq_run(g->gs->slot, g->store, &g->job, &g->gs->out,
-			       &g->gs->err);
+	g->gs->empty = false;
+	present = true;
+	g->gs->rc = fx_seq_slot_present(g->gs->slot, &present, &g->gs->err);
+	if (g->gs->rc) {
+		memset(&g->gs->out, 0, sizeof(g->gs->out));
+		g->gs->out.result = FX_STORE_ERROR;
+		g->gs->out.error_code = g->gs->rc;
+		snprintf(g->gs->out.message, sizeof(g->gs->out.message), "%s",
+			 g->gs->err.msg);
+	} else if (!present) {
+		memset(&g->gs->out, 0, sizeof(g->gs->out));
+		g->gs->empty = true;
+	} else if (!g->gs->rc) {
+		g->gs->rc = fx_seq_run(g->gs->slot, g->store, &g->job, &g->gs->out,
+				       &g->gs->err);
+	}
 	gate_pass(g); /* a run that never began lets the next one go */
 }
 

@@ -118,7 +118,8 @@ static int bus_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
 	/* never answered: the bus carried the SETUP and its NAKs */
 	b->free_at = done_at > limit ? now + 500u : done_at;
-	b->busy_us += (done_at > limit ? limit : done_at) - now;
+	if (done_at > now)
+		b->busy_us += (done_at > limit ? limit : done_at) - now;
 	pthread_mutex_unlock(&b->lock);
 	if (done_at > limit) {
 		fx_clock_sleep_until(clk, limit);
