@@ -164,6 +164,7 @@ struct run_ctx {
 	pthread_mutex_t lock;
 	bool have_lock;
 	struct fx_events *events;
+	FILE *log;          /* the log lines: stdout, stderr with --events - */
 	struct fx_panel *panel;
 	struct fx_panel_slot views[FX_STATION_MAX_SLOTS];
 	char totals[160];
@@ -259,11 +260,11 @@ static void say(struct run_ctx *c, bool stamp, const char *fmt, ...)
 	} else {
 		if (stamp) {
 			hms(c, t);
-			printf("%s %s\n", t, msg);
+			fprintf(c->log, "%s %s\n", t, msg);
 		} else {
-			printf("%s\n", msg);
+			fprintf(c->log, "%s\n", msg);
 		}
-		fflush(stdout);
+		fflush(c->log);
 	}
 	unlock(c);
 }
@@ -445,13 +446,13 @@ static int next_scan(struct run_ctx *c, const struct fx_recipe *rcp, unsigned i,
 		return 0;
 	if (c->o.scan && !strcmp(c->o.scan, "-")) {
 		for (;;) {
-			printf("scan the unit serial: ");
-			fflush(stdout);
+			fprintf(c->log, "scan the unit serial: ");
+			fflush(c->log);
 			if (read_line(c))
 				return 1; /* EOF: the operator is done */
 			if (c->line[0])
 				break;
-			printf("empty serial: scan the unit again\n");
+			fprintf(c->log, "empty serial: scan the unit again\n");
 		}
 		len = strlen(c->line);
 		if (len > SERIAL_MAX) {
@@ -547,14 +548,14 @@ static void verdict(struct run_ctx *c, struct slot_ctx *sc,
 		snprintf(sc->view.last, sizeof(sc->view.last), "ERROR not recorded: %.120s",
 			 out->message);
 		if (!c->panel)
-			printf("%s ERROR  slot %u: %s\n", t, sc->index, out->message);
+			fprintf(c->log, "%s ERROR  slot %u: %s\n", t, sc->index, out->message);
 		sc->last = FX_STORE_ERROR;
 		c->any_bad = true;
 		return;
 	}
 	if (out->result == FX_STORE_PASS) {
 		if (!c->panel)
-			printf("%s PASS   slot %u serial %s board %s%s  %.1f s\n", t,
+			fprintf(c->log, "%s PASS   slot %u serial %s board %s%s  %.1f s\n", t,
 			       sc->index, out->serial, fx_store_board_name(out->board),
 			       out->ob_written ? " (option bytes rewritten)" : "",
 			       (double)out->duration_us / 1e6);
@@ -564,7 +565,7 @@ static void verdict(struct run_ctx *c, struct slot_ctx *sc,
 			 (double)out->duration_us / 1e6);
 	} else {
 		if (!c->panel)
-			printf("%s %-6s slot %u serial %s board %s: %s\n", t,
+			fprintf(c->log, "%s %-6s slot %u serial %s board %s: %s\n", t,
 			       fx_store_result_name(out->result), sc->index,
 			       out->serial[0] ? out->serial : "?",
 			       fx_store_board_name(out->board), out->message);
@@ -582,7 +583,7 @@ static void verdict(struct run_ctx *c, struct slot_ctx *sc,
 	count_result(c, sc, out->result);
 	totals_line(c, c->totals, sizeof(c->totals));
 	if (!c->panel)
-		printf("           %s\n", c->totals);
+		fprintf(c->log, "           %s\n", c->totals);
 }
 
 /* Every report of a slot's run (called from the slot's thread). */
@@ -611,7 +612,7 @@ static void on_report(void *user, const struct fx_seq_report *rep)
 			sc->view.pct = 100u * rep->steps_done / rep->steps_total;
 		if (!c->panel) {
 			hms(c, t);
-			printf("%s slot %u   %-10s %-7s %6llu ms  %s\n", t, sc->index,
+			fprintf(c->log, "%s slot %u   %-10s %-7s %6llu ms  %s\n", t, sc->index,
 			       rep->step, fx_store_result_name(rep->result),
 			       (unsigned long long)(rep->duration_us / 1000u),
 			       rep->detail ? rep->detail : "");
@@ -622,7 +623,7 @@ static void on_report(void *user, const struct fx_seq_report *rep)
 		break;
 	}
 	if (!c->panel)
-		fflush(stdout);
+		fflush(c->log);
 	redraw(c, rep->kind == FX_SEQ_REP_RUN_END);
 	unlock(c);
 }
@@ -736,7 +737,7 @@ static int open_all(struct run_ctx *c)
 	}
 	n = fx_store_recovered(c->store);
 	if (n)
-		printf("database %s: %u unfinished run%s from before marked ABORTED\n",
+		fprintf(c->log, "database %s: %u unfinished run%s from before marked ABORTED\n",
 		       db, n, n == 1 ? "" : "s");
 	if (fx_seq_station_open(c->st, c->clock, &c->stn, &err)) {
 		fprintf(stderr, "fixturectl run: station '%s': %s\n", c->o.station, err.msg);
@@ -795,8 +796,8 @@ static void after_run(struct run_ctx *c, struct slot_ctx *sc, int rc,
 		return;
 	if (!sc->end_seen && !c->panel) {
 		hms(c, t);
-		printf("%s ERROR  slot %u: %s\n", t, sc->index, out->message);
-		fflush(stdout);
+		fprintf(c->log, "%s ERROR  slot %u: %s\n", t, sc->index, out->message);
+		fflush(c->log);
 	}
 	sc->last = FX_STORE_ERROR;
 	fprintf(stderr, "fixturectl run: the run could not be recorded "
@@ -1083,7 +1084,7 @@ static int loop(struct run_ctx *c)
 		redraw(c, true);
 		fx_panel_close(c->panel);
 		c->panel = NULL;
-		printf("%s\n", c->totals);
+		fprintf(c->log, "%s\n", c->totals);
 	}
 	fx_events_stopped(c->events, ctx_utc(c), reason, &c->tot);
 	unlock(c);
@@ -1224,6 +1225,7 @@ int fx_cmd_run(int argc, char **argv)
 	}
 	pthread_mutexattr_destroy(&ma);
 	c.have_lock = true;
+	c.log = c.o.events && !strcmp(c.o.events, "-") ? stderr : stdout;
 	rc = load_conf(&c);
 	if (!rc && c.o.demo_on) {
 		if (!c.st->slots[0].emulated)
@@ -1246,7 +1248,7 @@ int fx_cmd_run(int argc, char **argv)
 		sigaction(SIGTERM, &sa, NULL);
 		rc = loop(&c);
 		abs = realpath(fx_store_path(c.store), NULL);
-		printf("database: %s\nlook at it: fixturectl report yield --db %s\n",
+		fprintf(c.log, "database: %s\nlook at it: fixturectl report yield --db %s\n",
 		       abs ? abs : fx_store_path(c.store), abs ? abs : fx_store_path(c.store));
 		free(abs);
 	}

@@ -129,9 +129,18 @@ static void emit(struct fx_events *ev, struct json_object *o)
 	json_object_put(o);
 }
 
-static double ms(uint64_t us)
+/* a number with `digits` decimals, written as such (not 439.04000000000002) */
+static struct json_object *fixed(double v, int digits)
 {
-	return (double)us / 1000.0;
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.*f", digits, v);
+	return json_object_new_double_s(v, buf);
+}
+
+static struct json_object *ms(uint64_t us)
+{
+	return fixed((double)us / 1000.0, 3);
 }
 
 void fx_events_report(struct fx_events *ev, const struct fx_seq_report *rep,
@@ -166,10 +175,10 @@ void fx_events_report(struct fx_events *ev, const struct fx_seq_report *rep,
 		add_str(o, "step", rep->step);
 		add_str(o, "result", fx_store_result_name(rep->result));
 		json_object_object_add(o, "duration_ms",
-				       json_object_new_double(ms(rep->duration_us)));
+				       ms(rep->duration_us));
 		add_str(o, "detail", rep->detail ? rep->detail : "");
-		json_object_object_add(o, "progress", json_object_new_double(
-			rep->steps_total ? (double)rep->steps_done / rep->steps_total : 0.0));
+		json_object_object_add(o, "progress", fixed(
+			rep->steps_total ? (double)rep->steps_done / rep->steps_total : 0.0, 3));
 	} else if (rep->kind == FX_SEQ_REP_RUN_END) {
 		const struct fx_seq_outcome *out = rep->outcome;
 		bool pass = out->result == FX_STORE_PASS;
@@ -180,7 +189,7 @@ void fx_events_report(struct fx_events *ev, const struct fx_seq_report *rep,
 		add_str(o, "reason", pass ? NULL : out->message);
 		add_str(o, "error_code", pass ? NULL : fx_err_name(out->error_code));
 		json_object_object_add(o, "duration_ms",
-				       json_object_new_double(ms(out->duration_us)));
+				       ms(out->duration_us));
 		json_object_object_add(o, "recorded", json_object_new_boolean(out->recorded));
 	}
 	emit(ev, o);
