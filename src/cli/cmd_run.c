@@ -1084,6 +1084,7 @@ static int loop(struct run_ctx *c)
 		redraw(c, true);
 		fx_panel_close(c->panel);
 		c->panel = NULL;
+		fx_panel_print(c->log, c->views, (unsigned)c->n_slots);
 		fprintf(c->log, "%s\n", c->totals);
 	}
 	fx_events_stopped(c->events, ctx_utc(c), reason, &c->tot);

@@ -74,6 +74,20 @@ static int state_pair(const char *state)
 	return 0;
 }
 
+/* The slot table, one line each, the same columns on screen and in the
+ * plain copy written when the panel closes. */
+static void slot_line(const struct fx_panel_slot *s, char *buf, size_t cap)
+{
+	char counts[24];
+
+	snprintf(counts, sizeof(counts), "%u %u/%u/%u", s->runs, s->passed, s->failed,
+		 s->errors);
+	snprintf(buf, cap, "%4u %-8s %-11.11s %3u%% %6.1f s  %-13s %s", s->index, s->state,
+		 s->step, s->pct, (double)s->elapsed_us / 1e6, counts, s->last);
+}
+
+static const char header[] = "SLOT STATE    STEP        PROG  ELAPSED  RUNS P/F/E    LAST VERDICT";
+
 void fx_panel_draw(struct fx_panel *p, const struct fx_panel_slot *slots,
 		   unsigned n, const char *totals, const char *status,
 		   bool force)
@@ -81,6 +95,7 @@ void fx_panel_draw(struct fx_panel *p, const struct fx_panel_slot *slots,
 	uint64_t now = mono_ms();
 	unsigned i;
 	int row = 0, cols;
+	char line[256];
 
 	if (!p)
 		return;
@@ -93,33 +108,30 @@ void fx_panel_draw(struct fx_panel *p, const struct fx_panel_slot *slots,
 	mvprintw(row++, 0, "%.*s", cols - 1, p->title);
 	attroff(A_BOLD);
 	row++;
-	mvprintw(row++, 0, "%-4s %-8s %-11s %4s %8s  %-13s %s", "SLOT", "STATE", "STEP",
-		 "PROG", "ELAPSED", "RUNS P/F/E", "LAST VERDICT");
+	mvprintw(row++, 0, "%.*s", cols - 1, header);
 	for (i = 0; i < n; i++) {
-		const struct fx_panel_slot *s = &slots[i];
-		char counts[24];
-		int pair = state_pair(s->state);
+		int pair = state_pair(slots[i].state);
 
-		snprintf(counts, sizeof(counts), "%u %u/%u/%u", s->runs, s->passed,
-			 s->failed, s->errors);
-		mvprintw(row, 0, "%4u ", s->index);
-		if (pair && p->colour)
-			attron(COLOR_PAIR(pair) | A_BOLD);
-		printw("%-8s", s->state);
-		if (pair && p->colour)
-			attroff(COLOR_PAIR(pair) | A_BOLD);
-		printw(" %-11.11s %3u%% %6.1f s  %-13s ", s->step, s->pct,
-		       (double)s->elapsed_us / 1e6, counts);
-		{
-			int x = getcurx(stdscr);
-
-			if (x < cols - 1)
-				printw("%.*s", cols - 1 - x, s->last);
-		}
+		slot_line(&slots[i], line, sizeof(line));
+		mvprintw(row, 0, "%.*s", cols - 1, line);
+		if (pair && p->colour) /* the state column in its colour */
+			mvchgat(row, 5, 8, A_BOLD, (short)pair, NULL);
 		row++;
 	}
 	row++;
 	mvprintw(row++, 0, "%.*s", cols - 1, totals ? totals : "");
 	mvprintw(row++, 0, "%.*s", cols - 1, status ? status : "");
 	refresh();
+}
+
+void fx_panel_print(FILE *out, const struct fx_panel_slot *slots, unsigned n)
+{
+	char line[256];
+	unsigned i;
+
+	fprintf(out, "%s\n", header);
+	for (i = 0; i < n; i++) {
+		slot_line(&slots[i], line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FX_PANEL_REDRAW_MS 50
 #define FX_PANEL_MAX_SLOTS 8
@@ -34,8 +35,10 @@ struct fx_panel;
 /* Take over the terminal (stdout). NULL if ncurses cannot (no terminal
  * type): the caller falls back to log lines. */
 struct fx_panel *fx_panel_open(const char *title);
-/* Give the terminal back (the last picture stays on screen). NULL ok. */
+/* Give the terminal back (the screen is restored). NULL ok. */
 void fx_panel_close(struct fx_panel *p);
+/* The slot table as plain lines (after close: the last picture stays). */
+void fx_panel_print(FILE *out, const struct fx_panel_slot *slots, unsigned n);
 
 /* Redraw: slots[n], the totals line and the status line. Skipped when the
  * last redraw is younger than FX_PANEL_REDRAW_MS, unless force. */
