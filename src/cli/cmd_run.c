@@ -42,7 +42,7 @@ static const char run_usage[] =
 	"usage: fixturectl run --station FILE [--recipe FILE] [--db FILE]\n"
 	"                      [--operator ID] [--cycles N] [--serial-scan LIST]\n"
 	"                      [--demo-boards[=LIST]] [--realtime[=SCALE]]\n"
-	"                      [--events FILE|-] [--plain] [-v]\n"
+	"                      [--events FILE|-] [--plain] [--stats] [-v]\n"
 	"\n"
 	"The operator loop of a station: wait for START (lid closed), program the\n"
 	"board of every slot at the same time (a thread per slot), record every run\n"
@@ -79,6 +79,9 @@ static const char run_usage[] =
 	"                      fixturectl-events/1: run_started, step_finished,\n"
 	"                      run_finished, station_stopped); '-' = stdout\n"
 	"  --plain             log lines even on a terminal (no live panel)\n"
+	"  --stats             at the end, the emulated boards' modelled USB and\n"
+	"                      device time of the runs, the single-TT hub's busy\n"
+	"                      time and the clock (benchmarks: scripts/bench-gang)\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Ctrl-C (SIGINT/SIGTERM) lets every running slot finish its board safely,\n"
@@ -108,7 +111,7 @@ static void on_signal(int sig)
 struct run_opts {
 	const char *station, *recipe, *db, *operator_id, *scan;
 	const char *demo, *events;
-	bool demo_on, plain;
+	bool demo_on, plain, stats;
 	unsigned cycles;
 	bool have_cycles;
 	double scale;
@@ -171,6 +174,9 @@ struct run_ctx {
 	char status[160];
 	struct fx_events_totals tot;
 	unsigned running;   /* slots running a board now */
+	/* --stats: the emulated boards' modelled time over this process's runs */
+	uint64_t stat_usb_us, stat_device_us;
+	unsigned stat_boards;
 	bool any_bad;
 	int fatal;          /* exit code of a station error, 0 */
 };
@@ -781,6 +787,28 @@ static void make_job(struct run_ctx *c, struct slot_ctx *sc, const char *scan,
 	sc->end_seen = false;
 }
 
+/* --stats: the board's modelled USB and device time so far (0 for usb:) */
+static void board_stats(struct slot_ctx *sc, struct fx_emu_stats *es)
+{
+	struct fx_emu *b = fx_seq_slot_board(sc->sl);
+
+	memset(es, 0, sizeof(*es));
+	if (b)
+		fx_emu_get_stats(b, es);
+}
+
+/* Add what a run cost the board (after - before). Under the lock. */
+static void stats_add(struct run_ctx *c, struct slot_ctx *sc,
+		      const struct fx_emu_stats *before)
+{
+	struct fx_emu_stats now;
+
+	board_stats(sc, &now);
+	c->stat_usb_us += now.usb_us - before->usb_us;
+	c->stat_device_us += now.device_us - before->device_us;
+	c->stat_boards++;
+}
+
 /* After fx_seq_run: save the emulated board; a run that could not be
  * recorded stops the station. Under the lock. */
 static void after_run(struct run_ctx *c, struct slot_ctx *sc, int rc,
@@ -812,6 +840,7 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 {
 	struct fx_seq_gang_slot gs[FX_STATION_MAX_SLOTS];
 	struct slot_ctx *who[FX_STATION_MAX_SLOTS];
+	struct fx_emu_stats before[FX_STATION_MAX_SLOTS];
 	unsigned cycle, k;
 	struct fx_err err;
 
@@ -879,6 +908,7 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			memset(&gs[n], 0, sizeof(gs[n]));
 			gs[n].slot = sc->sl;
 			gs[n].job = &sc->job;
+			board_stats(sc, &before[n]);
 			who[n++] = sc;
 			say(c, true, "BUSY   slot %u", sc->index);
 		}
@@ -898,6 +928,8 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 		lock(c);
 		c->running = 0;
 		for (si = 0; si < n; si++) {
+			if (!gs[si].empty)
+				stats_add(c, who[si], &before[si]);
 			after_run(c, who[si], gs[si].rc, &gs[si].out);
 			if (gs[si].rc || gs[si].out.result != FX_STORE_PASS)
 				all_pass = false;
@@ -956,6 +988,7 @@ static void loop_slot(void *user)
 
 	snprintf(ver, sizeof(ver), "fixturectl %s", FX_VERSION);
 	for (k = 0; !c->o.have_cycles || k < c->o.cycles; k++) {
+		struct fx_emu_stats before;
 		const char *scan = NULL;
 		struct fx_err err;
 		bool present = true;
@@ -1019,8 +1052,10 @@ static void loop_slot(void *user)
 		unlock(c);
 		say(c, true, "BUSY   slot %u", sc->index);
 		fx_err_clear(&err);
+		board_stats(sc, &before);
 		rc = fx_seq_run(sc->sl, c->store, &sc->job, &sc->out, &err);
 		lock(c);
+		stats_add(c, sc, &before);
 		c->running--;
 		after_run(c, sc, rc, &sc->out);
 		tower(c);
@@ -1088,6 +1123,13 @@ static int loop(struct run_ctx *c)
 		fprintf(c->log, "%s\n", c->totals);
 	}
 	fx_events_stopped(c->events, ctx_utc(c), reason, &c->tot);
+	if (c->o.stats)
+		fprintf(c->log, "stats boards=%u emu_usb_us=%llu emu_device_us=%llu "
+			"hub_busy_us=%llu clock_us=%llu\n", c->stat_boards,
+			(unsigned long long)c->stat_usb_us,
+			(unsigned long long)c->stat_device_us,
+			(unsigned long long)fx_seq_station_bus_us(c->stn),
+			(unsigned long long)fx_clock_now(c->clock));
 	unlock(c);
 	if (rc)
 		return rc;
@@ -1135,6 +1177,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		{ "realtime", optional_argument, NULL, 'R' },
 		{ "events", required_argument, NULL, 'E' },
 		{ "plain", no_argument, NULL, 'P' },
+		{ "stats", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1154,6 +1197,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		case 'D': o->demo_on = true; o->demo = optarg; break;
 		case 'E': o->events = optarg; break;
 		case 'P': o->plain = true; break;
+		case 'T': o->stats = true; break;
 		case 'n':
 			if (!fx_cli_parse_u32(optarg, 1000000, &n) || n == 0)
 				return fx_cli_usage_error("run", "--cycles: expected 1..1000000, got '%s'",
