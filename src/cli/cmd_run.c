@@ -493,8 +493,9 @@ static void totals_line(struct run_ctx *c, char *buf, size_t cap)
 		 n.runs ? 100.0 * n.passed / n.runs : 0.0);
 }
 
-/* Tower: yellow while any slot runs; then green when every slot's last
- * board passed, red when one did not (under the lock). */
+/* Tower: yellow while any slot runs; then green when every board of the
+ * last batch passed (independent mode: every slot's last board), red when
+ * one did not (under the lock). */
 static void tower(struct run_ctx *c)
 {
 	bool any = false, bad = false;
@@ -846,7 +847,6 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 
 	for (cycle = 0; !c->o.have_cycles || cycle < c->o.cycles; cycle++) {
 		size_t si, n = 0;
-		bool all_pass = true;
 		int rc;
 
 		if (run_stop)
@@ -917,6 +917,10 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			continue;
 		}
 		lock(c);
+		/* the tower judges this batch only (a slot left empty keeps no
+		 * old verdict in it) */
+		for (si = 0; si < c->n_slots; si++)
+			c->slots[si].last = -1;
 		c->running = (unsigned)n;
 		tower(c);
 		unlock(c);
@@ -928,13 +932,16 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 		lock(c);
 		c->running = 0;
 		for (si = 0; si < n; si++) {
-			if (!gs[si].empty)
-				stats_add(c, who[si], &before[si]);
+			if (gs[si].empty) {
+				/* emptied between the look above and its run */
+				snprintf(who[si]->view.state, sizeof(who[si]->view.state), "EMPTY");
+				say(c, true, "EMPTY  slot %u: no board in the socket, skipped",
+				    who[si]->index);
+				continue;
+			}
+			stats_add(c, who[si], &before[si]);
 			after_run(c, who[si], gs[si].rc, &gs[si].out);
-			if (gs[si].rc || gs[si].out.result != FX_STORE_PASS)
-				all_pass = false;
 		}
-		(void)all_pass; /* the tower says it: every slot's last board */
 		tower(c);
 		redraw(c, true);
 		unlock(c);
