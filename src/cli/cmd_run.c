@@ -134,6 +134,7 @@ struct slot_ctx {
 	struct fx_seq_outcome out;
 	char scan[SERIAL_MAX + 1];
 	uint64_t step_t0, run_t0;
+	uint64_t step_usb0;          /* --stats: board USB time at step begin */
 	bool end_seen;               /* RUN_END reported for this run */
 	int last;                    /* last result (enum fx_store_result), -1 none */
 	struct fx_panel_slot view;
@@ -177,6 +178,8 @@ struct run_ctx {
 	/* --stats: the emulated boards' modelled time over this process's runs */
 	uint64_t stat_usb_us, stat_device_us;
 	unsigned stat_boards;
+	struct { const char *name; uint64_t usb_us; unsigned n; } stat_step[24];
+	size_t n_stat_step;
 	bool any_bad;
 	int fatal;          /* exit code of a station error, 0 */
 };
@@ -542,6 +545,47 @@ static void count_result(struct run_ctx *c, struct slot_ctx *sc,
 		c->any_bad = true;
 }
 
+/* --stats: the board's modelled USB and device time so far (0 for usb:) */
+static void board_stats(struct slot_ctx *sc, struct fx_emu_stats *es)
+{
+	struct fx_emu *b = fx_seq_slot_board(sc->sl);
+
+	memset(es, 0, sizeof(*es));
+	if (b)
+		fx_emu_get_stats(b, es);
+}
+
+/* --stats: the board's USB time a step took (under the lock). Step names
+ * are the sequence's static strings. */
+static void stats_step(struct run_ctx *c, const char *step, uint64_t usb_us)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_stat_step; i++)
+		if (!strcmp(c->stat_step[i].name, step))
+			break;
+	if (i == c->n_stat_step) {
+		if (i == sizeof(c->stat_step) / sizeof(c->stat_step[0]))
+			return;
+		c->stat_step[i].name = step;
+		c->n_stat_step++;
+	}
+	c->stat_step[i].usb_us += usb_us;
+	c->stat_step[i].n++;
+}
+
+/* Add what a run cost the board (after - before). Under the lock. */
+static void stats_add(struct run_ctx *c, struct slot_ctx *sc,
+		      const struct fx_emu_stats *before)
+{
+	struct fx_emu_stats now;
+
+	board_stats(sc, &now);
+	c->stat_usb_us += now.usb_us - before->usb_us;
+	c->stat_device_us += now.device_us - before->device_us;
+	c->stat_boards++;
+}
+
 /* The verdict of a run (RUN_END): log lines or panel, counts. */
 static void verdict(struct run_ctx *c, struct slot_ctx *sc,
 		    const struct fx_seq_outcome *out)
@@ -612,9 +656,21 @@ static void on_report(void *user, const struct fx_seq_report *rep)
 		break;
 	case FX_SEQ_REP_STEP_BEGIN:
 		sc->step_t0 = fx_clock_now(c->clock);
+		if (c->o.stats) {
+			struct fx_emu_stats es;
+
+			board_stats(sc, &es);
+			sc->step_usb0 = es.usb_us;
+		}
 		snprintf(sc->view.step, sizeof(sc->view.step), "%s", rep->step);
 		break;
 	case FX_SEQ_REP_STEP_END:
+		if (c->o.stats) {
+			struct fx_emu_stats es;
+
+			board_stats(sc, &es);
+			stats_step(c, rep->step, es.usb_us - sc->step_usb0);
+		}
 		if (rep->steps_total)
 			sc->view.pct = 100u * rep->steps_done / rep->steps_total;
 		if (!c->panel) {
@@ -786,28 +842,6 @@ static void make_job(struct run_ctx *c, struct slot_ctx *sc, const char *scan,
 	job->report = on_report;
 	job->report_user = sc;
 	sc->end_seen = false;
-}
-
-/* --stats: the board's modelled USB and device time so far (0 for usb:) */
-static void board_stats(struct slot_ctx *sc, struct fx_emu_stats *es)
-{
-	struct fx_emu *b = fx_seq_slot_board(sc->sl);
-
-	memset(es, 0, sizeof(*es));
-	if (b)
-		fx_emu_get_stats(b, es);
-}
-
-/* Add what a run cost the board (after - before). Under the lock. */
-static void stats_add(struct run_ctx *c, struct slot_ctx *sc,
-		      const struct fx_emu_stats *before)
-{
-	struct fx_emu_stats now;
-
-	board_stats(sc, &now);
-	c->stat_usb_us += now.usb_us - before->usb_us;
-	c->stat_device_us += now.device_us - before->device_us;
-	c->stat_boards++;
 }
 
 /* After fx_seq_run: save the emulated board; a run that could not be
@@ -1075,6 +1109,7 @@ static int loop(struct run_ctx *c)
 {
 	char ver[64], title[256];
 	const char *reason = "done";
+	size_t i;
 	int rc;
 
 	snprintf(ver, sizeof(ver), "fixturectl %s", FX_VERSION);
@@ -1109,7 +1144,6 @@ static int loop(struct run_ctx *c)
 	} else {
 		void *users[FX_STATION_MAX_SLOTS];
 		struct fx_err err;
-		size_t i;
 
 		for (i = 0; i < c->n_slots; i++)
 			users[i] = &c->slots[i];
@@ -1137,6 +1171,9 @@ static int loop(struct run_ctx *c)
 			(unsigned long long)c->stat_device_us,
 			(unsigned long long)fx_seq_station_bus_us(c->stn),
 			(unsigned long long)fx_clock_now(c->clock));
+	for (i = 0; c->o.stats && i < c->n_stat_step; i++)
+		fprintf(c->log, "stats step=%s n=%u emu_usb_us=%llu\n", c->stat_step[i].name,
+			c->stat_step[i].n, (unsigned long long)c->stat_step[i].usb_us);
 	unlock(c);
 	if (rc)
 		return rc;
