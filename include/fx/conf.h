@@ -75,6 +75,18 @@
  *                                   the station: devices are usb:1-N, its
  *                                   ports; lines are sim:, and BOOT0/NRST/
  *                                   POWER go to fxemu's pin socket)
+ *               start_mode = batch|independent (default batch: one START
+ *                                   runs every loaded slot at once, the
+ *                                   next START counts when all finished;
+ *                                   independent: every [slot N] has its
+ *                                   own start (and may have its own lid),
+ *                                   [station] start is then refused)
+ *               hub = multi-tt|single-tt       (emulated stations only,
+ *                                   default multi-tt: every board has its
+ *                                   own full-speed transaction translator;
+ *                                   single-tt: all boards share one
+ *                                   12 Mbit/s bus, their transfers are
+ *                                   serialized on it, spec 8's model)
  *   [slot N]    N = 1..FX_STATION_MAX_SLOTS, at least one slot
  *               device = usb:PORTPATH | emu:FILE[?KNOBS]   (required)
  *               boot0 = LINE [FLAG...]         (required)
@@ -84,6 +96,19 @@
  *               power_on_ms = 50  power_off_ms = 200  nrst_pulse_ms = 20
  *               boot0_setup_ms = 5             (0..10000)
  *               power_off_at_end = yes         (needs power; default yes)
+ *               recipe = FILE                  (optional: this slot's
+ *                                   recipe instead of run --recipe, for a
+ *                                   jig holding different boards; loaded
+ *                                   and checked with the station)
+ *               present = LINE [FLAG...]       (optional input: 1 = a
+ *                                   board is in the socket; an empty
+ *                                   socket is skipped and not recorded.
+ *                                   Without it a slot always holds a
+ *                                   board, and one that never enumerates
+ *                                   is an ERROR run)
+ *               start = LINE  lid = LINE       (start_mode = independent
+ *                                   only: the slot's own START, required,
+ *                                   and lid; inputs)
  *   LINE is a gpio name (fx/gpio.h); FLAG is active-low, open-drain,
  *   open-source, pull-up, pull-down, bias-disable. All lines of a station
  *   are "sim:" lines (emulated GPIO) or none is; emu: devices need sim
@@ -106,6 +131,18 @@
 #define FX_CONF_LINE_MAX 190      /* longest accepted line, in characters */
 #define FX_RECIPE_MAX_OB 32
 #define FX_STATION_MAX_SLOTS 8
+
+/* [station] start_mode */
+enum fx_station_start_mode {
+	FX_STATION_START_BATCH = 0,       /* one START runs every slot */
+	FX_STATION_START_INDEPENDENT = 1, /* a START per slot, slots overlap */
+};
+
+/* [station] hub: how emulated boards reach the host */
+enum fx_station_hub {
+	FX_STATION_HUB_MULTI_TT = 0,  /* a transaction translator per port */
+	FX_STATION_HUB_SINGLE_TT = 1, /* one full-speed bus for all boards */
+};
 
 /* ---- diagnostics ------------------------------------------------------ */
 
@@ -267,6 +304,9 @@ struct fx_station_slot {
 	struct fx_gpio_line_cfg led_pass, led_fail, led_busy;
 	struct fx_station_timing timing;
 	bool power_off_at_end;            /* power off after each run */
+	char recipe_path[FX_CONF_PATH_MAX];/* resolved, "" = run --recipe */
+	struct fx_gpio_line_cfg present;  /* input, "" = always a board */
+	struct fx_gpio_line_cfg start, lid; /* independent mode only */
 };
 
 struct fx_station {
@@ -278,6 +318,8 @@ struct fx_station {
 	struct fx_gpio_line_cfg tower_green, tower_yellow, tower_red, buzzer;
 	unsigned debounce_ms;              /* [30] */
 	bool fxemu;                        /* emulator = fxemu (see above) */
+	enum fx_station_start_mode start_mode;
+	enum fx_station_hub hub;
 	size_t n_slots;
 	struct fx_station_slot slots[FX_STATION_MAX_SLOTS]; /* by index */
 };
@@ -287,6 +329,10 @@ struct fx_station {
 int fx_station_load(const char *path, struct fx_station **out,
 		    struct fx_conf_diags *diags, struct fx_err *err);
 void fx_station_free(struct fx_station *st); /* NULL is fine */
+
+/* "batch", "independent" / "multi-tt", "single-tt". */
+const char *fx_station_start_mode_name(enum fx_station_start_mode m);
+const char *fx_station_hub_name(enum fx_station_hub h);
 
 /* Slot with index N ([slot N]), NULL if none. */
 const struct fx_station_slot *fx_station_slot_find(const struct fx_station *st,
