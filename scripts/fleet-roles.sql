@@ -23,10 +23,10 @@
 --   -- in only when its station_key is registered to the session's role:
 --   GRANT INSERT ON fx.runs, fx.steps TO fx_station;
 --   --   CREATE POLICY station_insert ON fx.runs FOR INSERT TO fx_station
---   --     WITH CHECK (fx.owns_station(station_key));   (same on fx.steps)
+--   --     WITH CHECK (station_key IN (SELECT fx.my_stations()));  (same on fx.steps)
 --   -- no SELECT on any table: a station reads nothing but its own row,
 --   -- through SECURITY DEFINER functions that check session_user:
---   GRANT EXECUTE ON FUNCTION fx.owns_station(uuid), fx.station_state(uuid),
+--   GRANT EXECUTE ON FUNCTION fx.owns_station(uuid), fx.my_stations(), fx.station_state(uuid),
 --     fx.station_register(uuid, text, text, boolean),
 --     fx.batch_begin(uuid, integer, bigint, uuid),
 --     fx.batch_end(uuid, bigint, uuid, text),

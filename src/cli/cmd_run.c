@@ -12,6 +12,7 @@
 
 #include "cli_common.h"
 #include "cmd_run.h"
+#include "run_sync.h"
 #include "fx/conf.h"
 #include "fx/emu.h"
 #include "fx/image.h"
@@ -31,7 +32,7 @@
 static const char run_usage[] =
 	"usage: fixturectl run --station FILE --recipe FILE [--db FILE]\n"
 	"                      [--operator ID] [--cycles N] [--serial-scan LIST]\n"
-	"                      [--demo-boards[=LIST]] [--realtime[=SCALE]] [-v]\n"
+	"                      [--demo-boards[=LIST]] [--realtime[=SCALE]] [--sync URI] [-v]\n"
 	"\n"
 	"The operator loop of a station: wait for START (lid closed), program one\n"
 	"board per slot with the recipe, record every run in the station database,\n"
@@ -57,6 +58,10 @@ static const char run_usage[] =
 	"                      of virtual time (stations with 'emulator = fxemu'\n"
 	"                      always run in real time, by default on fxemu's\n"
 	"                      scale)\n"
+	"  --sync URI          push the records to the fleet database in the background\n"
+	"                      (as fixturectl sync --follow; the station never waits);\n"
+	"                      warns when a run is not there after [station]\n"
+	"                      sync_warn_after seconds (default 600)\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Ctrl-C (SIGINT/SIGTERM) finishes the current board safely, records it and\n"
@@ -85,6 +90,7 @@ static void on_signal(int sig)
 struct run_opts {
 	const char *station, *recipe, *db, *operator_id, *scan;
 	const char *demo;
+	const char *sync_uri;   /* --sync (run_sync.h) */
 	bool demo_on;
 	unsigned cycles;
 	bool have_cycles;
@@ -98,6 +104,7 @@ struct run_ctx {
 	struct fx_recipe *rcp;
 	struct fx_image *img;
 	struct fx_store *store;
+	struct fx_cli_run_sync *sync;
 	struct fx_seq_station *stn;
 	struct fx_vclock vclock;
 	struct fx_rclock rclock;
@@ -349,6 +356,7 @@ static void print_counts(struct run_ctx *c)
 	printf("           today: %u runs, %u passed, %u failed, %u errors, yield %.1f%%\n",
 	       n.runs, n.passed, n.failed, n.errors,
 	       n.runs ? 100.0 * n.passed / n.runs : 0.0);
+	fx_cli_run_sync_warn(c->sync);
 }
 
 /* Emulated operator or real button: 0 = START, 1 = stop the loop, <0 err. */
@@ -450,6 +458,12 @@ static int open_all(struct run_ctx *c)
 	if (fx_store_latest_us(c->store, &c->utc_floor_us, &err)) {
 		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
 		return FX_EXIT_IOERR;
+	}
+	if (c->o.sync_uri) {
+		c->sync = fx_cli_run_sync_start(fx_store_path(c->store), c->o.sync_uri,
+						c->st->line, c->st->sync_warn_after_s);
+		if (!c->sync)
+			return FX_EXIT_USAGE;
 	}
 	n = fx_store_recovered(c->store);
 	if (n)
@@ -583,6 +597,7 @@ static void cleanup(struct run_ctx *c)
 	size_t i;
 
 	fx_seq_station_close(c->stn);
+	fx_cli_run_sync_stop(c->sync);
 	fx_store_close(c->store);
 	fx_image_free(c->img);
 	fx_recipe_free(c->rcp);
@@ -603,6 +618,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		{ "serial-scan", required_argument, NULL, 'S' },
 		{ "demo-boards", optional_argument, NULL, 'D' },
 		{ "realtime", optional_argument, NULL, 'R' },
+		{ "sync", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -619,6 +635,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		case 'd': o->db = optarg; break;
 		case 'o': o->operator_id = optarg; break;
 		case 'S': o->scan = optarg; break;
+		case 'Y': o->sync_uri = optarg; break;
 		case 'D': o->demo_on = true; o->demo = optarg; break;
 		case 'n':
 			if (!fx_cli_parse_u32(optarg, 1000000, &n) || n == 0)

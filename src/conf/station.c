@@ -301,6 +301,10 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			fx_ini_path(ini, key, value, st->db_path, sizeof(st->db_path));
 		else if (!strcmp(key, "debounce_ms"))
 			fx_ini_uint(ini, key, value, 0, 1000, &st->debounce_ms);
+		else if (!strcmp(key, "line")) /* fleet attribute (fx/fleet.h) */
+			fx_ini_ident(ini, key, value, st->line, sizeof(st->line));
+		else if (!strcmp(key, "sync_warn_after"))
+			fx_ini_uint(ini, key, value, 1, 604800, &st->sync_warn_after_s);
 		else if (!strcmp(key, "emulator")) {
 			if (strcmp(value, "fxemu"))
 				fx_ini_error(ini, key, "expected fxemu, got '%s'", value);
@@ -467,6 +471,7 @@ int fx_station_load(const char *path, struct fx_station **out,
 	sp->st = st;
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->debounce_ms = 30;
+	st->sync_warn_after_s = 600;
 	st->gpio_backend = "gpiod";
 	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, sp, NULL, diags,
 			      err);
