@@ -78,10 +78,22 @@ int fx_fleet_check_schema(struct fx_fleet *f, struct fx_err *err);
  * new_epoch: this database replaces the station's registered one on
  * purpose (a new key and epoch; every run is offered again, the server
  * keeps each run once). Returns 0, FX_E_STATE (refused), FX_E_IO,
- * FX_E_DB. Needs at least one finished run (the station name): with none,
- * returns 0 and *ready = false. */
-int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, bool new_epoch, bool *ready,
-		    struct fx_err *err);
+ * FX_E_DB. The station name is the newest run's, else station (may be
+ * NULL); with neither, returns 0 and *ready = false (nothing to push). */
+int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, const char *station,
+		    bool new_epoch, bool *ready, struct fx_err *err);
+
+/* Central serial pools: lease up to n values of pool for this (attached)
+ * station in one locking transaction (fx.lease_serials: the pool row is
+ * locked, the block cut from its cursor, recorded in fx.serial_leases). A
+ * pool unknown to the server is created as [pool_first, pool_last]. OUT:
+ * first..last (fewer than n at the pool's end). FX_E_STATE "serial pool
+ * 'P' is exhausted" or another role's station; FX_E_IO. The caller adds
+ * the block to the local pool; a crash in between loses the block's
+ * values (never issued twice). */
+int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
+		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   struct fx_err *err);
 
 /* Push one batch of at most limit runs; OUT: pushed (0 = nothing left).
  * now_us (wall clock) is recorded as the last success. */
@@ -99,6 +111,7 @@ struct fx_fleet_pusher_opts {
 	unsigned backoff_min_ms;   /* 0 = 1000 */
 	unsigned backoff_max_ms;   /* 0 = 300000 (5 min) */
 	const char *line;          /* station file's line, NULL = keep */
+	const char *station;       /* station name before its first run, NULL */
 	/* stop: polled between batches and while waiting (set by a signal
 	 * handler or fx_fleet_pusher_stop) */
 	volatile int *stop;

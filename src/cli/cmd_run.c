@@ -461,7 +461,8 @@ static int open_all(struct run_ctx *c)
 	}
 	if (c->o.sync_uri) {
 		c->sync = fx_cli_run_sync_start(fx_store_path(c->store), c->o.sync_uri,
-						c->st->line, c->st->sync_warn_after_s);
+						c->st->name, c->st->line,
+						c->st->sync_warn_after_s);
 		if (!c->sync)
 			return FX_EXIT_USAGE;
 	}

@@ -19,10 +19,11 @@ static void log_line(void *ctx, const char *msg)
 }
 
 struct fx_cli_run_sync *fx_cli_run_sync_start(const char *db, const char *uri,
-					      const char *line, unsigned warn_after_s)
+					      const char *station, const char *line,
+					      unsigned warn_after_s)
 {
 	struct fx_fleet_pusher_opts o = {
-		.db_path = db, .uri = uri, .follow = true, .line = line && *line ? line : NULL,
+		.db_path = db, .uri = uri, .follow = true, .station = station, .line = line && *line ? line : NULL,
 		.log = log_line,
 	};
 	struct fx_cli_run_sync *s;

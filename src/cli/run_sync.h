@@ -10,7 +10,8 @@ struct fx_cli_run_sync;
  * to uri. NULL: prints "fixturectl run: ..." (bad URI: a password in it)
  * and the caller exits 64. */
 struct fx_cli_run_sync *fx_cli_run_sync_start(const char *db, const char *uri,
-					      const char *line, unsigned warn_after_s);
+					      const char *station, const char *line,
+					      unsigned warn_after_s);
 /* After each board: a warning line when the oldest run not acknowledged
  * by the fleet database is older than warn_after_s. NULL: nothing. */
 void fx_cli_run_sync_warn(struct fx_cli_run_sync *s);

@@ -286,8 +286,8 @@ static void rollback(struct fx_fleet *f)
 		fx_fleet_exec(f, "ROLLBACK", NULL);
 }
 
-int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, bool new_epoch, bool *ready,
-		    struct fx_err *err)
+int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, const char *station,
+		    bool new_epoch, bool *ready, struct fx_err *err)
 {
 	struct fx_sync_identity id;
 	const char *v[4];
@@ -303,6 +303,8 @@ int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, bool new_epoch, b
 	rc = fx_sync_db_identity(db, &id, err);
 	if (rc)
 		return rc;
+	if (!id.station[0] && station && *station)
+		snprintf(id.station, sizeof(id.station), "%s", station);
 	if (!id.station[0])
 		return 0; /* no run yet: nothing to push, nothing to register */
 	if (new_epoch) {
@@ -495,4 +497,36 @@ err_rollback:
 out:
 	fx_sync_batch_release(&b);
 	return rc;
+}
+
+int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
+		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   struct fx_err *err)
+{
+	struct fx_sync_identity id;
+	char nb[24], fb[24], lb[24];
+	const char *v[5];
+	PGresult *res;
+	int rc = fx_sync_db_identity(db, &id, err);
+
+	if (rc)
+		return rc;
+	snprintf(nb, sizeof(nb), "%lld", (long long)n);
+	snprintf(fb, sizeof(fb), "%lld", (long long)pool_first);
+	snprintf(lb, sizeof(lb), "%lld", (long long)pool_last);
+	v[0] = id.station_key;
+	v[1] = pool;
+	v[2] = nb;
+	v[3] = fb;
+	v[4] = lb;
+	/* one statement = one transaction: the pool row is locked
+	 * (SELECT ... FOR UPDATE) while the block is cut from it */
+	res = query(f, "SELECT first_value, last_value FROM fx.lease_serials($1, $2, $3, $4, $5)", 5,
+		    v, FX_E_IO, "lease", err);
+	if (!res)
+		return err ? err->code : FX_E_IO;
+	*first = atoll(PQgetvalue(res, 0, 0));
+	*last = atoll(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return 0;
 }

@@ -96,7 +96,7 @@ static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *p
 			ready = false;
 		}
 		if (!ready) {
-			rc = fx_fleet_attach(f, db, new_epoch, &ready, &e);
+			rc = fx_fleet_attach(f, db, o->station, new_epoch, &ready, &e);
 			if (rc)
 				goto failed;
 			new_epoch = false;

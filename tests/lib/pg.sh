@@ -1,7 +1,8 @@
 # pg.sh - a real, throw-away PostgreSQL 15 server for the fleet tests
 # (sourced by tests/cli/tfleet*.sh and scripts/bench-sync; POSIX sh).
 #
-#   pg_start DIR    initdb + start in DIR/pg (owned by an unprivileged user
+#   pg_start DIR    (a server already in DIR/pg is started as it is)
+#                   initdb + start in DIR/pg (owned by an unprivileged user
 #                   when run as root: postgres refuses to run as root), a
 #                   Unix socket in DIR/pg, and 127.0.0.1:$PG_PORT with a
 #                   self-signed certificate (DIR/pg/ca.crt) made by openssl
@@ -32,6 +33,11 @@ pg_start() {
 	command -v psql >/dev/null || { echo "skip: psql not installed (scripts/install-deps)"; exit 77; }
 	PG_DIR=$1/pg
 	PG_SOCK=$PG_DIR
+	if [ -f "$PG_DIR/data/PG_VERSION" ]; then # kept from an earlier run (benchmarks)
+		PG_PORT=$((20000 + $$ % 40000))
+		pg_restart || { cat "$PG_DIR/server.log"; echo "pg_start: server did not start"; return 1; }
+		return 0
+	fi
 	mkdir -p "$PG_DIR"
 	chmod 0755 "$1"
 	[ "$(id -u)" -eq 0 ] && chown nobody "$PG_DIR"
