@@ -47,7 +47,7 @@ static void key_cols(struct ld *x)
 		 rec || q->recipe ? "b.recipe_name" : "''::text",
 		 rec ? "b.recipe_version" : "''::text",
 		 by(q, FX_BY_OPERATOR) || q->operator_id ? "b.operator" : "''::text",
-		 false ? "b.line" : "''::text");
+		 by(q, FX_BY_LINE) ? "b.line" : "''::text");
 }
 
 #define WHERE_B                                                                         \

@@ -53,6 +53,8 @@ fleet_reports() {
 	same_report "$T/a.db" history NOSUCHUNIT
 }
 fleet_reports
+expect 64 "$FX" report yield --db "$T/a.db" --by line
+has "$T/err" "^fixturectl report: --by line: only the fleet database has lines \(--db postgresql://... or service=NAME\)$"
 ok "yield, pareto, cycle (grouped, filtered, ranged) and history: fleet = local"
 
 # 4. more runs (retests of earlier units among them), pushed incrementally

@@ -88,9 +88,9 @@ for s in sa sb sc; do
 	same_report "$T/$s/$s.db" cycle --station $s --by operator
 	same_report "$T/$s/$s.db" history $s-003
 done
-#LINE expect 0 "$FX" report yield --db "$(pg_uri rep)" --by line
-#LINE has "$T/out" "^L1 +16 +16 +0 +0 +100.00 +16 "
-#LINE has "$T/out" "^L2 +8 +8 +0 +0 +100.00 +8 "
+expect 0 "$FX" report yield --db "$(pg_uri rep)" --by line
+has "$T/out" "^L1 +16 +16 +0 +0 +100.00 +16 "
+has "$T/out" "^L2 +8 +8 +0 +0 +100.00 +8 "
 ok "three stations at once with run --sync: fleet = sum of the local reports ($pushed_live runs arrived live)"
 
 # 2. 20 cycles, the server stopped from cycle 4 to cycle 14: the station
