@@ -52,10 +52,13 @@ BEGIN
 		CREATE ROLE fx_report NOLOGIN;
 	END IF;
 END $$;
--- the owner: logs in, owns the fx schema, creates nothing else
+-- the owner: logs in, owns the fx schema, creates nothing else; TEMPORARY
+-- for the work tables of the summary trigger (which runs as the owner).
+-- Stations and reports get CONNECT only: no TEMPORARY, so no temporary
+-- table of theirs can stand in for the trigger's
 SELECT format('CREATE ROLE %I LOGIN', :'owner')
 	WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'owner') \gexec
-SELECT format('GRANT CREATE ON DATABASE %I TO %I', current_database(), :'owner') \gexec
+SELECT format('GRANT CREATE, TEMPORARY ON DATABASE %I TO %I', current_database(), :'owner') \gexec
 -- stations and reports connect; nothing else is public
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database()) \gexec
 SELECT format('GRANT CONNECT ON DATABASE %I TO fx_station, fx_report, %I',

@@ -12,8 +12,10 @@ station_role st_a st_b
 ok "server up, roles and schema (sync --init) in place"
 
 # 1. --init again: nothing to do, same version
-expect 0 "$FX" sync --init --to "$(pg_uri "$PG_OWNER")"
+expect 0 "$FX" sync --init --to "$(pg_uri fx_owner)"
 has "$T/out" "fleet schema version 1 \(was 1\)"
+pg_sql -U st_a "CREATE TEMP TABLE fold_r(x int)" >"$T/out" 2>"$T/err" && fail "a station created a temporary table"
+has "$T/err" 'permission denied to create temporary tables in database "fleet"'
 ok "sync --init is idempotent"
 
 # 2. push everything, then a replay pushes nothing
@@ -126,7 +128,7 @@ expect 74 "$FX" sync --db "$T/new.db" --to "$(pg_uri st_a)"
 has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
 expect 74 "$FX" report yield --db "$(pg_uri rep)"
 has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
-expect 74 "$FX" sync --init --to "$(pg_uri "$PG_OWNER")"
+expect 74 "$FX" sync --init --to "$(pg_uri fx_owner)"
 has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
 pg_sql "UPDATE fx.schema_version SET version = 0"
 expect 74 "$FX" sync --db "$T/new.db" --to "$(pg_uri st_a)"

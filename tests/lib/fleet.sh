@@ -19,10 +19,11 @@ fleet_gen_build() {
 fleet_setup() {
 	pg_start "$T" || fail "cannot start PostgreSQL"
 	psql -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U "$PG_OWNER" -d "$PG_DB" \
-		-v owner="$PG_OWNER" -f scripts/fleet-roles.sql >"$T/roles.log" 2>&1 ||
+		-v owner=fx_owner -f scripts/fleet-roles.sql >"$T/roles.log" 2>&1 ||
 		{ cat "$T/roles.log"; fail "fleet-roles.sql failed"; }
 	pg_sql "CREATE ROLE rep LOGIN IN ROLE fx_report" >/dev/null
-	expect 0 "$FX" sync --init --to "$(pg_uri "$PG_OWNER")"
+	# the schema's owner is an ordinary role (not the superuser)
+	expect 0 "$FX" sync --init --to "$(pg_uri fx_owner)"
 	fleet_gen_build
 }
 
