@@ -43,7 +43,8 @@ static const char sync_usage[] =
 	"\n"
 	"exit: 0 pushed everything (or stopped), 64 usage, 65 the station database was\n"
 	"      refused (replaced, restored or copied; another station's key), 66 no\n"
-	"      database, 74 server unreachable or error, schema version mismatch\n";
+	"      database, 74 server unreachable or error, schema version mismatch,\n"
+	"      76 another process is pushing this database\n";
 
 static volatile int stop_flag;
 

@@ -2,13 +2,18 @@
  * for new local commits (PRAGMA data_version, polled), back off on
  * failure (1 s doubling to 5 min), stop between batches. Also as a
  * background thread for run --sync (fx/fleet.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fleet_int.h"
+#include "fx/log.h"
 
 static void say(const struct fx_fleet_pusher_opts *o, const char *fmt, const char *msg)
 {
@@ -58,6 +63,36 @@ static void publish(struct snap *sn, struct fx_sync_db *db)
 	pthread_mutex_unlock(&sn->lock);
 }
 
+/* One pusher per station database: two would race for the same batch and
+ * the loser would look like a copied database. flock() on "PATH.sync"
+ * (holding the pusher's pid), kept while pushing. Returns the fd or -1. */
+static int lock_pusher(const char *db, struct fx_err *err)
+{
+	char path[4096], pid[24];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.sync", db);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fx_err_set(err, FX_E_FILE, "cannot open lock file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		fx_err_set(err, FX_E_BUSY, "database '%s' is already being pushed by another"
+			   " process (pid %d)", db, atoi(pid));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	/* the pid is a hint for the message above only */
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) != n)
+		fx_log(FX_LOG_DEBUG, "fleet", "cannot write the pid into '%s'", path);
+	return fd;
+}
+
 static bool fatal(int code)
 {
 	return code != FX_E_IO;
@@ -75,14 +110,20 @@ static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *p
 	struct fx_err e;
 	bool ready = false, changed, new_epoch = o->new_epoch;
 	size_t n;
-	int rc = 0;
+	int rc = 0, lock_fd;
 
 	*pushed = 0;
 	db = fx_sync_db_open(o->db_path, err);
 	if (!db)
 		return err ? err->code : FX_E_DB;
+	lock_fd = lock_pusher(o->db_path, err);
+	if (lock_fd < 0) {
+		fx_sync_db_close(db);
+		return err ? err->code : FX_E_BUSY;
+	}
 	if (o->line && fx_sync_db_set_line(db, o->line, err)) {
 		fx_sync_db_close(db);
+		close(lock_fd);
 		return err->code;
 	}
 	fx_sync_db_changed(db, &changed, NULL);
@@ -141,6 +182,7 @@ failed:
 		*err = e;
 	fx_fleet_close(f);
 	fx_sync_db_close(db);
+	close(lock_fd);
 	return rc;
 }
 

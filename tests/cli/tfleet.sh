@@ -158,6 +158,10 @@ for i in $(seq 1 100); do
 	[ "$(pg_count tls1 | cut -d' ' -f1)" = 400 ] && { seen=1; break; }
 	sleep 0.1
 done
+# one pusher per database: a second one would race it for the same batch
+PGPASSFILE="$T/pgpass" "$FX" sync --db "$T/tls.db" --to "$TLS" >"$T/out" 2>"$T/err2"; rc=$?
+[ $rc -eq 76 ] || fail "a second pusher: exit $rc, expected 76"
+has "$T/err2" "^fixturectl sync: database '.*tls.db' is already being pushed by another process \(pid $pid\)$"
 kill -TERM $pid
 wait $pid; rc=$?
 [ $seen -eq 1 ] || { cat "$T/follow.err"; fail "TLS follow did not push 400 runs"; }
