@@ -169,6 +169,13 @@ wait $pid; rc=$?
 has "$T/follow.out" "^pushed 400 runs$"
 has "$T/ps.txt" "fixturectl sync --db .*tls.db --to postgresql://st_tls@localhost"
 pg_sql "SELECT count(*) FROM pg_stat_ssl WHERE ssl" >/dev/null
+# service=NAME from a service file (libpq's PGSERVICEFILE), password from PGPASSFILE
+printf '[fxtest]\nhost=localhost\nport=%s\ndbname=%s\nuser=st_tls\nsslmode=verify-full\nsslrootcert=%s\n' \
+	"$PG_PORT" "$PG_DB" "$PG_DIR/ca.crt" >"$T/pg_service.conf"
+"$GEN" "$T/tls.db" tls1 5 11 T || fail "gen"
+PGSERVICEFILE="$T/pg_service.conf" PGPASSFILE="$T/pgpass" "$FX" sync --db "$T/tls.db" --to service=fxtest \
+	>"$T/out" 2>"$T/err-svc" || { cat "$T/err-svc"; fail "sync --to service=fxtest"; }
+has "$T/out" "^pushed 5 runs$"
 # a password in the URI is refused without being echoed
 expect 64 "$FX" sync --db "$T/tls.db" --to "postgresql://st_tls:$PW@localhost:$PG_PORT/$PG_DB"
 has "$T/err" "connection URI 'user=st_tls host=localhost port=$PG_PORT dbname=$PG_DB' holds a password: passwords come only from ~/.pgpass, PGPASSFILE or the service file"
@@ -191,8 +198,8 @@ PGPASSFILE="$T/pgpass" "$FX" sync --db "$T/tls.db" \
 has "$T/err-ca" "certificate verify failed"
 "$FX" sync --db "$T/tls.db" --status >"$T/status.txt"
 sqlite3 "$T/tls.db" .dump >"$T/tls.dump"
-for f in "$T/ps.txt" "$T/follow.out" "$T/follow.err" "$T/err-uri" "$T/err-bad" "$T/err-ca" \
+for f in "$T/ps.txt" "$T/follow.out" "$T/follow.err" "$T/err-svc" "$T/err-uri" "$T/err-bad" "$T/err-ca" \
 	"$T/status.txt" "$T/tls.dump" "$PG_DIR/server.log"; do
 	if grep -q -- "$PW" "$f"; then fail "the password appears in $f"; fi
 done
-ok "TLS verify-full with a PGPASSFILE password; never in ps, output, errors, the database or the server log"
+ok "TLS verify-full, a URI and service=NAME, the password from PGPASSFILE; never in ps, output, errors, the database or the server log"
