@@ -55,6 +55,10 @@ static void key_cols(struct ld *x)
 	" AND ($3::text IS NULL OR b.station = $3) AND ($4::text IS NULL OR b.recipe_name = $4)" \
 	" AND ($5::text IS NULL OR b.operator = $5)"
 #define GROUP7 " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+/* the roll-up has no recipe or operator: only queries without them use it */
+#define WHERE_DAY                                                                       \
+	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
+	" AND ($3::text IS NULL OR b.station = $3) AND $4::text IS NULL AND $5::text IS NULL"
 
 static PGresult *fetch(struct ld *x, const char *sql)
 {
@@ -151,20 +155,35 @@ static int load_summaries(struct ld *x)
 		PQclear(res);
 		return rc;
 	}
-	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text */
-	snprintf(sql, sizeof(sql),
-		 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
-		 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
-		 GROUP7 ", 8, 9),"
-		 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line, step,"
-		 "  '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ',' ORDER BY hb) || ']'"
-		 "  AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
-		 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
-		 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
-		 WHERE_B GROUP7 ", 8)"
-		 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
-		 "  recipe_version, operator, line, step)",
-		 x->key, x->key);
+	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text,
+	 * from the (day, station, line) roll-up when the query allows */
+	if (!by(x->q, FX_BY_SLOT) && !by(x->q, FX_BY_RECIPE) && !by(x->q, FX_BY_OPERATOR) &&
+	    !x->q->recipe && !x->q->operator_id)
+		snprintf(sql, sizeof(sql),
+			 "WITH h AS (SELECT %s, b.step, b.hb, sum(b.n) AS n, sum(b.sum_us) AS s"
+			 "  FROM fx.sum_cycle_day_hist b" WHERE_DAY GROUP7 ", 8, 9),"
+			 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line,"
+			 "  step, '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ','"
+			 "  ORDER BY hb) || ']' AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
+			 " c AS (SELECT %s, b.step, min(b.seq) AS seq, sum(b.n) AS n, sum(b.sum_us) AS s,"
+			 "  max(b.max_us) AS mx FROM fx.sum_cycle_day b" WHERE_DAY GROUP7 ", 8)"
+			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
+			 "  recipe_version, operator, line, step)",
+			 x->key, x->key);
+	else
+		snprintf(sql, sizeof(sql),
+			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
+			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
+			 GROUP7 ", 8, 9),"
+			 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line, step,"
+			 "  '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ',' ORDER BY hb) || ']'"
+			 "  AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
+			 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
+			 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
+			 WHERE_B GROUP7 ", 8)"
+			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
+			 "  recipe_version, operator, line, step)",
+			 x->key, x->key);
 	res = fetch(x, sql);
 	if (!res)
 		return x->err->code;

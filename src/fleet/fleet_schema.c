@@ -82,6 +82,15 @@ static const char m1[] =
 	"CREATE TABLE fx.sum_cycle_hist(bucket_id bigint NOT NULL, step text NOT NULL,"
 	"  hb integer NOT NULL, n bigint NOT NULL, sum_us bigint NOT NULL,"
 	"  PRIMARY KEY (bucket_id, step, hb));"
+	/* the cycle summaries rolled up to (day, station, line): what the
+	 * cycle reports read when they neither group nor filter by slot,
+	 * recipe or operator (30x fewer histogram rows) */
+	"CREATE TABLE fx.sum_cycle_day(day integer NOT NULL, station text NOT NULL,"
+	"  line text NOT NULL, step text NOT NULL, seq integer NOT NULL, n bigint NOT NULL,"
+	"  sum_us bigint NOT NULL, max_us bigint NOT NULL, PRIMARY KEY (day, station, line, step));"
+	"CREATE TABLE fx.sum_cycle_day_hist(day integer NOT NULL, station text NOT NULL,"
+	"  line text NOT NULL, step text NOT NULL, hb integer NOT NULL, n bigint NOT NULL,"
+	"  sum_us bigint NOT NULL, PRIMARY KEY (day, station, line, step, hb));"
 	/* UTC day number and duration histogram bucket: fx_store_day(),
 	 * fx_store_hist_bucket() */
 	"CREATE FUNCTION fx.day(us bigint) RETURNS integer LANGUAGE sql IMMUTABLE STRICT"
@@ -220,6 +229,18 @@ static const char m1[] =
 	"   SELECT bucket, step, fx.hb(us), count(*), sum(us) FROM fold_d"
 	"   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	"   ON CONFLICT (bucket_id, step, hb) DO UPDATE SET n = h.n + excluded.n,"
+	"    sum_us = h.sum_us + excluded.sum_us;"
+	"  INSERT INTO fx.sum_cycle_day AS c (day, station, line, step, seq, n, sum_us, max_us)"
+	"   SELECT b.day, b.station, b.line, d.step, min(d.seq), count(*), sum(d.us), max(d.us)"
+	"   FROM fold_d d JOIN fx.sum_bucket b ON b.id = d.bucket GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+	"   ON CONFLICT (day, station, line, step) DO UPDATE SET n = c.n + excluded.n,"
+	"    sum_us = c.sum_us + excluded.sum_us, max_us = greatest(c.max_us, excluded.max_us),"
+	"    seq = least(c.seq, excluded.seq);"
+	"  INSERT INTO fx.sum_cycle_day_hist AS h (day, station, line, step, hb, n, sum_us)"
+	"   SELECT b.day, b.station, b.line, d.step, fx.hb(d.us), count(*), sum(d.us)"
+	"   FROM fold_d d JOIN fx.sum_bucket b ON b.id = d.bucket"
+	"   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+	"   ON CONFLICT (day, station, line, step, hb) DO UPDATE SET n = h.n + excluded.n,"
 	"    sum_us = h.sum_us + excluded.sum_us;"
 	/* unit cohort: lock the batch's units (created empty when new), in key
 	 * order, then move first/last and the cohort counts */
