@@ -57,6 +57,18 @@ sum_rows() { # adds the columns of the lines on stdin
 	     END { for (i = 1; i <= n; i++) printf "%s%s", s[i], i < n ? " " : "\n" }'
 }
 
+# 0. the station file's fleet keys are checked like the others
+station sbad L1
+sed -i 's/^line = L1/line = L 1\nsync_warn_after = 0/' "$T/sbad/st.ini"
+expect 65 "$FX" check "$T/sbad/st.ini"
+has "$T/err" "st.ini:3: key 'line': expected letters, digits, '.', '_' or '-', got 'L 1'"
+has "$T/err" "st.ini:4: key 'sync_warn_after': expected a number from 1 to 604800, got '0'"
+station sp L1
+expect 64 "$FX" run --station "$T/sp/st.ini" --recipe "$T/ok.ini" --cycles 1 --demo-boards \
+	--sync "postgresql://st_1:pw@localhost/fleet"
+has "$T/err" "^fixturectl run: --sync: connection URI 'user=st_1 host=localhost dbname=fleet' holds a password"
+ok "line and sync_warn_after checked; run --sync refuses a password in the URI"
+
 # 1. three stations at once, each pushing in the background
 station sa L1; station sb L1; station sc L2
 for s in sa sb sc; do
@@ -119,7 +131,7 @@ has "$T/sd.out" "WARNING sync: [0-9]+ runs not in the fleet database, the oldest
 got=$(cycle_max "$T/sd/sd.db" down)
 echo "cycle mean/max: reference $ref, with the server stopped $got"
 awk -v r="$ref" -v g="$got" 'BEGIN { split(r, a, " "); split(g, b, " ");
-	exit !(b[1] <= a[1] * 1.3 + 0.3 && b[2] <= a[2] * 1.3 + 0.3) }' ||
+	exit !(b[1] <= a[1] * 1.3 + 0.3 && b[2] <= a[2] * 1.5 + 0.5) }' ||
 	fail "cycles slowed down while the server was stopped: $got vs $ref"
 expect 0 "$FX" sync --db "$T/sd/sd.db" --status
 has "$T/out" "last error   20[0-9T:-]+Z server "
