@@ -203,3 +203,27 @@ for f in "$T/ps.txt" "$T/follow.out" "$T/follow.err" "$T/err-svc" "$T/err-uri" "
 	if grep -q -- "$PW" "$f"; then fail "the password appears in $f"; fi
 done
 ok "TLS verify-full, a URI and service=NAME, the password from PGPASSFILE; never in ps, output, errors, the database or the server log"
+
+# 12. central serial pools, the server side (fx.lease_serials): two
+# stations leasing blocks of one pool at the same time never overlap;
+# another role's station key is refused
+key_new=$(sqlite3 "$T/new.db" "SELECT station_key FROM sync_state")
+key_tls=$(sqlite3 "$T/tls.db" "SELECT station_key FROM sync_state")
+for i in $(seq 1 10); do
+	pg_sql -U st_a "SELECT fx.lease_serials('$key_new', 'sn', 7, 1000, 1099)" >/dev/null 2>&1 &
+	pg_sql -U st_tls "SELECT fx.lease_serials('$key_tls', 'sn', 5, 1000, 1099)" >/dev/null 2>&1 &
+done
+wait
+# 10 x 7 + 10 x 5 = 120 asked of 100: the pool runs out, the last block is cut short
+pg_sql "SELECT count(DISTINCT station_key) FROM fx.serial_leases" >"$T/out"
+has "$T/out" "^2$"
+pg_sql "SELECT count(*) FROM fx.serial_leases a JOIN fx.serial_leases b ON a.first_value < b.first_value
+	AND a.last_value >= b.first_value" >"$T/out"
+has "$T/out" "^0$"
+pg_sql "SELECT min(first_value), max(last_value), sum(last_value - first_value + 1) FROM fx.serial_leases" >"$T/out"
+has "$T/out" "^1000\|1099\|100$"
+pg_sql -U st_a "SELECT fx.lease_serials('$key_new', 'sn', 7, 1000, 1099)" >"$T/out" 2>"$T/err" && fail "leased from an exhausted pool"
+has "$T/err" 'serial pool "sn" is exhausted \(last value 1099\)'
+pg_sql -U st_a "SELECT fx.lease_serials('$key_tls', 'sn2', 7, 1, 99)" >"$T/out" 2>"$T/err" && fail "leased for another station"
+has "$T/err" "role \"st_a\" may not lease for station key $key_tls"
+ok "serial leases from two stations at once: disjoint blocks covering the pool, exhaustion and another station refused"
