@@ -20,6 +20,7 @@ struct ld {
 	const struct fx_report_query *q;
 	struct fx_err *err;
 	char key[512];   /* the column list (server side) */
+	bool rollup;     /* cycle from the (day, station, line) roll-up */
 };
 
 static bool by(const struct fx_report_query *q, enum fx_report_by k)
@@ -42,12 +43,12 @@ static void key_cols(struct ld *x)
 	snprintf(x->key, sizeof(x->key),
 		 "b.day AS day, %s AS station, %s AS slot, %s AS recipe_name, %s AS recipe_version,"
 		 " %s AS operator, %s AS line",
-		 by(q, FX_BY_STATION) || q->station ? "b.station" : "''::text",
+		 x->rollup || by(q, FX_BY_STATION) || q->station ? "b.station" : "''::text",
 		 by(q, FX_BY_SLOT) ? "b.slot" : "0",
 		 rec || q->recipe ? "b.recipe_name" : "''::text",
 		 rec ? "b.recipe_version" : "''::text",
 		 by(q, FX_BY_OPERATOR) || q->operator_id ? "b.operator" : "''::text",
-		 by(q, FX_BY_LINE) ? "b.line" : "''::text");
+		 x->rollup || by(q, FX_BY_LINE) ? "b.line" : "''::text");
 }
 
 #define WHERE_B                                                                         \
@@ -127,6 +128,12 @@ static int load_summaries(struct ld *x)
 	PGresult *res;
 	int rc;
 
+	/* the cycle roll-up keeps (day, station, line) and the histogram text
+	 * per step: its rows go to the scratch database as they are (buckets
+	 * of real station and line), and the local code merges them */
+	x->rollup = x->q->kind == FX_REPORT_CYCLE && !by(x->q, FX_BY_SLOT) &&
+		    !by(x->q, FX_BY_RECIPE) && !by(x->q, FX_BY_OPERATOR) && !x->q->recipe &&
+		    !x->q->operator_id;
 	key_cols(x);
 	snprintf(sql, sizeof(sql),
 		 "SELECT %s, sum(runs), sum(passed), sum(failed), sum(errors), sum(aborted),"
@@ -155,21 +162,11 @@ static int load_summaries(struct ld *x)
 		PQclear(res);
 		return rc;
 	}
-	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text,
-	 * from the (day, station, line) roll-up when the query allows */
-	if (!by(x->q, FX_BY_SLOT) && !by(x->q, FX_BY_RECIPE) && !by(x->q, FX_BY_OPERATOR) &&
-	    !x->q->recipe && !x->q->operator_id)
+	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text */
+	if (x->rollup)
 		snprintf(sql, sizeof(sql),
-			 "WITH h AS (SELECT %s, b.step, b.hb, sum(b.n) AS n, sum(b.sum_us) AS s"
-			 "  FROM fx.sum_cycle_day_hist b" WHERE_DAY GROUP7 ", 8, 9),"
-			 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line,"
-			 "  step, '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ','"
-			 "  ORDER BY hb) || ']' AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
-			 " c AS (SELECT %s, b.step, min(b.seq) AS seq, sum(b.n) AS n, sum(b.sum_us) AS s,"
-			 "  max(b.max_us) AS mx FROM fx.sum_cycle_day b" WHERE_DAY GROUP7 ", 8)"
-			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
-			 "  recipe_version, operator, line, step)",
-			 x->key, x->key);
+			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
+			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
 	else
 		snprintf(sql, sizeof(sql),
 			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"

@@ -87,7 +87,9 @@ static const char m1[] =
 	 * recipe or operator (30x fewer histogram rows) */
 	"CREATE TABLE fx.sum_cycle_day(day integer NOT NULL, station text NOT NULL,"
 	"  line text NOT NULL, step text NOT NULL, seq integer NOT NULL, n bigint NOT NULL,"
-	"  sum_us bigint NOT NULL, max_us bigint NOT NULL, PRIMARY KEY (day, station, line, step));"
+	"  sum_us bigint NOT NULL, max_us bigint NOT NULL,"
+	"  hist text NOT NULL DEFAULT '[]',"  /* the local sum_cycle.hist text, from _hist */
+	"  PRIMARY KEY (day, station, line, step));"
 	"CREATE TABLE fx.sum_cycle_day_hist(day integer NOT NULL, station text NOT NULL,"
 	"  line text NOT NULL, step text NOT NULL, hb integer NOT NULL, n bigint NOT NULL,"
 	"  sum_us bigint NOT NULL, PRIMARY KEY (day, station, line, step, hb));"
@@ -242,6 +244,12 @@ static const char m1[] =
 	"   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
 	"   ON CONFLICT (day, station, line, step, hb) DO UPDATE SET n = h.n + excluded.n,"
 	"    sum_us = h.sum_us + excluded.sum_us;"
+	"  UPDATE fx.sum_cycle_day c SET hist = h.hist FROM ("
+	"   SELECT day, station, line, step, '[' || string_agg('[' || hb || ',' || n || ','"
+	"    || sum_us || ']', ',' ORDER BY hb) || ']' AS hist FROM fx.sum_cycle_day_hist"
+	"   WHERE (day, station, line, step) IN (SELECT DISTINCT b.day, b.station, b.line, d.step"
+	"    FROM fold_d d JOIN fx.sum_bucket b ON b.id = d.bucket) GROUP BY 1, 2, 3, 4) h"
+	"   WHERE c.day = h.day AND c.station = h.station AND c.line = h.line AND c.step = h.step;"
 	/* unit cohort: lock the batch's units (created empty when new), in key
 	 * order, then move first/last and the cohort counts */
 	"  INSERT INTO fx.units(unit_key) SELECT DISTINCT unit_key FROM fold_r"
