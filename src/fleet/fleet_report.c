@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store_sql.h"
 #include "fleet_int.h"
 #include "fx/store.h"
 
@@ -185,7 +186,7 @@ static int load_summaries(struct ld *x)
 	if (!res)
 		return x->err->code;
 	rc = load(x, res, "INSERT INTO sum_cycle(bucket_id, step, seq, n, sum_us, max_us, hist)"
-		  " VALUES(" BUCKET_OF ", ?8, ?9, ?10, ?11, ?12, ?13)");
+		  " VALUES(" BUCKET_OF ", ?8, ?9, ?10, ?11, ?12, fx_hist_json(?13))");
 	PQclear(res);
 	return rc;
 }

@@ -501,6 +501,31 @@ static int patch_object(struct fx_store *st, const char *type, const char *name,
 	return rc;
 }
 
+/* fx_hist_json(TEXT): the central database's histogram text
+ * "[[hb,n,sum_us],...]" as the local BLOB (store_sql.h); an error for a
+ * malformed one */
+static void hist_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *s = sqlite3_value_text(argv[0]);
+	uint8_t *blob = NULL;
+	size_t len = 0;
+
+	(void)argc;
+	switch (s ? fx_store_hist_from_json((const char *)s, &blob, &len) : FX_HIST_MALFORMED) {
+	case FX_HIST_OK:
+		sqlite3_result_blob(ctx, blob ? (const void *)blob : "", (int)len, SQLITE_TRANSIENT);
+		break;
+	case FX_HIST_NOMEM:
+		sqlite3_result_error_nomem(ctx);
+		break;
+	case FX_HIST_MALFORMED:
+	case FX_HIST_OVERFLOW:
+		sqlite3_result_error(ctx, "malformed histogram from the fleet database", -1);
+		break;
+	}
+	free(blob);
+}
+
 struct fx_store *fx_store_open_scratch(const char *label, struct fx_err *err)
 {
 	struct fx_store *st = calloc(1, sizeof(*st));
@@ -514,6 +539,11 @@ struct fx_store *fx_store_open_scratch(const char *label, struct fx_err *err)
 	pthread_mutex_init(&st->lock, NULL);
 	if (sqlite3_open_v2(":memory:", &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK) {
+		fx_store_dberr(st, err);
+		goto err_close;
+	}
+	if (sqlite3_create_function(st->db, "fx_hist_json", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				    NULL, hist_json, NULL, NULL) != SQLITE_OK) {
 		fx_store_dberr(st, err);
 		goto err_close;
 	}

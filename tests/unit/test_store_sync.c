@@ -18,6 +18,7 @@
 
 #include "fx/store.h"
 #include "fx/store_sync.h"
+#include "../../src/store/store_sql.h"
 
 #define T0 (20514LL * 86400LL * 1000000LL)
 
