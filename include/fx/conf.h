@@ -70,6 +70,11 @@
  *               lid = LINE [FLAG...]           (optional interlock)
  *               tower_green tower_yellow tower_red buzzer = LINE [FLAG...]
  *               debounce_ms = 30               (0..1000)
+ *               line = NAME                    (optional: the production line,
+ *                                   sent with the runs to the fleet database)
+ *               sync_warn_after = 600          (seconds, 1..604800: run --sync
+ *                                   warns when the oldest run not yet in the
+ *                                   fleet database is older)
  *               emulator = fxemu               (optional: the boards are
  *                                   emulated by build/fxemu, which runs
  *                                   the station: devices are usb:1-N, its
@@ -317,6 +322,8 @@ struct fx_station {
 	struct fx_gpio_line_cfg start, lid;
 	struct fx_gpio_line_cfg tower_green, tower_yellow, tower_red, buzzer;
 	unsigned debounce_ms;              /* [30] */
+	char line[FX_CONF_NAME_MAX];       /* "" = none */
+	unsigned sync_warn_after_s;        /* [600] */
 	bool fxemu;                        /* emulator = fxemu (see above) */
 	enum fx_station_start_mode start_mode;
 	enum fx_station_hub hub;

@@ -19,6 +19,7 @@
 #include "cli_common.h"
 #include "cmd_run.h"
 #include "events.h"
+#include "run_sync.h"
 #include "fx/conf.h"
 #include "fx/emu.h"
 #include "fx/image.h"
@@ -42,7 +43,7 @@ static const char run_usage[] =
 	"usage: fixturectl run --station FILE [--recipe FILE] [--db FILE]\n"
 	"                      [--operator ID] [--cycles N] [--serial-scan LIST]\n"
 	"                      [--demo-boards[=LIST]] [--realtime[=SCALE]]\n"
-	"                      [--events FILE|-] [--plain] [--stats] [-v]\n"
+	"                      [--events FILE|-] [--plain] [--stats] [--sync URI] [-v]\n"
 	"\n"
 	"The operator loop of a station: wait for START (lid closed), program the\n"
 	"board of every slot at the same time (a thread per slot), record every run\n"
@@ -82,6 +83,10 @@ static const char run_usage[] =
 	"  --stats             at the end, the emulated boards' modelled USB and\n"
 	"                      device time of the runs, the single-TT hub's busy\n"
 	"                      time and the clock (benchmarks: scripts/bench-gang)\n"
+	"  --sync URI          push the records to the fleet database in the background\n"
+	"                      (as fixturectl sync --follow; the station never waits);\n"
+	"                      warns when a run is not there after [station]\n"
+	"                      sync_warn_after seconds (default 600)\n"
 	"  -v, --verbose       log the sequence and the DFU layer\n"
 	"\n"
 	"Record times: each run starts at the wall clock (UTC), or 1 us after the\n"
@@ -118,6 +123,7 @@ static void on_signal(int sig)
 struct run_opts {
 	const char *station, *recipe, *db, *operator_id, *scan;
 	const char *demo, *events;
+	const char *sync_uri;   /* --sync (run_sync.h) */
 	bool demo_on, plain, stats;
 	unsigned cycles;
 	bool have_cycles;
@@ -154,6 +160,7 @@ struct run_ctx {
 	struct fx_recipe *rcp;       /* --recipe, may be NULL */
 	struct fx_image *img;
 	struct fx_store *store;
+	struct fx_cli_run_sync *sync;
 	struct fx_seq_station *stn;
 	struct fx_dclock dclock;
 	bool have_dclock;
@@ -502,6 +509,13 @@ static void totals_line(struct run_ctx *c, char *buf, size_t cap)
 	snprintf(buf, cap, "today: %u runs, %u passed, %u failed, %u errors, yield %.1f%%",
 		 n.runs, n.passed, n.failed, n.errors,
 		 n.runs ? 100.0 * n.passed / n.runs : 0.0);
+	{
+		size_t l = strlen(buf);
+		char w[200];
+
+		if (l + 4 < cap && fx_cli_run_sync_warn(c->sync, w, sizeof(w)))
+			snprintf(buf + l, cap - l, " | %s", w);
+	}
 }
 
 /* Tower: yellow while any slot runs; then green when every board of the
@@ -805,6 +819,13 @@ static int open_all(struct run_ctx *c)
 	if (fx_store_latest_start_us(c->store, &c->utc_floor_us, &err)) {
 		fprintf(stderr, "fixturectl run: database: %s\n", err.msg);
 		return FX_EXIT_IOERR;
+	}
+	if (c->o.sync_uri) {
+		c->sync = fx_cli_run_sync_start(fx_store_path(c->store), c->o.sync_uri,
+						c->st->name, c->st->line,
+						c->st->sync_warn_after_s);
+		if (!c->sync)
+			return FX_EXIT_USAGE;
 	}
 	n = fx_store_recovered(c->store);
 	if (n)
@@ -1200,6 +1221,7 @@ static void cleanup(struct run_ctx *c)
 		fprintf(stderr, "fixturectl run: --events '%s': write failed: %s\n",
 			c->o.events, strerror(errno));
 	fx_seq_station_close(c->stn);
+	fx_cli_run_sync_stop(c->sync);
 	fx_store_close(c->store);
 	for (i = 0; i < c->n_slots; i++) {
 		fx_image_free(c->slots[i].own_img);
@@ -1231,6 +1253,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		{ "events", required_argument, NULL, 'E' },
 		{ "plain", no_argument, NULL, 'P' },
 		{ "stats", no_argument, NULL, 'T' },
+		{ "sync", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1247,6 +1270,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv)
 		case 'd': o->db = optarg; break;
 		case 'o': o->operator_id = optarg; break;
 		case 'S': o->scan = optarg; break;
+		case 'Y': o->sync_uri = optarg; break;
 		case 'D': o->demo_on = true; o->demo = optarg; break;
 		case 'E': o->events = optarg; break;
 		case 'P': o->plain = true; break;

@@ -317,7 +317,11 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			else
 				fx_ini_error(ini, key, "expected multi-tt or single-tt, got '%s'",
 					     value);
-		} else if (!strcmp(key, "emulator")) {
+		} else if (!strcmp(key, "line")) /* fleet attribute (fx/fleet.h) */
+			fx_ini_ident(ini, key, value, st->line, sizeof(st->line));
+		else if (!strcmp(key, "sync_warn_after"))
+			fx_ini_uint(ini, key, value, 1, 604800, &st->sync_warn_after_s);
+		else if (!strcmp(key, "emulator")) {
 			if (strcmp(value, "fxemu"))
 				fx_ini_error(ini, key, "expected fxemu, got '%s'", value);
 			else
@@ -551,6 +555,7 @@ int fx_station_load(const char *path, struct fx_station **out,
 	sp->st = st;
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->debounce_ms = 30;
+	st->sync_warn_after_s = 600;
 	st->gpio_backend = "gpiod";
 	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, sp, NULL, diags,
 			      err);
