@@ -514,7 +514,7 @@ static void totals_line(struct run_ctx *c, char *buf, size_t cap)
 		char w[200];
 
 		if (l + 4 < cap && fx_cli_run_sync_warn(c->sync, w, sizeof(w)))
-			snprintf(buf + l, cap - l, " | %s", w);
+			snprintf(buf + l, cap - l, " | %.100s", w);
 	}
 }
 
