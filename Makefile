@@ -54,7 +54,7 @@ TOOL_LDLIBS := $(shell pkg-config --libs $(TOOL_PKGS))
 
 # Layers (STYLE 1). src/emu is libfxemu; src/fxemu is the umockdev bridge
 # tool (links umockdev; fixturectl never does).
-LIB_DIRS := util usb dfu target image prog gpio conf store report seq
+LIB_DIRS := util usb dfu target image prog gpio serial conf store report seq
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 EMU_SRCS := $(wildcard src/emu/*.c) src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c src/util/file.c
 CLI_SRCS := $(wildcard src/cli/*.c)
