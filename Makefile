@@ -76,7 +76,7 @@ TOOL_LDLIBS := $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 # bridge tool (links umockdev; fixturectl never does). The test library
 # tests/lib is libfxtest.
 EMU_SRCS := $(wildcard src/emu/*.c src/util/*.c)
-LIB_DIRS := usb dfu target image prog gpio conf store report seq fleet
+LIB_DIRS := usb dfu target image prog gpio serial conf store report seq fleet
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)

@@ -61,6 +61,9 @@
  *                   verify_ms rdp_ms        (1..600000, defaults below)
  *   [app_check]     usb = VID:PID           (hex, e.g. 1209:0001)
  *                   within_ms = 1000        (1..600000, default 1000)
+ *   [serial_number] source format first last pool list write encoding
+ *                   on_fail warn_below write.COLUMN encoding.COLUMN
+ *                   (optional; keys and rules in fx/serial.h)
  *   Booleans accept on/off, yes/no, true/false, 1/0.
  *
  * Station file:
@@ -129,6 +132,7 @@
 
 #include "fx/err.h"
 #include "fx/gpio.h"
+#include "fx/serial.h"
 #include "fx/stm32g4.h"
 
 #define FX_CONF_PATH_MAX 1024
@@ -250,6 +254,7 @@ struct fx_recipe {
 	int rdp;                              /* 0 or 1 */
 	struct fx_recipe_timeouts timeouts;
 	struct fx_recipe_app_check app;
+	struct fx_serial_conf serial_number;  /* [serial_number], fx/serial.h */
 };
 
 /* Parse and validate a recipe (hashes the firmware file). *out is freed

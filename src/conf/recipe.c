@@ -12,6 +12,7 @@
 #include "fx/stm32g4.h"
 #include "conf_priv.h"
 #include "ini_reader.h"
+#include "recipe_serial.h"
 
 #define TIMEOUT_MAX 600000u
 
@@ -73,7 +74,8 @@ static bool is_bool_word(const char *v)
 }
 
 static const char *const sections[] = {
-	"recipe", "firmware", "option_bytes", "program", "timeouts", "app_check", NULL,
+	"recipe", "firmware", "option_bytes", "program", "timeouts", "app_check",
+	"serial_number", NULL,
 };
 
 static bool on_section(struct fx_ini *ini, const char *section, void *user)
@@ -85,7 +87,7 @@ static bool on_section(struct fx_ini *ini, const char *section, void *user)
 		if (!strcmp(section, sections[i]))
 			return true;
 	fx_ini_error(ini, NULL,
-		     "section '%s': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)",
+		     "section '%s': unknown section (expected recipe, firmware, option_bytes, program, timeouts, app_check or serial_number)",
 		     section);
 	return false;
 }
@@ -297,6 +299,8 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, &r->app.within_ms);
 		} else
 			unknown_key(ini, section, key);
+	} else if (!strcmp(section, "serial_number")) {
+		fx_recipe_serial_key(ini, r, key, value);
 	}
 }
 
@@ -316,6 +320,7 @@ static void defaults(struct fx_recipe *r)
 	r->timeouts.verify_ms = 60000;
 	r->timeouts.rdp_ms = 5000;
 	r->app.within_ms = 1000;
+	fx_recipe_serial_defaults(r);
 }
 
 static void require(struct fx_ini *ini, const char *section, const char *key)
@@ -332,6 +337,7 @@ static void check_whole(struct fx_ini *ini, void *user)
 	struct rparse *rp = user;
 	struct fx_recipe *r = rp->r;
 	static const char *const required[] = { "recipe", "firmware" };
+	bool fw_ok = false; /* the firmware file exists (for [serial_number]) */
 	unsigned l;
 	size_t i;
 
@@ -361,7 +367,7 @@ static void check_whole(struct fx_ini *ini, void *user)
 			else
 				fx_ini_error_at(ini, l, "file", "%s", e.msg);
 		}
-		else if (rp->have_sha && strcmp(hex, r->firmware_sha256))
+		else if ((fw_ok = true) && rp->have_sha && strcmp(hex, r->firmware_sha256))
 			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
 					"sha256", "does not match '%s' (its sha256 is %s)",
 					r->firmware, hex);
@@ -416,6 +422,7 @@ static void check_whole(struct fx_ini *ini, void *user)
 					(unsigned)ob->value,
 					ob->value == 2 ? "turns the NRST pin into a GPIO" : "is reserved");
 	}
+	fx_recipe_serial_check(ini, r, fw_ok);
 }
 
 int fx_recipe_load(const char *path, struct fx_recipe **out,

@@ -230,7 +230,7 @@ static void test_errors_sections(void **state)
 {
 	(void)state;
 	error_for("[programme]\nerase = mass\n",
-		  ":8: section 'programme': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)");
+		  ":8: section 'programme': unknown section (expected recipe, firmware, option_bytes, program, timeouts, app_check or serial_number)");
 	error_for("[recipe]\n",
 		  ":8: section 'recipe': duplicate (first at line 1)");
 	raw_error("name = x\n[recipe]\n", ":1: key 'name': outside any section");
