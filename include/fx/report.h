@@ -31,8 +31,9 @@
  *               the value shown is the MEAN of the durations in the bucket
  *               holding that rank: exact when they are equal, else within
  *               the bucket. The histogram is kept per summary bucket and
- *               step (sum_cycle.hist; v_cycle_hist expands it), so every
- *               range and grouping is fast.
+ *               step (sum_cycle.hist, a BLOB decoded by the store's codec,
+ *               src/store/store_sql.h; v_cycle_hist expands it in SQL), so
+ *               every range and grouping is fast.
  * Percentages have 2 decimals, seconds 3; a ratio with a zero denominator
  * is null ("-" in text and HTML, empty in CSV, null in JSON).
  *
@@ -219,7 +220,5 @@ int fx_report_write_html(const struct fx_report *r, FILE *out);
  * the bucket holding rank ceil(p * total / 100). Exposed for tests. */
 int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t count,
 				  int64_t total, double p);
-/* Middle of histogram bucket hb in us (bucket bounds, for tests). */
-int64_t fx_report_hist_mid(int hb);
 
 #endif

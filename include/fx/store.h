@@ -69,7 +69,7 @@
 #include "fx/err.h"
 
 /* Schema version written to PRAGMA user_version by this software. */
-#define FX_STORE_SCHEMA_VERSION 1
+#define FX_STORE_SCHEMA_VERSION 2
 
 /* A recording open runs PRAGMA quick_check on files (database + -wal) up
  * to this size before it returns; larger files are checked by a second,
@@ -109,9 +109,14 @@ enum fx_store_board {
 	FX_STORE_BOARD_PROTECTED = 4,
 };
 
-/* Text as stored in the database ("PASS", "blank"); NULL if out of range. */
+/* Text as stored in the database ("PASS", "blank"); NULL if out of range.
+ * Results are this enum everywhere in C; the text exists only in SQL and
+ * on screen. */
 const char *fx_store_result_name(enum fx_store_result r);
 const char *fx_store_board_name(enum fx_store_board b);
+/* The text back to the enum (exact, case-sensitive, as stored); false,
+ * *r untouched, for NULL or any other text. */
+bool fx_store_result_from_name(const char *s, enum fx_store_result *r);
 
 /* Open (create if missing) path for recording: WAL, synchronous=FULL,
  * busy timeout, foreign keys; migrate the schema from any older
@@ -140,7 +145,7 @@ const char *fx_store_board_name(enum fx_store_board b);
  *             its records (moved or deleted while recording?): put the
  *             database back, or move the -wal away to start a new one";
  *   FX_E_DB   "file is not a database"; "schema version 7 is newer than
- *             this software (1); upgrade fixturectl"; "not a fixturectl
+ *             this software (2); upgrade fixturectl"; "not a fixturectl
  *             database (user_version 0 but N schema objects)"; a locked
  *             or unwritable database; a failed migration (rolled back)
  *             "cannot open lock file 'PATH.lock': <strerror>"
@@ -289,20 +294,7 @@ int fx_store_latest_start_us(struct fx_store *st, int64_t *us, struct fx_err *er
 int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
 
-/* For src/report only: sum_cycle.hist is JSON text "[[hb,n,sum_us],...]"
- * (hb = duration histogram bucket, 0 .. FX_STORE_HB_MAX-1). Add its
- * counts and sums into the dense arrays n[] and sum[] (FX_STORE_HB_MAX
- * entries each). Returns false if s is malformed or a sum would not fit
- * in int64_t (a tampered database). */
-#define FX_STORE_HB_MAX 2048
-bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
-/* Same, calling fn(ctx, hb, n, sum_us) for each entry in order. */
-bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
-			void *ctx);
-
-/* For src/report only: the connection, borrowed (lives as long as st).
- * The caller must not change the schema or write through it. */
-struct sqlite3;
-struct sqlite3 *fx_store_sqlite(struct fx_store *st);
+/* The connection and the histogram codec, for src/report and tests, are
+ * in the library-private src/store/store_sql.h. */
 
 #endif
