@@ -5,8 +5,6 @@
 #   make check      install what the tests need, then build and run every
 #                   test twice: normal and ASan+UBSan, with -Werror
 #   make bench      run the benchmarks under scripts/
-#   make fuzz       build the libFuzzer harnesses with clang, run each
-#                   FUZZ_SECONDS (default 10)
 #   make help       these lines
 #   make clean
 # Variants build in their own directory so objects never mix:
@@ -78,7 +76,7 @@ TOOL_LDLIBS := $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 # bridge tool (links umockdev; fixturectl never does). The test library
 # tests/lib is libfxtest.
 EMU_SRCS := $(wildcard src/emu/*.c src/util/*.c)
-LIB_DIRS := usb dfu target image prog gpio conf store report seq
+LIB_DIRS := usb dfu target image prog gpio serial conf store report seq fleet
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)
@@ -110,7 +108,6 @@ help:
 	@echo "make check       install what the tests need, lint, test normal + asan (-Werror)"
 	@echo "make test        build and run the tests of one VARIANT (normal|asan)"
 	@echo "make bench       the benchmarks under scripts/"
-	@echo "make fuzz        libFuzzer harnesses (clang), FUZZ_SECONDS=N each"
 	@echo "make clean       remove $(BUILD)/"
 
 deps:
@@ -170,13 +167,17 @@ FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzzers/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 10
 
-$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBS) $(B)/FLAGS
+test: $(PROGRAMS) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
+	$(Q)scripts/run-tests $(B) $(TEST_BINS)
+
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@ (replay)")
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LIB) \
 		$(LIBS) $(FX_LDLIBS)
 
-$(B)/fuzzers/%: tests/fuzz/%.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBS) $(B)/FLAGS
+$(B)/fuzzers/%: tests/fuzz/%.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
@@ -187,10 +188,7 @@ fuzz-run: $(FUZZ_BINS)
 	$(Q)sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 fuzz:
-	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz CC=clang fuzz-run
-
-test: $(PROGRAMS) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
-	$(Q)scripts/run-tests $(B) $(TEST_BINS)
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz CC=clang DEVELOPER=0 fuzz-run
 
 lint:
 	$(Q)scripts/check-banned
