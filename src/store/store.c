@@ -740,29 +740,3 @@ int fx_store_bulk_end(struct fx_store *st, struct fx_err *err)
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
-
-int fx_store_latest_start_us(struct fx_store *st, int64_t *us, struct fx_err *err)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (!us)
-		return fx_err_set(err, FX_E_INVAL, "latest start: no output");
-	*us = 0;
-	pthread_mutex_lock(&st->lock);
-	if (sqlite3_prepare_v2(st->db, "SELECT max(start_us) FROM runs", -1, &s, NULL) != SQLITE_OK) {
-		rc = fx_store_dberr(st, err);
-		goto out;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*us = sqlite3_column_int64(s, 0); /* NULL (no runs) reads as 0 */
-		rc = 0;
-	} else {
-		rc = fx_store_dberr(st, err);
-	}
-	sqlite3_finalize(s);
-out:
-	pthread_mutex_unlock(&st->lock);
-	return rc;
-}

@@ -89,6 +89,19 @@ static int on_commit(void *user)
 	return 0; /* let it commit */
 }
 
+/* The store's connection is private to it: an auto-extension puts the
+ * commit hook on every connection opened while `hooked` is set. */
+static struct fix *hooked;
+
+static int hook_connection(sqlite3 *db, const char **errmsg, const void *api)
+{
+	(void)errmsg;
+	(void)api;
+	if (hooked)
+		sqlite3_commit_hook(db, on_commit, hooked);
+	return SQLITE_OK;
+}
+
 static void open_station(struct fix *f, const char *board_path)
 {
 	struct fx_conf_diags d;
@@ -128,9 +141,11 @@ static int setup(void **state)
 	f->img = fx_image_load(f->rcp->firmware, FX_IMAGE_AUTO, f->rcp->firmware_raw,
 			       f->rcp->address, &f->err);
 	assert_non_null(f->img);
+	hooked = f;
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))hook_connection), SQLITE_OK);
 	f->store = fx_store_open(f->db, &f->err);
+	hooked = NULL;
 	assert_non_null(f->store);
-	sqlite3_commit_hook(fx_store_sqlite(f->store), on_commit, f);
 	*state = f;
 	return 0;
 }
@@ -165,13 +180,15 @@ static const char *db_text(struct fix *f, const char *sql)
 {
 	static char buf[512];
 	sqlite3_stmt *s;
+	sqlite3 *db;
 
 	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(f->store), sql, -1, &s, NULL),
-			 SQLITE_OK);
+	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
 	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
+	sqlite3_close(db);
 	return buf;
 }
 
