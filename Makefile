@@ -24,8 +24,12 @@ SAN :=
 else ifeq ($(VARIANT),asan)
 B := $(BUILD)/asan
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(VARIANT),fuzz)
+# clang only (make fuzz): coverage for libFuzzer in every object
+B := $(BUILD)/fuzz
+SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
-$(error VARIANT must be normal or asan)
+$(error VARIANT must be normal, asan or fuzz)
 endif
 
 ifneq ($(V),1)
@@ -72,7 +76,7 @@ TOOL_LDLIBS := $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 # bridge tool (links umockdev; fixturectl never does). The test library
 # tests/lib is libfxtest.
 EMU_SRCS := $(wildcard src/emu/*.c src/util/*.c)
-LIB_DIRS := usb dfu target image prog gpio conf store report seq
+LIB_DIRS := usb dfu target image prog gpio serial conf store report seq fleet
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)
@@ -152,8 +156,39 @@ $(B)/tests/%: tests/%.c $(LIBFXTEST) $(LIBS) $(B)/FLAGS
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(LIBFXTEST) \
 		$(LIBS) $(FX_LDLIBS) $(TEST_LDLIBS)
 
-test: $(PROGRAMS) $(TEST_BINS)
+# Fuzzing (issue 8): tests/fuzz/fuzz_*.c are libFuzzer harnesses. Every
+# variant also builds each with tests/fuzz/replay.c into a plain program
+# that replays its corpus tests/data/fuzz/NAME/ (tests/cli/tfuzz.sh, so
+# make check runs them normal and ASan). `make fuzz` builds them with clang
+# -fsanitize=fuzzer,address,undefined and runs each FUZZ_SECONDS.
+FUZZ_LIB := tests/fuzz/fuzz_util.c
+FUZZ_SRCS := $(filter-out $(FUZZ_LIB),$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzzers/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 10
+
+test: $(PROGRAMS) $(TEST_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)scripts/run-tests $(B) $(TEST_BINS)
+
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBFX) $(LIBFXEMU)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@ (replay)")
+	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LIB) \
+		$(LIBS) $(FX_LDLIBS)
+
+$(B)/fuzzers/%: tests/fuzz/%.c $(FUZZ_LIB) tests/fuzz/fuzz_util.h $(LIBFX) $(LIBFXEMU)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+		$(LIBS) $(FX_LDLIBS)
+
+.PHONY: fuzz fuzz-run
+fuzz-run: $(FUZZ_BINS)
+	$(Q)sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz:
+	$(Q)$(MAKE) --no-print-directory VARIANT=fuzz CC=clang DEVELOPER=0 fuzz-run
 
 lint:
 	$(Q)scripts/check-banned

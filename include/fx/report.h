@@ -109,6 +109,7 @@ enum fx_report_by {
 	FX_BY_SLOT,
 	FX_BY_RECIPE,
 	FX_BY_OPERATOR,
+	FX_BY_LINE,      /* the station's [station] line: fleet database only */
 	FX_BY__COUNT
 };
 
@@ -140,7 +141,7 @@ void fx_report_format_day(int64_t day, char *out, size_t len);
 /* ISO week "YYYY-Www" of a day (out >= 9 bytes). */
 void fx_report_format_week(int64_t day, char *out, size_t len);
 /* "day", "week", ... -> key; FX_E_INVAL "--by 'X': expected day, week,
- * station, slot, recipe or operator". */
+ * station, slot, recipe, operator or line". */
 int fx_report_parse_by(const char *s, enum fx_report_by *by, struct fx_err *err);
 const char *fx_report_by_name(enum fx_report_by by);
 const char *fx_report_kind_name(enum fx_report_kind kind);

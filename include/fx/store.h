@@ -39,7 +39,13 @@
  * (run_begin, set_unit, step, run_end; at fx_store_bulk_begin only, not
  * per call, inside a bulk load): a database deleted, renamed or replaced
  * while open fails with FX_E_DB "database 'PATH' was removed or replaced
- * while open" (the records would otherwise go to an orphaned file).
+ * while open" (the records would otherwise go to an orphaned file). The
+ * store then checkpoints every committed record into the file it has
+ * open, wherever it was moved (SQLite's close does not checkpoint a moved
+ * file, so they would stay in the PATH-wal left behind), and does so again
+ * at fx_store_close(); a deleted file is left alone (its records are in
+ * PATH-wal). fx_store_open() of a PATH that is missing while PATH-wal
+ * holds frames refuses to start a new database over them.
  *
  * Errors: functions return 0 or a negative FX_E_* code and fill err (may
  * be NULL). Database failures are FX_E_DB with SQLite's message and the
@@ -64,6 +70,12 @@
 
 /* Schema version written to PRAGMA user_version by this software. */
 #define FX_STORE_SCHEMA_VERSION 2
+
+/* A recording open runs PRAGMA quick_check on files (database + -wal) up
+ * to this size before it returns; larger files are checked by a second,
+ * read-only connection in a background thread while the station records
+ * (env FX_STORE_CHECK_SYNC_MAX=BYTES overrides, for tests). */
+#define FX_STORE_CHECK_SYNC_MAX (32u << 20)
 
 /* Busy timeout used by every connection (another process may hold the
  * write lock while it commits). */
@@ -112,7 +124,26 @@ bool fx_store_result_from_name(const char *s, enum fx_store_result *r);
  * as ABORTED (error_code 'FX_E_ABORTED', message "unfinished at start-up",
  * end time left NULL) and fold it into the summaries, all in one
  * transaction. The count is available through fx_store_recovered().
+ * Before anything is written, issue 8: the file must be writable (a
+ * read-only file, mount or directory is refused here, not at the first
+ * run) and sound: PRAGMA quick_check runs before returning for files up
+ * to FX_STORE_CHECK_SYNC_MAX (measured ~80 MB/s warm, ~40 MB/s cold: a
+ * 32 MiB database ~0.4 s), and in a background thread on a second
+ * connection for larger ones (the 10M-run, ~7 GB database: ~90 s of one
+ * core while the station records; the first recording call after it
+ * finds damage fails with the damaged message below).
  * Returns NULL and fills err (messages start "database 'PATH': "):
+ *   FX_E_DB   "database 'PATH' is damaged (WHAT): not recording into it;
+ *             restore the last backup, or rescue the records: sqlite3
+ *             'PATH' .recover | sqlite3 NEW.db" (quick_check failed, or
+ *             SQLite found a corrupt page or header: also from any
+ *             recording call later);
+ *             "database 'PATH' is read-only (file permissions or a
+ *             read-only mount): the station cannot record into it";
+ *             "database 'PATH' cannot be written (SQLITE MESSAGE): ...";
+ *             "database 'PATH' is missing but 'PATH-wal' holds N bytes of
+ *             its records (moved or deleted while recording?): put the
+ *             database back, or move the -wal away to start a new one";
  *   FX_E_DB   "file is not a database"; "schema version 7 is newer than
  *             this software (2); upgrade fixturectl"; "not a fixturectl
  *             database (user_version 0 but N schema objects)"; a locked
@@ -249,6 +280,10 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
  * empty database: a station whose clock is virtual starts its record
  * times after it, so records stay in order across processes. */
 int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err);
+
+/* The newest run start recorded, 0 for an empty database (issue 8: the
+ * anchor of emulated stations' record times, see fixturectl run --help). */
+int fx_store_latest_start_us(struct fx_store *st, int64_t *us, struct fx_err *err);
 
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which

@@ -13,7 +13,7 @@
 static const char *const group_expr[FX_BY__COUNT] = {
 	[FX_BY_DAY] = "day_num", [FX_BY_WEEK] = "week_num", [FX_BY_STATION] = "station",
 	[FX_BY_SLOT] = "slot", [FX_BY_RECIPE] = "recipe_name, recipe_version",
-	[FX_BY_OPERATOR] = "operator",
+	[FX_BY_OPERATOR] = "operator", [FX_BY_LINE] = "line",
 };
 
 int fx_rq_dberr(struct fx_rq *x)
@@ -114,6 +114,7 @@ int fx_rq_fill_group(struct fx_rq *x, struct fx_report_cell *row, sqlite3_stmt *
 			break;
 		case FX_BY_STATION:
 		case FX_BY_OPERATOR:
+		case FX_BY_LINE:
 		case FX_BY__COUNT:
 			/* the summaries store "no operator" as '': a null cell,
 			 * "(none)" in text (fx/report.h) */
@@ -208,6 +209,7 @@ struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_quer
 {
 	struct fx_rq x = { .st = st, .db = fx_store_sqlite(st), .q = q, .err = err,
 			.lo = INT64_MIN, .hi = INT64_MAX };
+	sqlite3_stmt *ls = NULL;
 	unsigned i, j;
 	int rc;
 
@@ -230,6 +232,19 @@ struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_quer
 					   fx_report_by_name(q->by[i]));
 				return NULL;
 			}
+	}
+	for (i = 0; i < q->nby; i++) {
+		if (q->by[i] != FX_BY_LINE)
+			continue;
+		/* a station database has no line column; the fleet's scratch
+		 * database has one (fx/fleet.h) */
+		rc = sqlite3_prepare_v2(fx_store_sqlite(st), "SELECT line FROM v_yield", -1, &ls, NULL);
+		sqlite3_finalize(ls);
+		if (rc != SQLITE_OK) {
+			fx_err_set(err, FX_E_INVAL, "--by line: only the fleet database has lines"
+				   " (--db postgresql://... or service=NAME)");
+			return NULL;
+		}
 	}
 	if (q->kind == FX_REPORT_HISTORY && (!q->unit || !*q->unit)) {
 		fx_err_set(err, FX_E_INVAL, "history: a serial or chip uid is required");

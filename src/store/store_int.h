@@ -65,6 +65,17 @@ struct fx_store {
 	ino_t ino;             /* checked before each recording transaction */
 	bool seeded;
 	uint64_t seed;
+	/* issue 8 (store.c): a read-only descriptor of the database opened
+	 * with it (is a moved file still linked?), closed after the SQLite
+	 * connection; -1 */
+	int db_fd;
+	/* the background quick_check of a large file (store.c) */
+	pthread_t check_thread;
+	bool check_started;
+	int check_stop;        /* set (atomically) by close: stop the check */
+	sqlite3 *check_db;     /* the checker's own read-only connection */
+	int check_state;       /* enum st_check in store.c, under lock */
+	char check_msg[160];   /* quick_check's first complaint */
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[SQ__COUNT];
 };

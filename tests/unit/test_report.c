@@ -496,7 +496,7 @@ static void test_dates_and_by(void **state)
 	assert_int_equal(fx_report_parse_by("operator", &by, &err), 0);
 	assert_int_equal(by, FX_BY_OPERATOR);
 	assert_int_equal(fx_report_parse_by("month", &by, &err), FX_E_INVAL);
-	assert_string_equal(err.msg, "--by 'month': expected day, week, station, slot, recipe or operator");
+	assert_string_equal(err.msg, "--by 'month': expected day, week, station, slot, recipe, operator or line");
 	assert_int_equal(fx_report_parse_by("day; DROP TABLE runs", &by, &err), FX_E_INVAL);
 
 	q.has_from = q.has_to = true;

@@ -323,7 +323,7 @@ static void test_refuse_newer(void **state)
 static void test_refuse_not_db(void **state)
 {
 	struct fx_err err;
-	char want[256];
+	char want[256], dmg[512];
 	FILE *f;
 	sqlite3 *db;
 
@@ -334,10 +334,14 @@ static void test_refuse_not_db(void **state)
 	for (int i = 0; i < 200; i++)
 		fputs("0123456789abcdef", f);
 	fclose(f);
-	snprintf(want, sizeof(want), "database '%s': file is not a database", dbpath);
+	/* recording: refused with the way out (issue 8) */
+	snprintf(dmg, sizeof(dmg), "database '%s' is damaged (file is not a database): not "
+		 "recording into it; restore the last backup, or rescue the records: sqlite3 '%s' "
+		 ".recover | sqlite3 NEW.db", dbpath, dbpath);
 	assert_null(fx_store_open(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
-	assert_string_equal(err.msg, want);
+	assert_string_equal(err.msg, dmg);
+	snprintf(want, sizeof(want), "database '%s': file is not a database", dbpath);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
 	assert_string_equal(err.msg, want);
