@@ -168,6 +168,26 @@ void fx_emu_knobs_default(struct fx_emu_knobs *k);
 int fx_emu_knobs_parse(struct fx_emu_knobs *k, bool *boot0, const char *query,
 		       struct fx_err *err);
 
+/* An emulated device URI "emu:FILE[?KNOBS]", parsed (src/emu/emu_uri.c,
+ * the only place that splits one). */
+struct fx_emu_uri {
+	char *path;                /* FILE; owned, fx_emu_uri_release() */
+	const char *query;         /* KNOBS inside the parsed string (borrowed
+				    * from it), NULL without '?' */
+	struct fx_emu_knobs knobs; /* fx_emu_knobs_default(), then KNOBS */
+	bool boot0;                /* the boot0= knob: the jig's BOOT0 level
+				    * (default true, held high) */
+};
+/* Parse spec, the part after "emu:" ("FILE[?KNOBS]"; fxemu's board
+ * arguments are written so) into u. Release u whatever the result (on a
+ * knob error u->path already holds FILE, for the caller's message; on the
+ * other errors it is NULL). FX_E_CONFIG "expected emu:FILE[?KNOBS], got
+ * 'emu:SPEC'" for an empty FILE, or a knob error of fx_emu_knobs_parse()
+ * ("knob 'x': ..."); FX_E_NOMEM. */
+int fx_emu_uri_parse(const char *spec, struct fx_emu_uri *u, struct fx_err *err);
+/* Free u's path; NULL and a released u are accepted. */
+void fx_emu_uri_release(struct fx_emu_uri *u);
+
 /* Identity of a new board. */
 struct fx_emu_identity {
 	uint8_t uid[12];   /* 96-bit UID as the bytes at 0x1FFF7590.. */

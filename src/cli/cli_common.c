@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli_common.h"
+#include "fx/emu.h"
 #include "fx/log.h"
 
 int fx_cli_exit_code(int fx_code)
@@ -181,14 +182,13 @@ bool fx_cli_file_readable(const char *path)
 /* emu:PATH?KNOBS whose PATH reads whole but does not load: bad data */
 static bool emu_board_bad(const char *uri)
 {
-	char *path;
+	struct fx_emu_uri u;
 	bool bad;
 
 	if (strncmp(uri, "emu:", 4))
 		return false;
-	path = strndup(uri + 4, strcspn(uri + 4, "?"));
-	bad = path && fx_cli_file_readable(path);
-	free(path);
+	bad = fx_emu_uri_parse(uri + 4, &u, NULL) == 0 && fx_cli_file_readable(u.path);
+	fx_emu_uri_release(&u);
 	return bad;
 }
 

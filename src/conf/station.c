@@ -224,33 +224,28 @@ static void key_device(struct fx_ini *ini, struct sparse *sp, const char *key,
 		snprintf(s->device, sizeof(s->device), "%s", value);
 		s->emulated = false;
 	} else if (!strncmp(value, "emu:", 4)) {
-		const char *file = value + 4;
-		const char *q = strchr(file, '?');
-		size_t flen = q ? (size_t)(q - file) : strlen(file);
-		char rel[FX_CONF_PATH_MAX];
+		struct fx_emu_uri u;
+		struct fx_err e;
+		int n;
 
-		if (!flen || flen >= sizeof(rel)) {
+		fx_err_clear(&e);
+		if (fx_emu_uri_parse(value + 4, &u, &e)) {
+			fx_emu_uri_release(&u);
+			fx_ini_error(ini, key, "%s", e.msg);
+			return;
+		}
+		if (strlen(u.path) >= FX_CONF_PATH_MAX) {
+			fx_emu_uri_release(&u);
 			fx_ini_error(ini, key, "expected emu:FILE[?KNOBS], got '%s'", value);
 			return;
 		}
-		if (q) {
-			struct fx_emu_knobs k;
-			struct fx_err e;
-			bool boot0;
-
-			fx_emu_knobs_default(&k);
-			fx_err_clear(&e);
-			if (fx_emu_knobs_parse(&k, &boot0, q + 1, &e)) {
-				fx_ini_error(ini, key, "%s", e.msg);
-				return;
-			}
-		}
-		memcpy(rel, file, flen);
-		rel[flen] = '\0';
-		if (!fx_ini_path(ini, key, rel, s->board_path, sizeof(s->board_path)))
+		n = fx_ini_path(ini, key, u.path, s->board_path, sizeof(s->board_path)) ?
+		    snprintf(s->device, sizeof(s->device), "emu:%s%s%s", s->board_path,
+			     u.query ? "?" : "", u.query ? u.query : "") : -1;
+		fx_emu_uri_release(&u);
+		if (n < 0)
 			return;
-		if (snprintf(s->device, sizeof(s->device), "emu:%s%s", s->board_path,
-			     q ? q : "") >= (int)sizeof(s->device)) {
+		if (n >= (int)sizeof(s->device)) {
 			fx_ini_error(ini, key, "path too long");
 			s->board_path[0] = '\0';
 			return;

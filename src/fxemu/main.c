@@ -159,14 +159,17 @@ static int run_child(char **cmd)
  * each other's programming. */
 static void board_key(const char *arg, char *key, size_t cap)
 {
-	char path[PATH_MAX], dir[PATH_MAX], *slash, *q;
+	char path[PATH_MAX], dir[PATH_MAX], *slash;
+	struct fx_emu_uri u;
 	struct stat sb;
 	size_t i, o;
 
-	snprintf(path, sizeof(path), "%s", arg);
-	q = strchr(path, '?');
-	if (q)
-		*q = '\0';
+	/* a board argument that does not parse fails at fxe_bed_add_board */
+	if (fx_emu_uri_parse(arg, &u, NULL) == 0)
+		snprintf(path, sizeof(path), "%s", u.path);
+	else
+		snprintf(path, sizeof(path), "%s", arg);
+	fx_emu_uri_release(&u);
 	if (stat(path, &sb) == 0) {
 		snprintf(key, cap, "@%llu:%llu", (unsigned long long)sb.st_dev,
 			 (unsigned long long)sb.st_ino);
@@ -295,16 +298,18 @@ int main(int argc, char **argv)
 		return 70;
 	}
 	for (unsigned i = 0; i < nboards; i++) {
-		char *path = strdup(boards[i]);
-		char *q;
+		struct fx_emu_uri u;
 
-		if (!path)
+		rc = fx_emu_uri_parse(boards[i], &u, &err);
+		if (rc == FX_E_NOMEM) {
+			fx_emu_uri_release(&u);
 			return 70;
-		q = strchr(path, '?');
-		if (q)
-			*q++ = '\0';
-		rc = fxe_bed_add_board(&bed, path, q, app_vid, app_pid, &err);
-		free(path);
+		}
+		if (!rc)
+			rc = fxe_bed_add_board(&bed, u.path, u.query, app_vid, app_pid, &err);
+		else if (u.path)
+			fx_err_prefix(&err, "board '%s'", u.path);
+		fx_emu_uri_release(&u);
 		if (rc) {
 			fprintf(stderr, "fxemu: %s\n", err.msg);
 			fxe_bed_release(&bed);

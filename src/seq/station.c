@@ -79,14 +79,18 @@ static int attach_remote(struct fx_seq_slot *sl, struct fx_err *err)
 
 /* The knobs of the slot's emu: URI (fault injection, spec 8 variants). */
 static int slot_knobs(const struct fx_seq_slot *sl, struct fx_emu_knobs *knobs,
-		      struct fx_err *err)
+		      bool *given, struct fx_err *err)
 {
-	const char *q = strchr(sl->cfg->device, '?');
-	bool boot0 = false;
+	struct fx_emu_uri u;
 
-	fx_emu_knobs_default(knobs);
-	if (q && fx_emu_knobs_parse(knobs, &boot0, q + 1, err))
+	if (fx_emu_uri_parse(sl->cfg->device + strlen("emu:"), &u, err)) {
+		fx_emu_uri_release(&u);
 		return fx_err_prefix(err, "slot %u", sl->cfg->index);
+	}
+	*knobs = u.knobs;
+	if (given)
+		*given = u.query != NULL;
+	fx_emu_uri_release(&u);
 	return 0;
 }
 
@@ -96,7 +100,7 @@ static int load_board(struct fx_seq_slot *sl, struct fx_err *err)
 	struct fx_emu *board;
 	int rc;
 
-	rc = slot_knobs(sl, &knobs, err);
+	rc = slot_knobs(sl, &knobs, NULL, err);
 	if (rc)
 		return rc;
 	board = fx_emu_load(sl->cfg->board_path, sl->station->clock, err);
@@ -435,13 +439,15 @@ int fx_seq_slot_set_board(struct fx_seq_slot *sl, struct fx_emu *board,
 				  sl->cfg->index);
 	/* a board put into the jig meets the same station: the slot's knobs
 	 * (faults, spec 8 variants) apply to it as to the board file's */
-	if (strchr(sl->cfg->device, '?')) {
+	{
 		struct fx_emu_knobs knobs;
+		bool given;
 
-		rc = slot_knobs(sl, &knobs, err);
+		rc = slot_knobs(sl, &knobs, &given, err);
 		if (rc)
 			return rc;
-		fx_emu_set_knobs(board, &knobs);
+		if (given)
+			fx_emu_set_knobs(board, &knobs);
 	}
 	rc = attach_board(sl, NULL, err);
 	if (rc)

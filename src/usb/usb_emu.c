@@ -382,46 +382,35 @@ struct fx_emu *fx_usb_emu_board(struct fx_usb *u)
 	return (u && u->ops == &fx_usb_emu_ops) ? to_emu(u)->board : NULL;
 }
 
-/* spec: "PATH[?knobs]" */
+/* spec: "PATH[?knobs]" (fx_emu_uri_parse) */
 static int emu_open(const char *spec, const struct fx_clock *clk,
 		    const struct fx_usb_open_opts *opts, struct fx_usb **out,
 		    struct fx_err *err)
 {
-	struct fx_emu_knobs knobs;
+	struct fx_emu_uri u;
 	struct fx_emu *board;
-	const char *q = strchr(spec, '?');
-	char *path;
-	bool boot0 = true;
 	int rc;
 
-	path = q ? strndup(spec, (size_t)(q - spec)) : strdup(spec);
-	if (!path)
-		return fx_err_set(err, FX_E_NOMEM, "out of memory");
-	if (!path[0]) {
-		free(path);
-		return fx_err_set(err, FX_E_CONFIG,
-				  "device 'emu:%s': expected emu:PATH", spec);
+	rc = fx_emu_uri_parse(spec, &u, err);
+	if (rc) {
+		fx_emu_uri_release(&u);
+		return rc;
 	}
-	fx_emu_knobs_default(&knobs);
-	if (q && fx_emu_knobs_parse(&knobs, &boot0, q + 1, err)) {
-		free(path);
-		return FX_E_CONFIG;
-	}
-	board = fx_emu_load(path, clk, err);
+	board = fx_emu_load(u.path, clk, err);
 	if (!board) {
-		free(path);
+		fx_emu_uri_release(&u);
 		return err ? err->code : FX_E_FILE;
 	}
-	fx_emu_set_knobs(board, &knobs);
+	fx_emu_set_knobs(board, &u.knobs);
 	/* the jig: BOOT0 held high (unless the URI says otherwise), power on
 	 * with NRST released -> the chip boots */
-	fx_emu_set_boot0(board, boot0);
+	fx_emu_set_boot0(board, u.boot0);
 	fx_emu_set_nrst(board, true);
 	fx_emu_set_power(board, true);
-	rc = attach(board, clk, opts, true, path, NULL, out, err);
+	rc = attach(board, clk, opts, true, u.path, NULL, out, err);
 	if (rc)
 		fx_emu_free(board);
-	free(path);
+	fx_emu_uri_release(&u);
 	return rc;
 }
 
