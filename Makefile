@@ -74,9 +74,12 @@ LIBFX := $(B)/libfx.a
 LIBFXEMU := $(B)/libfxemu.a
 FIXTURECTL := $(B)/fixturectl
 FXEMU := $(B)/fxemu
+# fxemu's LD_PRELOAD companion (src/fxemu/preload/): a plain shared object,
+# never sanitized (it is loaded into dfu-util and the like too)
+FXEMU_PRELOAD := $(B)/libfxemu-preload.so
 
 .PHONY: all check check-normal check-asan test bench clean lint
-all: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU))
+all: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU) $(FXEMU_PRELOAD))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,13 +104,18 @@ $(FXEMU): $(FXEMU_OBJS) $(LIBFX) $(LIBFXEMU)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $(FXEMU_OBJS) $(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TOOL_LDLIBS)
 
+$(FXEMU_PRELOAD): src/fxemu/preload/fxemu_preload.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SO      $@")
+	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
 $(B)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(FX_CFLAGS) $(CFLAGS) $(TEST_CFLAGS) -o $@ $< $(TESTLIB_OBJS) \
 		$(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TEST_LDLIBS)
 
-test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(TEST_BINS)
+test: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU) $(FXEMU_PRELOAD)) $(TEST_BINS)
 	$(Q)scripts/run-tests $(B) $(TEST_BINS)
 
 lint:

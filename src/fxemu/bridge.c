@@ -799,15 +799,11 @@ int fxe_bed_add_board(struct fxe_bed *bed, const char *path, const char *knobs,
 	if (knobs && fx_emu_knobs_parse(&k, &boot0, knobs, err))
 		return fx_err_prefix(err, "board '%s'", path);
 	if (app_vid && access(path, F_OK) != 0) {
-		/* a new board with another application identity: UID from
-		 * the path (FNV-1a), like a fresh fx_emu_load() board */
+		/* a new board with another application identity: the chip
+		 * UID of a fresh fx_emu_load() board of the same path */
 		struct fx_emu_identity id = { .app_vid = app_vid, .app_pid = app_pid };
-		uint64_t h = 1469598103934665603ull;
 
-		for (const char *c = path; *c; c++)
-			h = (h ^ (uint8_t)*c) * 1099511628211ull;
-		for (int i = 0; i < 12; i++)
-			id.uid[i] = (uint8_t)(h >> ((i % 8) * 8)) ^ (uint8_t)i;
+		fx_emu_uid_from_path(path, id.uid);
 		e = fx_emu_new(&id, bed->clock, err);
 	} else {
 		e = fx_emu_load(path, bed->clock, err);

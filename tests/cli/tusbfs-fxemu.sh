@@ -12,8 +12,8 @@ ok "CMD's exit status comes back, the board file is saved"
 
 expect 0 "$FXEMU" --realtime=0.05 --board "$T/a.fxb" --board "$T/b.fxb" -- \
 	sh -c 'echo "ports=$FXEMU_PORTS dir=${UMOCKDEV_DIR:+set} pre=$LD_PRELOAD"'
-has "$T/out" "^ports=1-1 1-2 dir=set pre=libumockdev-preload.so.0"
-ok "CMD runs in the testbed (FXEMU_PORTS, UMOCKDEV_DIR, LD_PRELOAD)"
+has "$T/out" "^ports=1-1 1-2 dir=set pre=[^:]*/libfxemu-preload.so:libumockdev-preload.so.0"
+ok "CMD runs in the testbed (FXEMU_PORTS, UMOCKDEV_DIR, LD_PRELOAD with the companion first)"
 
 expect 64 "$FXEMU" --board "$T/a.fxb"
 has "$T/err" "^fxemu: expected -- CMD \[ARGS...\]$"
@@ -74,3 +74,21 @@ for k in 18 20 22; do
 	! grep -qi "verified\|written" "$T/out" || fail "nth $k: success reported"
 done
 ok "a drop inside the option-byte read: exit 69, no abort"
+
+# a fresh board with another application identity has the chip UID of a
+# fresh board of the same path (fx_emu_uid_from_path: one derivation)
+expect 0 "$FXEMU" --realtime=0.05 --board "$T/uid.fxb" -- true
+expect 0 "$FX" emu show "$T/uid.fxb"
+plain=$(sed -n 's/^serial: *//p' "$T/out")
+rm -f "$T/uid.fxb"
+expect 0 "$FXEMU" --realtime=0.05 --app-vid 1234:abcd --board "$T/uid.fxb" -- true
+expect 0 "$FX" emu show "$T/uid.fxb"
+[ -n "$plain" ] && [ "$(sed -n 's/^serial: *//p' "$T/out")" = "$plain" ] ||
+	fail "--app-vid board serial $(sed -n 's/^serial: *//p' "$T/out"), plain $plain"
+ok "--app-vid: a fresh board keeps the UID of its path"
+
+expect 64 "$FXEMU" --hub star -- true
+has "$T/err" "^fxemu: --hub: expected multi-tt or single-tt, got 'star'$"
+expect 0 "$FXEMU" --help
+has "$T/out" "[-]-hub multi-tt\|single-tt"
+ok "--hub: multi-tt or single-tt, anything else exit 64"
