@@ -92,3 +92,19 @@ has "$T/err" "^fxemu: --hub: expected multi-tt or single-tt, got 'star'$"
 expect 0 "$FXEMU" --help
 has "$T/out" "[-]-hub multi-tt\|single-tt"
 ok "--hub: multi-tt or single-tt, anything else exit 64"
+
+# the hub model: two clients reading two boards at once. single-tt: the
+# boards share one full-speed bus, so transfers wait for it (logged with
+# -vv); multi-tt: never. The bytes read are the same either way.
+FXA=$(cd "$(dirname "$FX")" && pwd)/$(basename "$FX")
+for hub in multi-tt single-tt; do
+	expect 0 "$FXEMU" --realtime=1 -vv --hub $hub --board "$T/h1.fxb" --board "$T/h2.fxb" -- \
+		sh -c "\"$FXA\" read --device usb:1-1 --address 0x08000000 --length 262144 -o \"$T/r1.$hub\" &
+		       \"$FXA\" read --device usb:1-2 --address 0x08000000 --length 262144 -o \"$T/r2.$hub\"; wait"
+	grep -c "waits for the shared bus" "$T/err" >"$T/waits.$hub"
+	cmp "$T/r1.$hub" "$T/r2.$hub" || fail "$hub: the two fresh boards read differently"
+done
+[ "$(cat "$T/waits.multi-tt")" = 0 ] || fail "multi-tt: $(cat "$T/waits.multi-tt") transfers waited for a shared bus"
+[ "$(cat "$T/waits.single-tt")" -gt 0 ] || fail "single-tt: no transfer waited for the shared bus"
+cmp "$T/r1.multi-tt" "$T/r1.single-tt" || fail "single-tt read other bytes"
+ok "--hub single-tt: concurrent transfers of two boards take turns on one bus; multi-tt: never"
