@@ -97,7 +97,10 @@ LIBFXTEST := $(B)/libfxtest.a
 LIBS := $(LIBFX) $(LIBFXEMU)
 FIXTURECTL := $(B)/fixturectl
 FXEMU := $(B)/fxemu
-PROGRAMS := $(FIXTURECTL) $(if $(FXEMU_SRCS),$(FXEMU))
+# fxemu's LD_PRELOAD companion (src/fxemu/preload/): a plain shared object,
+# never sanitized (it is loaded into dfu-util and the like too)
+FXEMU_PRELOAD := $(B)/libfxemu-preload.so
+PROGRAMS := $(FIXTURECTL) $(if $(FXEMU_SRCS),$(FXEMU) $(FXEMU_PRELOAD))
 
 .PHONY: all check test bench clean lint deps help FORCE
 all: $(PROGRAMS)
@@ -149,6 +152,11 @@ $(FIXTURECTL): $(CLI_OBJS) $(LIBS)
 $(FXEMU): $(FXEMU_OBJS) $(LIBS)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $(FXEMU_OBJS) $(LIBS) $(FX_LDLIBS) $(TOOL_LDLIBS)
+
+$(FXEMU_PRELOAD): src/fxemu/preload/fxemu_preload.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SO      $@")
+	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -fPIC -shared -o $@ $< -ldl
 
 $(B)/tests/%: tests/%.c $(LIBFXTEST) $(LIBS) $(B)/FLAGS
 	@mkdir -p $(dir $@)

@@ -40,6 +40,29 @@ struct fx_usb_open_opts {
 	unsigned wait_ms;        /* wait this long for a device to appear (0 = must be there now) */
 	uint16_t vid, pid;       /* extra VID:PID to accept besides 0483:df11 (0 = none) */
 	bool any_device;         /* bind whatever is on the slot, DFU or not */
+	bool unbound;            /* bind nothing now: the handle follows the
+				  * slot (usb:PORTPATH or an emu board) and
+				  * fx_usb_port_wait() binds; wait_ms and
+				  * any_device are not used */
+};
+
+/* What fx_usb_port_wait() waits for. */
+enum fx_usb_port_want {
+	/* release the bound device (if any); done when nothing is listed on
+	 * the slot's port. Every device listed on the port meanwhile is
+	 * remembered as "old" (a hub may still list one that is leaving) */
+	FX_USB_PORT_EMPTY,
+	/* done when a device that is not "old" is on the port: it is bound,
+	 * DFU or not (info.is_dfu); o->vid/pid are not checked */
+	FX_USB_PORT_NEW,
+};
+
+/* What fx_usb_port_wait() saw (filled in every case). */
+struct fx_usb_port_seen {
+	unsigned old;        /* distinct devices remembered as old so far */
+	uint64_t waited_us;  /* clock time the call took */
+	char what[96];       /* EMPTY timed out: "VID:PID" of what is still
+			      * there; "" otherwise */
 };
 
 struct fx_usb_ops {
@@ -73,6 +96,25 @@ struct fx_usb_ops {
 	 * Binds DFU or not (check info.is_dfu). FX_E_TIMEOUT if none came. */
 	int (*reopen)(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 		      struct fx_err *err);
+	/* The next request makes the device reset (DfuSe leave, option-byte
+	 * write, Read Unprotect: spec 1.7, 2.6, 3.6), or, expected = false,
+	 * it will not after all (the device reported dfuERROR instead). While
+	 * a reset is expected, the backend reports every way a transfer can
+	 * meet the leaving device (a STALL or an I/O error included) as
+	 * FX_E_NODEV "(expected reset)". Cleared when a device is bound.
+	 * Never blocks, never fails; NULL = nothing to adjust. */
+	void (*expect_reset)(struct fx_usb *u, bool expected);
+	/* Wait up to timeout_ms for the slot's port to reach want (enum
+	 * fx_usb_port_want), driven by the backend's plug events (libusb
+	 * hotplug, the emulator's event time), never by opening devices to
+	 * look. The old-device memory lasts from an EMPTY wait to the next
+	 * NEW wait that binds. Returns 0; FX_E_TIMEOUT (err says what is
+	 * still there, or that nothing came); FX_E_CONFIG when the handle
+	 * does not follow a port (usb: or usb:serial=S); a NEW wait can also
+	 * give bind()'s errors after its deadline (FX_E_IO, FX_E_BUSY). */
+	int (*port_wait)(struct fx_usb *u, enum fx_usb_port_want want,
+			 unsigned timeout_ms, struct fx_usb_port_seen *seen,
+			 struct fx_err *err);
 	/* Release the interface and free the handle. Never fails. */
 	void (*close)(struct fx_usb *u);
 };
@@ -109,6 +151,12 @@ bool fx_usb_string_decode(const uint8_t *raw, size_t n, char *buf, size_t cap);
 int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 		  struct fx_err *err);
 const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u);
+/* ops->expect_reset (nothing when the backend has none). */
+void fx_usb_expect_reset(struct fx_usb *u, bool expected);
+/* ops->port_wait; seen may be NULL. FX_E_NOTSUP without the op. */
+int fx_usb_port_wait(struct fx_usb *u, enum fx_usb_port_want want,
+		     unsigned timeout_ms, struct fx_usb_port_seen *seen,
+		     struct fx_err *err);
 
 /* Registered backends (usb.c holds the static table). */
 extern const struct fx_usb_ops fx_usb_emu_ops;

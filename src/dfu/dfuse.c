@@ -272,6 +272,7 @@ int fx_dfuse_read_unprotect(struct fx_dfu *d, struct fx_err *err)
 	rc = begin(d, err);
 	if (rc)
 		return rc;
+	fx_usb_expect_reset(d->usb, true); /* spec 3.6: erases, then resets */
 	rc = fx_dfu_request(d, DFU_DNLOAD, 0, &b, 1, NULL, err);
 	if (rc)
 		return fx_err_prefix(err, "READ_UNPROTECT"), explain_stall(d, rc, err);
@@ -284,6 +285,7 @@ int fx_dfuse_read_unprotect(struct fx_dfu *d, struct fx_err *err)
 		return 0;
 	}
 	if (st.bState == dfuERROR) {
+		fx_usb_expect_reset(d->usb, false);
 		status_error(d, &st, "DFU_GETSTATUS", err);
 		return fx_err_prefix(err, "READ_UNPROTECT");
 	}
@@ -473,6 +475,7 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
 	rc = set_address(d, addr, err);
 	if (rc)
 		return rc;
+	fx_usb_expect_reset(d->usb, true); /* spec 2.6: OB reload resets */
 	rc = fx_dfu_request(d, DFU_DNLOAD, 2, (uint8_t *)(uintptr_t)buf,
 			    (uint16_t)len, NULL, err);
 	if (rc) {
@@ -496,10 +499,12 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
 			return 0;
 		}
 		if (st.bState == dfuERROR) {
+			fx_usb_expect_reset(d->usb, false);
 			status_error(d, &st, "DFU_GETSTATUS", err);
 			return fx_err_prefix(err, "write with reset at 0x%08X", addr);
 		}
 		if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_SYNC) {
+			fx_usb_expect_reset(d->usb, false);
 			/* done without a reset: the caller's reopen will tell */
 			fx_log(FX_LOG_WARN, LOG_PREFIX,
 			       "write with reset at 0x%08X: device answered %s without resetting",
@@ -529,6 +534,7 @@ int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 	if (rc)
 		return fx_err_prefix(err, "leave");
 	/* zero-length DNLOAD, wValue 2 as dfu-util does (spec 1.7) */
+	fx_usb_expect_reset(d->usb, true);
 	rc = fx_dfu_request(d, DFU_DNLOAD, 2, NULL, 0, NULL, err);
 	if (rc == FX_E_NODEV) {
 		fx_err_clear(err);
@@ -547,6 +553,7 @@ int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 		return 0;
 	}
 	if (st.bState == dfuERROR) {
+		fx_usb_expect_reset(d->usb, false);
 		status_error(d, &st, "DFU_GETSTATUS", err);
 		return fx_err_prefix(err, "leave to 0x%08X", addr);
 	}

@@ -36,6 +36,8 @@ struct fxe_urb {
 	bool in;                     /* device-to-host */
 	bool done;                   /* ready to reap */
 	bool wait_unplug;            /* the board said NODEV: ends at removal */
+	bool queued;                 /* single-tt: waits for the shared bus */
+	uint64_t start_at;           /* single-tt: model time it gets the bus */
 };
 
 /* One enumeration of a board: a USB device with its own device number. */
@@ -164,6 +166,51 @@ static void scale_poll_timeout(const struct fxe_bed *bed,
 	data[3] = (uint8_t)(v >> 16);
 }
 
+/* Spec section 8 USB full-speed transfer model: 0.5 ms per control
+ * transfer plus 0.06 ms per 64-byte data packet, the time it holds a
+ * shared (single-TT) bus. */
+static uint64_t bus_time_us(uint16_t wlength)
+{
+	return 500u + 60u * (((uint64_t)wlength + 63u) / 64u);
+}
+
+/* Hand URB u of d to the board now: the board's answer and the model time
+ * it completes. Lock held. */
+static void urb_run(struct fxe_dev *d, struct fxe_urb *u)
+{
+	struct fxe_bed *bed = d->board->bed;
+	uint8_t *p = u->buf->data;
+	struct fx_usb_setup s;
+	size_t actual = 0;
+	uint64_t done_at = 0;
+	int rc;
+
+	s.bmRequestType = p[0];
+	s.bRequest = p[1];
+	s.wValue = (uint16_t)(p[2] | (p[3] << 8));
+	s.wIndex = (uint16_t)(p[4] | (p[5] << 8));
+	s.wLength = (uint16_t)(p[6] | (p[7] << 8));
+	u->queued = false;
+	rc = fx_emu_control(d->board->emu, &s, p + 8, &actual, &done_at);
+	if (rc == FX_E_NODEV) {
+		u->wait_unplug = true; /* ends with -ESHUTDOWN at the removal */
+		u->done_at = UINT64_MAX;
+	} else {
+		u->done_at = done_at;
+		u->status = rc == 0 ? 0 : rc == FX_E_STALL ? -EPIPE : -EPROTO;
+		/* OUT: an ACKed data stage moved all wLength bytes */
+		u->actual = rc != 0 ? 0 : u->in ? (int)actual : (int)s.wLength;
+		if (rc == 0 && u->in)
+			scale_poll_timeout(bed, &s, p + 8, actual);
+	}
+	if (bed->verbose >= 2)
+		fx_log(FX_LOG_DEBUG, LOG_PREFIX,
+		       "dev %u: %02x %02x %04x %04x %u -> %d, %d bytes, done at %llu us",
+		       d->devnum, s.bmRequestType, s.bRequest, s.wValue, s.wIndex,
+		       s.wLength, rc, u->actual,
+		       (unsigned long long)(u->done_at == UINT64_MAX ? 0 : u->done_at));
+}
+
 static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 			  UMockdevIoctlData *arg)
 {
@@ -173,9 +220,6 @@ static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 	struct fx_usb_setup s;
 	struct fxe_urb *u;
 	uint8_t *p;
-	size_t actual = 0;
-	uint64_t done_at = 0;
-	int rc;
 
 	if (d->gone) {
 		umockdev_ioctl_client_complete(client, -1, ENODEV);
@@ -218,24 +262,22 @@ static void handle_submit(struct fxe_dev *d, UMockdevIoctlClient *client,
 	u->buf = g_object_ref(bd);
 	u->client_addr = ud->client_addr;
 	u->in = (s.bmRequestType & USB_DIR_IN) != 0;
-	rc = fx_emu_control(d->board->emu, &s, p + 8, &actual, &done_at);
-	if (rc == FX_E_NODEV) {
-		u->wait_unplug = true; /* ends with -ESHUTDOWN at the removal */
-		u->done_at = UINT64_MAX;
-	} else {
-		u->done_at = done_at;
-		u->status = rc == 0 ? 0 : rc == FX_E_STALL ? -EPIPE : -EPROTO;
-		/* OUT: an ACKed data stage moved all wLength bytes */
-		u->actual = rc != 0 ? 0 : u->in ? (int)actual : (int)s.wLength;
-		if (rc == 0 && u->in)
-			scale_poll_timeout(bed, &s, p + 8, actual);
+	if (bed->hub == FXE_HUB_SINGLE_TT) {
+		uint64_t now = fx_clock_now(bed->clock);
+
+		u->start_at = bed->bus_free_at > now ? bed->bus_free_at : now;
+		bed->bus_free_at = u->start_at + bus_time_us(s.wLength);
+		u->queued = u->start_at > now;
 	}
-	if (bed->verbose >= 2)
-		fx_log(FX_LOG_DEBUG, LOG_PREFIX,
-		       "dev %u: %02x %02x %04x %04x %u -> %d, %d bytes, done at %llu us",
-		       d->devnum, s.bmRequestType, s.bRequest, s.wValue, s.wIndex,
-		       s.wLength, rc, u->actual,
-		       (unsigned long long)(u->done_at == UINT64_MAX ? 0 : u->done_at));
+	if (u->queued) {
+		u->done_at = UINT64_MAX; /* urb_run() once the bus is free */
+		if (bed->verbose >= 2)
+			fx_log(FX_LOG_DEBUG, LOG_PREFIX,
+			       "dev %u: %02x %02x waits for the shared bus until %llu us",
+			       d->devnum, s.bmRequestType, s.bRequest,
+			       (unsigned long long)u->start_at);
+	} else
+		urb_run(d, u);
 	u->next = d->urbs;
 	d->urbs = u;
 	bed->kicks++;
@@ -639,15 +681,34 @@ static uint64_t finish_removals(struct fxe_bed *bed, const struct fxe_board *for
 	return next;
 }
 
-/* Complete d's URBs whose modelled end has come; returns the earliest end
- * still ahead (or limit). */
+/* Hand the board the queued URBs whose bus turn has come (single-tt),
+ * complete d's URBs whose modelled end has come; returns the earliest
+ * turn or end still ahead (or limit). */
 static uint64_t complete_due(struct fxe_dev *d, uint64_t now, uint64_t limit)
 {
-	struct fxe_urb *u;
+	struct fxe_urb *u, *first;
 	bool changed = false;
 
+	/* the queued URBs whose turn has come, in bus order (the list is
+	 * newest first) */
+	do {
+		first = NULL;
+		for (u = d->urbs; u; u = u->next)
+			if (!u->done && u->queued && u->start_at <= now &&
+			    (!first || u->start_at < first->start_at))
+				first = u;
+		if (first)
+			urb_run(d, first);
+	} while (first);
 	for (u = d->urbs; u; u = u->next) {
-		if (u->done || u->wait_unplug)
+		if (u->done)
+			continue;
+		if (u->queued) { /* single-tt: not its turn on the bus yet */
+			if (u->start_at < limit)
+				limit = u->start_at;
+			continue;
+		}
+		if (u->wait_unplug)
 			continue;
 		if (u->done_at <= now) {
 			u->done = true;
@@ -799,15 +860,11 @@ int fxe_bed_add_board(struct fxe_bed *bed, const char *path, const char *knobs,
 	if (knobs && fx_emu_knobs_parse(&k, &boot0, knobs, err))
 		return fx_err_prefix(err, "board '%s'", path);
 	if (app_vid && access(path, F_OK) != 0) {
-		/* a new board with another application identity: UID from
-		 * the path (FNV-1a), like a fresh fx_emu_load() board */
+		/* a new board with another application identity: the chip
+		 * UID of a fresh fx_emu_load() board of the same path */
 		struct fx_emu_identity id = { .app_vid = app_vid, .app_pid = app_pid };
-		uint64_t h = 1469598103934665603ull;
 
-		for (const char *c = path; *c; c++)
-			h = (h ^ (uint8_t)*c) * 1099511628211ull;
-		for (int i = 0; i < 12; i++)
-			id.uid[i] = (uint8_t)(h >> ((i % 8) * 8)) ^ (uint8_t)i;
+		fx_emu_uid_from_path(path, id.uid);
 		e = fx_emu_new(&id, bed->clock, err);
 	} else {
 		e = fx_emu_load(path, bed->clock, err);

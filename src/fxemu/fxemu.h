@@ -23,6 +23,17 @@
 
 #define FXE_MAX_BOARDS 8
 
+/* How the boards reach the host (issue 14 item 11). multi-tt: each board
+ * behind its own full-speed transaction translator, transfers of
+ * different boards overlap. single-tt: one 12 Mbit/s full-speed bus for
+ * all: a control transfer occupies it for its bus time (spec section 8
+ * transfer model: 0.5 ms + 0.06 ms per 64-byte packet) and the next one,
+ * of any board, reaches its device only when the bus is free. */
+enum fxe_hub {
+	FXE_HUB_MULTI_TT = 0,
+	FXE_HUB_SINGLE_TT,
+};
+
 struct fxe_dev;
 struct fxe_bed;
 
@@ -54,6 +65,8 @@ struct fxe_bed {
 				  * (URB, pin): the bridge thread re-plans */
 	pthread_t thread;
 	int verbose;
+	enum fxe_hub hub;
+	uint64_t bus_free_at;    /* single-tt: model time the bus is free */
 	/* pin control channel (ctl.c) */
 	char ctl_path[300];      /* ROOT/ctl, exported as FXEMU_CTL */
 	int ctl_fd;              /* listening socket, -1 if none */

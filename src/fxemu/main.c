@@ -2,7 +2,7 @@
  * an emulated USB bus (umockdev usbfs bridge, fxemu.h).
  *
  *   fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]
- *         [-v] -- CMD [ARGS...]
+ *         [--hub multi-tt|single-tt] [-v] -- CMD [ARGS...]
  *
  * Time: the boards run on a scaled real clock. External programs sleep in
  * real time (dfu-util sleeps bwPollTimeout), so a virtual clock advanced
@@ -12,7 +12,9 @@
  *
  * Environment: umockdev needs libumockdev-preload in LD_PRELOAD of the
  * testbed process itself (usbfs-emulation.md), so fxemu re-executes itself
- * with it when $LD_PRELOAD lacks it; CMD inherits LD_PRELOAD and
+ * with it when $LD_PRELOAD lacks it, and puts build/libfxemu-preload.so
+ * before it (one uevent socket per client process: several concurrent
+ * clients each hear every plug); CMD inherits LD_PRELOAD and
  * UMOCKDEV_DIR. FXEMU_PORTS lists the boards' port paths for CMD
  * ("1-1 1-2"), FXEMU_SCALE the --realtime scale ("0.05"), FXEMU_CTL the
  * pin control socket (ctl.c: the station's BOOT0/NRST/POWER lines of
@@ -39,6 +41,7 @@
 #include "fxemu.h"
 
 #define PRELOAD_LIB "libumockdev-preload.so.0"
+#define COMPANION_LIB "libfxemu-preload.so"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* glib/umockdev keep type and thread data until exit: not our leaks */
@@ -52,7 +55,7 @@ const char *__lsan_default_suppressions(void)
 
 static const char usage_text[] =
 	"usage: fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]\n"
-	"             [-v] -- CMD [ARGS...]\n"
+	"             [--hub multi-tt|single-tt] [-v] -- CMD [ARGS...]\n"
 	"\n"
 	"Run CMD with one emulated STM32G474 board per --board on an emulated USB\n"
 	"bus (ports 1-1, 1-2, ...). Any libusb program works unmodified, e.g.\n"
@@ -67,6 +70,9 @@ static const char usage_text[] =
 	"  --realtime[=SCALE]    real time = device time x SCALE (default 1.0: the\n"
 	"                        spec's timings; 0.05 = 20 times faster)\n"
 	"  --app-vid VID:PID     application USB identity of new boards (hex)\n"
+	"  --hub multi-tt|single-tt  multi-tt (default): every board has its own\n"
+	"                        full-speed transaction translator; single-tt: all\n"
+	"                        boards share one 12 Mbit/s bus, transfers in turn\n"
 	"  -v, --verbose         log plug/unplug (twice: every control transfer)\n"
 	"\n"
 	"exit status: CMD's; 64 usage, 66 bad board file, 70 testbed error,\n"
@@ -88,15 +94,43 @@ static bool has_preload(void)
 	return p && strstr(p, "libumockdev-preload");
 }
 
-/* Re-execute with the umockdev preload (the testbed process needs it). */
+/* fxemu's own preload companion next to the binary (Makefile:
+ * build/libfxemu-preload.so, src/fxemu/preload/): "" when missing. */
+static void companion(char *buf, size_t cap)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(buf, cap, "%s/%s", exe, COMPANION_LIB) >= cap ||
+	    access(buf, R_OK) != 0)
+		buf[0] = '\0';
+}
+
+/* Re-execute with the umockdev preload (the testbed process needs it),
+ * and before it the companion that gives every client process its own
+ * uevent socket (src/fxemu/preload/fxemu_preload.c). */
 static int reexec(char **argv)
 {
 	const char *old = getenv("LD_PRELOAD");
 	const char *asan = getenv("ASAN_OPTIONS");
-	char pre[4096], ao[4096];
+	char pre[4096], ao[4096], comp[PATH_MAX];
 
-	if ((size_t)snprintf(pre, sizeof(pre), "%s%s%s", PRELOAD_LIB,
-			     old && *old ? ":" : "", old ? old : "") >= sizeof(pre) ||
+	companion(comp, sizeof(comp));
+	if (!comp[0])
+		fprintf(stderr, "fxemu: warning: %s not found next to fxemu: "
+			"concurrent client processes may miss plug events\n",
+			COMPANION_LIB);
+	if ((size_t)snprintf(pre, sizeof(pre), "%s%s%s%s%s", comp, comp[0] ? ":" : "",
+			     PRELOAD_LIB, old && *old ? ":" : "",
+			     old ? old : "") >= sizeof(pre) ||
 	    (size_t)snprintf(ao, sizeof(ao), "%s%sverify_asan_link_order=0",
 			     asan ? asan : "", asan && *asan ? ":" : "") >= sizeof(ao)) {
 		fprintf(stderr, "fxemu: LD_PRELOAD or ASAN_OPTIONS too long\n");
@@ -216,40 +250,49 @@ static int check_duplicates(const char *const *boards, unsigned n)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct fxemu_args {
+	const char *boards[FXE_MAX_BOARDS];
+	unsigned nboards;
+	uint16_t app_vid, app_pid;
+	double scale;
+	enum fxe_hub hub;
+	int verbose;
+	char **cmd;
+};
+
+/* -1 = go on, else the exit status (usage: 64, --help: 0). */
+static int parse_args(int argc, char **argv, struct fxemu_args *a)
 {
 	static const struct option opts[] = {
 		{ "board", required_argument, NULL, 'b' },
 		{ "realtime", optional_argument, NULL, 'r' },
 		{ "app-vid", required_argument, NULL, 'a' },
+		{ "hub", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *boards[FXE_MAX_BOARDS];
-	unsigned nboards = 0;
-	uint16_t app_vid = 0, app_pid = 0;
-	double scale = 1.0;
-	int verbose = 0, c, rc, st;
-	struct fxe_bed bed;
-	struct fx_err err;
-	char ports[FXE_MAX_BOARDS * 6 + 1] = "", scale_s[32];
+	int c;
 
+	memset(a, 0, sizeof(*a));
+	a->scale = 1.0;
+	a->hub = FXE_HUB_MULTI_TT;
 	while ((c = getopt_long(argc, argv, "+b:va:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (nboards >= FXE_MAX_BOARDS) {
+			if (a->nboards >= FXE_MAX_BOARDS) {
 				fprintf(stderr, "fxemu: at most %d boards\n", FXE_MAX_BOARDS);
 				return 64;
 			}
-			boards[nboards++] = optarg;
+			a->boards[a->nboards++] = optarg;
 			break;
 		case 'r': {
 			char *end;
 
-			scale = optarg ? strtod(optarg, &end) : 1.0;
-			if (optarg && (end == optarg || *end || !(scale > 0) ||
-				       scale > 1000)) {
+			a->scale = optarg ? strtod(optarg, &end) : 1.0;
+			if (optarg && (end == optarg || *end || !(a->scale > 0) ||
+				       a->scale > 1000)) {
 				fprintf(stderr, "fxemu: --realtime: expected a scale > 0, "
 					"got '%s'\n", optarg);
 				return 64;
@@ -257,14 +300,25 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'a':
-			if (!parse_vidpid(optarg, &app_vid, &app_pid)) {
+			if (!parse_vidpid(optarg, &a->app_vid, &a->app_pid)) {
 				fprintf(stderr, "fxemu: --app-vid: expected VID:PID in hex, "
 					"got '%s'\n", optarg);
 				return 64;
 			}
 			break;
+		case 'H':
+			if (!strcmp(optarg, "multi-tt")) {
+				a->hub = FXE_HUB_MULTI_TT;
+			} else if (!strcmp(optarg, "single-tt")) {
+				a->hub = FXE_HUB_SINGLE_TT;
+			} else {
+				fprintf(stderr, "fxemu: --hub: expected multi-tt or single-tt, "
+					"got '%s'\n", optarg);
+				return 64;
+			}
+			break;
 		case 'v':
-			verbose++;
+			a->verbose++;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -279,65 +333,120 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 64;
 	}
-	if (check_duplicates(boards, nboards))
-		return 64;
-	if (!has_preload())
-		return reexec(argv);
+	a->cmd = argv + optind;
+	return check_duplicates(a->boards, a->nboards) ? 64 : -1;
+}
 
+/* Logging, timer slack, signals of the testbed process. */
+static void setup_process(const struct fxemu_args *a)
+{
 	fx_log_set_handler(log_stderr, NULL,
-			   verbose >= 2 ? FX_LOG_DEBUG : verbose ? FX_LOG_INFO : FX_LOG_WARN);
+			   a->verbose >= 2 ? FX_LOG_DEBUG : a->verbose ? FX_LOG_INFO : FX_LOG_WARN);
 	/* control transfers cost ~0.25 ms instead of ~0.4 ms with 1 ns timer
 	 * slack (usbfs-emulation.md); children inherit it */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The testbed with every board on its port; FXEMU_PORTS for CMD.
+ * 0 or the exit status (bed released). */
+static int build_bed(struct fxe_bed *bed, const struct fxemu_args *a)
+{
+	char ports[FXE_MAX_BOARDS * 6 + 1] = "";
+	struct fx_err err;
+	int rc;
+
 	fx_err_clear(&err);
-	rc = fxe_bed_init(&bed, scale, verbose, &err);
+	rc = fxe_bed_init(bed, a->scale, a->verbose, &err);
 	if (rc) {
 		fprintf(stderr, "fxemu: %s\n", err.msg);
-		fxe_bed_release(&bed);
+		fxe_bed_release(bed);
 		return 70;
 	}
-	for (unsigned i = 0; i < nboards; i++) {
+	bed->hub = a->hub;
+	for (unsigned i = 0; i < a->nboards; i++) {
 		struct fx_emu_uri u;
 
-		rc = fx_emu_uri_parse(boards[i], &u, &err);
+		rc = fx_emu_uri_parse(a->boards[i], &u, &err);
 		if (rc == FX_E_NOMEM) {
 			fx_emu_uri_release(&u);
+			fxe_bed_release(bed);
 			return 70;
 		}
 		if (!rc)
-			rc = fxe_bed_add_board(&bed, u.path, u.query, app_vid, app_pid, &err);
+			rc = fxe_bed_add_board(bed, u.path, u.query, a->app_vid, a->app_pid, &err);
 		else if (u.path)
 			fx_err_prefix(&err, "board '%s'", u.path);
 		fx_emu_uri_release(&u);
 		if (rc) {
 			fprintf(stderr, "fxemu: %s\n", err.msg);
-			fxe_bed_release(&bed);
+			fxe_bed_release(bed);
 			return rc == FX_E_CONFIG ? 64 : 66;
 		}
 		snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s1-%u",
 			 i ? " " : "", i + 1);
 	}
 	setenv("FXEMU_PORTS", ports, 1);
-	snprintf(scale_s, sizeof(scale_s), "%g", scale);
+	return 0;
+}
+
+/* Boards enumerated, pin socket served; FXEMU_SCALE and FXEMU_CTL set.
+ * 0 or the exit status (bed released). */
+static int start_bed(struct fxe_bed *bed, const struct fxemu_args *a)
+{
+	struct fx_err err;
+	char scale_s[32];
+	int rc;
+
+	fx_err_clear(&err);
+	snprintf(scale_s, sizeof(scale_s), "%g", a->scale);
 	setenv("FXEMU_SCALE", scale_s, 1);
-	rc = fxe_bed_start(&bed, &err);
+	rc = fxe_bed_start(bed, &err);
 	if (!rc)
-		rc = fxe_ctl_start(&bed, &err);
-	if (!rc)
-		setenv("FXEMU_CTL", bed.ctl_path, 1);
+		rc = fxe_ctl_start(bed, &err);
 	if (rc) {
 		fprintf(stderr, "fxemu: %s\n", err.msg);
-		fxe_bed_release(&bed);
+		fxe_bed_release(bed);
 		return 70;
 	}
+	setenv("FXEMU_CTL", bed->ctl_path, 1);
+	return 0;
+}
+
+/* Save the boards, free the bed: CMD's status, or 74 when CMD succeeded
+ * but a board file was not saved. */
+static int finish(struct fxe_bed *bed, int cmd_status)
+{
+	struct fx_err err;
+	int rc;
+
+	fx_err_clear(&err);
+	rc = fxe_bed_stop_save(bed, &err);
+	if (rc)
+		fprintf(stderr, "fxemu: %s\n", err.msg);
+	fxe_bed_release(bed);
+	return rc && cmd_status == 0 ? 74 : cmd_status;
+}
+
+int main(int argc, char **argv)
+{
+	struct fxemu_args a;
+	struct fxe_bed bed;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	if (!has_preload())
+		return reexec(argv);
+	setup_process(&a);
+	rc = build_bed(&bed, &a);
+	if (!rc)
+		rc = start_bed(&bed, &a);
+	if (rc)
+		return rc;
 	/* the terminal's ^C goes to CMD; fxemu saves the boards after it */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
-	st = run_child(argv + optind);
-	rc = fxe_bed_stop_save(&bed, &err);
-	if (rc)
-		fprintf(stderr, "fxemu: %s\n", err.msg);
-	fxe_bed_release(&bed);
-	return rc && st == 0 ? 74 : st;
+	return finish(&bed, run_child(a.cmd));
 }

@@ -116,27 +116,25 @@ int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o);
  * device still listed by a late hub). Independent of power_on_ms and of
  * what was bound before. */
 #define SEQ_GONE_MAX_MS 1000u
-#define SEQ_GONE_POLL_MS 10u     /* first look again after, doubling */
-#define SEQ_GONE_POLL_MAX_MS 80u
-#define SEQ_ANSWER_TIMEOUT_MS 50u  /* "is the old device still there?" */
-#define SEQ_SEEN_MAX 8
 
 /* What seq_reset_wait() measured (for the step detail). */
 struct seq_reset {
 	uint64_t held_us;   /* NRST low -> released (port empty) */
 	uint64_t enum_us;   /* released -> a device bound (or the wait) */
 	unsigned ignored;   /* distinct devices seen while NRST was low */
-	struct { uint8_t bus, dev; } seen[SEQ_SEEN_MAX];
 };
 
-/* Close any handle, NRST low (BOOT0 already set), wait until the port is
- * empty, release NRST, then bind the first device that enumerates within
- * o->wait_ms of the release, DFU or not (check info.is_dfu; o->vid/pid as
- * for fx_usb_open). rs is filled in every case. Returns 0 with r->usb
+/* Drop any DFU session, NRST low (BOOT0 already set), wait until the port
+ * is empty (fx_usb_port_wait: returns as soon as it is), release NRST,
+ * then bind the first device not seen while NRST was low that enumerates
+ * within o->wait_ms of the release, DFU or not (check info.is_dfu). The
+ * handle follows the slot's port throughout (opened unbound when none
+ * was). rs is filled in every case. Returns 0 with r->usb
  * bound; FX_E_NOTFOUND/FX_E_TIMEOUT when nothing came (r->err says so);
  * FX_E_STATE when the port never emptied (NRST released, nothing bound);
  * a GPIO error. The whole call is bounded by nrst_pulse_ms +
- * SEQ_GONE_MAX_MS + o->wait_ms (plus the poll granularity). */
+ * SEQ_GONE_MAX_MS + o->wait_ms (plus the transport's event granularity,
+ * 25 ms real time on libusb). */
 int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 		   struct seq_reset *rs);
 /* " (NRST held N ms[, K device(s) seen while NRST was low ignored])" */

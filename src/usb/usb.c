@@ -108,6 +108,26 @@ int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 	return u->ops->reopen(u, timeout_ms, waited_us, err);
 }
 
+void fx_usb_expect_reset(struct fx_usb *u, bool expected)
+{
+	if (u && u->ops->expect_reset)
+		u->ops->expect_reset(u, expected);
+}
+
+int fx_usb_port_wait(struct fx_usb *u, enum fx_usb_port_want want,
+		     unsigned timeout_ms, struct fx_usb_port_seen *seen,
+		     struct fx_err *err)
+{
+	struct fx_usb_port_seen dummy;
+
+	if (!seen)
+		seen = &dummy;
+	memset(seen, 0, sizeof(*seen));
+	if (!u->ops->port_wait)
+		return fx_err_set(err, FX_E_NOTSUP, "port waits not supported");
+	return u->ops->port_wait(u, want, timeout_ms, seen, err);
+}
+
 const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u)
 {
 	return &u->info;

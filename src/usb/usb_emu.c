@@ -12,6 +12,7 @@
 
 #define LOG_PREFIX "usb-emu"
 #define EMU_OPEN_WAIT_MS 5000u /* the board was just powered: boot delay */
+#define EMU_LOOK_US 1000u /* port waits look at least this often */
 
 struct emu_usb {
 	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
@@ -19,7 +20,12 @@ struct emu_usb {
 	char *path;         /* board file (owned boards only) */
 	bool owned;
 	bool any_device;
+	bool bound;          /* a device is bound (false: unbound handle) */
 	uint32_t bound_enum; /* enumeration the handle is bound to */
+	bool expect_reset;   /* fx_usb_expect_reset() */
+	/* enumerations seen since the last EMPTY port wait (port_wait) */
+	unsigned nold;
+	uint32_t old[16];
 	struct fx_usb_emu_bus *bus; /* shared single-TT bus, NULL = own TT */
 };
 
@@ -50,9 +56,13 @@ static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 	uint64_t now, done_at = 0, limit;
 	int rc;
 
+	if (!eu->bound)
+		return fx_err_set(err, FX_E_NODEV, "control request 0x%02x: no device "
+				  "bound (it left the bus)", setup->bRequest);
 	if (fx_emu_poll(eu->board) == FX_EMU_BUS_NONE ||
 	    fx_emu_enum_count(eu->board) != eu->bound_enum)
-		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+		return fx_err_set(err, FX_E_NODEV, "device left the bus%s",
+				  eu->expect_reset ? " (expected reset)" : "");
 	now = fx_clock_now(clk);
 	*actual = 0;
 	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
@@ -69,7 +79,8 @@ static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 		return fx_err_set(err, FX_E_STALL, "control request 0x%02x stalled",
 				  setup->bRequest);
 	if (rc == FX_E_NODEV)
-		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+		return fx_err_set(err, FX_E_NODEV, "device left the bus%s",
+				  eu->expect_reset ? " (expected reset)" : "");
 	if (rc < 0)
 		return fx_err_set(err, rc, "control request 0x%02x: %s",
 				  setup->bRequest, fx_strerror(rc));
@@ -193,7 +204,7 @@ static int emu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
 	struct emu_usb *eu = to_emu(u);
 	int n;
 
-	if (fx_emu_enum_count(eu->board) != eu->bound_enum)
+	if (!eu->bound || fx_emu_enum_count(eu->board) != eu->bound_enum)
 		return fx_err_set(err, FX_E_NODEV, "device left the bus");
 	n = fx_emu_config_descriptor(eu->board, buf, cap);
 	if (n < 0)
@@ -211,6 +222,9 @@ static int bind_current(struct emu_usb *eu, struct fx_err *err)
 	int n, rc;
 
 	eu->bound_enum = fx_emu_enum_count(eu->board);
+	eu->bound = true;
+	eu->expect_reset = false;
+	eu->nold = 0;
 	n = fx_emu_device_descriptor(eu->board, dd, sizeof(dd));
 	if (n < 18)
 		return fx_err_set(err, FX_E_NODEV, "no device descriptor");
@@ -280,6 +294,87 @@ static int emu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us
 	return wait_and_bind(eu, eu->bound_enum, timeout_ms, waited_us, err);
 }
 
+static void emu_expect_reset(struct fx_usb *u, bool expected)
+{
+	to_emu(u)->expect_reset = expected;
+}
+
+static bool emu_is_old(const struct emu_usb *eu, uint32_t en)
+{
+	for (unsigned i = 0; i < eu->nold; i++)
+		if (eu->old[i] == en)
+			return true;
+	return false;
+}
+
+static void emu_remember(struct emu_usb *eu, uint32_t en)
+{
+	if (!emu_is_old(eu, en) && eu->nold < sizeof(eu->old) / sizeof(eu->old[0]))
+		eu->old[eu->nold++] = en;
+}
+
+/* Exact: the board says when its bus changes next (its event time). */
+static int emu_port_wait(struct fx_usb *u, enum fx_usb_port_want want,
+			 unsigned timeout_ms, struct fx_usb_port_seen *seen,
+			 struct fx_err *err)
+{
+	struct emu_usb *eu = to_emu(u);
+	const struct fx_clock *clk = u->clock;
+	uint64_t t0 = fx_clock_now(clk);
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000u;
+	int rc;
+
+	if (want == FX_USB_PORT_EMPTY && eu->bound) {
+		emu_remember(eu, eu->bound_enum);
+		eu->bound = false;
+	}
+	for (;;) {
+		enum fx_emu_bus bus = fx_emu_poll(eu->board);
+		uint32_t en = fx_emu_enum_count(eu->board);
+		uint64_t next, now;
+
+		if (want == FX_USB_PORT_EMPTY) {
+			if (bus == FX_EMU_BUS_NONE) {
+				rc = 0;
+				break;
+			}
+			emu_remember(eu, en);
+		} else if (bus != FX_EMU_BUS_NONE && !emu_is_old(eu, en)) {
+			seen->old = eu->nold;
+			rc = bind_current(eu, err);
+			seen->waited_us = fx_clock_now(clk) - t0;
+			return rc;
+		}
+		now = fx_clock_now(clk);
+		if (now >= deadline) {
+			uint8_t dd[18];
+
+			if (want == FX_USB_PORT_NEW) {
+				rc = fx_err_set(err, FX_E_TIMEOUT,
+						"no new device on port emu within %u ms",
+						timeout_ms);
+				break;
+			}
+			if (fx_emu_device_descriptor(eu->board, dd, sizeof(dd)) >= 12)
+				snprintf(seen->what, sizeof(seen->what), "%04x:%04x",
+					 fx_get_le16(dd + 8), fx_get_le16(dd + 10));
+			rc = fx_err_set(err, FX_E_TIMEOUT, "%s still on port emu",
+					seen->what[0] ? seen->what : "a device");
+			break;
+		}
+		/* the board's own next event, but look at least every
+		 * EMU_LOOK_US: pins may change from outside the board's
+		 * schedule (a jig whose NRST reaches the board late) */
+		next = fx_emu_next_event_us(eu->board);
+		if (next > now + EMU_LOOK_US)
+			next = now + EMU_LOOK_US;
+		fx_clock_sleep_until(clk, next < deadline ? next : deadline);
+	}
+	seen->old = eu->nold;
+	seen->waited_us = fx_clock_now(clk) - t0;
+	return rc;
+}
+
 static void emu_close(struct fx_usb *u)
 {
 	struct emu_usb *eu = to_emu(u);
@@ -325,6 +420,11 @@ static int attach(struct fx_emu *board, const struct fx_clock *clk,
 			free(eu);
 			return fx_err_set(err, FX_E_NOMEM, "out of memory");
 		}
+	}
+	if (opts->unbound) {
+		snprintf(eu->base.info.port_path, sizeof(eu->base.info.port_path), "emu");
+		*out = &eu->base;
+		return 0;
 	}
 	wait_ms = opts->wait_ms ? opts->wait_ms : (owned ? EMU_OPEN_WAIT_MS : 0);
 	rc = wait_and_bind(eu, UINT32_MAX, wait_ms, NULL, err);
@@ -422,5 +522,7 @@ const struct fx_usb_ops fx_usb_emu_ops = {
 	.config_desc = emu_config_desc,
 	.string = emu_string,
 	.reopen = emu_reopen,
+	.expect_reset = emu_expect_reset,
+	.port_wait = emu_port_wait,
 	.close = emu_close,
 };

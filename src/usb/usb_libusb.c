@@ -8,22 +8,35 @@
  * port; reopen waits for it event-driven (libusb hotplug where the platform
  * has it, a bounded rescan every RESCAN_MS otherwise).
  *
- * Expected disconnects (spec 2.6, 1.7, 6.2 item 8): the backend watches the
- * DFU requests that make the ROM reset - a zero-length DNLOAD (leave), a
- * write into an option-byte block, Read Unprotect, a GETSTATUS answering a
- * MANIFEST state - and from then on reports LIBUSB_ERROR_NO_DEVICE, _IO and
- * _PIPE as FX_E_NODEV, so the caller sees the reset as a result and not as
- * a protocol error. Otherwise PIPE is a STALL (FX_E_STALL) and IO is
- * FX_E_IO. Pending transfers end as soon as the device is removed, so an
- * expected disconnect costs no multi-second timeout.
+ * Expected disconnects (spec 2.6, 1.7, 6.2 item 8): the DFU layer says
+ * when its next request makes the ROM reset (fx_usb_expect_reset(): leave,
+ * option-byte write, Read Unprotect); from then on LIBUSB_ERROR_NO_DEVICE,
+ * _IO and _PIPE are FX_E_NODEV, so the caller sees the reset as a result
+ * and not as a protocol error. Otherwise PIPE is a STALL (FX_E_STALL) and
+ * IO is FX_E_IO. The backend never decodes DFU requests to guess it.
+ * Pending transfers end as soon as the device is removed, so an expected
+ * disconnect costs no multi-second timeout.
+ *
+ * Port waits (fx_usb_port_wait): one libusb context per handle, kept for
+ * its life; its device list changes only at hotplug events (libusb polls
+ * them in libusb_get_device_list), so "the port is empty" and "a new
+ * device is there" are answered from events, not by opening devices or
+ * making a context per look. Every device listed on the port between an
+ * EMPTY wait and the NEW wait that binds is old (a hub that lists the
+ * leaving device late, a board that was still booting) and never bound.
+ * Without hotplug (FX_USB_NO_HOTPLUG, or a platform without it) the list
+ * is a fresh scan each time, which can catch a device half-removed: the
+ * port must then look empty in two scans RESCAN_MS apart.
  *
  * A dead handle: the first LIBUSB_ERROR_NO_DEVICE marks the handle dead and
  * every later request on it (control, set_alt, descriptors, strings) fails
- * with FX_E_NODEV without reaching libusb. libusb 1.0.26 (Debian 12) aborts
- * in libusb_close (usbi_mutex_destroy assertion, libusb issue #1199) once
- * libusb_set_interface_alt_setting ran on a detached device; a handle whose
- * set_alt itself met the detach is therefore never closed but parked
- * (see park()), the rest are closed without releasing the interface.
+ * with FX_E_NODEV without reaching libusb. SET_INTERFACE goes out as a
+ * plain standard control request: libusb 1.0.26 (Debian 12)
+ * libusb_set_interface_alt_setting() unlocks the handle's mutex without
+ * locking it when the device is already detached (libusb issue #1199), and
+ * libusb_close() then aborts (usbi_mutex_destroy assertion). A DFU
+ * interface has no endpoints, so the kernel's idea of the alternate
+ * setting does not matter; the device gets the same request.
  */
 #include <libusb.h>
 #include <stdio.h>
@@ -37,7 +50,9 @@
 #define LOG_PREFIX "usb"
 #define RESCAN_MS 25u      /* bounded rescan period without hotplug */
 #define STRING_TIMEOUT_MS 1000u
+#define SET_ALT_TIMEOUT_MS 1000u
 #define MAX_PORTS 7        /* USB 2.0: at most 7 tiers */
+#define SEEN_MAX 16        /* old devices remembered per port wait */
 
 enum match_kind { MATCH_ANY, MATCH_PORT, MATCH_SERIAL };
 
@@ -53,17 +68,16 @@ struct lu_usb {
 	libusb_device_handle *h;     /* open handle, NULL if none */
 	bool claimed;
 	bool dead;                   /* NO_DEVICE seen: no more libusb calls on h */
-	bool wedged;                 /* set_alt met the detach: never close h */
-	bool ctx_parked;             /* a handle of ctx is parked: keep ctx */
-	char slot[32];               /* port path the handle follows */
+	char slot[32];               /* port path the handle follows, "" = none */
 	uint16_t xvid, xpid;         /* extra VID:PID accepted */
 	bool any_device;
 	bool hotplug;
 	libusb_hotplug_callback_handle hp;
 	int hp_event;                /* set by the hotplug callback */
-	/* expected-reset tracking (see the file comment) */
-	bool expect_reset;
-	uint32_t dfuse_ptr;
+	bool expect_reset;           /* fx_usb_expect_reset() (file comment) */
+	/* devices listed on the port since the last EMPTY wait (port_wait) */
+	unsigned nold;
+	struct { uint8_t bus, dev; } old[SEEN_MAX];
 };
 
 static struct lu_usb *to_lu(struct fx_usb *u)
@@ -381,30 +395,12 @@ static void wait_event(struct lu_usb *lu, unsigned ms)
 	libusb_handle_events_timeout_completed(lu->ctx, &tv, &lu->hp_event);
 }
 
-/* A handle that must not be closed (file comment) and its context (its
- * event source is only freed by libusb_close): kept reachable for the life
- * of the process, a small leak per lost device. */
-#define PARK_MAX 64
-static void *parked[PARK_MAX];
-static size_t nparked;
-
-static void park(void *p)
-{
-	if (nparked < PARK_MAX)
-		parked[nparked++] = p;
-}
-
 static void unbind(struct lu_usb *lu)
 {
 	if (lu->h) {
-		if (lu->wedged) {
-			park(lu->h);
-			lu->ctx_parked = true;
-		} else {
-			if (lu->claimed && !lu->dead)
-				libusb_release_interface(lu->h, 0);
-			libusb_close(lu->h);
-		}
+		if (lu->claimed && !lu->dead)
+			libusb_release_interface(lu->h, 0);
+		libusb_close(lu->h);
 	}
 	if (lu->dev)
 		libusb_unref_device(lu->dev);
@@ -412,7 +408,6 @@ static void unbind(struct lu_usb *lu)
 	lu->dev = NULL;
 	lu->claimed = false;
 	lu->dead = false;
-	lu->wedged = false;
 }
 
 /* No handle, or a dead one: FX_E_NODEV naming what was not sent. */
@@ -466,7 +461,7 @@ static int bind(struct lu_usb *lu, libusb_device *dev, struct fx_err *err)
 	}
 	lu->claimed = rc == 0;
 	lu->expect_reset = false;
-	lu->dfuse_ptr = G4_FLASH_BASE;
+	lu->nold = 0;
 	snprintf(lu->slot, sizeof(lu->slot), "%s", lu->base.info.port_path);
 	fx_log(FX_LOG_DEBUG, LOG_PREFIX, "bound %04x:%04x on port %s (bus %u dev %u)",
 	       lu->base.info.vid, lu->base.info.pid, lu->slot,
@@ -479,9 +474,7 @@ static void lu_free(struct lu_usb *lu)
 	unbind(lu);
 	if (lu->hotplug)
 		libusb_hotplug_deregister_callback(lu->ctx, lu->hp);
-	if (lu->ctx && lu->ctx_parked)
-		park(lu->ctx); /* libusb_exit would free the parked handle's ties */
-	else if (lu->ctx)
+	if (lu->ctx)
 		libusb_exit(lu->ctx);
 	free(lu);
 }
@@ -522,6 +515,22 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 			LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
 			LIBUSB_HOTPLUG_MATCH_ANY, hotplug_cb, lu, &lu->hp) == 0)
 		lu->hotplug = true;
+	if (opts->unbound) {
+		if (m.kind != MATCH_PORT) {
+			fx_err_set(err, FX_E_CONFIG, "device 'usb:%s': following a slot "
+				   "needs a port path (usb:PORTPATH, e.g. usb:1-1.4)",
+				   spec);
+			lu_free(lu);
+			return FX_E_CONFIG;
+		}
+		lu->any_device = true;
+		/* a valid port path has at most 31 characters */
+		snprintf(lu->slot, sizeof(lu->slot), "%.31s", m.value);
+		snprintf(lu->base.info.port_path, sizeof(lu->base.info.port_path),
+			 "%.31s", m.value);
+		*out = &lu->base;
+		return 0;
+	}
 	deadline = fx_clock_now(clk) + (uint64_t)opts->wait_ms * 1000u;
 	for (;;) {
 		uint64_t now;
@@ -548,55 +557,6 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 	}
 	*out = &lu->base;
 	return 0;
-}
-
-/* Watch the DFU requests that make the ROM reset (file comment). */
-static void snoop_out(struct lu_usb *lu, const struct fx_usb_setup *s,
-		      const uint8_t *data)
-{
-	uint32_t a;
-
-	if ((s->bmRequestType & 0x7f) != (USB_TYPE_CLASS | USB_RECIP_INTERFACE) ||
-	    (s->bmRequestType & USB_DIR_IN) || s->bRequest != DFU_DNLOAD)
-		return;
-	if (s->wLength == 0) { /* leave (spec 1.7) */
-		lu->expect_reset = true;
-		return;
-	}
-	if (s->wValue == 0) {
-		if (data[0] == DFUSE_CMD_SET_ADDRESS && s->wLength == 5)
-			lu->dfuse_ptr = fx_get_le32(data + 1);
-		else if (data[0] == DFUSE_CMD_READ_UNPROTECT)
-			lu->expect_reset = true; /* spec 1.4 */
-		return;
-	}
-	/* option-byte write: erase all, program, reset (spec 2.6) */
-	a = lu->dfuse_ptr;
-	if ((a >= G4_OB1_BASE && a < G4_OB1_BASE + G4_OB_BLOCK_SIZE) ||
-	    (a >= G4_OB2_BASE && a < G4_OB2_BASE + G4_OB_BLOCK_SIZE))
-		lu->expect_reset = true;
-}
-
-static void snoop_in(struct lu_usb *lu, const struct fx_usb_setup *s,
-		     const uint8_t *data, int n)
-{
-	if ((s->bmRequestType & USB_DIR_IN) && s->bRequest == DFU_GETSTATUS &&
-	    (s->bmRequestType & 0x60) == USB_TYPE_CLASS && n >= 5) {
-		switch (data[4]) {
-		case dfuMANIFEST_SYNC:
-		case dfuMANIFEST:
-		case dfuMANIFEST_WAIT_RESET:
-			lu->expect_reset = true;
-			break;
-		case dfuERROR:
-		case dfuIDLE:
-			/* the request failed or never ran: no reset comes */
-			lu->expect_reset = false;
-			break;
-		default:
-			break;
-		}
-	}
 }
 
 /* Map a libusb error of request req to FX_E_*. */
@@ -644,16 +604,11 @@ static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 	snprintf(what, sizeof(what), "control request 0x%02x", setup->bRequest);
 	if (!lu->h || lu->dead)
 		return gone(lu, what, err);
-	if (!(setup->bmRequestType & USB_DIR_IN) && setup->wLength)
-		snoop_out(lu, setup, data);
-	else if (!(setup->bmRequestType & USB_DIR_IN))
-		snoop_out(lu, setup, NULL);
 	rc = libusb_control_transfer(lu->h, setup->bmRequestType, setup->bRequest,
 				     setup->wValue, setup->wIndex, data,
 				     setup->wLength, timeout_ms);
 	if (rc < 0)
 		return map_error(lu, rc, what, timeout_ms, err);
-	snoop_in(lu, setup, data, rc);
 	*actual = (size_t)rc;
 	return 0;
 }
@@ -668,10 +623,12 @@ static int lu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 	snprintf(what, sizeof(what), "set interface %u alt %u", intf, alt);
 	if (!lu->h || lu->dead)
 		return gone(lu, what, err);
-	rc = libusb_set_interface_alt_setting(lu->h, intf, alt);
-	if (rc == LIBUSB_ERROR_NO_DEVICE)
-		lu->wedged = true;
-	return rc < 0 ? map_error(lu, rc, what, 0, err) : 0;
+	/* USB 2.0 9.4.10 as a control request, not
+	 * libusb_set_interface_alt_setting() (file comment: issue #1199) */
+	rc = libusb_control_transfer(lu->h, LIBUSB_RECIPIENT_INTERFACE,
+				     LIBUSB_REQUEST_SET_INTERFACE, alt, intf,
+				     NULL, 0, SET_ALT_TIMEOUT_MS);
+	return rc < 0 ? map_error(lu, rc, what, SET_ALT_TIMEOUT_MS, err) : 0;
 }
 
 static int lu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
@@ -774,6 +731,167 @@ static int lu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 	return bind(lu, dev, err);
 }
 
+static void lu_expect_reset(struct fx_usb *u, bool expected)
+{
+	to_lu(u)->expect_reset = expected;
+}
+
+static bool is_old(const struct lu_usb *lu, uint8_t bus, uint8_t dev)
+{
+	for (unsigned i = 0; i < lu->nold && i < SEEN_MAX; i++)
+		if (lu->old[i].bus == bus && lu->old[i].dev == dev)
+			return true;
+	return false;
+}
+
+static void remember(struct lu_usb *lu, uint8_t bus, uint8_t dev)
+{
+	if (is_old(lu, bus, dev) || lu->nold >= SEEN_MAX)
+		return;
+	lu->old[lu->nold].bus = bus;
+	lu->old[lu->nold].dev = dev;
+	lu->nold++;
+}
+
+/* The devices listed on the slot's port now. EMPTY (fresh NULL): each is
+ * remembered as old, what gets one's VID:PID. NEW: *fresh = the first not
+ * old (referenced). Returns how many are listed, or a LIBUSB_ERROR. */
+static int scan_port(struct lu_usb *lu, libusb_device **fresh, char *what,
+		     size_t cap)
+{
+	libusb_device **list = NULL;
+	ssize_t n, i;
+	int count = 0;
+
+	n = libusb_get_device_list(lu->ctx, &list);
+	if (n < 0)
+		return (int)n;
+	for (i = 0; i < n; i++) {
+		struct libusb_device_descriptor d;
+		uint8_t bus = libusb_get_bus_number(list[i]);
+		uint8_t dev = libusb_get_device_address(list[i]);
+		char port[32];
+
+		if (!port_path_of(list[i], port, sizeof(port)) ||
+		    strcmp(port, lu->slot))
+			continue;
+		count++;
+		if (!fresh) {
+			remember(lu, bus, dev);
+			if (libusb_get_device_descriptor(list[i], &d) == 0)
+				snprintf(what, cap, "%04x:%04x", d.idVendor, d.idProduct);
+		} else if (!*fresh && !is_old(lu, bus, dev)) {
+			*fresh = libusb_ref_device(list[i]);
+		}
+	}
+	libusb_free_device_list(list, 1);
+	return count;
+}
+
+static int list_failed(int rc, struct fx_err *err)
+{
+	if (err)
+		err->usb_rc = rc;
+	return fx_err_set(err, FX_E_IO, "libusb: cannot list devices: %s",
+			  libusb_strerror(rc));
+}
+
+static int wait_empty(struct lu_usb *lu, uint64_t deadline,
+		      struct fx_usb_port_seen *seen, struct fx_err *err)
+{
+	const struct fx_clock *clk = lu->base.clock;
+	unsigned empty = 0;
+	int n;
+
+	if (lu->dev)
+		remember(lu, lu->base.info.busnum, lu->base.info.devnum);
+	unbind(lu);
+	for (;;) {
+		uint64_t now;
+
+		seen->what[0] = '\0';
+		n = scan_port(lu, NULL, seen->what, sizeof(seen->what));
+		if (n < 0)
+			return list_failed(n, err);
+		/* hotplug: the list changes only at events, one look is the
+		 * truth; a rescan may catch a device half-removed */
+		empty = n ? 0 : empty + 1;
+		if (empty >= (lu->hotplug ? 1u : 2u)) {
+			seen->what[0] = '\0';
+			return 0;
+		}
+		now = fx_clock_now(clk);
+		if (now >= deadline)
+			return fx_err_set(err, FX_E_TIMEOUT, "%s still on port %s",
+					  n ? seen->what : "a device", lu->slot);
+		wait_event(lu, empty ? RESCAN_MS :
+			   (unsigned)((deadline - now + 999u) / 1000u));
+	}
+}
+
+static int wait_new(struct lu_usb *lu, uint64_t deadline, unsigned timeout_ms,
+		    struct fx_err *err)
+{
+	const struct fx_clock *clk = lu->base.clock;
+	int rc;
+
+	for (;;) {
+		libusb_device *dev = NULL;
+		uint64_t now;
+
+		rc = scan_port(lu, &dev, NULL, 0);
+		if (rc < 0)
+			return list_failed(rc, err);
+		now = fx_clock_now(clk);
+		if (dev) {
+			rc = bind(lu, dev, err);
+			/* listed but not usable yet: a device node udev has
+			 * not finished (EACCES, ENOENT: real hosts and fxemu's
+			 * plug alike); look again until the wait is over */
+			if (rc != FX_E_NODEV && rc != FX_E_IO && rc != FX_E_BUSY)
+				return rc;
+			if (now >= deadline)
+				return rc;
+			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "port %s: %s; looking again",
+			       lu->slot, err ? err->msg : "not usable yet");
+			wait_event(lu, 10);
+			continue;
+		}
+		if (now >= deadline)
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "no new device on port %s within %u ms",
+					  lu->slot, timeout_ms);
+		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+	}
+}
+
+static int lu_port_wait(struct fx_usb *u, enum fx_usb_port_want want,
+			unsigned timeout_ms, struct fx_usb_port_seen *seen,
+			struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	uint64_t t0 = fx_clock_now(u->clock);
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000u;
+	int rc = FX_E_INVAL;
+
+	if (!lu->slot[0])
+		return fx_err_set(err, FX_E_CONFIG, "port wait: the handle follows no "
+				  "port (open it as usb:PORTPATH)");
+	switch (want) {
+	case FX_USB_PORT_EMPTY:
+		rc = wait_empty(lu, deadline, seen, err);
+		break;
+	case FX_USB_PORT_NEW:
+		seen->old = lu->nold;
+		rc = wait_new(lu, deadline, timeout_ms, err);
+		break;
+	}
+	if (want == FX_USB_PORT_EMPTY)
+		seen->old = lu->nold;
+	seen->waited_us = fx_clock_now(u->clock) - t0;
+	return rc;
+}
+
 static void lu_close(struct fx_usb *u)
 {
 	if (u)
@@ -852,5 +970,7 @@ const struct fx_usb_ops fx_usb_libusb_ops = {
 	.config_desc = lu_config_desc,
 	.string = lu_string,
 	.reopen = lu_reopen,
+	.expect_reset = lu_expect_reset,
+	.port_wait = lu_port_wait,
 	.close = lu_close,
 };

@@ -12,8 +12,8 @@ ok "CMD's exit status comes back, the board file is saved"
 
 expect 0 "$FXEMU" --realtime=0.05 --board "$T/a.fxb" --board "$T/b.fxb" -- \
 	sh -c 'echo "ports=$FXEMU_PORTS dir=${UMOCKDEV_DIR:+set} pre=$LD_PRELOAD"'
-has "$T/out" "^ports=1-1 1-2 dir=set pre=libumockdev-preload.so.0"
-ok "CMD runs in the testbed (FXEMU_PORTS, UMOCKDEV_DIR, LD_PRELOAD)"
+has "$T/out" "^ports=1-1 1-2 dir=set pre=[^:]*/libfxemu-preload.so:libumockdev-preload.so.0"
+ok "CMD runs in the testbed (FXEMU_PORTS, UMOCKDEV_DIR, LD_PRELOAD with the companion first)"
 
 expect 64 "$FXEMU" --board "$T/a.fxb"
 has "$T/err" "^fxemu: expected -- CMD \[ARGS...\]$"
@@ -74,3 +74,37 @@ for k in 18 20 22; do
 	! grep -qi "verified\|written" "$T/out" || fail "nth $k: success reported"
 done
 ok "a drop inside the option-byte read: exit 69, no abort"
+
+# a fresh board with another application identity has the chip UID of a
+# fresh board of the same path (fx_emu_uid_from_path: one derivation)
+expect 0 "$FXEMU" --realtime=0.05 --board "$T/uid.fxb" -- true
+expect 0 "$FX" emu show "$T/uid.fxb"
+plain=$(sed -n 's/^serial: *//p' "$T/out")
+rm -f "$T/uid.fxb"
+expect 0 "$FXEMU" --realtime=0.05 --app-vid 1234:abcd --board "$T/uid.fxb" -- true
+expect 0 "$FX" emu show "$T/uid.fxb"
+[ -n "$plain" ] && [ "$(sed -n 's/^serial: *//p' "$T/out")" = "$plain" ] ||
+	fail "--app-vid board serial $(sed -n 's/^serial: *//p' "$T/out"), plain $plain"
+ok "--app-vid: a fresh board keeps the UID of its path"
+
+expect 64 "$FXEMU" --hub star -- true
+has "$T/err" "^fxemu: --hub: expected multi-tt or single-tt, got 'star'$"
+expect 0 "$FXEMU" --help
+has "$T/out" "[-]-hub multi-tt\|single-tt"
+ok "--hub: multi-tt or single-tt, anything else exit 64"
+
+# the hub model: two clients reading two boards at once. single-tt: the
+# boards share one full-speed bus, so transfers wait for it (logged with
+# -vv); multi-tt: never. The bytes read are the same either way.
+FXA=$(cd "$(dirname "$FX")" && pwd)/$(basename "$FX")
+for hub in multi-tt single-tt; do
+	expect 0 "$FXEMU" --realtime=1 -vv --hub $hub --board "$T/h1.fxb" --board "$T/h2.fxb" -- \
+		sh -c "\"$FXA\" read --device usb:1-1 --address 0x08000000 --length 262144 -o \"$T/r1.$hub\" &
+		       \"$FXA\" read --device usb:1-2 --address 0x08000000 --length 262144 -o \"$T/r2.$hub\"; wait"
+	grep -c "waits for the shared bus" "$T/err" >"$T/waits.$hub"
+	cmp "$T/r1.$hub" "$T/r2.$hub" || fail "$hub: the two fresh boards read differently"
+done
+[ "$(cat "$T/waits.multi-tt")" = 0 ] || fail "multi-tt: $(cat "$T/waits.multi-tt") transfers waited for a shared bus"
+[ "$(cat "$T/waits.single-tt")" -gt 0 ] || fail "single-tt: no transfer waited for the shared bus"
+cmp "$T/r1.multi-tt" "$T/r1.single-tt" || fail "single-tt read other bytes"
+ok "--hub single-tt: concurrent transfers of two boards take turns on one bus; multi-tt: never"

@@ -243,8 +243,8 @@ static void test_eight_slots_two_faults(void **state)
 	assert_int_equal(gs[5].out.result, FX_STORE_ERROR);
 	assert_string_equal(gs[5].out.failing_step, "enter_boot");
 	assert_string_equal(gs[5].out.message, "enter_boot: no DFU bootloader within 3000 ms "
-			    "of the BOOT0+NRST reset (board 'emu': nothing enumerated within "
-			    "3000 ms (blank or corrupted flash with BOOT0 low?))");
+			    "of the BOOT0+NRST reset (no new device on port emu within "
+			    "3000 ms)");
 	assert_false(programmed(f, 3));
 	assert_false(programmed(f, 6));
 	db_rows(f, rows, sizeof(rows));

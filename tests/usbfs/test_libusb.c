@@ -25,6 +25,7 @@
 
 #include "fx/bytes.h"
 #include "fx/dfu.h"
+#include "fx/gpio.h"
 #include "fx/prog.h"
 #include "fx/usb.h"
 #include "fx/usb_libusb.h"
@@ -501,6 +502,7 @@ static void test_never_returns(void **state)
 	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
 	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
 	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	fx_usb_expect_reset(u, true); /* what src/dfu says before an OB write */
 	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0); /* same OB: still a reset */
 	rc = 0;
 	for (i = 0; i < 200 && rc == 0; i++)
@@ -519,8 +521,9 @@ static void test_never_returns(void **state)
 
 /* ---- scenario "obstall": the first GETSTATUS after an OB write STALLs ---- */
 
-/* A STALL is a STALL (FX_E_STALL) except after a request that makes the
- * ROM reset: then LIBUSB_ERROR_PIPE is the reset (FX_E_NODEV). */
+/* A STALL is a STALL (FX_E_STALL) except after the caller said that its
+ * next request makes the ROM reset (fx_usb_expect_reset): then
+ * LIBUSB_ERROR_PIPE is the reset (FX_E_NODEV). */
 static void test_ob_stall_is_expected_reset(void **state)
 {
 	struct fx_usb *u = open_ok("usb:1-1");
@@ -533,6 +536,7 @@ static void test_ob_stall_is_expected_reset(void **state)
 	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
 	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
 	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	fx_usb_expect_reset(u, true);
 	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0);
 	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV);
 	assert_int_equal(err.usb_rc, -9 /* LIBUSB_ERROR_PIPE */);
@@ -542,6 +546,90 @@ static void test_ob_stall_is_expected_reset(void **state)
 	/* a new device: STALLs are STALLs again */
 	assert_int_equal(ctrl(u, 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, st, 6, NULL,
 			      &err), FX_E_STALL);
+	fx_usb_close(u);
+}
+
+/* The backend does not decode DfuSe requests to guess a reset: the same
+ * option-byte write, not announced, and its STALL stays a STALL. An
+ * announced reset that the device refuses (expected = false again) is
+ * back to STALL too. */
+static void test_ob_stall_unannounced(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t ob[48], st[6];
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(fx_usb_set_alt(u, 0, 1, &err), 0);
+	assert_int_equal(read_mem(u, G4_OB1_BASE, ob, sizeof(ob), &err), 0);
+	fx_usb_expect_reset(u, true);
+	fx_usb_expect_reset(u, false);
+	assert_int_equal(set_address(u, G4_OB1_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, ob, sizeof(ob), &err), 0);
+	assert_int_equal(getstatus(u, st, &err), FX_E_STALL);
+	assert_string_equal(err.msg, "control request 0x03 stalled");
+	fx_usb_close(u);
+}
+
+/* ---- scenario "port": fx_usb_port_wait with the board's NRST driven
+ * through fxemu's pin socket, as a station does ---- */
+
+static void nrst(int v)
+{
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	if (fx_gpio_fxemu_pin(NULL, "1-1", FX_GPIO_SIM_PIN_NRST, v, &err))
+		fail_msg("nrst %d: %s", v, err.msg);
+}
+
+static void test_port_wait(void **state)
+{
+	struct fx_usb_open_opts o = { .unbound = true };
+	struct fx_usb_port_seen seen;
+	struct fx_usb *u = NULL;
+	uint8_t st[6], first;
+	struct fx_err err;
+
+	(void)state;
+	fx_err_clear(&err);
+	/* following a slot needs a port path */
+	assert_int_equal(fx_usb_open("usb:", clk(), &o, &u, &err), FX_E_CONFIG);
+	assert_string_equal(err.msg, "device 'usb:': following a slot needs a port "
+			    "path (usb:PORTPATH, e.g. usb:1-1.4)");
+	assert_int_equal(fx_usb_open("usb:1-1", clk(), &o, &u, &err), 0);
+	assert_string_equal(fx_usb_get_info(u)->port_path, "1-1");
+	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV); /* nothing bound */
+	/* nothing old yet: the ROM already on the port is new */
+	assert_int_equal(fx_usb_port_wait(u, FX_USB_PORT_NEW, 2000, &seen, &err), 0);
+	assert_int_equal(seen.old, 0);
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	first = fx_usb_get_info(u)->devnum;
+	assert_int_equal(getstatus(u, st, &err), 0);
+	/* the port does not empty while the board runs */
+	assert_int_equal(fx_usb_port_wait(u, FX_USB_PORT_EMPTY, 200, &seen, &err),
+			 FX_E_TIMEOUT);
+	assert_string_equal(err.msg, "0483:df11 still on port 1-1");
+	assert_string_equal(seen.what, "0483:df11");
+	assert_int_equal(seen.old, 1);
+	/* NRST low: empty as soon as the board is gone, well before the bound */
+	nrst(0);
+	assert_int_equal(fx_usb_port_wait(u, FX_USB_PORT_EMPTY, 5000, &seen, &err), 0);
+	assert_true(seen.waited_us < 2500000u);
+	assert_int_equal(seen.old, 1);
+	assert_string_equal(seen.what, "");
+	/* held in reset: nothing new comes */
+	assert_int_equal(fx_usb_port_wait(u, FX_USB_PORT_NEW, 300, &seen, &err),
+			 FX_E_TIMEOUT);
+	assert_string_equal(err.msg, "no new device on port 1-1 within 300 ms");
+	assert_int_equal(getstatus(u, st, &err), FX_E_NODEV);
+	/* released: the next enumeration, never the old one */
+	nrst(1);
+	assert_int_equal(fx_usb_port_wait(u, FX_USB_PORT_NEW, 5000, &seen, &err), 0);
+	assert_true(fx_usb_get_info(u)->devnum != first);
+	assert_true(fx_usb_get_info(u)->is_dfu);
+	assert_int_equal(getstatus(u, st, &err), 0);
 	fx_usb_close(u);
 }
 
@@ -648,6 +736,12 @@ static const struct CMUnitTest never_tests[] = {
 static const struct CMUnitTest obstall_tests[] = {
 	cmocka_unit_test(test_ob_stall_is_expected_reset),
 };
+static const struct CMUnitTest obstall2_tests[] = {
+	cmocka_unit_test(test_ob_stall_unannounced),
+};
+static const struct CMUnitTest port_tests[] = {
+	cmocka_unit_test(test_port_wait),
+};
 static const struct CMUnitTest fdrop_tests[] = {
 	cmocka_unit_test(test_flash_drop),
 };
@@ -663,13 +757,15 @@ static const struct scenario scenarios[] = {
 	  drop_tests, N(drop_tests) },
 	{ "never", { "never.fxb?return=never" }, never_tests, N(never_tests) },
 	{ "obstall", { "obstall.fxb?obreset=stall" }, obstall_tests, N(obstall_tests) },
+	{ "port", { "port.fxb" }, port_tests, N(port_tests) },
+	{ "obstall2", { "obstall2.fxb?obreset=stall" }, obstall2_tests, N(obstall2_tests) },
 	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
 	  timeout_tests, N(timeout_tests) },
 #define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
-	/* 14, 27: SET_INTERFACE meets the drop first (the handle is parked,
-	 * never closed); 14-26: inside the option-byte read of the erase
+	/* 14, 27: SET_INTERFACE meets the drop first (sent as a control
+	 * request: libusb_close() must not abort afterwards); 14-26: inside the option-byte read of the erase
 	 * page size */
 	FDROP(14), FDROP(17), FDROP(18), FDROP(19), FDROP(20), FDROP(21),
 	FDROP(22), FDROP(27),
