@@ -22,7 +22,6 @@
 #include "fx/image.h"
 #include "fx/seq.h"
 #include "fx/store.h"
-#include "../../src/store/store_sql.h"
 
 struct fix {
 	char dir[64], db[128], board[160], station[128], recipe[600];
