@@ -154,7 +154,7 @@ PGPASSFILE="$T/pgpass" "$FX" sync --db "$T/tls.db" --to "$TLS" --follow --batch 
 pid=$!
 seen=0
 for i in $(seq 1 100); do
-	ps -eo args >>"$T/ps.txt"
+	ps -eo args | grep -F fixturectl >>"$T/ps.txt" || true
 	[ "$(pg_count tls1 | cut -d' ' -f1)" = 400 ] && { seen=1; break; }
 	sleep 0.1
 done
