@@ -237,8 +237,8 @@ static void test_eight_slots_two_faults(void **state)
 	assert_int_equal(gs[2].out.result, FX_STORE_ERROR);
 	assert_string_equal(gs[2].out.failing_step, "identify");
 	assert_int_equal(gs[2].out.error_code, FX_E_NODEV);
-	assert_string_equal(gs[2].out.message, "identify: blank check: read at 0x08000000: "
-			    "SET_ADDRESS 0x08000000: DFU_DNLOAD: device left the bus");
+	assert_string_equal(gs[2].out.message, "identify: read 1024 bytes at 0x08000000 (alt 0): "
+			    "read at 0x08000000: SET_ADDRESS 0x08000000: DFU_DNLOAD: device left the bus");
 	/* never back after a reset */
 	assert_int_equal(gs[5].out.result, FX_STORE_ERROR);
 	assert_string_equal(gs[5].out.failing_step, "enter_boot");

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		d = fx_dfu_open(u, &err);
 		if (d) {
-			(void)fx_dfu_get_status(d, &ds);
+			(void)fx_dfu_get_status(d, &ds, NULL);
 			fx_dfu_free(d);
 		}
 		fx_usb_close(u);
