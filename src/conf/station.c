@@ -231,7 +231,10 @@ static void key_device(struct fx_ini *ini, struct sparse *sp, const char *key,
 		fx_err_clear(&e);
 		if (fx_emu_uri_parse(value + 4, &u, &e)) {
 			fx_emu_uri_release(&u);
-			fx_ini_error(ini, key, "%s", e.msg);
+			if (e.code == FX_E_NOMEM)
+				ini->nomem = true;
+			else
+				fx_ini_error(ini, key, "%s", e.msg);
 			return;
 		}
 		if (strlen(u.path) >= FX_CONF_PATH_MAX) {
