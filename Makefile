@@ -59,6 +59,7 @@ LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 EMU_SRCS := $(wildcard src/emu/*.c) src/util/err.c src/util/clock.c src/util/bytes.c src/util/log.c src/util/file.c
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)
+FXGADGET_SRCS := $(wildcard src/fxgadget/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/emu/test_*.c tests/usbfs/test_*.c)
 
@@ -67,6 +68,7 @@ LIB_OBJS := $(call obj,$(LIB_SRCS))
 EMU_OBJS := $(call obj,$(wildcard src/emu/*.c))
 CLI_OBJS := $(call obj,$(CLI_SRCS))
 FXEMU_OBJS := $(call obj,$(FXEMU_SRCS))
+FXGADGET_OBJS := $(call obj,$(FXGADGET_SRCS))
 TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 
@@ -74,9 +76,10 @@ LIBFX := $(B)/libfx.a
 LIBFXEMU := $(B)/libfxemu.a
 FIXTURECTL := $(B)/fixturectl
 FXEMU := $(B)/fxemu
+FXGADGET := $(B)/fxgadget
 
 .PHONY: all check check-normal check-asan test bench clean lint
-all: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU))
+all: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(FXGADGET)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,6 +103,11 @@ $(FIXTURECTL): $(CLI_OBJS) $(LIBFX) $(LIBFXEMU)
 $(FXEMU): $(FXEMU_OBJS) $(LIBFX) $(LIBFXEMU)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(SAN) -o $@ $(FXEMU_OBJS) $(EMU_OBJS) $(LIBFX) $(FX_LDLIBS) $(TOOL_LDLIBS)
+
+# fxgadget: boards as real USB gadgets (configfs + FunctionFS; tests/kernel)
+$(FXGADGET): $(FXGADGET_OBJS) $(LIBFXEMU)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN) -o $@ $(FXGADGET_OBJS) $(EMU_OBJS) $(LIBFX) $(FX_LDLIBS)
 
 $(B)/tests/%: tests/%.c $(TESTLIB_OBJS) $(LIBFX) $(LIBFXEMU)
 	@mkdir -p $(dir $@)
