@@ -133,4 +133,5 @@ bench: $(FIXTURECTL)
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/kernel holds the VM tier's downloads: its *.d are not make's)
+-include $(shell find $(BUILD) -path $(BUILD)/kernel -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -68,12 +68,12 @@ static int open_pin(struct fxg_board *b, enum fxg_pin p, const char *dir,
 	return 0;
 }
 
-/* The G474's NRST has an internal pull-up (RM0440 "NRST pin": ~40 kOhm):
- * a station that releases an open-drain NRST leaves the line to it.
- * gpio-sim (6.1) emulates open drain by switching the line to input and
- * keeps the last driven value there (direction_input applies no pull), so
- * the board model re-applies its pull-up whenever it reads low: a line
- * still driven low keeps reading low (gpio-sim changes no driven value). */
+/* The G474's NRST has an internal pull-up (RM0440 "NRST pin"): a station
+ * that releases an open-drain NRST leaves the line to it, so the board
+ * model sets the sim line's pull to pull-up. gpiolib emulates open drain
+ * on gpio-sim by switching the line to input; the stock 6.1 gpio-sim then
+ * keeps the last driven value (tests/kernel/gpio-sim-od.patch makes an
+ * input read its pull, as a pin does). */
 static void nrst_pull_up(struct fxg_board *b)
 {
 	static const char up[] = "pull-up";
@@ -114,10 +114,6 @@ void fxg_board_poll_pins(struct fxg_board *b)
 	if (!b->wired)
 		return;
 	v[FXG_PIN_NRST] = read_level(b->pin_fd[FXG_PIN_NRST]);
-	if (v[FXG_PIN_NRST] == 0) {
-		nrst_pull_up(b);
-		v[FXG_PIN_NRST] = read_level(b->pin_fd[FXG_PIN_NRST]);
-	}
 	v[FXG_PIN_BOOT0] = read_level(b->pin_fd[FXG_PIN_BOOT0]);
 	v[FXG_PIN_POWER] = read_level(b->pin_fd[FXG_PIN_POWER]);
 	/* changes seen in one poll: the order a jig uses (BOOT0 is set up

@@ -255,7 +255,12 @@ static size_t build_strings(const struct fxg_usbdev *d, uint8_t *out, size_t cap
 		return 0;
 	fx_put_le32(out + 0, FUNCTIONFS_STRINGS_MAGIC);
 	fx_put_le32(out + 8, d->nstrings);
-	fx_put_le32(out + 12, 1);
+	/* f_fs: no strings = no languages either (the application's HID) */
+	fx_put_le32(out + 12, d->nstrings ? 1 : 0);
+	if (!d->nstrings) {
+		fx_put_le32(out + 4, 16);
+		return 16;
+	}
 	fx_put_le16(out + 16, 0x0409);
 	for (unsigned i = 0; i < d->nstrings; i++) {
 		size_t l = strlen(d->strings[i]) + 1;

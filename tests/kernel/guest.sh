@@ -52,6 +52,10 @@ for m in configfs usb-common usbcore udc-core "dummy_hcd num=$NBOARDS is_high_sp
 done
 mount -t configfs none /sys/kernel/config 2>/dev/null
 [ -n "$setup_err" ] && { bad "kernel modules load: $setup_err"; finish; }
+# udevd as on a jig: libusb's hotplug listens to its broadcasts
+mkdir -p /run/udev /etc/udev/rules.d
+systemd-udevd --daemon 2>$T/udevd.err ||
+	{ bad "systemd-udevd starts: $(cat $T/udevd.err)"; finish; }
 ok "modules loaded at ${boot_s}s uptime: gpio-sim, dummy_hcd (num=$NBOARDS, full speed), patched usb_f_fs"
 
 # ---- the jig: a gpio-sim chip with named lines ---------------------------
@@ -301,10 +305,6 @@ d2=$(devnum 1-1)
 check "dfu-util option bytes -U then -D :will-reset: exit 0, the OB reset re-enumerated (devnum $d1 -> $d2)" \
 	"$([ $rc = 0 ] || echo "exit $rc")$([ -n "$d2" ] && [ "$d2" != "$d1" ] || echo "; no re-enumeration")"
 [ $rc = 0 ] || show $T/o.out
-fixturectl flash --device usb:1-1 $HEX >$T/f.out 2>&1
-rc=$?
-check "fixturectl flash demo-g474.hex over the kernel path: exit 0 (programmed and verified)" \
-	"$([ $rc = 0 ] || echo "exit $rc: $(tail -n 3 $T/f.out)")"
 d2=$(devnum 1-1)
 fixturectl ob --device usb:1-1 --set DBANK=0 >$T/ob.out 2>&1
 rc=$?
@@ -313,6 +313,13 @@ d3=$(devnum 1-1)
 dfu-util -l >$T/l2.out 2>&1
 check "fixturectl ob --set DBANK=0: exit 0, real reset (devnum $d2 -> $d3), alt 0 now 128*04Kg" \
 	"$([ $rc = 0 ] || echo "exit $rc: $(tail -n 3 $T/ob.out)")$([ -n "$d3" ] && [ "$d3" != "$d2" ] || echo "; no re-enumeration")$(grep -q '128\*04Kg' $T/l2.out || echo "; alt 0 not 128*04Kg")"
+fixturectl flash --device usb:1-1 $HEX >$T/f.out 2>&1
+rc=$?
+check "fixturectl flash demo-g474.hex over the kernel path: exit 0 (programmed and verified)" \
+	"$([ $rc = 0 ] || echo "exit $rc: $(tail -n 3 $T/f.out)")"
+wait_enum 1-1 0001 "$d3" 10
+check "after flash: the application's HID device 1209:0001 enumerated on 1-1 (devnum $(devnum 1-1))" \
+	"$([ "$(cat /sys/bus/usb/devices/1-1/idVendor 2>/dev/null):$(pid_at 1-1)" = 1209:0001 ] || echo "port 1-1 shows '$(pid_at 1-1)'")"
 gadget_stop
 rc=$?
 check "fxgadget exit 0 and the board file saved (DBANK=$(dbank $T/bench.fxb))" \
