@@ -78,7 +78,7 @@ FIXTURECTL := $(B)/fixturectl
 FXEMU := $(B)/fxemu
 FXGADGET := $(B)/fxgadget
 
-.PHONY: all check check-normal check-asan test bench clean lint
+.PHONY: all check check-normal check-asan check-kernel test bench clean lint
 all: $(FIXTURECTL) $(LIBFXEMU) $(if $(FXEMU_SRCS),$(FXEMU)) $(FXGADGET)
 
 $(B)/obj/%.o: %.c
@@ -126,6 +126,10 @@ check: lint
 	$(Q)scripts/install-deps
 	$(Q)$(MAKE) --no-print-directory VARIANT=normal test
 	$(Q)$(MAKE) --no-print-directory VARIANT=asan test
+
+# the kernel VM tier (tests/kernel/run-vm: gpio-sim, dummy_hcd, fxgadget)
+check-kernel: $(FIXTURECTL) $(FXGADGET)
+	$(Q)tests/kernel/run-vm $(BUILD)
 
 bench: $(FIXTURECTL)
 	$(Q)for s in scripts/bench-*; do echo "== $$s"; $$s || exit 1; done
