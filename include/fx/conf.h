@@ -40,7 +40,19 @@
  *                   verify = readback|none  (default readback)
  *                   entry = gpio|app        (default gpio; app needs
  *                                            [app_check])
- *                   probe = on|off          (default on)
+ *                   probe = flash|app|on|off (default on = flash with
+ *                                            entry = gpio, app with entry =
+ *                                            app; flash: the bootloader's
+ *                                            view of the flash tells blank /
+ *                                            corrupted / programmed; app:
+ *                                            a plain reset, the application's
+ *                                            HID within probe_ms = programmed;
+ *                                            entry = app needs app)
+ *                   skip_identical = no|yes (default no; yes: a board whose
+ *                                            image range already reads back
+ *                                            as the image, with the recipe's
+ *                                            option bytes, passes with erase
+ *                                            and program SKIPPED "identical")
  *                   serial = uid|scan|both  (default uid)
  *                   rdp = 0|1               (default 0; 1 = raise RDP to
  *                                            level 1 as the last step; level
@@ -49,6 +61,9 @@
  *                   verify_ms rdp_ms        (1..600000, defaults below)
  *   [app_check]     usb = VID:PID           (hex, e.g. 1209:0001)
  *                   within_ms = 1000        (1..600000, default 1000)
+ *   [serial_number] source format first last pool list write encoding
+ *                   on_fail warn_below write.COLUMN encoding.COLUMN
+ *                   (optional; keys and rules in fx/serial.h)
  *   Booleans accept on/off, yes/no, true/false, 1/0.
  *
  * Station file:
@@ -58,11 +73,28 @@
  *               lid = LINE [FLAG...]           (optional interlock)
  *               tower_green tower_yellow tower_red buzzer = LINE [FLAG...]
  *               debounce_ms = 30               (0..1000)
+ *               line = NAME                    (optional: the production line,
+ *                                   sent with the runs to the fleet database)
+ *               sync_warn_after = 600          (seconds, 1..604800: run --sync
+ *                                   warns when the oldest run not yet in the
+ *                                   fleet database is older)
  *               emulator = fxemu               (optional: the boards are
  *                                   emulated by build/fxemu, which runs
  *                                   the station: devices are usb:1-N, its
  *                                   ports; lines are sim:, and BOOT0/NRST/
  *                                   POWER go to fxemu's pin socket)
+ *               start_mode = batch|independent (default batch: one START
+ *                                   runs every loaded slot at once, the
+ *                                   next START counts when all finished;
+ *                                   independent: every [slot N] has its
+ *                                   own start (and may have its own lid),
+ *                                   [station] start is then refused)
+ *               hub = multi-tt|single-tt       (emulated stations only,
+ *                                   default multi-tt: every board has its
+ *                                   own full-speed transaction translator;
+ *                                   single-tt: all boards share one
+ *                                   12 Mbit/s bus, their transfers are
+ *                                   serialized on it, spec 8's model)
  *   [slot N]    N = 1..FX_STATION_MAX_SLOTS, at least one slot
  *               device = usb:PORTPATH | emu:FILE[?KNOBS]   (required)
  *               boot0 = LINE [FLAG...]         (required)
@@ -72,6 +104,19 @@
  *               power_on_ms = 50  power_off_ms = 200  nrst_pulse_ms = 20
  *               boot0_setup_ms = 5             (0..10000)
  *               power_off_at_end = yes         (needs power; default yes)
+ *               recipe = FILE                  (optional: this slot's
+ *                                   recipe instead of run --recipe, for a
+ *                                   jig holding different boards; loaded
+ *                                   and checked with the station)
+ *               present = LINE [FLAG...]       (optional input: 1 = a
+ *                                   board is in the socket; an empty
+ *                                   socket is skipped and not recorded.
+ *                                   Without it a slot always holds a
+ *                                   board, and one that never enumerates
+ *                                   is an ERROR run)
+ *               start = LINE  lid = LINE       (start_mode = independent
+ *                                   only: the slot's own START, required,
+ *                                   and lid; inputs)
  *   LINE is a gpio name (fx/gpio.h); FLAG is active-low, open-drain,
  *   open-source, pull-up, pull-down, bias-disable. All lines of a station
  *   are "sim:" lines (emulated GPIO) or none is; emu: devices need sim
@@ -87,6 +132,7 @@
 
 #include "fx/err.h"
 #include "fx/gpio.h"
+#include "fx/serial.h"
 #include "fx/stm32g4.h"
 
 #define FX_CONF_PATH_MAX 1024
@@ -94,6 +140,18 @@
 #define FX_CONF_LINE_MAX 190      /* longest accepted line, in characters */
 #define FX_RECIPE_MAX_OB 32
 #define FX_STATION_MAX_SLOTS 8
+
+/* [station] start_mode */
+enum fx_station_start_mode {
+	FX_STATION_START_BATCH = 0,       /* one START runs every slot */
+	FX_STATION_START_INDEPENDENT = 1, /* a START per slot, slots overlap */
+};
+
+/* [station] hub: how emulated boards reach the host */
+enum fx_station_hub {
+	FX_STATION_HUB_MULTI_TT = 0,  /* a transaction translator per port */
+	FX_STATION_HUB_SINGLE_TT = 1, /* one full-speed bus for all boards */
+};
 
 /* ---- diagnostics ------------------------------------------------------ */
 
@@ -135,6 +193,12 @@ enum fx_recipe_entry {
 	FX_RECIPE_ENTRY_APP = 1,  /* ask the application (HID) to jump; only
 				   * when the app is there and no option byte
 				   * must change (decided by the sequence) */
+};
+
+enum fx_recipe_probe {
+	FX_RECIPE_PROBE_APP = 0,   /* plain reset, wait probe_ms for the app */
+	FX_RECIPE_PROBE_FLASH = 1, /* classify from the bootloader's view of
+				    * the flash (no reset, no wait) */
 };
 
 enum fx_recipe_serial {
@@ -183,11 +247,14 @@ struct fx_recipe {
 	enum fx_recipe_erase erase;
 	enum fx_recipe_verify verify;
 	enum fx_recipe_entry entry;
-	bool probe;
+	bool probe;                           /* probe = off: false */
+	enum fx_recipe_probe probe_mode;      /* when probe */
+	bool skip_identical;
 	enum fx_recipe_serial serial;
 	int rdp;                              /* 0 or 1 */
 	struct fx_recipe_timeouts timeouts;
 	struct fx_recipe_app_check app;
+	struct fx_serial_conf serial_number;  /* [serial_number], fx/serial.h */
 };
 
 /* Parse and validate a recipe (hashes the firmware file). *out is freed
@@ -247,6 +314,9 @@ struct fx_station_slot {
 	struct fx_gpio_line_cfg led_pass, led_fail, led_busy;
 	struct fx_station_timing timing;
 	bool power_off_at_end;            /* power off after each run */
+	char recipe_path[FX_CONF_PATH_MAX];/* resolved, "" = run --recipe */
+	struct fx_gpio_line_cfg present;  /* input, "" = always a board */
+	struct fx_gpio_line_cfg start, lid; /* independent mode only */
 };
 
 struct fx_station {
@@ -257,7 +327,11 @@ struct fx_station {
 	struct fx_gpio_line_cfg start, lid;
 	struct fx_gpio_line_cfg tower_green, tower_yellow, tower_red, buzzer;
 	unsigned debounce_ms;              /* [30] */
+	char line[FX_CONF_NAME_MAX];       /* "" = none */
+	unsigned sync_warn_after_s;        /* [600] */
 	bool fxemu;                        /* emulator = fxemu (see above) */
+	enum fx_station_start_mode start_mode;
+	enum fx_station_hub hub;
 	size_t n_slots;
 	struct fx_station_slot slots[FX_STATION_MAX_SLOTS]; /* by index */
 };
@@ -267,6 +341,10 @@ struct fx_station {
 int fx_station_load(const char *path, struct fx_station **out,
 		    struct fx_conf_diags *diags, struct fx_err *err);
 void fx_station_free(struct fx_station *st); /* NULL is fine */
+
+/* "batch", "independent" / "multi-tt", "single-tt". */
+const char *fx_station_start_mode_name(enum fx_station_start_mode m);
+const char *fx_station_hub_name(enum fx_station_hub h);
 
 /* Slot with index N ([slot N]), NULL if none. */
 const struct fx_station_slot *fx_station_slot_find(const struct fx_station *st,

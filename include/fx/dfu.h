@@ -5,8 +5,11 @@
  * FX_DFU_POLL_CAP_MS), busy polling gives up after FX_DFU_BUSY_LIMIT_MS,
  * error recovery (CLRSTATUS/ABORT) is tried at most 3 times.
  * The struct fx_dfu borrows the fx_usb handle; it never closes it.
- * Errors stick to the handle: fx_dfu_err() (code, dfu_state, dfu_status,
- * message naming the request and the address).
+ * Errors: like every layer above it (prog, seq), each function takes a
+ * struct fx_err *err (may be NULL) that it fills on failure: code,
+ * dfu_state/dfu_status of the last GETSTATUS, a message naming the
+ * request and the address. The handle keeps no error of its own, only
+ * whether the next operation must first bring the device back to dfuIDLE.
  */
 #ifndef FX_FX_DFU_H
 #define FX_FX_DFU_H
@@ -81,11 +84,10 @@ struct fx_dfu;
 struct fx_dfu *fx_dfu_open(struct fx_usb *usb, struct fx_err *err);
 void fx_dfu_free(struct fx_dfu *d);
 const struct fx_dfu_info *fx_dfu_get_info(const struct fx_dfu *d);
-const struct fx_err *fx_dfu_err(const struct fx_dfu *d);
 /* The handle's transport (borrowed). */
 struct fx_usb *fx_dfu_usb(struct fx_dfu *d);
 /* After fx_usb_reopen(): re-read everything like fx_dfu_open() does. */
-int fx_dfu_rebind(struct fx_dfu *d);
+int fx_dfu_rebind(struct fx_dfu *d, struct fx_err *err);
 
 /* Progress callback for long transfers: done/total bytes. */
 typedef void (*fx_dfu_progress_fn)(void *user, const char *what, size_t done,
@@ -93,14 +95,14 @@ typedef void (*fx_dfu_progress_fn)(void *user, const char *what, size_t done,
 void fx_dfu_set_progress(struct fx_dfu *d, fx_dfu_progress_fn fn, void *user);
 
 /* Raw DFU 1.1 requests. */
-int fx_dfu_get_status(struct fx_dfu *d, struct fx_dfu_status *st);
-int fx_dfu_clear_status(struct fx_dfu *d);
-int fx_dfu_abort(struct fx_dfu *d);
-int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state);
+int fx_dfu_get_status(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err);
+int fx_dfu_clear_status(struct fx_dfu *d, struct fx_err *err);
+int fx_dfu_abort(struct fx_dfu *d, struct fx_err *err);
+int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state, struct fx_err *err);
 /* Bring the device to dfuIDLE/OK: CLRSTATUS in dfuERROR, ABORT in
  * DNLOAD-IDLE/UPLOAD-IDLE; at most 3 rounds. */
-int fx_dfu_recover(struct fx_dfu *d);
-int fx_dfu_set_alt(struct fx_dfu *d, uint8_t alt);
+int fx_dfu_recover(struct fx_dfu *d, struct fx_err *err);
+int fx_dfu_set_alt(struct fx_dfu *d, uint8_t alt, struct fx_err *err);
 /* Index of the alt whose layout contains addr, or FX_E_RANGE. */
 int fx_dfu_alt_for(const struct fx_dfu *d, uint32_t addr);
 
@@ -109,39 +111,39 @@ int fx_dfu_alt_for(const struct fx_dfu *d, uint32_t addr);
  * require DNLOAD-IDLE/OK. Device errors -> FX_E_DFU (errVENDOR ->
  * FX_E_PROTECTED, errTARGET/errADDRESS -> FX_E_RANGE). */
 int fx_dfuse_get_commands(struct fx_dfu *d, uint8_t *cmds, size_t cap,
-			  size_t *n);
-int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr);
-int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr);
-int fx_dfuse_mass_erase(struct fx_dfu *d);
+			  size_t *n, struct fx_err *err);
+int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr, struct fx_err *err);
+int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr, struct fx_err *err);
+int fx_dfuse_mass_erase(struct fx_dfu *d, struct fx_err *err);
 /* Read Unprotect (0x92): sends the command; the device then mass-erases
  * and resets. Returns 0 once the command is accepted (the disconnect is
  * expected); the caller reopens. */
-int fx_dfuse_read_unprotect(struct fx_dfu *d);
+int fx_dfuse_read_unprotect(struct fx_dfu *d, struct fx_err *err);
 /* Read len bytes at addr on the current alt (SET_ADDRESS, ABORT, UPLOAD
  * blocks of transfer_size, ABORT). */
-int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len);
+int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len, struct fx_err *err);
 /* Write len bytes at addr on the current alt in transfer_size chunks
  * (SET_ADDRESS + DNLOAD wBlockNum 2 per chunk, spec 1.5 safe practice),
  * each padded to 8 bytes with 0xFF. With skip_ff, chunks that are all 0xFF
  * are not sent (the flash is erased). */
 int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
-		   size_t len, bool skip_ff);
+		   size_t len, bool skip_ff, struct fx_err *err);
 /* fx_dfuse_write() is this with sent = NULL. With skip_ff, the leading
  * and trailing all-0xFF double words of each chunk are not sent either
  * (a shorter chunk gets its own SET_ADDRESS). OUT: *sent (may be NULL) =
  * payload bytes sent, padding included. */
 int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
-		      size_t len, bool skip_ff, size_t *sent);
+		      size_t len, bool skip_ff, size_t *sent, struct fx_err *err);
 /* Option-byte style write that resets the chip (spec 2.6): SET_ADDRESS,
  * DNLOAD, one GETSTATUS answered DNBUSY (or not answered). The disconnect
  * that follows is the expected result: returns 0 when the device accepted
  * the data and went away or is going away; FX_E_DFU if it reported an
  * error instead of resetting. The caller reopens. */
 int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
-				const uint8_t *buf, size_t len);
+				const uint8_t *buf, size_t len, struct fx_err *err);
 /* Leave DFU (spec 1.7): SET_ADDRESS(addr), zero-length DNLOAD, one
  * GETSTATUS (MANIFEST expected; errors and disconnects tolerated). */
-int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr);
+int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr, struct fx_err *err);
 
 /* Addressing of multi-block writes. Default (off): one SET_ADDRESS per
  * contiguous run of full wTransferSize blocks with wBlockNum 2, 3, ...

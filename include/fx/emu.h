@@ -110,6 +110,14 @@ enum fx_emu_busy_mode {
 	FX_EMU_BUSY_LYING,    /* F405-style: bwPollTimeout shorter than the work */
 };
 
+/* Write tail (spec 2.4, 8): a flash/OTP DNLOAD whose length is not a
+ * multiple of 8. */
+enum fx_emu_write_tail {
+	FX_EMU_TAIL_PAD = 0, /* default: the last double word completed with 0xFF */
+	FX_EMU_TAIL_DROP,    /* acknowledged, the partial double word not written */
+	FX_EMU_TAIL_REJECT,  /* dfuERROR + errADDRESS */
+};
+
 /* Knobs: spec section 8 alternatives and fault injection. Not board state:
  * they are not saved in the board file. fx_emu_knobs_default() gives the
  * spec-8 defaults. */
@@ -143,6 +151,7 @@ struct fx_emu_knobs {
 	 * (late, spec 1.4 step 3): the first GETSTATUS says dfuDNBUSY (poll
 	 * 1 ms) and the one after it dfuERROR with the code */
 	bool errors_late;
+	enum fx_emu_write_tail write_tail; /* see enum */
 };
 
 void fx_emu_knobs_default(struct fx_emu_knobs *k);
@@ -152,7 +161,8 @@ void fx_emu_knobs_default(struct fx_emu_knobs *k);
  * busy=wait|stall|lying, malformed=error|stall, erase_scale=F,
  * boot_delay_ms=N, fault=stall|timeout|drop|status, fault_nth=N,
  * fault_req=dnload|upload|getstatus|..., fault_persistent=0|1,
- * fault_status=N, leave=jump|reset, errors=early|late, boot0=0|1
+ * fault_status=N, leave=jump|reset, errors=early|late, tail=pad|drop|reject,
+ * boot0=0|1
  * (initial pin level, default 1). A key may repeat; the last one wins.
  * Errors: FX_E_CONFIG with "knob 'x': ..." in err. */
 int fx_emu_knobs_parse(struct fx_emu_knobs *k, bool *boot0, const char *query,
@@ -173,15 +183,20 @@ struct fx_emu *fx_emu_new(const struct fx_emu_identity *id,
 			  const struct fx_clock *clk, struct fx_err *err);
 /* Load a board file written by fx_emu_save(); a path that does not exist
  * gives a factory-fresh board (with a UID derived from the path). A
- * corrupted or foreign file: NULL with FX_E_FILE. */
+ * corrupted or foreign file: NULL with FX_E_FILE. First removes what a
+ * save killed before its rename left: "PATH.tmp" unless a save holds it,
+ * and the "PATH.tmp.XXXXXX" of earlier versions. */
 struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 			   struct fx_err *err);
 /* The UID fx_emu_load() gives a new board for path (FNV-1a of the path
  * bytes, spread by splitmix64): for tools that create a fresh board with
  * another identity but the same chip UID. */
 void fx_emu_uid_from_path(const char *path, uint8_t uid[12]);
-/* Write the board state (flash, OB, OTP, UID, identity) atomically
- * (temp file + rename). */
+/* Write the board state (flash, OB, OTP, UID, identity) atomically: into
+ * "PATH.tmp" (one fixed name, so killed saves cannot pile up; flock'ed
+ * while written), fsync, rename over PATH, fsync the directory. Errors:
+ * FX_E_FILE (strerror in the message), FX_E_BUSY "board file 'PATH':
+ * being saved by another process", FX_E_NOMEM. */
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err);
 void fx_emu_free(struct fx_emu *e);
 

@@ -35,7 +35,9 @@
 	X(FX_E_HASH, -20, "hash mismatch")                                   \
 	X(FX_E_ABORTED, -21, "aborted")                                      \
 	X(FX_E_GPIO, -22, "gpio error")                                      \
-	X(FX_E_FILE, -23, "file error")
+	X(FX_E_FILE, -23, "file error")                                      \
+	X(FX_E_EXHAUSTED, -24, "no serial numbers left")                     \
+	X(FX_E_DUPLICATE, -25, "duplicate serial")
 
 enum fx_errcode {
 #define FX_ERR_ENUM(sym, val, text) sym = (val),

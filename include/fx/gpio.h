@@ -48,7 +48,12 @@
  *   FX_E_TIMEOUT   no (debounced) edge within the timeout
  *   FX_E_NOTSUP    the backend lacks the op (NULL op) or the flag
  *   FX_E_INVAL     e.g. set on an input line
- * Threads: an fx_gpio and its lines are not thread-safe; callers serialise.
+ * Threads (the slots of a gang station run in their own threads): request,
+ * release and close from one thread while no other uses g; after that,
+ * different lines may be set, read and waited on from different threads
+ * at once (each line by one thread at a time). The sim backend locks its
+ * shared state; gpiod lines are independent kernel requests (one fd
+ * each). The sim test-side calls below are thread-safe too.
  */
 #ifndef FX_FX_GPIO_H
 #define FX_FX_GPIO_H

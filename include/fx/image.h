@@ -1,7 +1,10 @@
 /* image.h - firmware images: raw .bin (+ address), Intel HEX, Motorola
  * S-record, ELF (PT_LOAD by physical address, libelf), DfuSe .dfu (suffix
  * CRC checked). All become one address-sorted list of non-overlapping
- * segments. Errors carry "FILE:LINE: ..." for the text formats. */
+ * segments. Errors carry "FILE:LINE: ..." for the text formats. An Intel
+ * HEX file must end with its EOF record (a missing one means a truncated
+ * file); an S-record file without S7/S8/S9 is accepted with a warning
+ * (srec_info does the same). */
 #ifndef FX_FX_IMAGE_H
 #define FX_FX_IMAGE_H
 
@@ -33,6 +36,10 @@ struct fx_image {
 	struct fx_image_seg *segs; /* sorted by addr, never overlapping;
 				    * adjacent runs are merged */
 	uint32_t entry;            /* ELF e_entry / S-record S7 / HEX 05, 0 if none */
+	/* "" or what the loader accepted with a warning, naming the file
+	 * (also logged at FX_LOG_WARN): an S-record file without a
+	 * termination record, as `srec_cat ... -o out.srec` writes */
+	char warning[256];
 };
 
 /* Load path. A raw binary needs have_addr (its load address); for other
@@ -48,6 +55,10 @@ void fx_image_free(struct fx_image *img);
  * naming the first byte outside and the window. */
 int fx_image_check_range(const struct fx_image *img, uint32_t start,
 			 uint32_t end, struct fx_err *err);
+/* Copy the len bytes at addr (alt 0) into buf when one segment holds all
+ * of them: 0, else FX_E_RANGE (buf untouched). */
+int fx_image_read(const struct fx_image *img, uint32_t addr, uint8_t *buf,
+		  size_t len);
 /* Total payload bytes. */
 size_t fx_image_size(const struct fx_image *img);
 const char *fx_image_format_name(enum fx_image_format fmt);

@@ -36,6 +36,54 @@ struct fx_prog_ob_result {
 int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 		     unsigned timeout_ms, struct fx_prog_ob_result *res,
 		     struct fx_err *err);
+/* fx_prog_ob_write() when the caller already holds what the chip holds
+ * (cur, read this cycle): no read before the write. */
+int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *cur,
+			  const struct fx_g4_ob *want, unsigned timeout_ms,
+			  struct fx_prog_ob_result *res, struct fx_err *err);
+
+/* --- erase, program, verify: one implementation for the CLI `flash` and
+ * the station's erase/program/verify steps (issue 14 item 10) ---------- */
+
+/* A flash job: the image checked against the device's flash layout and
+ * flattened, before anything changes the board. Plain data: the caller may
+ * read every field, and sets optr when it knows the option bytes (the
+ * station read them once per cycle; after a DBANK change, the new value).
+ * Release with fx_prog_job_release(). */
+struct fx_prog_job {
+	struct fx_dfu *dfu;            /* borrowed */
+	const struct fx_image *img;    /* borrowed, outlives the job */
+	int alt;                       /* the flash alt setting */
+	bool mass_erase;               /* mass erase instead of the touched pages */
+	bool have_optr;                /* optr known: page size from it, no OB read */
+	uint32_t optr;
+	uint32_t lo;                   /* flattened image: address, */
+	uint8_t *buf;                  /* bytes (owned), */
+	size_t len;                    /* length */
+	size_t pages_erased, bytes_sent; /* set by erase / program */
+};
+
+/* Check every image segment lies in the writeable flash of the device's
+ * current layout (FX_E_RANGE naming the first byte outside, FX_E_PROTO
+ * without a flash alt) and flatten it to wTransferSize-aligned chunks.
+ * Talks to nobody: nothing on the board changes. */
+int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
+		     const struct fx_image *img, bool mass_erase,
+		     struct fx_err *err);
+void fx_prog_job_release(struct fx_prog_job *j); /* NULL / zeroed is fine */
+
+/* Erase what the image needs (mass, or every page it touches at the page
+ * size of the current bank mode: the layout's, never less than OPTR's,
+ * spec 8 "alt0 constant"). deadline_us: clock time after which it stops
+ * between device operations with FX_E_TIMEOUT "page erase not done after
+ * N ms (limit M ms)"; 0 = no deadline. Messages start "mass erase: " or
+ * "page erase: ". */
+int fx_prog_job_erase(struct fx_prog_job *j, uint64_t deadline_us,
+		      struct fx_err *err);
+/* Program the flattened image (all-0xFF chunks skipped: the flash is
+ * erased), deadline as for erase. Messages start "program: ". */
+int fx_prog_job_program(struct fx_prog_job *j, uint64_t deadline_us,
+			struct fx_err *err);
 
 struct fx_prog_flash_opts {
 	bool mass_erase; /* mass erase instead of the touched pages */
@@ -49,10 +97,11 @@ struct fx_prog_flash_result {
 	uint64_t erase_us, program_us, verify_us; /* clock time per phase */
 };
 
-/* Check the image fits the flash of the current bank mode, erase (touched
- * pages or mass), program, verify, leave. Returns 0 only when every byte
- * was verified (or verify was off). FX_E_VERIFY names the first differing
- * address, FX_E_RANGE an image outside flash. */
+/* The CLI's whole job: fx_prog_job_init, erase, program, verify, leave.
+ * Returns 0 only when every byte was verified (or verify was off).
+ * FX_E_VERIFY names the first differing address, FX_E_RANGE an image
+ * outside flash (found before anything was erased). Messages start
+ * "flash: ". */
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err);
@@ -84,6 +133,7 @@ struct fx_prog_ident {
 	char bl_version[8];
 	bool dual_bank;
 	uint32_t optr;
+	struct fx_g4_ob ob;    /* both option-byte blocks as read (optr's home) */
 	bool uid_valid;        /* uid was read; false under RDP 1 (uid zeroed,
 				* serial from the USB string): record no UID */
 };

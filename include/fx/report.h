@@ -31,8 +31,9 @@
  *               the value shown is the MEAN of the durations in the bucket
  *               holding that rank: exact when they are equal, else within
  *               the bucket. The histogram is kept per summary bucket and
- *               step (sum_cycle.hist; v_cycle_hist expands it), so every
- *               range and grouping is fast.
+ *               step (sum_cycle.hist, a BLOB decoded by the store's codec,
+ *               src/store/store_sql.h; v_cycle_hist expands it in SQL), so
+ *               every range and grouping is fast.
  * Percentages have 2 decimals, seconds 3; a ratio with a zero denominator
  * is null ("-" in text and HTML, empty in CSV, null in JSON).
  *
@@ -108,6 +109,7 @@ enum fx_report_by {
 	FX_BY_SLOT,
 	FX_BY_RECIPE,
 	FX_BY_OPERATOR,
+	FX_BY_LINE,      /* the station's [station] line: fleet database only */
 	FX_BY__COUNT
 };
 
@@ -139,7 +141,7 @@ void fx_report_format_day(int64_t day, char *out, size_t len);
 /* ISO week "YYYY-Www" of a day (out >= 9 bytes). */
 void fx_report_format_week(int64_t day, char *out, size_t len);
 /* "day", "week", ... -> key; FX_E_INVAL "--by 'X': expected day, week,
- * station, slot, recipe or operator". */
+ * station, slot, recipe, operator or line". */
 int fx_report_parse_by(const char *s, enum fx_report_by *by, struct fx_err *err);
 const char *fx_report_by_name(enum fx_report_by by);
 const char *fx_report_kind_name(enum fx_report_kind kind);
@@ -219,7 +221,5 @@ int fx_report_write_html(const struct fx_report *r, FILE *out);
  * the bucket holding rank ceil(p * total / 100). Exposed for tests. */
 int64_t fx_report_hist_percentile(const int64_t *n, const int64_t *sum, size_t count,
 				  int64_t total, double p);
-/* Middle of histogram bucket hb in us (bucket bounds, for tests). */
-int64_t fx_report_hist_mid(int hb);
 
 #endif

@@ -66,10 +66,21 @@
  * bootloader not back after a reset, a changed firmware file). ABORTED = the operator asked to stop (abort flag) before the
  * run finished; the board is still left in the safe state.
  *
- * Errors: 0 or a negative FX_E_* with err filled. Not thread-safe: the
- * slots of a station share its fx_gpio (fx/gpio.h: callers serialise),
- * so slots run one after the other (fixturectl run does). No file-scope
- * state: two stations in one process are independent.
+ * Errors: 0 or a negative FX_E_* with err filled.
+ *
+ * Threads (gang programming, src/seq/gang.c): the slots of one station
+ * run at the same time, one thread each (fx_seq_gang_run for a batch,
+ * fx_seq_gang_each for slot loops), over one station database (the store
+ * locks; a slot's PASS only after its own run-end commit), one GPIO
+ * backend (lines requested once at open; each slot's lines used by its
+ * thread, fx/gpio.h) and, in virtual time, one shared discrete-event
+ * clock (fx_dclock: each slot's waits are its own, N slots take the time
+ * of the slowest). fx_seq_run() may be called for different slots from
+ * different threads; one slot runs one board at a time. Open, close,
+ * set_board and the START waits of the station stay with one thread
+ * while no slot runs. A board that drops off, hangs, reports a DFU error
+ * or fails verify ends only its own slot's run. No file-scope state: two
+ * stations in one process are independent.
  */
 #ifndef FX_FX_SEQ_H
 #define FX_FX_SEQ_H
@@ -127,6 +138,26 @@ int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 			       struct fx_err *err);
 
+/* start_mode = independent: the slot's own START (with its lid, else the
+ * station's), as fx_seq_station_wait_start; a slot without its own START
+ * waits for the station's. May be called from the slot's thread. */
+int fx_seq_slot_wait_start(struct fx_seq_slot *sl, unsigned timeout_ms,
+			   struct fx_err *err);
+/* Emulated stations: script a press of the slot's START (its own, else
+ * the station's) at at_us, as fx_seq_station_press_start. */
+int fx_seq_slot_press_start(struct fx_seq_slot *sl, uint64_t at_us,
+			    struct fx_err *err);
+/* Is a board in the socket? Reads the slot's present line (1 = board);
+ * without one a slot always holds a board. 0 or a GPIO error. */
+int fx_seq_slot_present(struct fx_seq_slot *sl, bool *present,
+			struct fx_err *err);
+/* Slots in index order: count, and the i-th (NULL past the end). */
+unsigned fx_seq_station_count(const struct fx_seq_station *s);
+struct fx_seq_slot *fx_seq_station_at(struct fx_seq_station *s, size_t i);
+/* hub = single-tt: model time the shared bus was held so far (0 with a
+ * multi-TT hub). */
+uint64_t fx_seq_station_bus_us(struct fx_seq_station *s);
+
 /* Tower lights (green/yellow/red) when wired; unwired lines are ignored. */
 int fx_seq_station_tower(struct fx_seq_station *s, int green, int yellow,
 			 int red, struct fx_err *err);
@@ -158,6 +189,33 @@ typedef void (*fx_seq_progress_fn)(void *user, enum fx_seq_event ev,
 				   enum fx_store_result result,
 				   const char *detail);
 
+/* What happened in a run, for displays and event streams (plain data,
+ * every pointer borrowed for the duration of the callback). */
+enum fx_seq_report_kind {
+	FX_SEQ_REP_RUN_BEGIN = 0, /* the run row is written (run_uuid set) */
+	FX_SEQ_REP_STEP_BEGIN,
+	FX_SEQ_REP_STEP_END,      /* the step row is written */
+	FX_SEQ_REP_RUN_END,       /* after the run-end commit (or its failure:
+				   * outcome->recorded says which) */
+};
+struct fx_seq_report {
+	enum fx_seq_report_kind kind;
+	unsigned slot;              /* [slot N] */
+	const char *step;           /* STEP_*: the step's name, else NULL */
+	unsigned steps_done;        /* steps finished so far (progress) */
+	unsigned steps_total;       /* steps this run will take, as known now */
+	enum fx_store_result result;/* STEP_END: the step's; RUN_END: the run's */
+	const char *detail;         /* STEP_END: the step's detail ("" if none) */
+	const char *run_uuid;       /* "" before RUN_BEGIN */
+	const char *serial;         /* unit serial, "" until identified */
+	const char *uid_hex;        /* chip UID, "" until read */
+	int64_t start_utc_us;       /* of the step (STEP_*) or the run */
+	int64_t utc_us;             /* of this report */
+	uint64_t duration_us;       /* STEP_END, RUN_END: clock time taken */
+	const struct fx_seq_outcome *outcome; /* RUN_END only */
+};
+typedef void (*fx_seq_report_fn)(void *user, const struct fx_seq_report *rep);
+
 /* What the sequence needs besides the slot. Everything is borrowed for
  * the call. */
 struct fx_seq_job {
@@ -175,6 +233,9 @@ struct fx_seq_job {
 	volatile sig_atomic_t *abort_flag;
 	fx_seq_progress_fn progress;   /* may be NULL */
 	void *progress_user;
+	/* may be NULL; called from the thread that runs the slot */
+	fx_seq_report_fn report;
+	void *report_user;
 };
 
 /* The outcome of one run, plain data. */
@@ -193,6 +254,10 @@ struct fx_seq_outcome {
 };
 
 /* Program one board on slot sl and record it in st. out is always filled.
+ * An emulated board is saved to its board file (fx_seq_slot_save) after
+ * the safe state and BEFORE the run end is committed, so a recorded PASS
+ * always has its image in the file; a save that fails turns a PASS into
+ * ERROR at step "save_board" (FX_E_FILE, the message names the file).
  * Returns 0 when the run was recorded (whatever its result: look at
  * out->result), or FX_E_DB when the store failed (the station must show
  * the error and stop: no PASS was shown, the board was left safe),
@@ -204,6 +269,40 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 
 /* Turn the slot's PASS/FAIL/BUSY LEDs off (the next board is loaded). */
 void fx_seq_slot_leds_off(struct fx_seq_slot *sl);
+
+/* ---- gang: slots at the same time (src/seq/gang.c) ------------------- */
+
+/* Call fn(users[i]) for i < n, each in its own thread, all at once, and
+ * return when every call has returned. Each thread is a member of clk
+ * (fx_clock_join, joined before it starts, so model time cannot run ahead
+ * of a thread still starting) while fn runs; the caller must not be a
+ * member of clk (it blocks in the join). When a thread cannot be
+ * created, the caller runs that call and the later ones itself, one after
+ * the other (logged). Returns 0, or
+ * FX_E_INVAL for bad arguments. */
+typedef void (*fx_seq_gang_fn)(void *user);
+int fx_seq_gang_each(const struct fx_clock *clk, fx_seq_gang_fn fn,
+		     void *const users[], size_t n, struct fx_err *err);
+
+/* One slot of a batch: what to run (in) and what came out (out). */
+struct fx_seq_gang_slot {
+	struct fx_seq_slot *slot;      /* in */
+	const struct fx_seq_job *job;  /* in, borrowed */
+	struct fx_seq_outcome out;     /* out: as fx_seq_run */
+	int rc;                        /* out: fx_seq_run's return */
+	struct fx_err err;             /* out: its error */
+	bool empty;                    /* out: the present line said no board:
+					* not run, nothing recorded (rc 0) */
+};
+/* One batch (start_mode = batch): for every entry at once (fx_seq_gang_each
+ * on the station's clock) the slot's present line is read (fx_seq_slot_
+ * present: an empty socket is skipped, empty = true, nothing recorded, not
+ * in the yield), then fx_seq_run() into st. The runs begin in entry order
+ * (their records too), then go on at the same time. Returns 0 when every
+ * entry was handled (look at each empty, rc and out), FX_E_INVAL for bad
+ * arguments. */
+int fx_seq_gang_run(struct fx_seq_station *s, struct fx_store *st,
+		    struct fx_seq_gang_slot *slots, size_t n, struct fx_err *err);
 
 /* ---- emulated boards in every state (demos and tests) -------------- */
 

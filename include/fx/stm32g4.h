@@ -12,6 +12,15 @@
 
 #define FX_G4_DEVICE_ID 0x469u /* DBGMCU_IDCODE G47x/G48x (spec 2.4) */
 #define FX_G4_OPTR_FACTORY 0xFFEFF8AAu
+#define FX_G4_FLASHSIZE_ADDR 0x1FFF75E0u /* flash size register, KiB (RM0440) */
+/* FLASH_OPTR RDP byte (spec 3.3, 3.6): 0xAA level 0, 0xCC level 2 (permanent,
+ * no bootloader), any other value level 1; 0xBB is what a station writes. */
+#define FX_G4_RDP_LEVEL0 0xAAu
+#define FX_G4_RDP_LEVEL1 0xBBu
+#define FX_G4_RDP_LEVEL2 0xCCu
+/* CCM SRAM (spec 8: a valid initial stack at 0x10000001-0x10008000) */
+#define FX_G4_CCM_BASE 0x10000000u
+#define FX_G4_CCM_TOP 0x10008000u
 
 /* The two raw 48-byte OB blocks (bank 1 at 0x1FFF7800, bank 2 at
  * 0x1FFFF800), 6 slots each: value in [31:0], complement in [63:32]. */
@@ -49,8 +58,21 @@ int fx_g4_ob_decode(struct fx_g4_ob *ob, int bank, const uint8_t raw[48],
 void fx_g4_ob_encode(const struct fx_g4_ob *ob, int bank, uint8_t raw[48]);
 void fx_g4_ob_factory(struct fx_g4_ob *ob);
 
+/* FLASH_OPTR, the value of bank 1 slot 0 at 0x1FFF7800 (spec 3.2). */
+uint32_t fx_g4_ob_optr(const struct fx_g4_ob *ob);
+/* The RDP byte of FLASH_OPTR, and its level (below). */
+uint8_t fx_g4_ob_rdp(const struct fx_g4_ob *ob);
+int fx_g4_ob_rdp_level(const struct fx_g4_ob *ob);
 /* RDP level from the OPTR byte: 0 (0xAA), 2 (0xCC), else 1. */
 int fx_g4_rdp_level(uint32_t optr);
+/* The RDP byte of an OPTR value. */
+uint8_t fx_g4_rdp(uint32_t optr);
+/* Does vt (the first 8 bytes at the flash base: initial SP, reset vector)
+ * look like an application's vector table (spec 8): SP word-aligned in
+ * 0x20000001-0x20020000 or 0x10000001-0x10008000, reset vector odd and in
+ * [flash_base, flash_base + flash_size)? */
+bool fx_g4_vectors_plausible(const uint8_t vt[8], uint32_t flash_base,
+			     uint32_t flash_size);
 bool fx_g4_dual_bank(uint32_t optr);
 /* Page size for the bank mode: 2048 (DBANK=1) or 4096 (DBANK=0). */
 uint32_t fx_g4_page_size(uint32_t optr);

@@ -39,7 +39,13 @@
  * (run_begin, set_unit, step, run_end; at fx_store_bulk_begin only, not
  * per call, inside a bulk load): a database deleted, renamed or replaced
  * while open fails with FX_E_DB "database 'PATH' was removed or replaced
- * while open" (the records would otherwise go to an orphaned file).
+ * while open" (the records would otherwise go to an orphaned file). The
+ * store then checkpoints every committed record into the file it has
+ * open, wherever it was moved (SQLite's close does not checkpoint a moved
+ * file, so they would stay in the PATH-wal left behind), and does so again
+ * at fx_store_close(); a deleted file is left alone (its records are in
+ * PATH-wal). fx_store_open() of a PATH that is missing while PATH-wal
+ * holds frames refuses to start a new database over them.
  *
  * Errors: functions return 0 or a negative FX_E_* code and fill err (may
  * be NULL). Database failures are FX_E_DB with SQLite's message and the
@@ -63,7 +69,13 @@
 #include "fx/err.h"
 
 /* Schema version written to PRAGMA user_version by this software. */
-#define FX_STORE_SCHEMA_VERSION 1
+#define FX_STORE_SCHEMA_VERSION 2
+
+/* A recording open runs PRAGMA quick_check on files (database + -wal) up
+ * to this size before it returns; larger files are checked by a second,
+ * read-only connection in a background thread while the station records
+ * (env FX_STORE_CHECK_SYNC_MAX=BYTES overrides, for tests). */
+#define FX_STORE_CHECK_SYNC_MAX (32u << 20)
 
 /* Busy timeout used by every connection (another process may hold the
  * write lock while it commits). */
@@ -97,9 +109,14 @@ enum fx_store_board {
 	FX_STORE_BOARD_PROTECTED = 4,
 };
 
-/* Text as stored in the database ("PASS", "blank"); NULL if out of range. */
+/* Text as stored in the database ("PASS", "blank"); NULL if out of range.
+ * Results are this enum everywhere in C; the text exists only in SQL and
+ * on screen. */
 const char *fx_store_result_name(enum fx_store_result r);
 const char *fx_store_board_name(enum fx_store_board b);
+/* The text back to the enum (exact, case-sensitive, as stored); false,
+ * *r untouched, for NULL or any other text. */
+bool fx_store_result_from_name(const char *s, enum fx_store_result *r);
 
 /* Open (create if missing) path for recording: WAL, synchronous=FULL,
  * busy timeout, foreign keys; migrate the schema from any older
@@ -107,9 +124,28 @@ const char *fx_store_board_name(enum fx_store_board b);
  * as ABORTED (error_code 'FX_E_ABORTED', message "unfinished at start-up",
  * end time left NULL) and fold it into the summaries, all in one
  * transaction. The count is available through fx_store_recovered().
+ * Before anything is written, issue 8: the file must be writable (a
+ * read-only file, mount or directory is refused here, not at the first
+ * run) and sound: PRAGMA quick_check runs before returning for files up
+ * to FX_STORE_CHECK_SYNC_MAX (measured ~80 MB/s warm, ~40 MB/s cold: a
+ * 32 MiB database ~0.4 s), and in a background thread on a second
+ * connection for larger ones (the 10M-run, ~7 GB database: ~90 s of one
+ * core while the station records; the first recording call after it
+ * finds damage fails with the damaged message below).
  * Returns NULL and fills err (messages start "database 'PATH': "):
+ *   FX_E_DB   "database 'PATH' is damaged (WHAT): not recording into it;
+ *             restore the last backup, or rescue the records: sqlite3
+ *             'PATH' .recover | sqlite3 NEW.db" (quick_check failed, or
+ *             SQLite found a corrupt page or header: also from any
+ *             recording call later);
+ *             "database 'PATH' is read-only (file permissions or a
+ *             read-only mount): the station cannot record into it";
+ *             "database 'PATH' cannot be written (SQLITE MESSAGE): ...";
+ *             "database 'PATH' is missing but 'PATH-wal' holds N bytes of
+ *             its records (moved or deleted while recording?): put the
+ *             database back, or move the -wal away to start a new one";
  *   FX_E_DB   "file is not a database"; "schema version 7 is newer than
- *             this software (1); upgrade fixturectl"; "not a fixturectl
+ *             this software (2); upgrade fixturectl"; "not a fixturectl
  *             database (user_version 0 but N schema objects)"; a locked
  *             or unwritable database; a failed migration (rolled back)
  *             "cannot open lock file 'PATH.lock': <strerror>"
@@ -245,6 +281,10 @@ int fx_store_counts_day(struct fx_store *st, int64_t day_utc_us,
  * times after it, so records stay in order across processes. */
 int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err);
 
+/* The newest run start recorded, 0 for an empty database (issue 8: the
+ * anchor of emulated stations' record times, see fixturectl run --help). */
+int fx_store_latest_start_us(struct fx_store *st, int64_t *us, struct fx_err *err);
+
 /* Bulk loading (benchmark and test data generators only): one open
  * transaction with synchronous=OFF until fx_store_bulk_end(), which
  * commits. Recording calls inside do not commit on their own; a crash
@@ -254,20 +294,7 @@ int fx_store_latest_us(struct fx_store *st, int64_t *us, struct fx_err *err);
 int fx_store_bulk_begin(struct fx_store *st, struct fx_err *err);
 int fx_store_bulk_end(struct fx_store *st, struct fx_err *err);
 
-/* For src/report only: sum_cycle.hist is JSON text "[[hb,n,sum_us],...]"
- * (hb = duration histogram bucket, 0 .. FX_STORE_HB_MAX-1). Add its
- * counts and sums into the dense arrays n[] and sum[] (FX_STORE_HB_MAX
- * entries each). Returns false if s is malformed or a sum would not fit
- * in int64_t (a tampered database). */
-#define FX_STORE_HB_MAX 2048
-bool fx_store_hist_add(const char *s, int64_t *n, int64_t *sum);
-/* Same, calling fn(ctx, hb, n, sum_us) for each entry in order. */
-bool fx_store_hist_each(const char *s, void (*fn)(void *ctx, int hb, int64_t n, int64_t sum),
-			void *ctx);
-
-/* For src/report only: the connection, borrowed (lives as long as st).
- * The caller must not change the schema or write through it. */
-struct sqlite3;
-struct sqlite3 *fx_store_sqlite(struct fx_store *st);
+/* The connection and the histogram codec, for src/report and tests, are
+ * in the library-private src/store/store_sql.h. */
 
 #endif

@@ -17,6 +17,9 @@ enum fx_exit {
 	FX_EXIT_NODEV = 69,      /* no device / device never came back (EX_UNAVAILABLE) */
 	FX_EXIT_SOFTWARE = 70,   /* internal error (EX_SOFTWARE) */
 	FX_EXIT_IOERR = 74,      /* USB or database I/O error (EX_IOERR) */
+	FX_EXIT_EXHAUSTED = 75,  /* run: the serial-number pool is exhausted,
+				  * the station stopped before the next board
+				  * (EX_TEMPFAIL: refill the pool, run again) */
 	FX_EXIT_PROTOCOL = 76,   /* device misbehaved or reported an error (EX_PROTOCOL) */
 };
 

@@ -18,7 +18,10 @@ int fx_cli_exit_code(int fx_code)
 		return FX_EXIT_OK;
 	case FX_E_VERIFY:
 	case FX_E_HASH:
+	case FX_E_DUPLICATE:
 		return FX_EXIT_FAIL;
+	case FX_E_EXHAUSTED:
+		return FX_EXIT_EXHAUSTED;
 	case FX_E_INVAL:
 		return FX_EXIT_USAGE;
 	case FX_E_IMAGE:

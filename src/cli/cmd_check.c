@@ -8,7 +8,11 @@
 
 #include "cli_common.h"
 #include "cmd_check.h"
+#include "fx/bytes.h"
 #include "fx/conf.h"
+#include "fx/dfu_wire.h"
+#include "fx/image.h"
+#include "fx/stm32g4.h"
 
 static const char check_usage[] =
 	"usage: fixturectl check FILE...\n"
@@ -36,6 +40,39 @@ static void print_diags(const struct fx_conf_diags *d, const struct fx_err *err)
 		fprintf(stderr, "%s\n", d->msgs[i]);
 }
 
+/* The recipe's image as the station will load it: a file that does not
+ * load is an error (FX_E_IMAGE / FX_E_FILE / FX_E_NOMEM, printed); one
+ * that loads with a loader warning, or without a plausible vector table
+ * at the flash base (every board would then fail app_check, spec 8), is
+ * ok with a warning on stderr. */
+static int check_image(const char *path, const struct fx_recipe *r)
+{
+	struct fx_image *img;
+	struct fx_err err;
+	uint8_t vt[8];
+
+	fx_err_clear(&err);
+	img = fx_image_load(r->firmware, FX_IMAGE_AUTO, r->firmware_raw, r->address, &err);
+	if (!img) {
+		fprintf(stderr, "%s: firmware: %s\n", path, err.msg);
+		return err.code ? err.code : FX_E_IMAGE;
+	}
+	if (img->warning[0])
+		fprintf(stderr, "%s: warning: firmware: %s\n", path, img->warning);
+	if (fx_image_read(img, G4_FLASH_BASE, vt, sizeof(vt)))
+		fprintf(stderr, "%s: warning: firmware '%s': no data at 0x%08X: no vector table, "
+			"the application will not start (every board fails app_check)\n",
+			path, r->firmware, G4_FLASH_BASE);
+	else if (!fx_g4_vectors_plausible(vt, G4_FLASH_BASE, G4_FLASH_SIZE))
+		fprintf(stderr, "%s: warning: firmware '%s': no plausible vector table at 0x%08X "
+			"(initial SP 0x%08X, reset vector 0x%08X): the application will not "
+			"start (every board fails app_check)\n",
+			path, r->firmware, G4_FLASH_BASE, (unsigned)fx_get_le32(vt),
+			(unsigned)fx_get_le32(vt + 4));
+	fx_image_free(img);
+	return 0;
+}
+
 /* 0, FX_E_CONFIG, FX_E_FILE or FX_E_NOMEM */
 static int check_one(const char *path)
 {
@@ -55,8 +92,17 @@ static int check_one(const char *path)
 		struct fx_recipe *r = NULL;
 
 		rc = fx_recipe_load(path, &r, &d, &err);
-		if (!rc)
-			printf("%s: ok (recipe %s %s)\n", path, r->name, r->version);
+		if (!rc) {
+			rc = check_image(path, r);
+			if (!rc)
+				printf("%s: ok (recipe %s %s)\n", path, r->name, r->version);
+			else if (rc == FX_E_IMAGE)
+				rc = FX_E_CONFIG; /* content invalid: 65 */
+			fflush(stdout);
+			fx_recipe_free(r);
+			fx_conf_diags_release(&d);
+			return rc; /* check_image printed what was wrong */
+		}
 		fx_recipe_free(r);
 	} else {
 		struct fx_station *st = NULL;

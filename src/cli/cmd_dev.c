@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd_dev.h"
+#include "fx/prog.h"
 
 #define MAX_LONGOPTS 24
 
@@ -67,20 +68,5 @@ int fx_cli_devopts_parse_ex(struct fx_cli_devopts *o, const char *cmd,
 
 int fx_cli_read_ob(struct fx_cli_dev *dev, struct fx_g4_ob *ob, struct fx_err *err)
 {
-	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
-	uint8_t raw[G4_OB_BLOCK_SIZE];
-	int bank, rc;
-
-	rc = fx_dfu_set_alt(dev->dfu, 1);
-	for (bank = 0; !rc && bank < 2; bank++) {
-		rc = fx_dfuse_read(dev->dfu, base[bank], raw, sizeof(raw));
-		if (rc) {
-			*err = *fx_dfu_err(dev->dfu);
-			return fx_err_prefix(err, "read option bytes at 0x%08X", base[bank]);
-		}
-		rc = fx_g4_ob_decode(ob, bank, raw, err);
-	}
-	if (rc && rc != err->code)
-		*err = *fx_dfu_err(dev->dfu);
-	return rc;
+	return fx_prog_ob_read(dev->dfu, ob, err);
 }

@@ -55,7 +55,7 @@ void fx_cli_print_layouts(const struct fx_dfu_info *in)
 void fx_cli_print_ob(const struct fx_g4_ob *ob)
 {
 	const struct fx_g4_ob_field *f;
-	uint32_t optr = ob->word[0][0];
+	uint32_t optr = fx_g4_ob_optr(ob);
 	int rdp = fx_g4_rdp_level(optr);
 
 	printf("option bytes: OPTR 0x%08X (RDP level %d, %s bank)\n", optr, rdp,
@@ -76,7 +76,7 @@ int fx_cmd_info(int argc, char **argv)
 	struct fx_cli_dev dev;
 	const struct fx_dfu_info *in;
 	struct fx_g4_ob ob;
-	struct fx_err err;
+	struct fx_err err, e;
 	uint8_t blid[2];
 	char ver[16];
 	int rc;
@@ -93,13 +93,14 @@ int fx_cmd_info(int argc, char **argv)
 	printf("device:      %s  %04x:%04x bcdDevice 0x%04x serial %s\n", o.device,
 	       in->vid, in->pid, in->bcd_device, in->serial[0] ? in->serial : "(none)");
 	printf("product:     %s\n", in->product);
-	if (fx_dfu_set_alt(dev.dfu, 0) == 0 &&
-	    fx_dfuse_read(dev.dfu, G4_BL_ID_ADDR, blid, sizeof(blid)) == 0) {
+	fx_err_clear(&e);
+	if (fx_dfu_set_alt(dev.dfu, 0, &e) == 0 &&
+	    fx_dfuse_read(dev.dfu, G4_BL_ID_ADDR, blid, sizeof(blid), &e) == 0) {
 		fx_g4_bl_version(blid[0], ver, sizeof(ver));
 		printf("bootloader:  V%s (ID 0x%02X at 0x%08X)\n", ver, blid[0], G4_BL_ID_ADDR);
 	} else {
-		printf("bootloader:  version not readable (%s)\n", fx_dfu_err(dev.dfu)->msg);
-		fx_dfu_recover(dev.dfu);
+		printf("bootloader:  version not readable (%s)\n", e.msg);
+		fx_dfu_recover(dev.dfu, NULL);
 	}
 	printf("dfu:         DFU %x.%02x, transfer size %u, attributes 0x%02x\n",
 	       in->bcd_dfu >> 8, in->bcd_dfu & 0xff, in->transfer_size, in->attributes);
@@ -112,8 +113,8 @@ int fx_cmd_info(int argc, char **argv)
 		return fx_cli_fail("info", &err);
 	}
 	printf("chip:        STM32G474xE (device ID 0x%03X), 512 KiB flash, %s bank, %u KiB pages\n",
-	       FX_G4_DEVICE_ID, fx_g4_dual_bank(ob.word[0][0]) ? "dual" : "single",
-	       fx_g4_page_size(ob.word[0][0]) / 1024);
+	       FX_G4_DEVICE_ID, fx_g4_dual_bank(fx_g4_ob_optr(&ob)) ? "dual" : "single",
+	       fx_g4_page_size(fx_g4_ob_optr(&ob)) / 1024);
 	fx_cli_print_ob(&ob);
 	fx_cli_dev_close(&dev);
 	return 0;

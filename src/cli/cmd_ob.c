@@ -142,7 +142,7 @@ int fx_cmd_ob(int argc, char **argv)
 		return 0;
 	}
 	printf("writing option bytes: OPTR 0x%08X -> 0x%08X; expecting the reset\n",
-	       before.word[0][0], want.word[0][0]);
+	       fx_g4_ob_optr(&before), fx_g4_ob_optr(&want));
 	rc = fx_prog_ob_write(dev.dfu, &want, r.timeout_ms, &res, &err);
 	if (rc)
 		goto fail;

@@ -96,11 +96,9 @@ int fx_cmd_read(int argc, char **argv)
 			   r.addr, r.addr + r.len - 1);
 		goto fail;
 	}
-	if (fx_dfu_set_alt(dev.dfu, (uint8_t)alt) ||
-	    fx_dfuse_read(dev.dfu, r.addr, buf, r.len)) {
-		err = *fx_dfu_err(dev.dfu);
+	if (fx_dfu_set_alt(dev.dfu, (uint8_t)alt, &err) ||
+	    fx_dfuse_read(dev.dfu, r.addr, buf, r.len, &err))
 		goto fail;
-	}
 	rc = fx_file_write_atomic(r.out, buf, r.len, &err);
 	if (rc)
 		goto fail;

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "cmd_report.h"
+#include "fx/fleet.h"
 #include "fx/file.h"
 
 static const char report_usage[] =
@@ -25,10 +26,14 @@ static const char report_usage[] =
 	"           cum_pct\n"
 	"  cycle    run and step durations: count, mean, p50, p95, max (seconds)\n"
 	"\n"
-	"  --db FILE         the station database (required)\n"
+	"  --db FILE         the station database (required), or the fleet database:\n"
+	"                    a libpq URI (postgresql://host/db?sslmode=verify-full)\n"
+	"                    or service=NAME; passwords only from ~/.pgpass,\n"
+	"                    PGPASSFILE or the service file\n"
 	"  --from DATE       first day, YYYY-MM-DD (default: first day with data)\n"
 	"  --to DATE         last day, inclusive (default: last day with data)\n"
-	"  --by KEY          group by day, week, station, slot, recipe or operator;\n"
+	"  --by KEY          group by day, week, station, slot, recipe, operator or\n"
+	"                    line (the station file's line: fleet database only);\n"
 	"                    repeat to nest (--by station --by day)\n"
 	"  --station S       only this station\n"
 	"  --recipe NAME     only this recipe (any version)\n"
@@ -67,11 +72,15 @@ int fx_cli_report_emit(const char *cmd, const char *db, const struct fx_report_q
 	int rc;
 
 	fx_err_clear(&err);
-	st = fx_store_open_readonly(db, &err);
-	if (!st)
-		return fx_cli_fail(cmd, &err);
-	r = fx_report_run(st, q, &err);
-	fx_store_close(st);
+	if (fx_fleet_is_uri(db)) { /* the fleet database (fx/fleet.h) */
+		r = fx_fleet_report(db, q, &err);
+	} else {
+		st = fx_store_open_readonly(db, &err);
+		if (!st)
+			return fx_cli_fail(cmd, &err);
+		r = fx_report_run(st, q, &err);
+		fx_store_close(st);
+	}
 	if (!r)
 		return err.code == FX_E_NOTFOUND ? (fprintf(stderr, "fixturectl %s: %s\n", cmd, err.msg),
 						    FX_EXIT_FAIL) : fx_cli_fail(cmd, &err);

@@ -10,6 +10,7 @@
 #include "cmd_history.h"
 #include "cmd_report.h"
 #include "cmd_run.h"
+#include "cmd_sync.h"
 
 static const struct fx_cmd commands[] = {
 	{ "info", fx_cmd_info, "show chip, bootloader, memory map, option bytes" },
@@ -21,6 +22,7 @@ static const struct fx_cmd commands[] = {
 	{ "report", fx_cmd_report, "quality reports: yield, pareto, cycle (text/csv/json/html)" },
 	{ "history", fx_cmd_history, "every run of one unit (serial or chip UID) with its steps" },
 	{ "run", fx_cmd_run, "the station operator loop: program and record boards" },
+	{ "sync", fx_cmd_sync, "push the station database to the fleet database (PostgreSQL)" },
 	{ "check", fx_cmd_check, "validate station and recipe files (no hardware)" },
 	{ NULL, NULL, NULL },
 };

@@ -12,6 +12,7 @@
 #include "fx/stm32g4.h"
 #include "conf_priv.h"
 #include "ini_reader.h"
+#include "recipe_serial.h"
 
 #define TIMEOUT_MAX 600000u
 
@@ -56,10 +57,25 @@ struct rparse {
 	struct fx_recipe *r;
 	bool have_sha;
 	bool firmware_ok; /* file key parsed into r->firmware */
+	bool probe_explicit; /* probe = flash|app (not on/off) */
 };
 
+/* A word fx_ini_bool() accepts. */
+static bool is_bool_word(const char *v)
+{
+	static const char *const w[] = { "on", "off", "yes", "no", "true", "false",
+					 "1", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (!strcasecmp(v, w[i]))
+			return true;
+	return false;
+}
+
 static const char *const sections[] = {
-	"recipe", "firmware", "option_bytes", "program", "timeouts", "app_check", NULL,
+	"recipe", "firmware", "option_bytes", "program", "timeouts", "app_check",
+	"serial_number", NULL,
 };
 
 static bool on_section(struct fx_ini *ini, const char *section, void *user)
@@ -71,7 +87,7 @@ static bool on_section(struct fx_ini *ini, const char *section, void *user)
 		if (!strcmp(section, sections[i]))
 			return true;
 	fx_ini_error(ini, NULL,
-		     "section '%s': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)",
+		     "section '%s': unknown section (expected recipe, firmware, option_bytes, program, timeouts, app_check or serial_number)",
 		     section);
 	return false;
 }
@@ -231,7 +247,21 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			if (fx_ini_enum(ini, key, value, entry_names, &e))
 				r->entry = (enum fx_recipe_entry)e;
 		} else if (!strcmp(key, "probe")) {
-			fx_ini_bool(ini, key, value, &r->probe);
+			/* flash|app, or on/off: on = the entry's default */
+			if (!strcmp(value, "flash") || !strcmp(value, "app")) {
+				r->probe = true;
+				r->probe_mode = value[0] == 'f' ? FX_RECIPE_PROBE_FLASH :
+								  FX_RECIPE_PROBE_APP;
+				rp->probe_explicit = true;
+			} else if (is_bool_word(value)) {
+				fx_ini_bool(ini, key, value, &r->probe);
+				rp->probe_explicit = false;
+			} else {
+				fx_ini_error(ini, key, "expected flash, app, on or off, got '%s'",
+					     value);
+			}
+		} else if (!strcmp(key, "skip_identical")) {
+			fx_ini_bool(ini, key, value, &r->skip_identical);
 		} else if (!strcmp(key, "serial")) {
 			if (fx_ini_enum(ini, key, value, serial_names, &e))
 				r->serial = (enum fx_recipe_serial)e;
@@ -269,6 +299,8 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			fx_ini_uint(ini, key, value, 1, TIMEOUT_MAX, &r->app.within_ms);
 		} else
 			unknown_key(ini, section, key);
+	} else if (!strcmp(section, "serial_number")) {
+		fx_recipe_serial_key(ini, r, key, value);
 	}
 }
 
@@ -288,6 +320,7 @@ static void defaults(struct fx_recipe *r)
 	r->timeouts.verify_ms = 60000;
 	r->timeouts.rdp_ms = 5000;
 	r->app.within_ms = 1000;
+	fx_recipe_serial_defaults(r);
 }
 
 static void require(struct fx_ini *ini, const char *section, const char *key)
@@ -304,6 +337,7 @@ static void check_whole(struct fx_ini *ini, void *user)
 	struct rparse *rp = user;
 	struct fx_recipe *r = rp->r;
 	static const char *const required[] = { "recipe", "firmware" };
+	bool fw_ok = false; /* the firmware file exists (for [serial_number]) */
 	unsigned l;
 	size_t i;
 
@@ -333,7 +367,7 @@ static void check_whole(struct fx_ini *ini, void *user)
 			else
 				fx_ini_error_at(ini, l, "file", "%s", e.msg);
 		}
-		else if (rp->have_sha && strcmp(hex, r->firmware_sha256))
+		else if ((fw_ok = true) && rp->have_sha && strcmp(hex, r->firmware_sha256))
 			fx_ini_error_at(ini, fx_ini_key_line(ini, "firmware", "sha256"),
 					"sha256", "does not match '%s' (its sha256 is %s)",
 					r->firmware, hex);
@@ -359,6 +393,14 @@ static void check_whole(struct fx_ini *ini, void *user)
 	if (r->entry == FX_RECIPE_ENTRY_APP && !r->app.enabled)
 		fx_ini_error_at(ini, l, "entry",
 				"'app' needs the application's USB ID ([app_check] usb = VID:PID)");
+	/* probe: flash (classify in the bootloader) is the default with entry
+	 * = gpio; entry = app needs the application running: probe = app */
+	if (!rp->probe_explicit)
+		r->probe_mode = r->entry == FX_RECIPE_ENTRY_APP ? FX_RECIPE_PROBE_APP :
+								  FX_RECIPE_PROBE_FLASH;
+	else if (r->probe_mode == FX_RECIPE_PROBE_FLASH && r->entry == FX_RECIPE_ENTRY_APP)
+		fx_ini_error_at(ini, fx_ini_key_line(ini, "program", "probe"), "probe",
+				"'flash' needs entry = gpio (entry = app asks the running application to jump: probe = app)");
 
 	/* Option bytes that would lock the station out of the bootloader:
 	 * it enters by holding BOOT0 high (spec 2.3). */
@@ -380,12 +422,13 @@ static void check_whole(struct fx_ini *ini, void *user)
 					(unsigned)ob->value,
 					ob->value == 2 ? "turns the NRST pin into a GPIO" : "is reserved");
 	}
+	fx_recipe_serial_check(ini, r, fw_ok);
 }
 
 int fx_recipe_load(const char *path, struct fx_recipe **out,
 		   struct fx_conf_diags *diags, struct fx_err *err)
 {
-	struct rparse rp = { NULL, false, false };
+	struct rparse rp = { NULL, false, false, false };
 	int rc;
 
 	rp.r = malloc(sizeof(*rp.r));

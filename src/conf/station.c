@@ -29,7 +29,7 @@ struct sparse {
 	bool slot_seen[FX_STATION_MAX_SLOTS + 1];
 	bool power_off_set[FX_STATION_MAX_SLOTS + 1];
 	unsigned device_line[FX_STATION_MAX_SLOTS + 1];
-	struct wired wired[8 + FX_STATION_MAX_SLOTS * 6];
+	struct wired wired[8 + FX_STATION_MAX_SLOTS * 9];
 	size_t n_wired;
 };
 
@@ -301,6 +301,26 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			fx_ini_path(ini, key, value, st->db_path, sizeof(st->db_path));
 		else if (!strcmp(key, "debounce_ms"))
 			fx_ini_uint(ini, key, value, 0, 1000, &st->debounce_ms);
+		else if (!strcmp(key, "start_mode")) {
+			if (!strcmp(value, "batch"))
+				st->start_mode = FX_STATION_START_BATCH;
+			else if (!strcmp(value, "independent"))
+				st->start_mode = FX_STATION_START_INDEPENDENT;
+			else
+				fx_ini_error(ini, key, "expected batch or independent, got '%s'",
+					     value);
+		} else if (!strcmp(key, "hub")) {
+			if (!strcmp(value, "multi-tt"))
+				st->hub = FX_STATION_HUB_MULTI_TT;
+			else if (!strcmp(value, "single-tt"))
+				st->hub = FX_STATION_HUB_SINGLE_TT;
+			else
+				fx_ini_error(ini, key, "expected multi-tt or single-tt, got '%s'",
+					     value);
+		} else if (!strcmp(key, "line")) /* fleet attribute (fx/fleet.h) */
+			fx_ini_ident(ini, key, value, st->line, sizeof(st->line));
+		else if (!strcmp(key, "sync_warn_after"))
+			fx_ini_uint(ini, key, value, 1, 604800, &st->sync_warn_after_s);
 		else if (!strcmp(key, "emulator")) {
 			if (strcmp(value, "fxemu"))
 				fx_ini_error(ini, key, "expected fxemu, got '%s'", value);
@@ -319,6 +339,9 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			{ "led_pass", &s->led_pass, FX_GPIO_OUTPUT, 0 },
 			{ "led_fail", &s->led_fail, FX_GPIO_OUTPUT, 0 },
 			{ "led_busy", &s->led_busy, FX_GPIO_OUTPUT, 0 },
+			{ "present", &s->present, FX_GPIO_INPUT, 0 },
+			{ "start", &s->start, FX_GPIO_INPUT, 0 },
+			{ "lid", &s->lid, FX_GPIO_INPUT, 0 },
 		};
 		const struct fx_conf_uint_key timings[] = {
 			{ "power_on_ms", &s->timing.power_on_ms },
@@ -334,6 +357,8 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 			return;
 		if (!strcmp(key, "device"))
 			key_device(ini, sp, key, value);
+		else if (!strcmp(key, "recipe"))
+			fx_ini_path(ini, key, value, s->recipe_path, sizeof(s->recipe_path));
 		else if (!strcmp(key, "power_off_at_end")) {
 			if (fx_ini_bool(ini, key, value, &s->power_off_at_end))
 				sp->power_off_set[s->index] = true;
@@ -361,6 +386,50 @@ static void check_fxemu_device(struct fx_ini *ini, struct sparse *sp,
 				"got '%s'", s->device);
 }
 
+/* start/lid per slot: independent mode only, start required there. */
+static void check_slot_mode(struct fx_ini *ini, const struct fx_station *st,
+			    const char *sec)
+{
+	static const char *const keys[] = { "start", "lid" };
+	size_t k;
+
+	if (st->start_mode == FX_STATION_START_INDEPENDENT) {
+		if (!fx_ini_key_line(ini, sec, "start"))
+			fx_ini_error_at(ini, fx_ini_section_line(ini, sec), "start",
+					"missing in [%s] (start_mode = independent: every slot "
+					"has its own START)", sec);
+		return;
+	}
+	for (k = 0; k < 2; k++)
+		if (fx_ini_key_line(ini, sec, keys[k]))
+			fx_ini_error_at(ini, fx_ini_key_line(ini, sec, keys[k]), keys[k],
+					"a %s line per slot needs 'start_mode = independent' "
+					"in [station]", keys[k]);
+}
+
+/* [slot N] recipe = FILE is loaded and checked with the station (so
+ * `check` validates it): each of its problems is reported at the key. */
+static void check_slot_recipe(struct fx_ini *ini, const struct fx_station_slot *s,
+			      const char *sec)
+{
+	unsigned line = fx_ini_key_line(ini, sec, "recipe");
+	struct fx_recipe *r = NULL;
+	struct fx_conf_diags d;
+	struct fx_err e;
+	size_t k;
+
+	fx_conf_diags_init(&d);
+	fx_err_clear(&e);
+	if (fx_recipe_load(s->recipe_path, &r, &d, &e)) {
+		if (!d.n)
+			fx_ini_error_at(ini, line, "recipe", "%s", e.msg);
+		for (k = 0; k < d.n; k++)
+			fx_ini_error_at(ini, line, "recipe", "%s", d.msgs[k]);
+	}
+	fx_recipe_free(r);
+	fx_conf_diags_release(&d);
+}
+
 static void check_whole(struct fx_ini *ini, void *user)
 {
 	struct sparse *sp = user;
@@ -375,10 +444,16 @@ static void check_whole(struct fx_ini *ini, void *user)
 		fx_ini_error_at(ini, 0, NULL, "section 'station': missing");
 	} else {
 		static const char *const req[] = { "name", "database", "start" };
+		/* independent: START is per slot */
+		size_t n_req = st->start_mode == FX_STATION_START_INDEPENDENT ? 2 : 3;
 
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < n_req; i++)
 			if (!fx_ini_key_line(ini, "station", req[i]))
 				fx_ini_error_at(ini, sl, req[i], "missing in [station]");
+		if (n_req == 2 && fx_ini_key_line(ini, "station", "start"))
+			fx_ini_error_at(ini, fx_ini_key_line(ini, "station", "start"), "start",
+					"start_mode = independent: each [slot N] has its own "
+					"start line, not [station]");
 	}
 	if (!st->n_slots)
 		fx_ini_error_at(ini, 0, NULL, "no [slot N] section: a station has at least one slot");
@@ -423,6 +498,14 @@ static void check_whole(struct fx_ini *ini, void *user)
 						    : "usb: devices need real gpio lines, not sim: "
 						      "(or 'emulator = fxemu' in [station] when build/fxemu "
 						      "emulates the boards)");
+		check_slot_mode(ini, st, sec);
+		if (s->recipe_path[0])
+			check_slot_recipe(ini, s, sec);
+		if (st->hub == FX_STATION_HUB_SINGLE_TT && s->device[0] && !s->emulated &&
+		    !st->fxemu)
+			fx_ini_error_at(ini, fx_ini_key_line(ini, "station", "hub"), "hub",
+					"single-tt models the hub of emulated boards; [%s] is the "
+					"real device '%s'", sec, s->device);
 		if (sp->power_off_set[s->index]) {
 			if (s->power_off_at_end && !s->power.name[0])
 				fx_ini_error_at(ini, fx_ini_key_line(ini, sec, "power_off_at_end"),
@@ -435,6 +518,11 @@ static void check_whole(struct fx_ini *ini, void *user)
 	/* inputs debounce with the station's setting */
 	st->start.debounce_ms = st->debounce_ms;
 	st->lid.debounce_ms = st->debounce_ms;
+	for (i = 0; i < st->n_slots; i++) {
+		st->slots[i].start.debounce_ms = st->debounce_ms;
+		st->slots[i].lid.debounce_ms = st->debounce_ms;
+		st->slots[i].present.debounce_ms = st->debounce_ms;
+	}
 }
 
 /* By index, in place (at most FX_STATION_MAX_SLOTS; qsort may allocate). */
@@ -467,6 +555,7 @@ int fx_station_load(const char *path, struct fx_station **out,
 	sp->st = st;
 	snprintf(st->path, sizeof(st->path), "%s", path);
 	st->debounce_ms = 30;
+	st->sync_warn_after_s = 600;
 	st->gpio_backend = "gpiod";
 	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, sp, NULL, diags,
 			      err);
@@ -481,6 +570,16 @@ err_free:
 	free(st);
 	free(sp);
 	return rc;
+}
+
+const char *fx_station_start_mode_name(enum fx_station_start_mode m)
+{
+	return m == FX_STATION_START_INDEPENDENT ? "independent" : "batch";
+}
+
+const char *fx_station_hub_name(enum fx_station_hub h)
+{
+	return h == FX_STATION_HUB_SINGLE_TT ? "single-tt" : "multi-tt";
 }
 
 void fx_station_free(struct fx_station *st)

@@ -89,7 +89,7 @@ void fx_dfu_poll_sleep(struct fx_dfu *d, uint32_t ms)
 }
 
 int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
-		   uint8_t *data, uint16_t len, size_t *actual)
+		   uint8_t *data, uint16_t len, size_t *actual, struct fx_err *err)
 {
 	bool in = req == DFU_UPLOAD || req == DFU_GETSTATUS || req == DFU_GETSTATE;
 	struct fx_usb_setup s = {
@@ -104,21 +104,21 @@ int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 	int rc;
 
 	rc = fx_usb_control(d->usb, &s, data, &got, FX_DFU_CTRL_TIMEOUT_MS,
-			    &d->err);
+			    err);
 	if (rc) {
 		if (rc != FX_E_NODEV)
 			d->need_recover = true;
 		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s wValue=%u len=%u: %s",
-		       req_name(req), wValue, len, d->err.msg);
-		fx_err_prefix(&d->err, "%s", req_name(req));
-		if (d->err.dfu_state >= 0) {
+		       req_name(req), wValue, len, err->msg);
+		fx_err_prefix(err, "%s", req_name(req));
+		if (err->dfu_state >= 0) {
 			/* the last GETSTATUS of this operation, for the reader */
-			size_t n = strlen(d->err.msg);
+			size_t n = strlen(err->msg);
 
-			snprintf(d->err.msg + n, sizeof(d->err.msg) - n,
+			snprintf(err->msg + n, sizeof(err->msg) - n,
 				 " (last reply %s, status %s)",
-				 fx_dfu_state_name(d->err.dfu_state),
-				 fx_dfu_status_name(d->err.dfu_status));
+				 fx_dfu_state_name(err->dfu_state),
+				 fx_dfu_status_name(err->dfu_status));
 		}
 		return rc;
 	}
@@ -129,18 +129,18 @@ int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 
 /* --- raw requests ------------------------------------------------------ */
 
-int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st)
+int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err)
 {
 	uint8_t buf[DFU_GETSTATUS_LEN];
 	size_t n = 0;
 	int rc;
 
-	rc = fx_dfu_request(d, DFU_GETSTATUS, 0, buf, sizeof(buf), &n);
+	rc = fx_dfu_request(d, DFU_GETSTATUS, 0, buf, sizeof(buf), &n, err);
 	if (rc)
 		return rc;
 	if (n != DFU_GETSTATUS_LEN) {
 		d->need_recover = true;
-		return fx_err_set(&d->err, FX_E_PROTO,
+		return fx_err_set(err, FX_E_PROTO,
 				  "DFU_GETSTATUS: short reply, %zu of %u bytes", n,
 				  DFU_GETSTATUS_LEN);
 	}
@@ -149,8 +149,8 @@ int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st)
 	st->bwPollTimeout = fx_get_le24(buf + 1);
 	st->bState = buf[4];
 	st->iString = buf[5];
-	d->err.dfu_state = st->bState;
-	d->err.dfu_status = st->bStatus;
+	err->dfu_state = st->bState;
+	err->dfu_status = st->bStatus;
 	d->last_poll_ms = st->bwPollTimeout;
 	fx_log(FX_LOG_DEBUG, LOG_PREFIX, "GETSTATUS: %s, %s, poll %u ms",
 	       fx_dfu_state_name(st->bState), fx_dfu_status_name(st->bStatus),
@@ -158,36 +158,47 @@ int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st)
 	return 0;
 }
 
-int fx_dfu_get_status(struct fx_dfu *d, struct fx_dfu_status *st)
+int fx_dfu_get_status(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
-	return fx_dfu_get_status_raw(d, st);
+	struct fx_err local;
+
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
+	return fx_dfu_get_status_raw(d, st, err);
 }
 
-int fx_dfu_clear_status(struct fx_dfu *d)
+int fx_dfu_clear_status(struct fx_dfu *d, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
-	return fx_dfu_request(d, DFU_CLRSTATUS, 0, NULL, 0, NULL);
+	struct fx_err local;
+
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
+	return fx_dfu_request(d, DFU_CLRSTATUS, 0, NULL, 0, NULL, err);
 }
 
-int fx_dfu_abort(struct fx_dfu *d)
+int fx_dfu_abort(struct fx_dfu *d, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
-	return fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+	struct fx_err local;
+
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
+	return fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 }
 
-int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state)
+int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state, struct fx_err *err)
 {
+	struct fx_err local;
 	uint8_t b = 0;
 	size_t n = 0;
 	int rc;
 
-	fx_err_clear(&d->err);
-	rc = fx_dfu_request(d, DFU_GETSTATE, 0, &b, 1, &n);
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
+	rc = fx_dfu_request(d, DFU_GETSTATE, 0, &b, 1, &n, err);
 	if (rc)
 		return rc;
 	if (n != 1)
-		return fx_err_set(&d->err, FX_E_PROTO, "DFU_GETSTATE: empty reply");
+		return fx_err_set(err, FX_E_PROTO, "DFU_GETSTATE: empty reply");
 	*state = b;
 	return 0;
 }
@@ -195,16 +206,18 @@ int fx_dfu_get_state(struct fx_dfu *d, uint8_t *state)
 /* spec 6.2 step 2 and 1.8 (dfu-util status_again, bounded): CLRSTATUS in
  * dfuERROR, ABORT in the idle/sync states, wait out dfuDNBUSY. A STALLed
  * CLRSTATUS (STM32C5-style ROM) is tolerated: the next round looks again. */
-int fx_dfu_recover(struct fx_dfu *d)
+int fx_dfu_recover(struct fx_dfu *d, struct fx_err *err)
 {
+	struct fx_err local;
 	struct fx_dfu_status st = { 0 };
 	int round, rc;
 
-	fx_err_clear(&d->err);
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
 	for (round = 0; round <= RECOVER_ROUNDS; round++) {
-		rc = fx_dfu_get_status_raw(d, &st);
+		rc = fx_dfu_get_status_raw(d, &st, err);
 		if (rc)
-			return fx_err_prefix(&d->err, "recover");
+			return fx_err_prefix(err, "recover");
 		if (st.bState == dfuIDLE && st.bStatus == DFU_STATUS_OK) {
 			d->need_recover = false;
 			return 0;
@@ -214,7 +227,7 @@ int fx_dfu_recover(struct fx_dfu *d)
 		switch (st.bState) {
 		case appIDLE:
 		case appDETACH:
-			return fx_err_set(&d->err, FX_E_STATE,
+			return fx_err_set(err, FX_E_STATE,
 					  "recover: device in run-time mode (%s), not the DFU bootloader",
 					  fx_dfu_state_name(st.bState));
 		case dfuDNBUSY:
@@ -223,9 +236,9 @@ int fx_dfu_recover(struct fx_dfu *d)
 			break;
 		case dfuERROR:
 		case dfuIDLE:
-			rc = fx_dfu_request(d, DFU_CLRSTATUS, 0, NULL, 0, NULL);
+			rc = fx_dfu_request(d, DFU_CLRSTATUS, 0, NULL, 0, NULL, err);
 			if (rc && rc != FX_E_STALL)
-				return fx_err_prefix(&d->err, "recover");
+				return fx_err_prefix(err, "recover");
 			break;
 		case dfuDNLOAD_SYNC:
 		case dfuDNLOAD_IDLE:
@@ -233,32 +246,34 @@ int fx_dfu_recover(struct fx_dfu *d)
 		case dfuUPLOAD_IDLE:
 		case dfuMANIFEST_WAIT_RESET:
 		default:
-			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 			if (rc && rc != FX_E_STALL)
-				return fx_err_prefix(&d->err, "recover");
+				return fx_err_prefix(err, "recover");
 			break;
 		}
 	}
-	return fx_err_set(&d->err, FX_E_STATE,
+	return fx_err_set(err, FX_E_STATE,
 			  "recover: DFU_GETSTATUS still reports %s, status %s after %d rounds of DFU_CLRSTATUS/DFU_ABORT",
 			  fx_dfu_state_name(st.bState), fx_dfu_status_name(st.bStatus),
 			  RECOVER_ROUNDS);
 }
 
-int fx_dfu_set_alt(struct fx_dfu *d, uint8_t alt)
+int fx_dfu_set_alt(struct fx_dfu *d, uint8_t alt, struct fx_err *err)
 {
+	struct fx_err local;
 	int rc;
 
-	fx_err_clear(&d->err);
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
 	if (alt >= d->info.nalts)
-		return fx_err_set(&d->err, FX_E_RANGE,
+		return fx_err_set(err, FX_E_RANGE,
 				  "alt setting %u: the device has %zu", alt,
 				  d->info.nalts);
 	if (d->alt == alt && !d->need_recover)
 		return 0;
-	rc = fx_usb_set_alt(d->usb, d->intf, alt, &d->err);
+	rc = fx_usb_set_alt(d->usb, d->intf, alt, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "SET_INTERFACE %u alt %u", d->intf, alt);
+		return fx_err_prefix(err, "SET_INTERFACE %u alt %u", d->intf, alt);
 	d->alt = alt;
 	return 0;
 }
@@ -277,7 +292,7 @@ int fx_dfu_alt_for(const struct fx_dfu *d, uint32_t addr)
 
 /* Standalone GET_DESCRIPTOR of the functional descriptor, for devices
  * whose configuration blob lacks it. */
-static int read_func_desc(struct fx_dfu *d, uint8_t *buf, size_t *n)
+static int read_func_desc(struct fx_dfu *d, uint8_t *buf, size_t *n, struct fx_err *err)
 {
 	struct fx_usb_setup s = {
 		.bmRequestType = USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_INTERFACE,
@@ -287,7 +302,7 @@ static int read_func_desc(struct fx_dfu *d, uint8_t *buf, size_t *n)
 		.wLength = 9,
 	};
 
-	return fx_usb_control(d->usb, &s, buf, n, FX_DFU_CTRL_TIMEOUT_MS, &d->err);
+	return fx_usb_control(d->usb, &s, buf, n, FX_DFU_CTRL_TIMEOUT_MS, err);
 }
 
 static void parse_func(struct fx_dfu_info *in, const uint8_t *p, size_t n)
@@ -304,7 +319,7 @@ static void parse_func(struct fx_dfu_info *in, const uint8_t *p, size_t n)
 	in->bcd_dfu = n >= 9 ? fx_cursor_le16(&c) : 0x0100;
 }
 
-static int bind(struct fx_dfu *d)
+static int bind(struct fx_dfu *d, struct fx_err *err)
 {
 	const struct fx_usb_info *ui = fx_usb_get_info(d->usb);
 	struct fx_dfu_info *in = &d->info;
@@ -321,14 +336,14 @@ static int bind(struct fx_dfu *d)
 	in->bcd_device = ui->bcd_device;
 	snprintf(in->serial, sizeof(in->serial), "%s", ui->serial);
 	snprintf(in->product, sizeof(in->product), "%s", ui->product);
-	rc = fx_usb_config_desc(d->usb, cfg, sizeof(cfg), &len, &d->err);
+	rc = fx_usb_config_desc(d->usb, cfg, sizeof(cfg), &len, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "configuration descriptor");
+		return fx_err_prefix(err, "configuration descriptor");
 	for (i = 0; i + 2 <= len;) {
 		uint8_t bl = cfg[i], type = cfg[i + 1];
 
 		if (bl < 2 || i + bl > len)
-			return fx_err_set(&d->err, FX_E_PROTO,
+			return fx_err_set(err, FX_E_PROTO,
 					  "configuration descriptor: bad descriptor length %u at offset %zu",
 					  bl, i);
 		if (type == USB_DT_INTERFACE && bl >= 9) {
@@ -356,22 +371,22 @@ static int bind(struct fx_dfu *d)
 		i += bl;
 	}
 	if (!have_intf)
-		return fx_err_set(&d->err, FX_E_NOTSUP,
+		return fx_err_set(err, FX_E_NOTSUP,
 				  "device %04x:%04x has no DFU interface (class 0xFE/0x01)",
 				  in->vid, in->pid);
 	if (!have_func) {
 		uint8_t fd[9];
 		size_t n = 0;
 
-		rc = read_func_desc(d, fd, &n);
+		rc = read_func_desc(d, fd, &n, err);
 		if (rc || n < 7 || fd[1] != USB_DT_DFU_FUNCTIONAL)
-			return fx_err_set(&d->err, FX_E_PROTO,
+			return fx_err_set(err, FX_E_PROTO,
 					  "device %04x:%04x: no DFU functional descriptor",
 					  in->vid, in->pid);
 		parse_func(in, fd, n);
 	}
 	if (in->transfer_size < 8)
-		return fx_err_set(&d->err, FX_E_PROTO,
+		return fx_err_set(err, FX_E_PROTO,
 				  "DFU functional descriptor: wTransferSize %u is too small",
 				  in->transfer_size);
 	/* dfu-util clamps to 4096 on Linux (spec 1.10) */
@@ -381,9 +396,9 @@ static int bind(struct fx_dfu *d)
 		struct fx_err perr;
 
 		rc = fx_usb_string(d->usb, istr[i], in->alt_name[i],
-				   sizeof(in->alt_name[i]), &d->err);
+				   sizeof(in->alt_name[i]), err);
 		if (rc)
-			return fx_err_prefix(&d->err, "alt %zu name (string %u)", i,
+			return fx_err_prefix(err, "alt %zu name (string %u)", i,
 					     istr[i]);
 		fx_err_clear(&perr);
 		if (fx_dfuse_layout_parse(in->alt_name[i], &in->layout[i], &perr)) {
@@ -396,18 +411,21 @@ static int bind(struct fx_dfu *d)
 	       in->vid, in->pid, in->bcd_dfu >> 8, in->bcd_dfu & 0xFF,
 	       in->transfer_size, in->nalts);
 	if (!in->nalts)
-		return fx_err_set(&d->err, FX_E_PROTO, "DFU interface without alt settings");
-	rc = fx_dfu_set_alt(d, 0);
+		return fx_err_set(err, FX_E_PROTO, "DFU interface without alt settings");
+	rc = fx_dfu_set_alt(d, 0, err);
 	if (rc)
 		return rc;
-	return fx_dfu_recover(d);
+	return fx_dfu_recover(d, err);
 }
 
-int fx_dfu_rebind(struct fx_dfu *d)
+int fx_dfu_rebind(struct fx_dfu *d, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
+	struct fx_err local;
+
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
 	d->need_recover = false;
-	return bind(d);
+	return bind(d, err);
 }
 
 struct fx_dfu *fx_dfu_open(struct fx_usb *usb, struct fx_err *err)
@@ -420,9 +438,7 @@ struct fx_dfu *fx_dfu_open(struct fx_usb *usb, struct fx_err *err)
 	}
 	d->usb = usb;
 	d->blocknum_increment = true;
-	if (fx_dfu_rebind(d)) {
-		if (err)
-			*err = d->err;
+	if (fx_dfu_rebind(d, err)) {
 		free(d);
 		return NULL;
 	}
@@ -437,11 +453,6 @@ void fx_dfu_free(struct fx_dfu *d)
 const struct fx_dfu_info *fx_dfu_get_info(const struct fx_dfu *d)
 {
 	return &d->info;
-}
-
-const struct fx_err *fx_dfu_err(const struct fx_dfu *d)
-{
-	return &d->err;
 }
 
 struct fx_usb *fx_dfu_usb(struct fx_dfu *d)

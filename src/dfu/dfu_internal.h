@@ -7,7 +7,6 @@
 
 struct fx_dfu {
 	struct fx_usb *usb;     /* borrowed */
-	struct fx_err err;      /* sticky error of the last failed call */
 	struct fx_dfu_info info;
 	uint8_t intf;           /* DFU interface number */
 	int alt;                /* selected alt, -1 unknown */
@@ -19,15 +18,24 @@ struct fx_dfu {
 };
 
 
-/* One DFU class request on the DFU interface; on failure d->err says
+/* One DFU class request on the DFU interface; on failure err says
  * "<REQUEST>: <transport message>". */
 int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
-		   uint8_t *data, uint16_t len, size_t *actual);
-/* GETSTATUS without clearing d->err (records state/status in it). */
-int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st);
+		   uint8_t *data, uint16_t len, size_t *actual, struct fx_err *err);
+/* GETSTATUS without clearing err (records state/status in it). */
+int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err);
 /* Map a device-reported bStatus to an FX_E_* code (dfu.h). */
 int fx_dfu_status_code(uint8_t bStatus);
 /* Wait bwPollTimeout (capped) on the handle's clock. */
 void fx_dfu_poll_sleep(struct fx_dfu *d, uint32_t ms);
+
+/* Public entry points accept err == NULL: point it at a local then. */
+#define DFU_ERR_LOCAL(err, local)                                           \
+	do {                                                                 \
+		if (!(err)) {                                                \
+			fx_err_clear(&(local));                              \
+			(err) = &(local);                                    \
+		}                                                            \
+	} while (0)
 
 #endif

@@ -22,53 +22,53 @@ static void progress(struct fx_dfu *d, const char *what, size_t done,
 }
 
 static int status_error(struct fx_dfu *d, const struct fx_dfu_status *st,
-			const char *req)
+			const char *req, struct fx_err *err)
 {
 	d->need_recover = true;
 	if (st->bState == dfuERROR)
-		return fx_err_set(&d->err, fx_dfu_status_code(st->bStatus),
+		return fx_err_set(err, fx_dfu_status_code(st->bStatus),
 				  "%s: device reports %s, status %s", req,
 				  fx_dfu_state_name(st->bState),
 				  fx_dfu_status_name(st->bStatus));
-	return fx_err_set(&d->err, FX_E_PROTO,
+	return fx_err_set(err, FX_E_PROTO,
 			  "%s: unexpected state %s, status %s", req,
 			  fx_dfu_state_name(st->bState),
 			  fx_dfu_status_name(st->bStatus));
 }
 
-static int getstatus(struct fx_dfu *d, struct fx_dfu_status *st)
+static int getstatus(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err)
 {
-	return fx_dfu_get_status_raw(d, st);
+	return fx_dfu_get_status_raw(d, st, err);
 }
 
 /* After a STALLed DNLOAD/UPLOAD: ask why (STYLE 3: a STALL triggers
  * GETSTATUS). A device error replaces the STALL in the result. */
-static int explain_stall(struct fx_dfu *d, int rc)
+static int explain_stall(struct fx_dfu *d, int rc, struct fx_err *err)
 {
-	struct fx_err keep = d->err;
+	struct fx_err keep = *err;
 	struct fx_dfu_status st;
 
 	if (rc != FX_E_STALL)
 		return rc;
-	if (getstatus(d, &st) == 0 && st.bState == dfuERROR) {
+	if (getstatus(d, &st, err) == 0 && st.bState == dfuERROR) {
 		char *cut = strstr(keep.msg, " (last reply");
 
 		if (cut)
 			*cut = '\0'; /* the new reply says more */
 		d->need_recover = true;
-		return fx_err_set(&d->err, fx_dfu_status_code(st.bStatus),
+		return fx_err_set(err, fx_dfu_status_code(st.bStatus),
 				  "%s; device reports %s, status %s", keep.msg,
 				  fx_dfu_state_name(st.bState),
 				  fx_dfu_status_name(st.bStatus));
 	}
-	d->err = keep;
+	*err = keep;
 	d->need_recover = true;
 	return rc;
 }
 
 /* The GETSTATUS loop after a DNLOAD (spec 1.4 two-step execution, 6.2
  * step 5): DNBUSY -> sleep bwPollTimeout -> again, until DNLOAD-IDLE/OK. */
-static int wait_idle(struct fx_dfu *d)
+static int wait_idle(struct fx_dfu *d, struct fx_err *err)
 {
 	const struct fx_clock *clk = d->usb->clock;
 	uint64_t t0 = fx_clock_now(clk);
@@ -79,7 +79,7 @@ static int wait_idle(struct fx_dfu *d)
 	int stalls = 0, rc;
 
 	for (;;) {
-		rc = getstatus(d, &st);
+		rc = getstatus(d, &st, err);
 		if (rc == FX_E_STALL && busy_seen && stalls < MAX_BUSY_STALLS &&
 		    fx_clock_now(clk) - t0 < limit) {
 			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
@@ -102,12 +102,12 @@ static int wait_idle(struct fx_dfu *d)
 				d->need_recover = false; /* a STALL on the way was survived */
 				return 0;
 			}
-			return status_error(d, &st, "DFU_GETSTATUS");
+			return status_error(d, &st, "DFU_GETSTATUS", err);
 		case dfuDNBUSY:
 		case dfuDNLOAD_SYNC:
 			if (fx_clock_now(clk) - t0 >= limit) {
 				d->need_recover = true;
-				return fx_err_set(&d->err, FX_E_TIMEOUT,
+				return fx_err_set(err, FX_E_TIMEOUT,
 						  "DFU_GETSTATUS: still %s after %u ms",
 						  fx_dfu_state_name(st.bState),
 						  FX_DFU_BUSY_LIMIT_MS);
@@ -126,28 +126,28 @@ static int wait_idle(struct fx_dfu *d)
 		case dfuUPLOAD_IDLE:
 		case dfuERROR:
 		default:
-			return status_error(d, &st, "DFU_GETSTATUS");
+			return status_error(d, &st, "DFU_GETSTATUS", err);
 		}
 	}
 }
 
 static int dnload_wait(struct fx_dfu *d, uint16_t wValue, const uint8_t *data,
-		       uint16_t len)
+		       uint16_t len, struct fx_err *err)
 {
 	int rc;
 
 	rc = fx_dfu_request(d, DFU_DNLOAD, wValue, (uint8_t *)(uintptr_t)data,
-			    len, NULL);
+			    len, NULL, err);
 	if (rc)
-		return explain_stall(d, rc);
-	return wait_idle(d);
+		return explain_stall(d, rc, err);
+	return wait_idle(d, err);
 }
 
-static int begin(struct fx_dfu *d)
+static int begin(struct fx_dfu *d, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
+	fx_err_clear(err);
 	if (d->need_recover)
-		return fx_dfu_recover(d);
+		return fx_dfu_recover(d, err);
 	return 0;
 }
 
@@ -157,88 +157,99 @@ static int begin(struct fx_dfu *d)
  * the device up to end (exclusive): FX_E_RANGE past 4 GiB, RANGE_EMPTY
  * (nothing to do, no recovery) for len 0. */
 static int begin_range(struct fx_dfu *d, const char *what, uint32_t addr, uint64_t end,
-		       size_t len)
+		       size_t len, struct fx_err *err)
 {
-	fx_err_clear(&d->err);
+	fx_err_clear(err);
 	if (end > 0x100000000ull)
-		return fx_err_set(&d->err, FX_E_RANGE, "%s at 0x%08X: %zu bytes run past 0xFFFFFFFF",
+		return fx_err_set(err, FX_E_RANGE, "%s at 0x%08X: %zu bytes run past 0xFFFFFFFF",
 				  what, addr, len);
 	if (len == 0)
 		return RANGE_EMPTY;
-	return begin(d);
+	return begin(d, err);
 }
 
 /* DfuSe command with a 32-bit address (spec 1.4). */
-static int cmd_addr(struct fx_dfu *d, uint8_t cmd, uint32_t addr)
+static int cmd_addr(struct fx_dfu *d, uint8_t cmd, uint32_t addr, struct fx_err *err)
 {
 	uint8_t b[5];
 
 	b[0] = cmd;
 	fx_put_le32(b + 1, addr);
-	return dnload_wait(d, 0, b, sizeof(b));
+	return dnload_wait(d, 0, b, sizeof(b), err);
 }
 
-static int set_address(struct fx_dfu *d, uint32_t addr)
+static int set_address(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 {
-	int rc = cmd_addr(d, DFUSE_CMD_SET_ADDRESS, addr);
+	int rc = cmd_addr(d, DFUSE_CMD_SET_ADDRESS, addr, err);
 
 	if (rc)
-		fx_err_prefix(&d->err, "SET_ADDRESS 0x%08X", addr);
+		fx_err_prefix(err, "SET_ADDRESS 0x%08X", addr);
 	return rc;
 }
 
 int fx_dfuse_get_commands(struct fx_dfu *d, uint8_t *cmds, size_t cap,
-			  size_t *n)
+			  size_t *n, struct fx_err *err)
 {
+	struct fx_err local;
 	uint8_t buf[64];
 	size_t got = 0;
 	int rc;
 
-	rc = begin(d);
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = fx_dfu_request(d, DFU_UPLOAD, 0, buf, sizeof(buf), &got);
+	rc = fx_dfu_request(d, DFU_UPLOAD, 0, buf, sizeof(buf), &got, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "GET_COMMANDS"), explain_stall(d, rc);
+		return fx_err_prefix(err, "GET_COMMANDS"), explain_stall(d, rc, err);
 	if (got > cap)
 		got = cap;
 	memcpy(cmds, buf, got);
 	*n = got;
-	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "GET_COMMANDS");
+		return fx_err_prefix(err, "GET_COMMANDS");
 	return 0;
 }
 
-int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr)
+int fx_dfuse_set_address(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 {
-	int rc = begin(d);
+	struct fx_err local;
+	int rc;
 
-	return rc ? rc : set_address(d, addr);
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
+	return rc ? rc : set_address(d, addr, err);
 }
 
-int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr)
+int fx_dfuse_erase_page(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 {
-	int rc = begin(d);
+	struct fx_err local;
+	int rc;
 
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = cmd_addr(d, DFUSE_CMD_ERASE, addr);
+	rc = cmd_addr(d, DFUSE_CMD_ERASE, addr, err);
 	if (rc)
-		fx_err_prefix(&d->err, "ERASE_PAGE 0x%08X", addr);
+		fx_err_prefix(err, "ERASE_PAGE 0x%08X", addr);
 	return rc;
 }
 
-int fx_dfuse_mass_erase(struct fx_dfu *d)
+int fx_dfuse_mass_erase(struct fx_dfu *d, struct fx_err *err)
 {
+	struct fx_err local;
 	uint8_t b = DFUSE_CMD_ERASE;
-	int rc = begin(d);
+	int rc;
 
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = dnload_wait(d, 0, &b, 1);
+	rc = dnload_wait(d, 0, &b, 1, err);
 	if (rc)
-		fx_err_prefix(&d->err, "MASS_ERASE");
+		fx_err_prefix(err, "MASS_ERASE");
 	return rc;
 }
 
@@ -250,39 +261,44 @@ static bool gone(int rc)
 	       rc == FX_E_IO || rc == FX_E_PROTO;
 }
 
-int fx_dfuse_read_unprotect(struct fx_dfu *d)
+int fx_dfuse_read_unprotect(struct fx_dfu *d, struct fx_err *err)
 {
+	struct fx_err local;
 	uint8_t b = DFUSE_CMD_READ_UNPROTECT;
 	struct fx_dfu_status st;
-	int rc = begin(d);
+	int rc;
 
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = fx_dfu_request(d, DFU_DNLOAD, 0, &b, 1, NULL);
+	rc = fx_dfu_request(d, DFU_DNLOAD, 0, &b, 1, NULL, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "READ_UNPROTECT"), explain_stall(d, rc);
+		return fx_err_prefix(err, "READ_UNPROTECT"), explain_stall(d, rc, err);
 	/* the first GETSTATUS executes it; the device then erases and resets */
-	rc = getstatus(d, &st);
+	rc = getstatus(d, &st, err);
 	if (rc) {
 		fx_log(FX_LOG_INFO, LOG_PREFIX,
-		       "READ_UNPROTECT: device gone as expected (%s)", d->err.msg);
-		fx_err_clear(&d->err);
+		       "READ_UNPROTECT: device gone as expected (%s)", err->msg);
+		fx_err_clear(err);
 		return 0;
 	}
 	if (st.bState == dfuERROR) {
-		status_error(d, &st, "DFU_GETSTATUS");
-		return fx_err_prefix(&d->err, "READ_UNPROTECT");
+		status_error(d, &st, "DFU_GETSTATUS", err);
+		return fx_err_prefix(err, "READ_UNPROTECT");
 	}
 	return 0;
 }
 
-int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
+int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len, struct fx_err *err)
 {
+	struct fx_err local;
 	uint32_t xfer = d->info.transfer_size;
 	size_t done = 0;
 	int rc;
 
-	rc = begin_range(d, "read", addr, (uint64_t)addr + len, len);
+	DFU_ERR_LOCAL(err, local);
+	rc = begin_range(d, "read", addr, (uint64_t)addr + len, len, err);
 	if (rc)
 		return rc == RANGE_EMPTY ? 0 : rc;
 	while (done < len) {
@@ -291,14 +307,14 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 		/* a short tail after full blocks: leave dfuUPLOAD-IDLE first,
 		 * DNLOAD (SET_ADDRESS) is illegal there (DFU 1.1 state table) */
 		if (done > 0) {
-			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+			rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 			if (rc)
 				goto fail;
 		}
-		rc = set_address(d, addr + (uint32_t)done);
+		rc = set_address(d, addr + (uint32_t)done, err);
 		if (rc)
 			goto fail;
-		rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+		rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 		if (rc)
 			goto fail;
 		/* full blocks with rising wBlockNum; a shorter block only
@@ -312,15 +328,15 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 					 blk == 0xFFFF))
 				break;
 			rc = fx_dfu_request(d, DFU_UPLOAD, blk, buf + done,
-					    (uint16_t)n, &got);
+					    (uint16_t)n, &got, err);
 			if (rc) {
-				rc = explain_stall(d, rc);
-				fx_err_prefix(&d->err, "read at 0x%08X", at);
+				rc = explain_stall(d, rc, err);
+				fx_err_prefix(err, "read at 0x%08X", at);
 				return rc;
 			}
 			if (got != n) {
 				d->need_recover = true;
-				return fx_err_set(&d->err, FX_E_PROTO,
+				return fx_err_set(err, FX_E_PROTO,
 						  "read at 0x%08X: DFU_UPLOAD block %u: short reply, %zu of %zu bytes",
 						  at, blk, got, n);
 			}
@@ -329,12 +345,12 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len)
 			progress(d, "read", done, len);
 		}
 	}
-	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL);
+	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "read at 0x%08X", addr);
+		return fx_err_prefix(err, "read at 0x%08X", addr);
 	return 0;
 fail:
-	fx_err_prefix(&d->err, "read at 0x%08X", addr + (uint32_t)done);
+	fx_err_prefix(err, "read at 0x%08X", addr + (uint32_t)done);
 	return rc;
 }
 
@@ -349,14 +365,15 @@ static bool all_ff(const uint8_t *p, size_t n)
 }
 
 int fx_dfuse_write(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
-		   size_t len, bool skip_ff)
+		   size_t len, bool skip_ff, struct fx_err *err)
 {
-	return fx_dfuse_write_ex(d, addr, buf, len, skip_ff, NULL);
+	return fx_dfuse_write_ex(d, addr, buf, len, skip_ff, NULL, err);
 }
 
 int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
-		      size_t len, bool skip_ff, size_t *sent)
+		      size_t len, bool skip_ff, size_t *sent, struct fx_err *err)
 {
+	struct fx_err local;
 	uint32_t xfer = d->info.transfer_size & ~7u; /* whole double words */
 	uint32_t start = addr & ~7u, lead = addr - start;
 	uint64_t total = ((uint64_t)lead + len + 7u) & ~(uint64_t)7u;
@@ -366,14 +383,15 @@ int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 	uint16_t blk = 2;
 	int rc;
 
+	DFU_ERR_LOCAL(err, local);
 	if (sent)
 		*sent = 0;
-	rc = begin_range(d, "write", addr, (uint64_t)start + total, len);
+	rc = begin_range(d, "write", addr, (uint64_t)start + total, len, err);
 	if (rc)
 		return rc == RANGE_EMPTY ? 0 : rc;
 	chunk = malloc(xfer);
 	if (!chunk)
-		return fx_err_set(&d->err, FX_E_NOMEM, "write at 0x%08X: out of memory",
+		return fx_err_set(err, FX_E_NOMEM, "write at 0x%08X: out of memory",
 				  addr);
 	for (off = 0; off < total; off += xfer) {
 		uint32_t n = total - off < xfer ? (uint32_t)(total - off) : xfer;
@@ -409,16 +427,16 @@ int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 		}
 		if (!run_open || !d->blocknum_increment || n != xfer ||
 		    blk == 0xFFFF) {
-			rc = set_address(d, at);
+			rc = set_address(d, at, err);
 			if (rc)
 				goto err_free;
 			blk = 2;
 		} else {
 			blk++;
 		}
-		rc = dnload_wait(d, blk, chunk, (uint16_t)n);
+		rc = dnload_wait(d, blk, chunk, (uint16_t)n, err);
 		if (rc) {
-			fx_err_prefix(&d->err, "write at 0x%08X (block %u)", at, blk);
+			fx_err_prefix(err, "write at 0x%08X (block %u)", at, blk);
 			goto err_free;
 		}
 		run_open = n == xfer;
@@ -435,49 +453,51 @@ err_free:
 }
 
 int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
-				const uint8_t *buf, size_t len)
+				const uint8_t *buf, size_t len, struct fx_err *err)
 {
+	struct fx_err local;
 	const struct fx_clock *clk = d->usb->clock;
 	uint64_t t0;
 	struct fx_dfu_status st;
 	int rc;
 
-	fx_err_clear(&d->err);
+	DFU_ERR_LOCAL(err, local);
+	fx_err_clear(err);
 	if (len == 0 || len > d->info.transfer_size)
-		return fx_err_set(&d->err, FX_E_INVAL,
+		return fx_err_set(err, FX_E_INVAL,
 				  "write with reset at 0x%08X: %zu bytes, expected 1 .. %u",
 				  addr, len, d->info.transfer_size);
-	rc = begin(d);
+	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = set_address(d, addr);
+	rc = set_address(d, addr, err);
 	if (rc)
 		return rc;
 	rc = fx_dfu_request(d, DFU_DNLOAD, 2, (uint8_t *)(uintptr_t)buf,
-			    (uint16_t)len, NULL);
+			    (uint16_t)len, NULL, err);
 	if (rc) {
-		rc = explain_stall(d, rc);
-		return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+		rc = explain_stall(d, rc, err);
+		return fx_err_prefix(err, "write with reset at 0x%08X", addr);
 	}
 	/* spec 2.6: the first GETSTATUS executes the write and answers
 	 * dfuDNBUSY (or is never answered); then the chip resets. Only an
 	 * explicit dfuERROR is a failure. */
 	t0 = fx_clock_now(clk);
 	for (;;) {
-		rc = getstatus(d, &st);
+		rc = getstatus(d, &st, err);
 		if (rc) {
 			if (!gone(rc))
-				return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+				return fx_err_prefix(err, "write with reset at 0x%08X", addr);
 			fx_log(FX_LOG_INFO, LOG_PREFIX,
 			       "write with reset at 0x%08X: device gone as expected (%s)",
-			       addr, d->err.msg);
-			fx_err_clear(&d->err);
+			       addr, err->msg);
+			fx_err_clear(err);
 			d->need_recover = false;
 			return 0;
 		}
 		if (st.bState == dfuERROR) {
-			status_error(d, &st, "DFU_GETSTATUS");
-			return fx_err_prefix(&d->err, "write with reset at 0x%08X", addr);
+			status_error(d, &st, "DFU_GETSTATUS", err);
+			return fx_err_prefix(err, "write with reset at 0x%08X", addr);
 		}
 		if (st.bState != dfuDNBUSY && st.bState != dfuDNLOAD_SYNC) {
 			/* done without a reset: the caller's reopen will tell */
@@ -487,7 +507,7 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
 			return 0;
 		}
 		if (fx_clock_now(clk) - t0 >= (uint64_t)FX_DFU_BUSY_LIMIT_MS * 1000u)
-			return fx_err_set(&d->err, FX_E_TIMEOUT,
+			return fx_err_set(err, FX_E_TIMEOUT,
 					  "write with reset at 0x%08X: still %s after %u ms",
 					  addr, fx_dfu_state_name(st.bState),
 					  FX_DFU_BUSY_LIMIT_MS);
@@ -495,38 +515,40 @@ int fx_dfuse_write_expect_reset(struct fx_dfu *d, uint32_t addr,
 	}
 }
 
-int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr)
+int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
 {
+	struct fx_err local;
 	struct fx_dfu_status st;
 	int rc;
 
-	rc = begin(d);
+	DFU_ERR_LOCAL(err, local);
+	rc = begin(d, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "leave");
-	rc = set_address(d, addr);
+		return fx_err_prefix(err, "leave");
+	rc = set_address(d, addr, err);
 	if (rc)
-		return fx_err_prefix(&d->err, "leave");
+		return fx_err_prefix(err, "leave");
 	/* zero-length DNLOAD, wValue 2 as dfu-util does (spec 1.7) */
-	rc = fx_dfu_request(d, DFU_DNLOAD, 2, NULL, 0, NULL);
+	rc = fx_dfu_request(d, DFU_DNLOAD, 2, NULL, 0, NULL, err);
 	if (rc == FX_E_NODEV) {
-		fx_err_clear(&d->err);
+		fx_err_clear(err);
 		return 0;
 	}
 	if (rc) {
-		rc = explain_stall(d, rc);
-		return fx_err_prefix(&d->err, "leave to 0x%08X", addr);
+		rc = explain_stall(d, rc, err);
+		return fx_err_prefix(err, "leave to 0x%08X", addr);
 	}
-	rc = getstatus(d, &st);
+	rc = getstatus(d, &st, err);
 	if (rc) {
 		/* not manifestation tolerant: no answer is normal (spec 1.7) */
-		fx_log(FX_LOG_INFO, LOG_PREFIX, "leave: %s (expected)", d->err.msg);
-		fx_err_clear(&d->err);
+		fx_log(FX_LOG_INFO, LOG_PREFIX, "leave: %s (expected)", err->msg);
+		fx_err_clear(err);
 		d->need_recover = false;
 		return 0;
 	}
 	if (st.bState == dfuERROR) {
-		status_error(d, &st, "DFU_GETSTATUS");
-		return fx_err_prefix(&d->err, "leave to 0x%08X", addr);
+		status_error(d, &st, "DFU_GETSTATUS", err);
+		return fx_err_prefix(err, "leave to 0x%08X", addr);
 	}
 	return 0;
 }

@@ -27,9 +27,12 @@ static void off_bus(struct fx_emu *e)
 }
 
 /* Spec 8: a plausible vector table in the logical view at addr: initial
- * SP word-aligned in 0x20000001..0x20020000, reset vector odd and inside
- * flash. Content that does not read back in the current bank mode (ECC
- * errors) never boots. */
+ * SP word-aligned in 0x20000001..0x20020000 (SRAM or its top) or in CCM
+ * SRAM 0x10000001..0x10008000 (a valid stack on a real G474, which checks
+ * nothing at boot), reset vector odd and inside flash. Content that does
+ * not read back in the current bank mode (ECC errors) never boots. */
+#define EMU_CCM_BASE 0x10000000u
+#define EMU_CCM_TOP 0x10008000u
 bool emu_app_plausible(const struct fx_emu *e, uint32_t addr)
 {
 	uint8_t vt[8];
@@ -41,7 +44,9 @@ bool emu_app_plausible(const struct fx_emu *e, uint32_t addr)
 		return false;
 	sp = fx_get_le32(vt);
 	rv = fx_get_le32(vt + 4);
-	return sp % 4 == 0 && sp > G4_SRAM_BASE && sp <= G4_SRAM_TOP &&
+	return sp % 4 == 0 &&
+	       ((sp > G4_SRAM_BASE && sp <= G4_SRAM_TOP) ||
+		(sp > EMU_CCM_BASE && sp <= EMU_CCM_TOP)) &&
 	       (rv & 1u) && rv >= G4_FLASH_BASE &&
 	       rv < G4_FLASH_BASE + G4_FLASH_SIZE;
 }

@@ -14,10 +14,13 @@
  *   66688 flash[524288]
  *   590976 u32 crc32 (zlib) of every byte before it
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -36,6 +39,7 @@
 #define OFF_FLASH (OFF_TAG + EMU_NDW)
 #define OFF_CRC (OFF_FLASH + G4_FLASH_SIZE)
 #define FILE_SIZE (OFF_CRC + 4u)
+#define TMP_SUFFIX ".tmp"
 
 static uint32_t crc(const uint8_t *p, size_t n)
 {
@@ -49,6 +53,58 @@ static uint32_t crc(const uint8_t *p, size_t n)
 		n -= k;
 	}
 	return (uint32_t)c;
+}
+
+/* The one temporary file of a board file: "PATH.tmp" (issue 8: the
+ * mkstemp names "PATH.tmp.XXXXXX" of earlier versions piled up, one per
+ * kill during a save). A writer holds flock(LOCK_EX) on it from open to
+ * rename, so a second writer is refused instead of writing into the same
+ * file, and fx_emu_load() can tell a stale one (its writer was killed)
+ * from one being written. Returns the fd, or -errno. */
+static int open_tmp(const char *tmp)
+{
+	struct stat a, b;
+	int fd, tries, e;
+
+	for (tries = 0; tries < 8; tries++) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			e = errno;
+			close(fd);
+			return e == EWOULDBLOCK ? -EBUSY : -e;
+		}
+		/* the holder before us may have renamed it between our open
+		 * and our lock: then the name is someone else's (or nobody's) */
+		if (fstat(fd, &a) == 0 && stat(tmp, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+	return -EBUSY;
+}
+
+/* fsync the directory holding the file p names, so the rename survives
+ * a power loss (a kill needs nothing more than the rename). p is scratch:
+ * cut at its last '/'. */
+static int sync_dir(char *p)
+{
+	char *slash = strrchr(p, '/');
+	int fd, rc = 0;
+
+	if (slash == p)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? p : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* some file systems cannot sync a directory: nothing to do there */
+	if (fsync(fd) && errno != EINVAL && errno != EROFS)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
@@ -65,7 +121,7 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 				  path);
 
 	buf = calloc(1, FILE_SIZE);
-	tmp = malloc(plen + 16);
+	tmp = malloc(plen + sizeof(TMP_SUFFIX));
 	if (!buf || !tmp) {
 		free(buf);
 		free(tmp);
@@ -84,28 +140,47 @@ int fx_emu_save(const struct fx_emu *e, const char *path, struct fx_err *err)
 	memcpy(buf + OFF_FLASH, e->flash, G4_FLASH_SIZE);
 	fx_put_le32(buf + OFF_CRC, crc(buf, OFF_CRC));
 
-	snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-	fd = mkstemp(tmp);
+	snprintf(tmp, plen + sizeof(TMP_SUFFIX), "%s" TMP_SUFFIX, path);
+	fd = open_tmp(tmp);
+	if (fd == -EBUSY) {
+		free(buf);
+		free(tmp);
+		return fx_err_set(err, FX_E_BUSY,
+				  "board file '%s': being saved by another process", path);
+	}
 	if (fd < 0) {
-		saved = errno;
+		saved = -fd;
 		goto err_free;
 	}
-	/* mkstemp gives 0600; a board file is an ordinary data file */
-	if (fchmod(fd, 0644) || fx_write_all(fd, buf, FILE_SIZE) || fsync(fd)) {
-		saved = errno;
-		close(fd);
-		goto err_unlink;
-	}
-	if (close(fd) || rename(tmp, path)) {
+	/* a stale temp file of a killed save may be longer; the mode too may
+	 * be another's: a board file is an ordinary data file */
+	if (ftruncate(fd, 0) || fchmod(fd, 0644) || fx_write_all(fd, buf, FILE_SIZE) ||
+	    fsync(fd)) {
 		saved = errno;
 		goto err_unlink;
 	}
+	/* still holding the lock: nobody else writes the file before it is
+	 * renamed */
+	if (rename(tmp, path)) {
+		saved = errno;
+		goto err_unlink;
+	}
+	saved = -sync_dir(tmp);
+	close(fd);
 	free(buf);
 	free(tmp);
+	if (saved) {
+		fx_err_set(err, FX_E_FILE, "board file '%s': cannot sync its directory: %s",
+			   path, strerror(saved));
+		if (err)
+			err->sys_errno = saved;
+		return FX_E_FILE;
+	}
 	return 0;
 
 err_unlink:
 	unlink(tmp);
+	close(fd);
 err_free:
 	free(buf);
 	free(tmp);
@@ -114,6 +189,59 @@ err_free:
 	if (err)
 		err->sys_errno = saved;
 	return FX_E_FILE;
+}
+
+/* Remove what killed saves left next to path: "PATH.tmp" unless a writer
+ * holds its lock, and the "PATH.tmp.XXXXXX" (6 characters) of earlier
+ * versions. Best effort: a file that cannot be removed stays. */
+static void sweep_tmp(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base), plen = strlen(path);
+	char *tmp, *dir, *full;
+	struct stat a, b;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	tmp = malloc(plen + sizeof(TMP_SUFFIX));
+	if (!tmp)
+		return;
+	snprintf(tmp, plen + sizeof(TMP_SUFFIX), "%s" TMP_SUFFIX, path);
+	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &a) == 0 &&
+		    S_ISREG(a.st_mode) && lstat(tmp, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			unlink(tmp);
+		close(fd);
+	}
+	free(tmp);
+
+	dir = slash ? (slash == path ? strdup("/") : strndup(path, (size_t)(slash - path)))
+		    : strdup(".");
+	if (!dir)
+		return;
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (strncmp(n, base, blen) || strncmp(n + blen, TMP_SUFFIX ".",
+						      sizeof(TMP_SUFFIX)) ||
+		    strlen(n + blen + sizeof(TMP_SUFFIX)) != 6)
+			continue;
+		full = malloc(strlen(dir) + strlen(n) + 2);
+		if (!full)
+			break;
+		snprintf(full, strlen(dir) + strlen(n) + 2, "%s/%s", dir, n);
+		if (lstat(full, &a) == 0 && S_ISREG(a.st_mode))
+			unlink(full);
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
 }
 
 void fx_emu_uid_from_path(const char *path, uint8_t uid[12])
@@ -147,6 +275,8 @@ struct fx_emu *fx_emu_load(const char *path, const struct fx_clock *clk,
 	uint32_t i, ver;
 	struct stat sb;
 
+	/* a save killed before its rename left a temp file: remove it */
+	sweep_tmp(path);
 	/* a FIFO would block the open, a device is not a board */
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
 		fx_err_set(err, FX_E_FILE, "board file '%s': not a regular file", path);

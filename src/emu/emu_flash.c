@@ -332,16 +332,39 @@ static uint32_t prog_us(size_t len)
  * (errADDRESS, nothing written) if misaligned, else the programming
  * time of all of them set in r. DECISION (spec 2.4, 6.1): 64-bit
  * granularity; a misaligned address or length is errADDRESS. */
-static bool dw_begin(uint32_t off, size_t len, struct emu_result *r)
+/* Start of a double-word write of len bytes at off: the programming time,
+ * and how many bytes of whole double words to write (*whole) plus whether
+ * a padded last double word follows (*pad). Spec 2.4 / 8 "write tail": a
+ * length that is not a multiple of 8 is padded with 0xFF (default),
+ * dropped (acknowledged, the partial double word is not written) or
+ * rejected (errADDRESS, as a misaligned start always is). */
+static bool dw_begin(const struct fx_emu *e, uint32_t off, size_t len,
+		     size_t *whole, bool *pad, struct emu_result *r)
 {
-	if (off % 8u || len % 8u) {
+	bool tail = len % 8u != 0;
+
+	if (off % 8u || (tail && e->knobs.write_tail == FX_EMU_TAIL_REJECT)) {
 		r->status = DFU_STATUS_errADDRESS;
 		r->early = true;
 		return false;
 	}
-	r->dev_us = prog_us(len);
+	*whole = len & ~(size_t)7u;
+	*pad = tail && e->knobs.write_tail == FX_EMU_TAIL_PAD;
+	r->dev_us = prog_us(*whole + (*pad ? 8u : 0u));
 	r->poll_ms = ms_up(r->dev_us);
 	return true;
+}
+
+/* The double word i (a multiple of 8) of a write: from data, or the tail
+ * completed with 0xFF into tmp. */
+static const uint8_t *dw_at(const uint8_t *data, size_t len, size_t i,
+			    uint8_t tmp[8])
+{
+	if (i + 8u <= len)
+		return data + i;
+	memset(tmp, 0xFF, 8);
+	memcpy(tmp, data + i, len - i);
+	return tmp;
 }
 
 /* Whether the double word at p is eight bytes of v. */
@@ -358,14 +381,16 @@ static bool dw_all(const uint8_t *p, uint8_t v)
 static void flash_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 			size_t len, struct emu_result *r)
 {
-	uint8_t mode = cur_tag(e);
-	size_t i;
+	uint8_t mode = cur_tag(e), tmp[8];
+	size_t i, whole;
+	bool pad;
 
-	if (!dw_begin(off, len, r))
+	if (!dw_begin(e, off, len, &whole, &pad, r))
 		return;
-	for (i = 0; i < len; i += 8) {
+	for (i = 0; i < whole + (pad ? 8u : 0u); i += 8) {
 		uint32_t a = off + (uint32_t)i, dw = a / 8u;
-		bool zero = dw_all(data + i, 0);
+		const uint8_t *p = dw_at(data, len, i, tmp);
+		bool zero = dw_all(p, 0);
 
 		if (page_protected(e, a & ~(emu_page_size(e) - 1u)))
 			continue; /* WRP: ignored without error (AN3156) */
@@ -378,7 +403,7 @@ static void flash_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 			r->dev_us = prog_us(i);
 			return;
 		}
-		memcpy(e->flash + a, data + i, 8);
+		memcpy(e->flash + a, p, 8);
 		e->tag[dw] = mode;
 	}
 }
@@ -386,11 +411,13 @@ static void flash_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 static void otp_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 		      size_t len, struct emu_result *r)
 {
-	size_t i;
+	uint8_t tmp[8];
+	size_t i, whole;
+	bool pad;
 
-	if (!dw_begin(off, len, r))
+	if (!dw_begin(e, off, len, &whole, &pad, r))
 		return;
-	for (i = 0; i < len; i += 8) {
+	for (i = 0; i < whole + (pad ? 8u : 0u); i += 8) {
 		bool blank = dw_all(e->otp + off + i, 0xFF);
 
 		/* RM0440: once any bit of an OTP double word is 0 it cannot
@@ -400,7 +427,7 @@ static void otp_write(struct fx_emu *e, uint32_t off, const uint8_t *data,
 			r->dev_us = prog_us(i);
 			return;
 		}
-		memcpy(e->otp + off + i, data + i, 8);
+		memcpy(e->otp + off + i, dw_at(data, len, i, tmp), 8);
 	}
 }
 

@@ -2,7 +2,12 @@
  * pins of emulated boards, inputs are scripted in clock time, every level
  * change is logged. Waits advance the injected clock to the next scripted
  * change, so tests and demos run in virtual time (libsigrok's demo driver
- * idea, without its wall-clock pacing). */
+ * idea, without its wall-clock pacing).
+ * Threads: one mutex guards the whole simulator (lines, schedule, logs),
+ * so the slots of a gang station may use their lines from their own
+ * threads; it is never held while the clock sleeps or a hook (fxemu's pin
+ * socket) runs. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +41,7 @@ struct sim {
 	size_t n_lines, cap_lines;
 	struct sim_sched *sched;          /* sorted by at_us, FIFO for ties */
 	size_t n_sched, cap_sched;
+	pthread_mutex_t lock;             /* everything above */
 };
 
 struct sim_line {
@@ -185,6 +191,10 @@ static int sim_open(const struct fx_clock *clk, struct fx_gpio **out,
 	(void)clk;
 	if (!s)
 		return fx_err_set(err, FX_E_NOMEM, "gpio sim: out of memory");
+	if (pthread_mutex_init(&s->lock, NULL)) {
+		free(s);
+		return fx_err_set(err, FX_E_NOMEM, "gpio sim: cannot create its mutex");
+	}
 	*out = &s->base;
 	return 0;
 }
@@ -195,24 +205,33 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 	struct sim *s = to_sim(g);
 	struct sim_line *l;
 	struct sim_line_state *st;
+	fx_gpio_sim_hook_fn hook = NULL;
+	void *hook_user = NULL;
 	size_t idx;
-	int rc;
+	int rc, level = 0;
 
+	pthread_mutex_lock(&s->lock);
 	rc = fire_due(s, err);
 	if (!rc)
 		rc = line_state(s, cfg->name, true, &idx, err);
 	if (rc)
-		return rc;
+		goto out;
 	st = &s->lines[idx];
-	if (st->req)
-		return fx_err_set(err, FX_E_BUSY, "line '%s': already requested", cfg->name);
-	if (cfg->dir == FX_GPIO_INPUT && (st->board || st->hook))
-		return fx_err_set(err, FX_E_INVAL,
-				  "line '%s': drives a board pin, cannot be an input",
-				  cfg->name);
+	if (st->req) {
+		rc = fx_err_set(err, FX_E_BUSY, "line '%s': already requested", cfg->name);
+		goto out;
+	}
+	if (cfg->dir == FX_GPIO_INPUT && (st->board || st->hook)) {
+		rc = fx_err_set(err, FX_E_INVAL,
+				"line '%s': drives a board pin, cannot be an input",
+				cfg->name);
+		goto out;
+	}
 	l = calloc(1, sizeof(*l));
-	if (!l)
-		return fx_err_set(err, FX_E_NOMEM, "line '%s': out of memory", cfg->name);
+	if (!l) {
+		rc = fx_err_set(err, FX_E_NOMEM, "line '%s': out of memory", cfg->name);
+		goto out;
+	}
 	l->idx = idx;
 	l->base.cfg = *cfg;
 	st->req = &l->base;
@@ -222,30 +241,41 @@ static int sim_request(struct fx_gpio *g, const struct fx_gpio_line_cfg *cfg,
 		if (rc) {
 			st->req = NULL;
 			free(l);
-			return rc;
+			goto out;
 		}
 		drive_board(st);
-		if (st->hook)
-			rc = st->hook(st->hook_user, st->level, err);
+		hook = st->hook;
+		hook_user = st->hook_user;
+		level = st->level;
 	}
 	*out = &l->base;
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (!rc && hook)
+		rc = hook(hook_user, level, err);
 	return rc;
-	return 0;
 }
 
 static int sim_set(struct fx_gpio_line *line, int value, struct fx_err *err)
 {
 	struct sim *s = to_sim(line->gpio);
 	struct sim_line *l = (struct sim_line *)line;
+	fx_gpio_sim_hook_fn hook = NULL;
+	void *hook_user = NULL;
 	int rc;
 
+	pthread_mutex_lock(&s->lock);
 	rc = fire_due(s, err);
 	if (!rc)
 		rc = change(s, l->idx, value, fx_clock_now(s->base.clock), false, err);
-	if (!rc)
+	if (!rc) {
 		drive_board(&s->lines[l->idx]);
-	if (!rc && s->lines[l->idx].hook)
-		rc = s->lines[l->idx].hook(s->lines[l->idx].hook_user, value, err);
+		hook = s->lines[l->idx].hook;
+		hook_user = s->lines[l->idx].hook_user;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (!rc && hook)
+		rc = hook(hook_user, value, err);
 	return rc;
 }
 
@@ -253,12 +283,14 @@ static int sim_get(struct fx_gpio_line *line, int *value, struct fx_err *err)
 {
 	struct sim *s = to_sim(line->gpio);
 	struct sim_line *l = (struct sim_line *)line;
-	int rc = fire_due(s, err);
+	int rc;
 
-	if (rc)
-		return rc;
-	*value = s->lines[l->idx].level;
-	return 0;
+	pthread_mutex_lock(&s->lock);
+	rc = fire_due(s, err);
+	if (!rc)
+		*value = s->lines[l->idx].level;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 static bool pop(struct sim_line_state *st, struct fx_gpio_event *ev)
@@ -275,22 +307,26 @@ static int sim_wait_event(struct fx_gpio_line *line, uint64_t deadline_us,
 	struct sim *s = to_sim(line->gpio);
 	struct sim_line *l = (struct sim_line *)line;
 	const struct fx_clock *clk = s->base.clock;
+	uint64_t until;
 	int rc;
 
 	for (;;) {
+		pthread_mutex_lock(&s->lock);
 		rc = fire_due(s, err);
-		if (rc)
-			return rc;
-		if (pop(&s->lines[l->idx], ev))
+		if (!rc && pop(&s->lines[l->idx], ev)) {
+			pthread_mutex_unlock(&s->lock);
 			return 0;
-		if (fx_clock_now(clk) >= deadline_us)
-			return FX_E_TIMEOUT;
+		}
+		if (!rc && fx_clock_now(clk) >= deadline_us)
+			rc = FX_E_TIMEOUT;
 		/* sleep to the next scripted change (of any line: they fire
 		 * in time order) or to the deadline */
-		if (s->n_sched && s->sched[0].at_us < deadline_us)
-			fx_clock_sleep_until(clk, s->sched[0].at_us);
-		else
-			fx_clock_sleep_until(clk, deadline_us);
+		until = s->n_sched && s->sched[0].at_us < deadline_us ?
+			s->sched[0].at_us : deadline_us;
+		pthread_mutex_unlock(&s->lock);
+		if (rc)
+			return rc;
+		fx_clock_sleep_until(clk, until);
 	}
 }
 
@@ -299,8 +335,10 @@ static void sim_release(struct fx_gpio_line *line)
 	struct sim *s = to_sim(line->gpio);
 	struct sim_line *l = (struct sim_line *)line;
 
+	pthread_mutex_lock(&s->lock);
 	s->lines[l->idx].req = NULL;
 	s->lines[l->idx].q_head = s->lines[l->idx].q_n = 0;
+	pthread_mutex_unlock(&s->lock);
 	free(l);
 }
 
@@ -317,6 +355,7 @@ static void sim_close(struct fx_gpio *g)
 	}
 	free(s->lines);
 	free(s->sched);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -349,18 +388,23 @@ int fx_gpio_sim_attach(struct fx_gpio *g, const char *line,
 	    pin != FX_GPIO_SIM_PIN_POWER)
 		return fx_err_set(err, FX_E_INVAL, "line '%s': unknown board pin %d",
 				  line, (int)pin);
+	pthread_mutex_lock(&s->lock);
 	rc = line_state(s, line, true, &idx, err);
 	if (rc)
-		return rc;
+		goto out;
 	st = &s->lines[idx];
-	if (st->req && st->req->cfg.dir == FX_GPIO_INPUT)
-		return fx_err_set(err, FX_E_INVAL,
-				  "line '%s': is an input, cannot drive a board pin", line);
+	if (st->req && st->req->cfg.dir == FX_GPIO_INPUT) {
+		rc = fx_err_set(err, FX_E_INVAL,
+				"line '%s': is an input, cannot drive a board pin", line);
+		goto out;
+	}
 	st->board = board;
 	st->pin = pin;
 	if (st->req)
 		drive_board(st);
-	return 0;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 int fx_gpio_sim_hook(struct fx_gpio *g, const char *line,
@@ -368,26 +412,40 @@ int fx_gpio_sim_hook(struct fx_gpio *g, const char *line,
 		     struct fx_err *err)
 {
 	struct sim_line_state *st;
+	void (*old_free)(void *) = NULL;
+	void *old_user = NULL;
 	size_t idx;
-	int rc = FX_E_NOTSUP;
+	bool call;
+	int rc = FX_E_NOTSUP, level = 0;
 
-	if (is_sim(g, err))
-		rc = line_state(to_sim(g), line, true, &idx, err);
+	if (!is_sim(g, err)) {
+		if (free_user)
+			free_user(user);
+		return rc;
+	}
+	pthread_mutex_lock(&to_sim(g)->lock);
+	rc = line_state(to_sim(g), line, true, &idx, err);
 	if (!rc && (st = &to_sim(g)->lines[idx])->req &&
 	    st->req->cfg.dir == FX_GPIO_INPUT)
 		rc = fx_err_set(err, FX_E_INVAL, "line '%s': is an input, cannot be hooked",
 				line);
 	if (rc) {
+		pthread_mutex_unlock(&to_sim(g)->lock);
 		if (free_user)
 			free_user(user);
 		return rc;
 	}
-	if (st->hook_free)
-		st->hook_free(st->hook_user);
+	old_free = st->hook_free;
+	old_user = st->hook_user;
 	st->hook = fn;
 	st->hook_user = user;
 	st->hook_free = free_user;
-	return fn && st->req ? fn(user, st->level, err) : 0;
+	call = fn && st->req;
+	level = st->level;
+	pthread_mutex_unlock(&to_sim(g)->lock);
+	if (old_free)
+		old_free(old_user);
+	return call ? fn(user, level, err) : 0;
 }
 
 static int input_state(struct sim *s, const char *line, size_t *idx,
@@ -405,26 +463,24 @@ static int input_state(struct sim *s, const char *line, size_t *idx,
 	return 0;
 }
 
-/* The simulator behind g, with every change due by now fired. */
-static int sim_now(struct fx_gpio *g, struct sim **out, struct fx_err *err)
-{
-	if (!is_sim(g, err))
-		return FX_E_NOTSUP;
-	*out = to_sim(g);
-	return fire_due(*out, err);
-}
 
 int fx_gpio_sim_drive(struct fx_gpio *g, const char *line, int value,
 		      struct fx_err *err)
 {
 	struct sim *s;
 	size_t idx;
-	int rc = sim_now(g, &s, err);
+	int rc;
 
+	if (!is_sim(g, err))
+		return FX_E_NOTSUP;
+	s = to_sim(g);
+	pthread_mutex_lock(&s->lock);
+	rc = fire_due(s, err);
 	if (!rc)
 		rc = input_state(s, line, &idx, err);
 	if (!rc)
 		rc = change(s, idx, value, fx_clock_now(g->clock), false, err);
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 
@@ -445,12 +501,15 @@ int fx_gpio_sim_schedule(struct fx_gpio *g, const char *line, uint64_t at_us,
 		return fx_err_set(err, FX_E_INVAL,
 				  "line '%s': change at %llu us is in the past (now %llu us)",
 				  line, (unsigned long long)at_us, (unsigned long long)now);
+	pthread_mutex_lock(&s->lock);
 	rc = input_state(s, line, &idx, err);
 	if (rc)
-		return rc;
+		goto out;
 	p = s->sched;
-	if (!grow(&p, &s->cap_sched, s->n_sched + 1, sizeof(*s->sched)))
-		return fx_err_set(err, FX_E_NOMEM, "line '%s': out of memory", line);
+	if (!grow(&p, &s->cap_sched, s->n_sched + 1, sizeof(*s->sched))) {
+		rc = fx_err_set(err, FX_E_NOMEM, "line '%s': out of memory", line);
+		goto out;
+	}
 	s->sched = p;
 	for (k = s->n_sched; k > 0 && s->sched[k - 1].at_us > at_us; k--)
 		;
@@ -459,7 +518,9 @@ int fx_gpio_sim_schedule(struct fx_gpio *g, const char *line, uint64_t at_us,
 	s->sched[k].line = idx;
 	s->sched[k].value = !!value;
 	s->n_sched++;
-	return 0;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 /* level at t, then bounces of !level/level one ms apart */
@@ -500,25 +561,42 @@ int fx_gpio_sim_press(struct fx_gpio *g, const char *line, uint64_t at_us,
 
 size_t fx_gpio_sim_pending(const struct fx_gpio *g)
 {
+	struct sim *s;
+	size_t n;
+
 	if (!g || g->ops != &fx_gpio_sim_ops)
 		return 0;
-	return ((const struct sim *)g)->n_sched;
+	/* the count is behind the mutex: casting away const only to lock */
+	s = (struct sim *)(void *)g;
+	pthread_mutex_lock(&s->lock);
+	n = s->n_sched;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }
 
 /* The state of a line the simulator already knows, after firing what is
- * due (the level and history queries). */
+ * due (the level and history queries). Locks s on success: the caller
+ * unlocks. */
 static int known_line(struct fx_gpio *g, const char *line,
 		      struct sim_line_state **out, struct fx_err *err)
 {
 	struct sim *s;
 	size_t idx;
-	int rc = sim_now(g, &s, err);
+	int rc;
 
+	if (!is_sim(g, err))
+		return FX_E_NOTSUP;
+	s = to_sim(g);
+	pthread_mutex_lock(&s->lock);
+	rc = fire_due(s, err);
 	if (!rc)
 		rc = line_state(s, line, false, &idx, err);
-	if (!rc)
-		*out = &s->lines[idx];
-	return rc;
+	if (rc) {
+		pthread_mutex_unlock(&s->lock);
+		return rc;
+	}
+	*out = &s->lines[idx];
+	return 0;
 }
 
 int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
@@ -529,6 +607,7 @@ int fx_gpio_sim_level(struct fx_gpio *g, const char *line, int *value)
 	if (rc)
 		return rc;
 	*value = st->level;
+	pthread_mutex_unlock(&to_sim(g)->lock);
 	return 0;
 }
 
@@ -541,7 +620,10 @@ int fx_gpio_sim_history(struct fx_gpio *g, const char *line,
 
 	if (rc)
 		return rc;
+	/* valid until the next call on g (fx/gpio.h): read it when the
+	 * slots have stopped */
 	*changes = st->hist;
 	*n = st->n_hist;
+	pthread_mutex_unlock(&to_sim(g)->lock);
 	return 0;
 }

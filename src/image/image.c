@@ -198,6 +198,7 @@ static struct fx_image *img_finish(struct img_build *b, enum fx_image_format fmt
 		goto err_free_img;
 	img->format = fmt;
 	img->entry = b->entry;
+	snprintf(img->warning, sizeof(img->warning), "%s", b->warning);
 	for (i = 0, k = 0; i < b->nrecs; k++) {
 		struct fx_image_seg *s = &img->segs[k];
 		size_t j = i + 1, len = b->recs[i].len, pos;
@@ -249,6 +250,23 @@ size_t fx_image_size(const struct fx_image *img)
 	for (i = 0; i < img->nsegs; i++)
 		n += img->segs[i].len;
 	return n;
+}
+
+int fx_image_read(const struct fx_image *img, uint32_t addr, uint8_t *buf,
+		  size_t len)
+{
+	size_t i;
+
+	for (i = 0; img && i < img->nsegs; i++) {
+		const struct fx_image_seg *sg = &img->segs[i];
+
+		if (sg->alt == 0 && sg->addr <= addr &&
+		    (uint64_t)addr + len <= (uint64_t)sg->addr + sg->len) {
+			memcpy(buf, sg->data + (addr - sg->addr), len);
+			return 0;
+		}
+	}
+	return FX_E_RANGE;
 }
 
 int fx_image_check_range(const struct fx_image *img, uint32_t start, uint32_t end,

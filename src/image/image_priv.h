@@ -40,6 +40,7 @@ struct img_build {
 	struct img_rec *recs;
 	size_t nrecs, cap_recs;
 	uint32_t entry;
+	char warning[256];   /* copied to fx_image.warning */
 	struct fx_err *err;
 };
 

@@ -2,7 +2,10 @@
  * 16/24/32-bit addresses, S5/S6 record count, S7/S8/S9 termination with
  * the start address. Checksum: ones' complement of the low byte of the sum
  * of the count, address and data bytes. */
+#include <stdio.h>
+
 #include "fx/bytes.h"
+#include "fx/log.h"
 #include "image_priv.h"
 
 /* count(1) then up to 255 bytes of address, data and checksum */
@@ -104,5 +107,14 @@ int img_read_srec(struct img_build *b, const uint8_t *data, size_t len)
 			return srec_fail_start(b, lineno, s, llen);
 		}
 	}
-	return img_fail(b, lineno, "missing termination record (S7, S8 or S9)");
+	/* srec_cat writes no termination record unless asked to (-execution-
+	 * start-address); srec_info accepts such files with a warning. A file
+	 * without any data record is still refused: nothing says it is whole */
+	if (!ndata)
+		return img_fail(b, lineno, "missing termination record (S7, S8 or S9)");
+	snprintf(b->warning, sizeof(b->warning),
+		 "%s: no termination record (S7, S8 or S9): accepted, no start address",
+		 b->path);
+	fx_log(FX_LOG_WARN, "image", "%s", b->warning);
+	return 0;
 }

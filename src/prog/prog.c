@@ -10,27 +10,25 @@
 #include "fx/prog.h"
 
 #define LOG_PREFIX "prog"
-#define G4_FLASHSIZE_ADDR 0x1FFF75E0u /* flash size register, KiB (RM0440) */
 #define BLANK_CHUNK (16u * 1024u)
+#define PROGRAM_CHUNK (32u * 1024u) /* bytes between deadline checks */
 
-/* Copy the DFU handle's error into err, prefixed with the operation. */
-static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+/* The DFU layer filled err (fx/dfu.h: one error convention from dfu to
+ * seq); say which operation it was. Returns rc. */
+static int fail(int rc, struct fx_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static int fail(struct fx_dfu *d, struct fx_err *err, const char *fmt, ...)
+static int fail(int rc, struct fx_err *err, const char *fmt, ...)
 {
 	char head[128];
 	va_list ap;
-	int code = fx_dfu_err(d)->code;
 
 	if (!err)
-		return code ? code : FX_E_IO;
-	*err = *fx_dfu_err(d);
-	if (!err->code)
-		err->code = FX_E_IO;
+		return rc;
 	va_start(ap, fmt);
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
-	return fx_err_prefix(err, "%s", head);
+	fx_err_prefix(err, "%s", head);
+	return rc;
 }
 
 static const struct fx_clock *clk_of(struct fx_dfu *d)
@@ -52,15 +50,15 @@ int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err)
 	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
 	uint8_t raw[G4_OB_BLOCK_SIZE];
 	struct fx_g4_ob tmp;
-	int bank;
+	int bank, rc;
 
 	fx_g4_ob_factory(&tmp);
 	for (bank = 0; bank < 2; bank++) {
 		int alt = alt_or(d, base[bank], 1);
 
-		if (fx_dfu_set_alt(d, (uint8_t)alt) ||
-		    fx_dfuse_read(d, base[bank], raw, sizeof(raw)))
-			return fail(d, err, "read option bytes at 0x%08X", base[bank]);
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+		    (rc = fx_dfuse_read(d, base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "read option bytes at 0x%08X", base[bank]);
 		if (fx_g4_ob_decode(&tmp, bank, raw, err))
 			return err ? err->code : FX_E_PROTO;
 	}
@@ -127,8 +125,8 @@ static int wait_bootloader(struct fx_dfu *d, unsigned timeout_ms,
 				  "%s: the bootloader did not come back within %u ms: "
 				  "%04x:%04x enumerated instead (the application booted; BOOT0 low?)",
 				  why, timeout_ms, in->vid, in->pid);
-	if (fx_dfu_rebind(d))
-		return fail(d, err, "%s: rebind after the reset", why);
+	if ((rc = fx_dfu_rebind(d, err)))
+		return fail(rc, err, "%s: rebind after the reset", why);
 	return 0;
 }
 
@@ -136,21 +134,31 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 		     unsigned timeout_ms, struct fx_prog_ob_result *res,
 		     struct fx_err *err)
 {
+	struct fx_g4_ob cur;
+	int rc;
+
+	rc = fx_prog_ob_read(d, &cur, err);
+	if (rc)
+		return rc;
+	return fx_prog_ob_write_from(d, &cur, want, timeout_ms, res, err);
+}
+
+int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
+			  const struct fx_g4_ob *want, unsigned timeout_ms,
+			  struct fx_prog_ob_result *res, struct fx_err *err)
+{
 	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
 	struct fx_prog_ob_result r;
-	struct fx_g4_ob cur, next;
+	struct fx_g4_ob cur = *have, next;
 	uint8_t raw[G4_OB_BLOCK_SIZE];
 	int bank, rc;
 
 	memset(&r, 0, sizeof(r));
 	/* RDP level 2 is permanent and disables the bootloader (spec 2.3,
 	 * 3.6): no station job may set it by accident. */
-	if ((want->word[0][0] & 0xFFu) == 0xCCu)
+	if (fx_g4_ob_rdp(want) == FX_G4_RDP_LEVEL2)
 		return fx_err_set(err, FX_E_RANGE,
 				  "RDP=0xCC (level 2) is permanent and disables the bootloader: refused");
-	rc = fx_prog_ob_read(d, &cur, err);
-	if (rc)
-		return rc;
 	for (bank = 0; bank < 2; bank++) {
 		char why[64];
 
@@ -163,10 +171,10 @@ int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
 		/* the whole block, value + complement (spec 3.2 host rule) */
 		fx_g4_ob_encode(&next, bank, raw);
 		fx_log(FX_LOG_INFO, LOG_PREFIX, "writing option bytes at 0x%08X (OPTR 0x%08X -> 0x%08X)",
-		       base[bank], cur.word[0][0], next.word[0][0]);
-		if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1)) ||
-		    fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw)))
-			return fail(d, err, "write option bytes at 0x%08X", base[bank]);
+		       base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1), err)) ||
+		    (rc = fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "write option bytes at 0x%08X", base[bank]);
 		snprintf(why, sizeof(why), "option bytes written at 0x%08X", base[bank]);
 		rc = wait_bootloader(d, timeout_ms, &r.reenum_us, why, err);
 		if (rc)
@@ -216,9 +224,6 @@ static int check_range(const struct fx_dfuse_layout *l, uint32_t addr,
 	return 0;
 }
 
-/* Erase granularity: the layout's page size, but never less than the
- * page of the current bank mode read from OPTR (spec 8 "alt0 constant":
- * a 2 KiB string while single-bank erases clear 4 KiB, spec 7 item 2). */
 static bool read_refused(int code)
 {
 	/* the device answered and said no (RDP, a ROM that STALLs or errors
@@ -227,47 +232,48 @@ static bool read_refused(int code)
 	       code == FX_E_DFU || code == FX_E_RANGE || code == FX_E_PROTO;
 }
 
-/* *ps = the erase page size. The layout's size only when the option bytes
- * are refused; a device that left the bus (or any other failure) is an
- * error: the next request on it must not run (libusb issue #1199). */
-static int erase_page_size(struct fx_dfu *d, const struct fx_dfuse_seg *g,
+/* Erase granularity (OUT: *out): the layout's page size, but never less
+ * than the page of the current bank mode from OPTR (spec 8 "alt0
+ * constant": a 2 KiB string while single-bank erases clear 4 KiB, spec 7
+ * item 2). OPTR from the job when the caller knows it, else read; the
+ * layout's size alone only when the option bytes are refused. A device
+ * that left the bus (or any other failure) is an error: the next request
+ * on it must not run (libusb issue #1199). */
+static int erase_page_size(struct fx_prog_job *j, const struct fx_dfuse_seg *g,
 			   uint32_t *out, struct fx_err *err)
 {
 	struct fx_g4_ob ob;
 	struct fx_err e;
-	uint32_t ps = g->page_size;
-	int rc;
+	uint32_t ps = g->page_size, bank_ps;
+	int rc = 0;
 
 	fx_err_clear(&e);
-	rc = fx_prog_ob_read(d, &ob, &e);
-	if (rc == 0) {
-		uint32_t bank_ps = fx_g4_page_size(ob.word[0][0]);
-
+	if (!j->have_optr) {
+		rc = fx_prog_ob_read(j->dfu, &ob, &e);
+		if (rc == 0) {
+			j->optr = fx_g4_ob_optr(&ob);
+			j->have_optr = true;
+		} else if (read_refused(rc)) {
+			fx_log(FX_LOG_WARN, LOG_PREFIX,
+			       "option bytes not readable (%s), page size from the layout", e.msg);
+		} else {
+			fx_err_prefix(&e, "erase page size");
+			if (err)
+				*err = e;
+			return rc;
+		}
+	}
+	if (j->have_optr) {
+		bank_ps = fx_g4_page_size(j->optr);
 		if (bank_ps > ps) {
 			fx_log(FX_LOG_INFO, LOG_PREFIX,
 			       "layout says %u-byte pages, OPTR (DBANK=0) says %u: erasing %u",
 			       ps, bank_ps, bank_ps);
 			ps = bank_ps;
 		}
-	} else if (read_refused(rc)) {
-		fx_log(FX_LOG_WARN, LOG_PREFIX, "option bytes not readable (%s), page size from the layout",
-		       e.msg);
-	} else {
-		fx_err_prefix(&e, "flash: erase page size");
-		if (err)
-			*err = e;
-		return rc;
 	}
 	*out = ps;
 	return 0;
-}
-
-static bool all_ff(const uint8_t *p, size_t n)
-{
-	while (n--)
-		if (*p++ != 0xFF)
-			return false;
-	return true;
 }
 
 int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
@@ -299,25 +305,18 @@ int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
 	return 0;
 }
 
-int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
-		  const struct fx_prog_flash_opts *opts,
-		  struct fx_prog_flash_result *res, struct fx_err *err)
+/* --- the flash job ----------------------------------------------------- */
+
+int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
+		     const struct fx_image *img, bool mass_erase,
+		     struct fx_err *err)
 {
-	static const struct fx_prog_flash_opts dflt = { false, true, false };
-	const struct fx_clock *clk = clk_of(d);
 	const struct fx_dfuse_layout *l = NULL;
-	struct fx_prog_flash_result r;
 	uint32_t xfer = fx_dfu_get_info(d)->transfer_size & ~7u;
-	uint32_t lo, hi, ps = 0, last_page = 0;
-	bool have_last = false;
-	uint8_t *buf = NULL;
-	uint64_t t;
-	size_t i, len;
+	size_t i;
 	int alt = 0, rc;
 
-	if (!opts)
-		opts = &dflt;
-	memset(&r, 0, sizeof(r));
+	memset(j, 0, sizeof(*j));
 	if (!img || !img->nsegs)
 		return fx_err_set(err, FX_E_IMAGE, "flash: the image is empty");
 	rc = flash_layout(d, &alt, &l, err);
@@ -327,89 +326,189 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		return fx_err_set(err, FX_E_PROTO, "flash: memory layout of alt %d not understood: \"%s\"",
 				  alt, fx_dfu_get_info(d)->alt_name[alt]);
 	for (i = 0; i < img->nsegs; i++) {
-		const struct fx_image_seg *s = &img->segs[i];
+		const struct fx_image_seg *sg = &img->segs[i];
 
-		if (s->alt != 0 && s->alt != alt)
+		if (sg->alt != 0 && sg->alt != alt)
 			return fx_err_set(err, FX_E_RANGE,
 					  "image segment at 0x%08X targets alt %u, only the flash (alt %d) can be programmed",
-					  s->addr, s->alt, alt);
-		rc = check_range(l, s->addr, (uint64_t)s->addr + s->len,
+					  sg->addr, sg->alt, alt);
+		rc = check_range(l, sg->addr, (uint64_t)sg->addr + sg->len,
 				 DFUSE_WRITEABLE, err);
 		if (rc)
 			return rc;
 	}
 	/* one 0xFF-filled run from the xfer-aligned start: chunks never cross
 	 * a page, all-0xFF chunks are skipped (they are erased or untouched) */
-	rc = fx_prog_flatten(img, xfer, &lo, &buf, &len, err);
+	rc = fx_prog_flatten(img, xfer < 8 ? 8 : xfer, &j->lo, &j->buf, &j->len, err);
 	if (rc)
 		return rc;
-	hi = lo + (uint32_t)len;
+	j->dfu = d;
+	j->img = img;
+	j->alt = alt;
+	j->mass_erase = mass_erase;
+	return 0;
+}
 
-	/* erase (spec 6.2 step 5), all before any write (dfu-util >= 0.10) */
-	t = fx_clock_now(clk);
-	if (fx_dfu_set_alt(d, (uint8_t)alt)) {
-		rc = fail(d, err, "flash");
-		goto out;
-	}
-	if (opts->mass_erase) {
-		if (fx_dfuse_mass_erase(d)) {
-			rc = fail(d, err, "flash: mass erase");
-			goto out;
-		}
-	} else {
-		rc = erase_page_size(d, &l->segs[0], &ps, err);
-		if (rc)
-			goto out;
-		if (fx_dfu_set_alt(d, (uint8_t)alt)) {
-			rc = fail(d, err, "flash");
-			goto out;
-		}
-		for (i = 0; i < img->nsegs; i++) {
-			const struct fx_image_seg *s = &img->segs[i];
-			uint64_t a;
+void fx_prog_job_release(struct fx_prog_job *j)
+{
+	if (!j)
+		return;
+	free(j->buf);
+	j->buf = NULL;
+	j->len = 0;
+}
 
-			for (a = s->addr; a < (uint64_t)s->addr + s->len;) {
-				const struct fx_dfuse_seg *g = fx_dfuse_layout_find(l, (uint32_t)a);
-				uint32_t gps = g->page_size > ps ? g->page_size : ps;
-				uint32_t page = g->start + ((uint32_t)a - g->start) / gps * gps;
+/* FX_E_TIMEOUT once the clock is past deadline_us (0 = none). */
+static int past_deadline(struct fx_prog_job *j, uint64_t t0, uint64_t deadline_us,
+			 const char *what, struct fx_err *err)
+{
+	uint64_t now = fx_clock_now(clk_of(j->dfu));
 
-				if ((g->type & DFUSE_ERASABLE) && (!have_last || page != last_page)) {
-					if (fx_dfuse_erase_page(d, page)) {
-						rc = fail(d, err, "flash: erase");
-						goto out;
-					}
-					r.pages_erased++;
-					last_page = page;
-					have_last = true;
-				}
-				a = (uint64_t)page + gps;
+	if (!deadline_us || now <= deadline_us)
+		return 0;
+	return fx_err_set(err, FX_E_TIMEOUT, "%s not done after %llu ms (limit %llu ms)",
+			  what, (unsigned long long)((now - t0) / 1000u),
+			  (unsigned long long)((deadline_us - t0) / 1000u));
+}
+
+static int select_flash(struct fx_prog_job *j, const char *what, struct fx_err *err)
+{
+	int rc;
+
+	if ((rc = fx_dfu_set_alt(j->dfu, (uint8_t)j->alt, err)))
+		return fail(rc, err, "%s: select the flash alternate setting", what);
+	return 0;
+}
+
+/* Every page a segment touches, once (spec 6.2 step 5), all before any
+ * write (dfu-util >= 0.10). */
+static int erase_pages(struct fx_prog_job *j, uint64_t t0, uint64_t deadline_us,
+		       struct fx_err *err)
+{
+	const struct fx_dfuse_layout *l = &fx_dfu_get_info(j->dfu)->layout[j->alt];
+	uint32_t ps = 0, last_page = 0;
+	bool have_last = false;
+	size_t i;
+	int rc;
+
+	rc = erase_page_size(j, &l->segs[0], &ps, err);
+	if (!rc)
+		rc = select_flash(j, "page erase", err);
+	for (i = 0; !rc && i < j->img->nsegs; i++) {
+		const struct fx_image_seg *sg = &j->img->segs[i];
+		uint64_t a;
+
+		for (a = sg->addr; !rc && a < (uint64_t)sg->addr + sg->len;) {
+			const struct fx_dfuse_seg *g = fx_dfuse_layout_find(l, (uint32_t)a);
+			uint32_t gps, page;
+
+			if (!g)
+				return fx_err_set(err, FX_E_RANGE,
+						  "page erase: 0x%08X is not in the flash layout any more",
+						  (uint32_t)a);
+			gps = g->page_size > ps ? g->page_size : ps;
+			page = g->start + ((uint32_t)a - g->start) / gps * gps;
+			if ((g->type & DFUSE_ERASABLE) && (!have_last || page != last_page)) {
+				rc = past_deadline(j, t0, deadline_us, "page erase", err);
+				if (!rc && (rc = fx_dfuse_erase_page(j->dfu, page, err)))
+					rc = fail(rc, err, "page erase");
+				j->pages_erased++;
+				last_page = page;
+				have_last = true;
 			}
+			a = (uint64_t)page + gps;
 		}
 	}
-	r.erase_us = fx_clock_now(clk) - t;
+	if (!rc)
+		rc = past_deadline(j, t0, deadline_us, "page erase", err);
+	return rc;
+}
 
-	/* program */
+int fx_prog_job_erase(struct fx_prog_job *j, uint64_t deadline_us,
+		      struct fx_err *err)
+{
+	uint64_t t0 = fx_clock_now(clk_of(j->dfu));
+	int rc;
+
+	j->pages_erased = 0;
+	if (!j->mass_erase)
+		return erase_pages(j, t0, deadline_us, err);
+	rc = select_flash(j, "mass erase", err);
+	if (rc)
+		return rc;
+	if ((rc = fx_dfuse_mass_erase(j->dfu, err)))
+		return fail(rc, err, "mass erase");
+	return past_deadline(j, t0, deadline_us, "mass erase", err);
+}
+
+int fx_prog_job_program(struct fx_prog_job *j, uint64_t deadline_us,
+			struct fx_err *err)
+{
+	uint64_t t0 = fx_clock_now(clk_of(j->dfu));
+	size_t off, chunk;
+	int rc;
+
+	j->bytes_sent = 0;
+	rc = select_flash(j, "program", err);
+	/* with a deadline, in chunks with the deadline checked between them
+	 * (each chunk starts with its own SET_ADDRESS) */
+	chunk = deadline_us ? PROGRAM_CHUNK : j->len;
+	for (off = 0; !rc && off < j->len; off += chunk) {
+		size_t n = j->len - off < chunk ? j->len - off : chunk;
+		size_t sent = 0;
+
+		rc = past_deadline(j, t0, deadline_us, "program", err);
+		if (!rc && (rc = fx_dfuse_write_ex(j->dfu, j->lo + (uint32_t)off, j->buf + off,
+					     n, true, &sent, err)))
+			rc = fail(rc, err, "program");
+		j->bytes_sent += sent;
+	}
+	if (!rc)
+		rc = past_deadline(j, t0, deadline_us, "program", err);
+	return rc;
+}
+
+/* The CLI's flash: the job's named steps in order. */
+int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
+		  const struct fx_prog_flash_opts *opts,
+		  struct fx_prog_flash_result *res, struct fx_err *err)
+{
+	static const struct fx_prog_flash_opts dflt = { false, true, false };
+	const struct fx_clock *clk = clk_of(d);
+	struct fx_prog_flash_result r;
+	struct fx_prog_job j;
+	uint64_t t;
+	int rc;
+
+	if (!opts)
+		opts = &dflt;
+	memset(&r, 0, sizeof(r));
+	rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
+	if (rc)
+		return rc;
 	t = fx_clock_now(clk);
-	if (fx_dfuse_write_ex(d, lo, buf, hi - lo, true, &r.bytes_written)) {
-		rc = fail(d, err, "flash: program");
+	rc = fx_prog_job_erase(&j, 0, err);
+	r.erase_us = fx_clock_now(clk) - t;
+	r.pages_erased = j.pages_erased;
+	if (!rc) {
+		t = fx_clock_now(clk);
+		rc = fx_prog_job_program(&j, 0, err);
+		r.program_us = fx_clock_now(clk) - t;
+		r.bytes_written = j.bytes_sent;
+	}
+	if (rc) {
+		fx_err_prefix(err, "flash");
 		goto out;
 	}
-	r.program_us = fx_clock_now(clk) - t;
-
 	if (opts->verify) {
 		t = fx_clock_now(clk);
 		rc = fx_prog_verify(d, img, err);
 		r.verify_us = fx_clock_now(clk) - t;
-		if (rc)
-			goto out;
 	}
-	if (opts->leave && fx_dfuse_leave(d, l->segs[0].start)) {
-		rc = fail(d, err, "flash");
-		goto out;
-	}
-	rc = 0;
+	if (!rc && opts->leave && (rc = fx_dfuse_leave(d, G4_FLASH_BASE, err)))
+		rc = fail(rc, err, "flash: leave");
 out:
-	free(buf);
+	fx_prog_job_release(&j);
 	if (res)
 		*res = r;
 	return rc;
@@ -447,7 +546,7 @@ int fx_prog_verify(struct fx_dfu *d, const struct fx_image *img,
 int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
 		 struct fx_err *err)
 {
-	int alt, alt_end;
+	int alt, alt_end, rc;
 
 	if (!len)
 		return 0;
@@ -462,8 +561,8 @@ int fx_prog_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len,
 				  addr, addr + (uint32_t)(len - 1));
 	if (alt < 0)
 		alt = 0; /* system memory, UID: not in any alt string (spec 2.5) */
-	if (fx_dfu_set_alt(d, (uint8_t)alt) || fx_dfuse_read(d, addr, buf, len))
-		return fail(d, err, "read %zu bytes at 0x%08X (alt %d)", len, addr, alt);
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) || (rc = fx_dfuse_read(d, addr, buf, len, err)))
+		return fail(rc, err, "read %zu bytes at 0x%08X (alt %d)", len, addr, alt);
 	return 0;
 }
 
@@ -482,7 +581,8 @@ int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
 	rc = fx_prog_ob_read(d, &ob, err);
 	if (rc)
 		return rc;
-	r.optr = ob.word[0][0];
+	r.ob = ob;
+	r.optr = fx_g4_ob_optr(&ob);
 	r.dual_bank = fx_g4_dual_bank(r.optr);
 	/* best effort: under RDP 1 or on a ROM that refuses these areas the
 	 * USB serial and the memory map stand in (spec 2.1, 2.5) */
@@ -502,7 +602,7 @@ int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
 		snprintf(r.serial, sizeof(r.serial), "%.15s", in->serial);
 	}
 	fx_err_clear(&e);
-	if (fx_prog_read(d, G4_FLASHSIZE_ADDR, b, 2, &e) == 0 &&
+	if (fx_prog_read(d, FX_G4_FLASHSIZE_ADDR, b, 2, &e) == 0 &&
 	    (b[0] | b[1] << 8) != 0xFFFF && (b[0] | b[1] << 8) != 0) {
 		r.flash_kib = (uint32_t)(b[0] | b[1] << 8);
 	} else {
@@ -513,6 +613,14 @@ int fx_prog_identify(struct fx_dfu *d, struct fx_prog_ident *id,
 	}
 	*id = r;
 	return 0;
+}
+
+static bool all_ff(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++ != 0xFF)
+			return false;
+	return true;
 }
 
 int fx_prog_flash_blank(struct fx_dfu *d, bool *blank, struct fx_err *err)
@@ -536,9 +644,9 @@ int fx_prog_flash_blank(struct fx_dfu *d, bool *blank, struct fx_err *err)
 			size_t n = l->segs[s].end - a < BLANK_CHUNK ?
 					   (size_t)(l->segs[s].end - a) : BLANK_CHUNK;
 
-			if (fx_dfu_set_alt(d, (uint8_t)alt) ||
-			    fx_dfuse_read(d, (uint32_t)a, buf, n)) {
-				rc = fail(d, err, "blank check");
+			if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+			    (rc = fx_dfuse_read(d, (uint32_t)a, buf, n, err))) {
+				rc = fail(rc, err, "blank check");
 				goto out;
 			}
 			if (!all_ff(buf, n))
@@ -555,9 +663,9 @@ int fx_prog_unprotect(struct fx_dfu *d, unsigned timeout_ms, struct fx_err *err)
 	struct fx_g4_ob ob;
 	int rc;
 
-	if (fx_dfu_set_alt(d, (uint8_t)alt_or(d, G4_FLASH_BASE, 0)) ||
-	    fx_dfuse_read_unprotect(d))
-		return fail(d, err, "read unprotect");
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, G4_FLASH_BASE, 0), err)) ||
+	    (rc = fx_dfuse_read_unprotect(d, err)))
+		return fail(rc, err, "read unprotect");
 	/* spec 3.6: mass erase, option bytes to default, reset */
 	rc = wait_bootloader(d, timeout_ms, NULL, "read unprotect", err);
 	if (rc)
@@ -565,9 +673,9 @@ int fx_prog_unprotect(struct fx_dfu *d, unsigned timeout_ms, struct fx_err *err)
 	rc = fx_prog_ob_read(d, &ob, err);
 	if (rc)
 		return fx_err_prefix(err, "read unprotect");
-	if (fx_g4_rdp_level(ob.word[0][0]) != 0)
+	if (fx_g4_ob_rdp_level(&ob) != 0)
 		return fx_err_set(err, FX_E_VERIFY,
 				  "read unprotect: RDP is 0x%02X after the reset, expected 0xAA (level 0)",
-				  ob.word[0][0] & 0xFFu);
+				  fx_g4_ob_rdp(&ob));
 	return 0;
 }

@@ -1,14 +1,40 @@
 /* fmt_json.c - reports as one JSON document, schema "fixturectl-report/1"
- * (documented in fx/report.h). */
+ * (documented in fx/report.h). Strings are escaped by json-c; the layout
+ * (one row per line) is written here, so the documents stay diffable. */
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "report_int.h"
 
-/* A JSON string: always valid UTF-8, each byte that does not start a
- * well-formed character becomes \\ufffd (U+FFFD). */
+/* One run of well-formed UTF-8 (len bytes at p), escaped by json-c: the
+ * serialized string object without its quotes. */
+static void jrun(FILE *out, const char *p, size_t len)
+{
+	struct json_object *o;
+	const char *js;
+	size_t n;
+
+	if (!len)
+		return;
+	o = json_object_new_string_len(p, (int)len);
+	js = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+	n = js ? strlen(js) : 0;
+	if (n >= 2)
+		fwrite(js + 1, 1, n - 2, out);
+	else
+		fputs("\\ufffd", out); /* out of memory: never raw bytes */
+	json_object_put(o);
+}
+
+/* A JSON string: always valid UTF-8. json-c escapes (quotes, backslash,
+ * control characters as \u00XX) but passes bytes through unchecked, so
+ * the well-formed runs go to json-c and each byte that does not start a
+ * well-formed character becomes \ufffd (U+FFFD) between them. */
 static void jstr(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const char *run, *p;
 	size_t n;
 
 	if (!s) {
@@ -16,40 +42,16 @@ static void jstr(FILE *out, const char *s)
 		return;
 	}
 	fputc('"', out);
-	for (; *p; p += n) {
-		n = fx_rt_utf8_len((const char *)p);
-		if (!n) {
-			fputs("\\ufffd", out);
-			n = 1;
+	for (run = p = s; *p; p += n) {
+		n = fx_rt_utf8_len(p);
+		if (n)
 			continue;
-		}
-		if (n > 1) {
-			fwrite(p, 1, n, out);
-			continue;
-		}
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
+		jrun(out, run, (size_t)(p - run));
+		fputs("\\ufffd", out);
+		n = 1;
+		run = p + 1;
 	}
+	jrun(out, run, (size_t)(p - run));
 	fputc('"', out);
 }
 

@@ -8,6 +8,7 @@
 static const char *const by_names[FX_BY__COUNT] = {
 	[FX_BY_DAY] = "day", [FX_BY_WEEK] = "week", [FX_BY_STATION] = "station",
 	[FX_BY_SLOT] = "slot", [FX_BY_RECIPE] = "recipe", [FX_BY_OPERATOR] = "operator",
+	[FX_BY_LINE] = "line",
 };
 
 const char *fx_report_by_name(enum fx_report_by by)
@@ -40,7 +41,7 @@ int fx_report_parse_by(const char *s, enum fx_report_by *by, struct fx_err *err)
 			return 0;
 		}
 	return fx_err_set(err, FX_E_INVAL,
-			  "--by '%s': expected day, week, station, slot, recipe or operator",
+			  "--by '%s': expected day, week, station, slot, recipe, operator or line",
 			  s ? s : "");
 }
 

@@ -141,6 +141,35 @@ static void progress(const struct seq_run *r, enum fx_seq_event ev,
 		r->job->progress(r->job->progress_user, ev, step, res, detail);
 }
 
+/* Steps this run takes, as far as known now, and how many are done. */
+static unsigned steps_total(const struct seq_run *r)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (!steps[i].applies || steps[i].applies(r))
+			n++;
+	return n;
+}
+
+/* The job's report callback with what the run knows now. */
+static void report(const struct seq_run *r, struct fx_seq_report *rep,
+		   const struct fx_seq_outcome *out)
+{
+	if (!r->job->report)
+		return;
+	rep->slot = r->slot->cfg->index;
+	rep->run_uuid = out->run_uuid;
+	rep->serial = out->serial;
+	rep->uid_hex = out->uid_hex;
+	rep->utc_us = utc_now(r);
+	rep->steps_total = steps_total(r);
+	if (!rep->detail)
+		rep->detail = "";
+	r->job->report(r->job->report_user, rep);
+}
+
 static void led(struct fx_gpio_line *l, int v)
 {
 	struct fx_err err;
@@ -189,6 +218,21 @@ static int record_unit(struct seq_run *r, struct fx_store *st,
 	return fx_store_run_set_unit(st, run, serial, uid, r->board, err);
 }
 
+static void run_end_report(const struct seq_run *r,
+			   const struct fx_seq_outcome *out, int64_t start_utc)
+{
+	struct fx_seq_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.kind = FX_SEQ_REP_RUN_END;
+	rep.result = out->result;
+	rep.detail = out->message;
+	rep.start_utc_us = start_utc;
+	rep.duration_us = out->duration_us;
+	rep.outcome = out;
+	report(r, &rep, out);
+}
+
 static int check_job(const struct fx_seq_slot *sl, const struct fx_store *st,
 		     const struct fx_seq_job *job, struct fx_err *err)
 {
@@ -212,8 +256,10 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 	struct fx_store_run run;
 	struct fx_run_start start;
 	struct fx_run_end end;
+	struct fx_seq_report rep;
 	struct seq_run r;
 	uint64_t t_run;
+	unsigned done = 0;
 	size_t i;
 	int rc;
 
@@ -250,6 +296,10 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 	if (rc)
 		goto err_store;
 	snprintf(out->run_uuid, sizeof(out->run_uuid), "%s", run.uuid);
+	memset(&rep, 0, sizeof(rep));
+	rep.kind = FX_SEQ_REP_RUN_BEGIN;
+	rep.start_utc_us = start.start_utc_us;
+	report(&r, &rep, out);
 
 	set_outcome(out, FX_STORE_PASS, NULL, 0, NULL);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -276,6 +326,12 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 		limit_us = (uint64_t)s->limit(&r) * 1000u;
 		t0 = fx_clock_now(r.clock);
 		utc0 = utc_now(&r);
+		memset(&rep, 0, sizeof(rep));
+		rep.kind = FX_SEQ_REP_STEP_BEGIN;
+		rep.step = s->name;
+		rep.steps_done = done;
+		rep.start_utc_us = utc0;
+		report(&r, &rep, out);
 		src = s->run(&r, t0 + limit_us);
 		dur = fx_clock_now(r.clock) - t0;
 		/* backstop: steps bound their own waits by the deadline; a step
@@ -307,6 +363,21 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 		if (rc)
 			goto err_store;
 		progress(&r, FX_SEQ_EV_STEP_END, s->name, rec.result, r.detail);
+		if (src >= 0 && (!strcmp(s->name, "identify") ||
+				 !strcmp(s->name, "unprotect"))) {
+			rc = record_unit(&r, st, &run, out, err);
+			if (rc)
+				goto err_store;
+		}
+		memset(&rep, 0, sizeof(rep));
+		rep.kind = FX_SEQ_REP_STEP_END;
+		rep.step = s->name;
+		rep.steps_done = ++done;
+		rep.result = rec.result;
+		rep.detail = r.detail;
+		rep.start_utc_us = utc0;
+		rep.duration_us = dur;
+		report(&r, &rep, out);
 		if (src < 0) {
 			char msg[300];
 
@@ -314,16 +385,24 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 			set_outcome(out, r.fail_class, s->name, r.err.code, msg);
 			break;
 		}
-		if (!strcmp(s->name, "identify") || !strcmp(s->name, "unprotect")) {
-			rc = record_unit(&r, st, &run, out, err);
-			if (rc)
-				goto err_store;
-		}
 	}
 	out->board = r.board;
 	out->ob_written = r.ob_written;
 	seq_safe_state(&r);
 	out->duration_us = fx_clock_now(r.clock) - t_run;
+	/* issue 8: the emulated board is durable BEFORE its record commits,
+	 * so a kill after the commit never leaves a PASS whose board file
+	 * still holds the old content (a kill before it: ABORTED at the next
+	 * start, board saved); a board that cannot be saved is no PASS */
+	rc = fx_seq_slot_save(sl, &r.err);
+	if (rc && out->result == FX_STORE_PASS) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "save_board: %s", r.err.msg);
+		set_outcome(out, FX_STORE_ERROR, "save_board", rc, msg);
+	} else if (rc) {
+		fx_log(FX_LOG_ERR, LOG_PREFIX, "slot %u: %s", sl->cfg->index, r.err.msg);
+	}
 
 	memset(&end, 0, sizeof(end));
 	end.result = out->result;
@@ -339,11 +418,14 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 	out->recorded = true;
 	led(sl->led_busy, 0);
 	led(out->result == FX_STORE_PASS ? sl->led_pass : sl->led_fail, 1);
+	run_end_report(&r, out, start.start_utc_us);
 	return 0;
 
 err_store:
 	seq_safe_state(&r);
 	out->duration_us = fx_clock_now(r.clock) - t_run;
+	if (fx_seq_slot_save(sl, &r.err))
+		fx_log(FX_LOG_ERR, LOG_PREFIX, "slot %u: %s", sl->cfg->index, r.err.msg);
 err_store_end:
 	/* the record is not written: never PASS, stop the station */
 	out->board = r.board;
@@ -352,5 +434,7 @@ err_store_end:
 	out->recorded = false;
 	led(sl->led_busy, 0);
 	led(sl->led_fail, 1);
+	if (out->run_uuid[0])
+		run_end_report(&r, out, start.start_utc_us);
 	return rc < 0 ? rc : FX_E_DB;
 }

@@ -11,12 +11,15 @@
 #include "fx/seq.h"
 #include "fx/stm32g4.h"
 #include "fx/usb.h"
+#include "fx/usb_emu.h"
 
 struct fx_seq_slot {
 	struct fx_seq_station *station;
 	const struct fx_station_slot *cfg;   /* borrowed from the station */
 	struct fx_gpio_line *boot0, *nrst, *power; /* power may be NULL */
 	struct fx_gpio_line *led_pass, *led_fail, *led_busy; /* may be NULL */
+	struct fx_gpio_line *present;        /* may be NULL: always a board */
+	struct fx_gpio_line *start, *lid;    /* independent mode, may be NULL */
 	struct fx_emu *board;                /* emu: slots, owned */
 };
 
@@ -29,6 +32,9 @@ struct fx_seq_station {
 	struct fx_gpio_line *tower_green, *tower_yellow, *tower_red, *buzzer;
 	size_t n_slots;
 	struct fx_seq_slot slots[FX_STATION_MAX_SLOTS];
+	/* hub = single-tt: the one full-speed bus of the emulated boards */
+	struct fx_usb_emu_bus bus;
+	bool have_bus;
 };
 
 /* What the probe saw. */
@@ -62,6 +68,7 @@ struct seq_run {
 	char detail[256];
 	struct fx_err err;
 	bool ob_written;
+	bool identical;            /* skip_identical: the board already holds it */
 };
 
 /* Step results besides 0 and negative FX_E_* codes. */

@@ -125,6 +125,18 @@ static int open_slot(struct fx_seq_station *s, struct fx_seq_slot *sl,
 		rc = req(s, &cfg->led_fail, &sl->led_fail, err);
 	if (!rc)
 		rc = req(s, &cfg->led_busy, &sl->led_busy, err);
+	if (!rc)
+		rc = req(s, &cfg->present, &sl->present, err);
+	if (!rc)
+		rc = req(s, &cfg->start, &sl->start, err);
+	if (!rc)
+		rc = req(s, &cfg->lid, &sl->lid, err);
+	/* an emulated jig: a board is in the socket, the lid is closed
+	 * (tests and demos drive them otherwise) */
+	if (!rc && s->sim && sl->present)
+		rc = fx_gpio_sim_drive(s->gpio, fx_gpio_line_name(sl->present), 1, err);
+	if (!rc && s->sim && sl->lid)
+		rc = fx_gpio_sim_drive(s->gpio, fx_gpio_line_name(sl->lid), 1, err);
 	if (!rc && (!sl->boot0 || !sl->nrst))
 		rc = fx_err_set(err, FX_E_CONFIG, "slot %u: boot0 and nrst must be wired",
 				cfg->index);
@@ -166,6 +178,8 @@ static void teardown(struct fx_seq_station *s, bool save)
 		sl->board = NULL;
 	}
 	fx_gpio_close(s->gpio); /* releases every line */
+	if (s->have_bus)
+		fx_usb_emu_bus_release(&s->bus);
 	free(s);
 }
 
@@ -202,9 +216,16 @@ int fx_seq_station_open(const struct fx_station *st, const struct fx_clock *clk,
 		rc = req(s, &st->tower_red, &s->tower_red, err);
 	if (!rc)
 		rc = req(s, &st->buzzer, &s->buzzer, err);
-	if (!rc && !s->start)
+	if (!rc && !s->start && st->start_mode == FX_STATION_START_BATCH)
 		rc = fx_err_set(err, FX_E_CONFIG, "station '%s': no start line",
 				st->name);
+	if (!rc && st->hub == FX_STATION_HUB_SINGLE_TT) {
+		rc = fx_usb_emu_bus_init(&s->bus);
+		if (rc)
+			rc = fx_err_set(err, rc, "station '%s': out of memory", st->name);
+		else
+			s->have_bus = true;
+	}
 	if (!rc && s->sim && s->lid)
 		rc = fx_gpio_sim_drive(s->gpio, fx_gpio_line_name(s->lid), 1, err);
 	for (i = 0; !rc && i < st->n_slots; i++) {
@@ -261,8 +282,10 @@ struct fx_seq_slot *fx_seq_station_first(struct fx_seq_station *s)
 	return s->n_slots ? &s->slots[0] : NULL;
 }
 
-int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
-			      struct fx_err *err)
+/* START (debounced rising edge) with the lid closed, if wired. */
+static int wait_start(const struct fx_seq_station *s, struct fx_gpio_line *start,
+		      struct fx_gpio_line *lid_line, unsigned timeout_ms,
+		      struct fx_err *err)
 {
 	uint64_t deadline = fx_clock_now(s->clock) + (uint64_t)timeout_ms * 1000u;
 
@@ -275,14 +298,14 @@ int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 			return fx_err_set(err, FX_E_TIMEOUT,
 					  "no START press within %u ms", timeout_ms);
 		left = (unsigned)((deadline - now + 999u) / 1000u);
-		rc = fx_gpio_wait_edge(s->start, 1, left, NULL, err);
+		rc = fx_gpio_wait_edge(start, 1, left, NULL, err);
 		if (rc == FX_E_TIMEOUT)
 			return fx_err_set(err, FX_E_TIMEOUT,
 					  "no START press within %u ms", timeout_ms);
 		if (rc)
 			return rc;
-		if (s->lid) {
-			rc = fx_gpio_get(s->lid, &lid, err);
+		if (lid_line) {
+			rc = fx_gpio_get(lid_line, &lid, err);
 			if (rc)
 				return rc;
 		}
@@ -292,9 +315,78 @@ int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
 	}
 }
 
+int fx_seq_station_wait_start(struct fx_seq_station *s, unsigned timeout_ms,
+			      struct fx_err *err)
+{
+	if (!s->start)
+		return fx_err_set(err, FX_E_CONFIG,
+				  "station '%s': no station START (start_mode = independent: "
+				  "each slot has its own)", s->cfg->name);
+	return wait_start(s, s->start, s->lid, timeout_ms, err);
+}
+
+int fx_seq_slot_wait_start(struct fx_seq_slot *sl, unsigned timeout_ms,
+			   struct fx_err *err)
+{
+	struct fx_seq_station *s = sl->station;
+
+	if (!sl->start)
+		return fx_seq_station_wait_start(s, timeout_ms, err);
+	return wait_start(s, sl->start, sl->lid ? sl->lid : s->lid, timeout_ms, err);
+}
+
+int fx_seq_slot_press_start(struct fx_seq_slot *sl, uint64_t at_us,
+			    struct fx_err *err)
+{
+	struct fx_gpio_line *l = sl->start ? sl->start : sl->station->start;
+
+	if (!sl->station->sim)
+		return fx_err_set(err, FX_E_NOTSUP,
+				  "START can only be scripted on an emulated station");
+	return fx_gpio_sim_press(sl->station->gpio, fx_gpio_line_name(l), at_us,
+				 START_HOLD_MS, 2, err);
+}
+
+int fx_seq_slot_present(struct fx_seq_slot *sl, bool *present, struct fx_err *err)
+{
+	int v = 1, rc = 0;
+
+	if (sl->present)
+		rc = fx_gpio_get(sl->present, &v, err);
+	if (!rc)
+		*present = v != 0;
+	return rc;
+}
+
+unsigned fx_seq_station_count(const struct fx_seq_station *s)
+{
+	return (unsigned)s->n_slots;
+}
+
+struct fx_seq_slot *fx_seq_station_at(struct fx_seq_station *s, size_t i)
+{
+	return i < s->n_slots ? &s->slots[i] : NULL;
+}
+
+uint64_t fx_seq_station_bus_us(struct fx_seq_station *s)
+{
+	uint64_t v;
+
+	if (!s->have_bus)
+		return 0;
+	pthread_mutex_lock(&s->bus.lock);
+	v = s->bus.busy_us;
+	pthread_mutex_unlock(&s->bus.lock);
+	return v;
+}
+
 int fx_seq_station_press_start(struct fx_seq_station *s, uint64_t at_us,
 			       struct fx_err *err)
 {
+	if (s->sim && !s->start)
+		return fx_err_set(err, FX_E_CONFIG,
+				  "station '%s': no station START (start_mode = independent)",
+				  s->cfg->name);
 	if (!s->sim)
 		return fx_err_set(err, FX_E_NOTSUP,
 				  "START can only be scripted on an emulated station");

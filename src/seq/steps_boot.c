@@ -46,6 +46,13 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 		snprintf(r->detail, sizeof(r->detail), "probe = off in the recipe");
 		return SEQ_SKIPPED;
 	}
+	if (rc_->probe_mode == FX_RECIPE_PROBE_FLASH) {
+		/* no reset, no wait for an application that may not come:
+		 * identify reads the vector table in the bootloader */
+		snprintf(r->detail, sizeof(r->detail),
+			 "probe = flash: the bootloader's view of the flash tells (identify)");
+		return SEQ_SKIPPED;
+	}
 	o.wait_ms = rc_->timeouts.probe_ms;
 	o.any_device = true;
 	if (rc_->app.enabled) {
@@ -226,10 +233,68 @@ int seq_ident_uid_hex(const struct seq_run *r, char out[25])
 	return 0;
 }
 
+/* probe = flash: what the first transfer-size block of the flash holds
+ * (spec 8 "the application"): all 0xFF = blank, a plausible vector table
+ * = programmed (it would boot), anything else = corrupted. The rest of
+ * the flash is left to the erase and the verify to prove. */
+static int classify_flash(struct seq_run *r, enum fx_store_board *board)
+{
+	uint8_t head[1024];
+	size_t n = fx_dfu_get_info(r->dfu)->transfer_size, i;
+	int rc;
+
+	if (n > sizeof(head) || n < 8)
+		n = sizeof(head);
+	rc = fx_prog_read(r->dfu, G4_FLASH_BASE, head, n, &r->err);
+	if (rc)
+		return rc;
+	for (i = 0; i < n && head[i] == 0xFF; i++)
+		;
+	if (i == n)
+		*board = FX_STORE_BOARD_BLANK;
+	else if (fx_g4_vectors_plausible(head, G4_FLASH_BASE,
+					 r->ident.flash_kib ? r->ident.flash_kib * 1024u :
+							      G4_FLASH_SIZE))
+		*board = FX_STORE_BOARD_PROGRAMMED;
+	else
+		*board = FX_STORE_BOARD_CORRUPTED;
+	return 0;
+}
+
+/* What the probe could not tell, from the flash as the bootloader sees it:
+ * probe = app saw the application (programmed) or nothing (blank or
+ * corrupted: the first block tells which). */
+static int classify(struct seq_run *r)
+{
+	int rc;
+
+	if (fx_g4_rdp_level(r->ident.optr) != 0) {
+		r->board = FX_STORE_BOARD_PROTECTED;
+		return 0;
+	}
+	if (r->probe == SEQ_PROBE_APP) {
+		r->board = FX_STORE_BOARD_PROGRAMMED;
+		return 0;
+	}
+	rc = classify_flash(r, &r->board);
+	if (rc == FX_E_PROTECTED) {
+		fx_err_clear(&r->err);
+		r->board = FX_STORE_BOARD_PROTECTED;
+		return 0;
+	}
+	if (rc || r->board == FX_STORE_BOARD_BLANK)
+		return rc;
+	if (!r->recipe->probe || r->probe == SEQ_PROBE_BOOTLOADER)
+		r->board = FX_STORE_BOARD_UNKNOWN; /* not asked / the ROM booted:
+						    * the application had no chance */
+	else if (r->probe == SEQ_PROBE_NOTHING)
+		r->board = FX_STORE_BOARD_CORRUPTED; /* did not start */
+	return 0;
+}
+
 int seq_step_identify(struct seq_run *r, uint64_t deadline_us)
 {
 	const struct fx_dfu_info *di = fx_dfu_get_info(r->dfu);
-	bool blank = false;
 	int rc;
 
 	(void)deadline_us;
@@ -249,26 +314,9 @@ int seq_step_identify(struct seq_run *r, uint64_t deadline_us)
 	if (rc)
 		return rc;
 	r->have_ident = true;
-	if (fx_g4_rdp_level(r->ident.optr) != 0) {
-		r->board = FX_STORE_BOARD_PROTECTED;
-	} else if (r->probe == SEQ_PROBE_APP) {
-		r->board = FX_STORE_BOARD_PROGRAMMED;
-	} else {
-		rc = fx_prog_flash_blank(r->dfu, &blank, &r->err);
-		if (rc == FX_E_PROTECTED) {
-			fx_err_clear(&r->err);
-			r->board = FX_STORE_BOARD_PROTECTED;
-		} else if (rc) {
-			return rc;
-		} else if (blank) {
-			r->board = FX_STORE_BOARD_BLANK;
-		} else {
-			/* flash holds something that did not start (or the
-			 * probe was off: unknown whether it would) */
-			r->board = r->probe == SEQ_PROBE_NOTHING ?
-				   FX_STORE_BOARD_CORRUPTED : FX_STORE_BOARD_UNKNOWN;
-		}
-	}
+	rc = classify(r);
+	if (rc)
+		return rc;
 	snprintf(r->detail, sizeof(r->detail),
 		 "serial %s flash %u KiB bootloader %s optr 0x%08X %s board %s",
 		 r->ident.serial, (unsigned)r->ident.flash_kib, r->ident.bl_version,

@@ -1,7 +1,8 @@
 /* steps_flash.c - firmware check, erase, program, verify. Each is its own
- * step so the record names the phase that failed; every loop checks the
- * step's deadline between device operations (STYLE 3: every wait has a
- * bound). */
+ * step so the record names the phase that failed; erase and program are
+ * the flash job of fx/prog.h (the CLI's flash runs the same code), which
+ * checks the step's deadline between device operations (STYLE 3: every
+ * wait has a bound). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,32 +13,7 @@
 #include "seq_priv.h"
 
 #define LOG_PREFIX "seq"
-#define PROGRAM_CHUNK 16384u /* bytes per fx_dfuse_write between deadline checks */
 #define FIRMWARE_MAX (64u << 20)
-
-static int dfu_error(struct seq_run *r, int rc, const char *what)
-{
-	const struct fx_err *e = fx_dfu_err(r->dfu);
-
-	if (e && e->code)
-		r->err = *e;
-	else
-		fx_err_set(&r->err, rc, "%s", fx_strerror(rc));
-	fx_err_prefix(&r->err, "%s", what);
-	return r->err.code ? r->err.code : rc;
-}
-
-static int past_deadline(struct seq_run *r, uint64_t t0, uint64_t deadline_us,
-			 const char *what)
-{
-	uint64_t now = fx_clock_now(r->clock);
-
-	if (now <= deadline_us)
-		return 0;
-	return fx_err_set(&r->err, FX_E_TIMEOUT, "%s not done after %llu ms (limit %llu ms)",
-			  what, (unsigned long long)((now - t0) / 1000u),
-			  (unsigned long long)((deadline_us - t0) / 1000u));
-}
 
 static int read_file(const char *path, uint8_t **out, size_t *len,
 		     struct fx_err *err)
@@ -87,11 +63,38 @@ static int read_file(const char *path, uint8_t **out, size_t *len,
 	return 0;
 }
 
+/* The option bytes the chip runs with now: read once per cycle (identify),
+ * the recipe's after write_ob. */
+static uint32_t current_optr(const struct seq_run *r)
+{
+	return fx_g4_ob_optr(r->have_ob ? &r->ob_cur : &r->ident.ob);
+}
+
+static bool mass_erase(const struct seq_run *r)
+{
+	return r->recipe->erase == FX_RECIPE_ERASE_MASS || r->dbank_changes;
+}
+
+/* The flash job of this cycle (fx/prog.h: one implementation with the CLI
+ * `flash`); built per step, it is cheap and holds no device state. */
+static int job_init(struct seq_run *r, struct fx_prog_job *j)
+{
+	int rc = fx_prog_job_init(j, r->dfu, r->job->image, mass_erase(r), &r->err);
+
+	if (rc)
+		return rc;
+	j->have_optr = r->have_ob || r->have_ident;
+	j->optr = current_optr(r);
+	return 0;
+}
+
 /* The file may have changed since the recipe was loaded (spec: a SHA-256
- * mismatch refuses to program). Done before the erase. */
+ * mismatch refuses to program); the image must fit the flash of the
+ * device. Both before anything changes the board. */
 int seq_step_firmware(struct seq_run *r, uint64_t deadline_us)
 {
-	uint8_t *data = NULL;
+	struct fx_prog_job j;
+	uint8_t *data = NULL, vt[8];
 	size_t len = 0;
 	int rc;
 
@@ -103,127 +106,81 @@ int seq_step_firmware(struct seq_run *r, uint64_t deadline_us)
 	free(data);
 	if (rc)
 		return rc;
-	snprintf(r->detail, sizeof(r->detail), "sha256 %.16s... %zu bytes file, %zu bytes image",
-		 r->recipe->firmware_sha256, len, fx_image_size(r->job->image));
+	if (r->dfu) {
+		rc = job_init(r, &j);
+		fx_prog_job_release(&j);
+		if (rc)
+			return rc;
+	}
+	snprintf(r->detail, sizeof(r->detail), "sha256 %.16s... %zu bytes file, %zu bytes image%s",
+		 r->recipe->firmware_sha256, len, fx_image_size(r->job->image),
+		 fx_image_read(r->job->image, G4_FLASH_BASE, vt, sizeof(vt)) == 0 &&
+		 fx_g4_vectors_plausible(vt, G4_FLASH_BASE, G4_FLASH_SIZE) ? "" :
+		 "; no plausible vector table at 0x08000000: the application will not start");
 	return 0;
 }
 
-static int select_flash_alt(struct seq_run *r)
+/* skip_identical (pyOCD smart flash, probe-rs preverify): a programmed
+ * board whose option bytes already match and whose image range reads back
+ * as the image needs no erase and no program. */
+static bool check_identical(struct seq_run *r)
 {
-	int alt = fx_dfu_alt_for(r->dfu, G4_FLASH_BASE);
-	int rc;
+	struct fx_err e;
 
-	if (alt < 0)
-		return fx_err_set(&r->err, FX_E_PROTO,
-				  "no alternate setting maps flash 0x%08X", G4_FLASH_BASE);
-	rc = fx_dfu_set_alt(r->dfu, (uint8_t)alt);
-	if (rc)
-		return dfu_error(r, rc, "select the flash alternate setting");
-	return 0;
-}
-
-static uint32_t current_optr(const struct seq_run *r)
-{
-	if (r->have_ob)
-		return r->ob_cur.word[0][0];
-	return r->ident.optr;
+	if (!r->recipe->skip_identical || r->ob_differs || r->ob_written ||
+	    r->board != FX_STORE_BOARD_PROGRAMMED)
+		return false;
+	fx_err_clear(&e);
+	if (fx_prog_verify(r->dfu, r->job->image, &e) == 0)
+		return true;
+	fx_log(FX_LOG_INFO, LOG_PREFIX, "not identical: %s", e.msg);
+	return false;
 }
 
 int seq_step_erase(struct seq_run *r, uint64_t deadline_us)
 {
-	const struct fx_image *img = r->job->image;
-	uint64_t t0 = fx_clock_now(r->clock);
-	uint32_t page = fx_g4_page_size(current_optr(r));
-	uint32_t last = UINT32_MAX;
-	size_t i, pages = 0;
-	bool mass = r->recipe->erase == FX_RECIPE_ERASE_MASS || r->dbank_changes;
+	struct fx_prog_job j;
 	int rc;
 
-	rc = select_flash_alt(r);
-	if (rc)
-		return rc;
-	if (mass) {
-		rc = fx_dfuse_mass_erase(r->dfu);
-		if (rc)
-			return dfu_error(r, rc, "mass erase");
-		rc = past_deadline(r, t0, deadline_us, "mass erase");
-		if (rc)
-			return rc;
+	if (check_identical(r)) {
+		r->identical = true;
+		snprintf(r->detail, sizeof(r->detail),
+			 "identical: the image range already reads back as the image (%zu bytes)",
+			 fx_image_size(r->job->image));
+		return SEQ_SKIPPED;
+	}
+	rc = job_init(r, &j);
+	if (!rc)
+		rc = fx_prog_job_erase(&j, deadline_us, &r->err);
+	if (!rc && j.mass_erase)
 		snprintf(r->detail, sizeof(r->detail), "mass erase%s",
 			 r->dbank_changes ? " (DBANK changed)" : "");
-		return 0;
-	}
-	for (i = 0; i < img->nsegs; i++) {
-		const struct fx_image_seg *sg = &img->segs[i];
-		uint32_t a, end;
-
-		if (sg->len == 0 || sg->addr < G4_FLASH_BASE)
-			continue;
-		a = G4_FLASH_BASE + (sg->addr - G4_FLASH_BASE) / page * page;
-		end = sg->addr + sg->len;
-		for (; a < end; a += page) {
-			if (a == last)
-				continue;
-			rc = past_deadline(r, t0, deadline_us, "page erase");
-			if (rc)
-				return rc;
-			rc = fx_dfuse_erase_page(r->dfu, a);
-			if (rc)
-				return dfu_error(r, rc, "page erase");
-			last = a;
-			pages++;
-		}
-	}
-	rc = past_deadline(r, t0, deadline_us, "page erase");
-	if (rc)
-		return rc;
-	snprintf(r->detail, sizeof(r->detail), "%zu pages of %u bytes", pages,
-		 (unsigned)page);
-	return 0;
+	else if (!rc)
+		snprintf(r->detail, sizeof(r->detail), "%zu pages of %u bytes", j.pages_erased,
+			 (unsigned)fx_g4_page_size(current_optr(r)));
+	fx_prog_job_release(&j);
+	return rc;
 }
 
 int seq_step_program(struct seq_run *r, uint64_t deadline_us)
 {
 	const struct fx_image *img = r->job->image;
-	uint64_t t0 = fx_clock_now(r->clock);
-	uint32_t flash_end = G4_FLASH_BASE +
-			     (r->ident.flash_kib ? r->ident.flash_kib * 1024u : G4_FLASH_SIZE);
-	uint32_t lo, off;
-	uint8_t *buf;
-	size_t len, bytes = 0;
+	struct fx_prog_job j;
 	int rc;
 
-	rc = fx_image_check_range(img, G4_FLASH_BASE, flash_end, &r->err);
-	if (rc)
-		return rc;
-	rc = select_flash_alt(r);
-	if (rc)
-		return rc;
-	/* one 0xFF-filled run (fx_prog_flatten): segments that share a double
-	 * word are programmed once, all-0xFF chunks are skipped */
-	rc = fx_prog_flatten(img, PROGRAM_CHUNK, &lo, &buf, &len, &r->err);
-	if (rc)
-		return rc;
-	for (off = 0; off < len; off += PROGRAM_CHUNK) {
-		uint32_t n = len - off < PROGRAM_CHUNK ? (uint32_t)(len - off) : PROGRAM_CHUNK;
-		size_t sent = 0;
-
-		rc = past_deadline(r, t0, deadline_us, "program");
-		if (!rc && fx_dfuse_write_ex(r->dfu, lo + off, buf + off, n, true, &sent))
-			rc = dfu_error(r, fx_dfu_err(r->dfu)->code, "program");
-		if (rc)
-			break;
-		bytes += sent;
+	if (r->identical) {
+		snprintf(r->detail, sizeof(r->detail), "identical: nothing to program");
+		return SEQ_SKIPPED;
 	}
-	free(buf);
-	if (rc)
-		return rc;
-	rc = past_deadline(r, t0, deadline_us, "program");
-	if (rc)
-		return rc;
-	snprintf(r->detail, sizeof(r->detail), "bytes %zu sent for %zu image bytes in %zu segments",
-		 bytes, fx_image_size(img), img->nsegs);
-	return 0;
+	rc = job_init(r, &j);
+	if (!rc)
+		rc = fx_prog_job_program(&j, deadline_us, &r->err);
+	if (!rc)
+		snprintf(r->detail, sizeof(r->detail),
+			 "bytes %zu sent for %zu image bytes in %zu segments",
+			 j.bytes_sent, fx_image_size(img), img->nsegs);
+	fx_prog_job_release(&j);
+	return rc;
 }
 
 int seq_step_verify(struct seq_run *r, uint64_t deadline_us)
@@ -231,6 +188,12 @@ int seq_step_verify(struct seq_run *r, uint64_t deadline_us)
 	uint64_t t0 = fx_clock_now(r->clock);
 	int rc;
 
+	if (r->identical) {
+		snprintf(r->detail, sizeof(r->detail),
+			 "readback of %zu bytes matched before the erase (identical)",
+			 fx_image_size(r->job->image));
+		return 0;
+	}
 	if (r->recipe->verify == FX_RECIPE_VERIFY_NONE) {
 		snprintf(r->detail, sizeof(r->detail), "verify = none in the recipe");
 		return SEQ_SKIPPED;
@@ -240,9 +203,10 @@ int seq_step_verify(struct seq_run *r, uint64_t deadline_us)
 		r->fail_class = FX_STORE_FAIL;
 	if (rc)
 		return rc;
-	rc = past_deadline(r, t0, deadline_us, "verify");
-	if (rc)
-		return rc;
+	if (fx_clock_now(r->clock) > deadline_us)
+		return fx_err_set(&r->err, FX_E_TIMEOUT, "verify not done after %llu ms (limit %llu ms)",
+				  (unsigned long long)((fx_clock_now(r->clock) - t0) / 1000u),
+				  (unsigned long long)((deadline_us - t0) / 1000u));
 	snprintf(r->detail, sizeof(r->detail), "readback of %zu bytes matches",
 		 fx_image_size(r->job->image));
 	return 0;

@@ -44,7 +44,9 @@ int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o)
 
 	seq_close_dev(r);
 	if (sl->board)
-		return fx_usb_emu_attach(sl->board, r->clock, o, &r->usb, &r->err);
+		return fx_usb_emu_attach_bus(sl->board, r->clock,
+					     sl->station->have_bus ? &sl->station->bus : NULL,
+					     o, &r->usb, &r->err);
 	return fx_usb_open(sl->cfg->device, r->clock, o, &r->usb, &r->err);
 }
 

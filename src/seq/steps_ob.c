@@ -9,11 +9,10 @@
 #include "seq_priv.h"
 
 #define LOG_PREFIX "seq"
-#define G4_RDP_LEVEL1 0xBBu /* any value but 0xAA/0xCC is level 1 (spec 3.3) */
 
 static uint32_t optr_of(const struct fx_g4_ob *ob)
 {
-	return ob->word[0][0]; /* 0x1FFF7800 = FLASH_OPTR (spec 3.2) */
+	return fx_g4_ob_optr(ob);
 }
 
 /* Append "NAME a->b" for every recipe option byte that differs between
@@ -48,9 +47,15 @@ int seq_step_read_ob(struct seq_run *r, uint64_t deadline_us)
 	int rc;
 
 	(void)deadline_us;
-	rc = fx_prog_ob_read(r->dfu, &r->ob_cur, &r->err);
-	if (rc)
-		return rc;
+	/* read once per cycle: identify read them (and read them again
+	 * after an unprotect) */
+	if (r->have_ident) {
+		r->ob_cur = r->ident.ob;
+	} else {
+		rc = fx_prog_ob_read(r->dfu, &r->ob_cur, &r->err);
+		if (rc)
+			return rc;
+	}
 	rc = fx_recipe_ob_want(r->recipe, &r->ob_cur, &r->ob_want,
 			       &r->ob_differs, &r->dbank_changes, &r->err);
 	if (rc)
@@ -82,8 +87,8 @@ int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us)
 	if (rc)
 		return rc;
 	memset(&res, 0, sizeof(res));
-	rc = fx_prog_ob_write(r->dfu, &r->ob_want, seq_ms_left(r, deadline_us),
-			      &res, &r->err);
+	rc = fx_prog_ob_write_from(r->dfu, &r->ob_cur, &r->ob_want,
+				   seq_ms_left(r, deadline_us), &res, &r->err);
 	if (rc == FX_E_VERIFY)
 		r->fail_class = FX_STORE_FAIL;
 	if (rc)
@@ -130,36 +135,41 @@ int seq_step_rdp(struct seq_run *r, uint64_t deadline_us)
 {
 	const struct fx_g4_ob_field *f = fx_g4_ob_field_find("RDP");
 	struct fx_prog_ob_result res;
-	struct fx_g4_ob want;
+	struct fx_g4_ob want, cur;
 	uint32_t before;
 	int rc;
 
 	if (!f)
 		return fx_err_set(&r->err, FX_E_CONFIG, "no RDP field in the G4 table");
-	rc = fx_prog_ob_read(r->dfu, &want, &r->err);
-	if (rc)
-		return rc;
+	if (r->have_ob) {
+		want = r->ob_cur; /* read this cycle (or the re-read after write_ob) */
+	} else {
+		rc = fx_prog_ob_read(r->dfu, &want, &r->err);
+		if (rc)
+			return rc;
+	}
+	cur = want;
 	before = optr_of(&want);
-	rc = fx_g4_ob_set(&want, f, G4_RDP_LEVEL1, &r->err);
+	rc = fx_g4_ob_set(&want, f, FX_G4_RDP_LEVEL1, &r->err);
 	if (rc)
 		return rc;
 	rc = seq_pin(r, r->slot->boot0, 1);
 	if (rc)
 		return rc;
 	memset(&res, 0, sizeof(res));
-	rc = fx_prog_ob_write(r->dfu, &want, seq_ms_left(r, deadline_us), &res,
-			      &r->err);
+	rc = fx_prog_ob_write_from(r->dfu, &cur, &want, seq_ms_left(r, deadline_us),
+				   &res, &r->err);
 	if (rc == FX_E_PROTECTED)
 		return rdp_confirm_by_refusal(r, before);
 	if (rc == FX_E_VERIFY)
 		r->fail_class = FX_STORE_FAIL;
 	if (rc)
 		return rc;
-	if (fx_g4_rdp_level(optr_of(&res.after)) != 1) {
+	if (fx_g4_ob_rdp_level(&res.after) != 1) {
 		r->fail_class = FX_STORE_FAIL;
 		return fx_err_set(&r->err, FX_E_VERIFY,
 				  "RDP level %d after the reset, expected 1 (optr 0x%08X)",
-				  fx_g4_rdp_level(optr_of(&res.after)),
+				  fx_g4_ob_rdp_level(&res.after),
 				  (unsigned)optr_of(&res.after));
 	}
 	snprintf(r->detail, sizeof(r->detail),

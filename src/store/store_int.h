@@ -1,5 +1,14 @@
-/* store_int.h - private to src/store/: the store object, cached statements
- * and transaction helpers. */
+/* store_int.h - private to src/store/: the store object, cached statements,
+ * transaction helpers and what the files of the store share. The part the
+ * report may use is store_sql.h.
+ *
+ *   store.c          open (migrate, recover), statement cache, transactions
+ *   store_schema.c   schema, migrations, the SQL of every cached statement
+ *   store_names.c    result and board-state names (the SQL text of the enums)
+ *   store_record.c   recording: run begin, unit, steps, run end, recovery
+ *   store_summary.c  the summary tables folded in with each finished run
+ *   store_hist.c     the cycle-time histogram codec
+ *   store_counts.c   the station's reads: counts of the day, latest time */
 #ifndef FX_STORE_STORE_INT_H
 #define FX_STORE_STORE_INT_H
 
@@ -11,6 +20,7 @@
 
 #include "fx/err.h"
 #include "fx/store.h"
+#include "store_sql.h"
 
 /* Cached prepared statements (prepared on first use, finalized at close). */
 enum st_stmt {
@@ -55,6 +65,17 @@ struct fx_store {
 	ino_t ino;             /* checked before each recording transaction */
 	bool seeded;
 	uint64_t seed;
+	/* issue 8 (store.c): a read-only descriptor of the database opened
+	 * with it (is a moved file still linked?), closed after the SQLite
+	 * connection; -1 */
+	int db_fd;
+	/* the background quick_check of a large file (store.c) */
+	pthread_t check_thread;
+	bool check_started;
+	int check_stop;        /* set (atomically) by close: stop the check */
+	sqlite3 *check_db;     /* the checker's own read-only connection */
+	int check_state;       /* enum st_check in store.c, under lock */
+	char check_msg[160];   /* quick_check's first complaint */
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[SQ__COUNT];
 };
@@ -79,16 +100,53 @@ int fx_store_exec(struct fx_store *st, const char *sql, struct fx_err *err);
 int fx_store_schema_migrate(struct fx_store *st, int from, struct fx_err *err);
 extern const char *const fx_store_stmt_sql[SQ__COUNT];
 
-/* Fold a finished run into units and the summary tables (store_runs.c);
- * inside a transaction. end_us < 0: no end time (ABORTED at recovery). */
-int fx_store_fold_run(struct fx_store *st, int64_t run_id, const char *result,
+/* Bind text, or NULL for a NULL v. */
+static inline void fx_store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Step a statement expecting no row (a RETURNING row is ignored), then
+ * reset it; FX_E_DB with SQLite's message on failure. */
+static inline int fx_store_run_stmt(struct fx_store *st, sqlite3_stmt *s, struct fx_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fx_store_dberr(st, err);
+		sqlite3_reset(s);
+		return FX_E_DB;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Fold a finished run into units and the summary tables
+ * (store_summary.c); inside a transaction. end_us < 0: no end time
+ * (ABORTED at recovery). */
+int fx_store_fold_run(struct fx_store *st, int64_t run_id, enum fx_store_result result,
 		      int64_t end_us, struct fx_err *err);
 
-/* Mark unfinished runs ABORTED (store_runs.c), in its own transaction. */
+/* Mark unfinished runs ABORTED (store_record.c), in its own transaction. */
 int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err);
 
-/* Histogram bucket of a duration (documented in fx/report.h). */
-int fx_store_hist_bucket(int64_t us);
+/* Histogram codec results (store_hist.c). */
+enum fx_hist_rc {
+	FX_HIST_OK,
+	FX_HIST_MALFORMED,   /* not the encoding of store_sql.h */
+	FX_HIST_OVERFLOW,    /* a count or sum would pass INT64_MAX */
+	FX_HIST_NOMEM,
+};
+/* The histogram (len bytes at blob) with one more duration of us
+ * microseconds: *out (malloc'd, the caller frees) of *outlen bytes. */
+enum fx_hist_rc fx_store_hist_add_one(const void *blob, size_t len, int64_t us,
+				      uint8_t **out, size_t *outlen);
+/* Schema version 1's JSON text "[[hb,n,sum_us],...]" as the BLOB of
+ * version 2: *out (malloc'd, NULL when empty) of *outlen bytes. */
+enum fx_hist_rc fx_store_hist_from_json(const char *s, uint8_t **out, size_t *outlen);
 
 /* UTC day number (days since 1970-01-01) of a UTC microsecond time. */
 static inline int64_t fx_store_day(int64_t utc_us)

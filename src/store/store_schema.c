@@ -17,18 +17,45 @@
  *   sum_pareto  per bucket: non-PASS runs by (failing step, error code)
  *   sum_cycle   per bucket and step ('' = the whole run; steps that are
  *               not SKIPPED): n, sum_us, max_us, and the duration
- *               histogram as JSON text [[hb, n, sum_us], ...] ascending by
- *               hb (fx/report.h: cycle time). One row per (bucket, step)
- *               keeps all-time reports small; v_cycle_hist expands it.
+ *               histogram, a BLOB of fixed-width (hb, n, sum_us) entries
+ *               ascending by hb (store_sql.h; version 1 kept JSON text).
+ *               One row per (bucket, step) keeps all-time reports small;
+ *               v_cycle_hist expands it.
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store_int.h"
 
-/* user_version N -> N+1 */
-static const char *const migrations[] = {
-	/* 0 -> 1: initial schema */
+/* The cycle views over sum_cycle (created by 0 -> 1, re-created by 1 -> 2
+ * around the table's rebuild). */
+#define V_CYCLE_BUCKET                                                                 \
+	"CREATE VIEW v_cycle_bucket AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"  \
+	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"                \
+	"  c.step, c.seq, c.n, c.sum_us, c.max_us, c.hist"                                 \
+	" FROM sum_cycle c JOIN v_yield y ON y.bucket_id = c.bucket_id;"
+#define V_CYCLE                                                                          \
+	"CREATE VIEW v_cycle AS SELECT day, CASE step WHEN '' THEN '(run)' ELSE step END AS step," \
+	"  sum(n) AS n, round(sum(sum_us) / 1000000.0 / sum(n), 3) AS mean_s,"               \
+	"  max(max_us) / 1000000.0 AS max_s"                                                 \
+	" FROM v_cycle_bucket GROUP BY day_num, step ORDER BY day_num, min(seq);"
+
+/* One hex digit of h at 1-based position P, as a number. */
+#define HEXDIGIT(P) "(instr('0123456789ABCDEF', substr(h, " P ", 1)) - 1)"
+#define HIST_POS "k * 36 + i + 1"
+
+/* user_version N -> N+1: SQL, then (if any) a C step, then more SQL. */
+struct migration {
+	const char *sql;
+	int (*step)(struct fx_store *st, struct fx_err *err);
+	const char *sql_after;
+};
+
+static int hist_to_blob(struct fx_store *st, struct fx_err *err);
+
+static const struct migration migrations[] = {
+	/* 0 -> 1: initial schema */ {
 	"CREATE TABLE units("
 	"  id INTEGER PRIMARY KEY,"
 	"  serial TEXT UNIQUE,"             /* operator scan or derived from the UID */
@@ -141,30 +168,113 @@ static const char *const migrations[] = {
 	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
 	"  p.step, p.error_code, p.n"
 	" FROM sum_pareto p JOIN v_yield y ON y.bucket_id = p.bucket_id;"
-	"CREATE VIEW v_cycle_bucket AS SELECT y.bucket_id, y.day_num, y.day, y.week_num,"
-	"  y.station, y.slot, y.recipe_name, y.recipe_version, y.operator,"
-	"  c.step, c.seq, c.n, c.sum_us, c.max_us, c.hist"
-	" FROM sum_cycle c JOIN v_yield y ON y.bucket_id = c.bucket_id;"
+	V_CYCLE_BUCKET
 	"CREATE VIEW v_cycle_hist AS SELECT c.bucket_id, c.day_num, c.day, c.week_num,"
 	"  c.station, c.slot, c.recipe_name, c.recipe_version, c.operator, c.step, c.seq,"
 	"  json_extract(h.value, '$[0]') AS hb, json_extract(h.value, '$[1]') AS n,"
 	"  json_extract(h.value, '$[2]') AS sum_us"
 	" FROM v_cycle_bucket c, json_each(c.hist) h;"
-	"CREATE VIEW v_cycle AS SELECT day, CASE step WHEN '' THEN '(run)' ELSE step END AS step,"
-	"  sum(n) AS n, round(sum(sum_us) / 1000000.0 / sum(n), 3) AS mean_s,"
-	"  max(max_us) / 1000000.0 AS max_s"
-	" FROM v_cycle_bucket GROUP BY day_num, step ORDER BY day_num, min(seq);"
+	V_CYCLE
 	"CREATE VIEW v_pareto_all AS SELECT step, error_code, sum(n) AS n"
 	" FROM v_pareto GROUP BY step, error_code ORDER BY n DESC, step, error_code;",
+	NULL, NULL },
+	/* 1 -> 2: sum_cycle.hist from JSON text to the BLOB of store_sql.h
+	 * (one codec, no JSON in C): the table is rebuilt with a BLOB column
+	 * and every histogram converted; the views over it are re-created,
+	 * v_cycle_hist decoding the BLOB in plain SQL (hex digits, a
+	 * recursive walk over the entries, then over their 36 digits). */
+	{ "DROP VIEW v_cycle; DROP VIEW v_cycle_hist; DROP VIEW v_cycle_bucket;"
+	"CREATE TABLE sum_cycle_v2("
+	"  bucket_id INTEGER NOT NULL REFERENCES sum_bucket(id),"
+	"  step TEXT NOT NULL,"             /* '' = the whole run */
+	"  seq INTEGER NOT NULL,"           /* smallest step position seen (ordering) */
+	"  n INTEGER NOT NULL, sum_us INTEGER NOT NULL, max_us INTEGER NOT NULL,"
+	"  hist BLOB NOT NULL,"             /* store_sql.h: 18-byte (hb, n, sum_us) entries */
+	"  PRIMARY KEY(bucket_id, step)"
+	") WITHOUT ROWID;",
+	hist_to_blob,
+	"DROP TABLE sum_cycle;"
+	"ALTER TABLE sum_cycle_v2 RENAME TO sum_cycle;"
+	V_CYCLE_BUCKET
+	"CREATE VIEW v_cycle_hist AS WITH RECURSIVE"
+	" e(bucket_id, step, h, k) AS ("
+	"  SELECT bucket_id, step, hex(hist), 0 FROM sum_cycle WHERE length(hist) >= 18"
+	"  UNION ALL SELECT bucket_id, step, h, k + 1 FROM e WHERE (k + 2) * 36 <= length(h)),"
+	" d(bucket_id, step, h, k, i, hb, n, sum_us) AS ("
+	"  SELECT bucket_id, step, h, k, 0, 0, 0, 0 FROM e"
+	"  UNION ALL SELECT bucket_id, step, h, k, i + 1,"
+	"   CASE WHEN i < 4 THEN hb * 16 + " HEXDIGIT(HIST_POS) " ELSE hb END,"
+	"   CASE WHEN i >= 4 AND i < 20 THEN n * 16 + " HEXDIGIT(HIST_POS) " ELSE n END,"
+	"   CASE WHEN i >= 20 THEN sum_us * 16 + " HEXDIGIT(HIST_POS) " ELSE sum_us END"
+	"  FROM d WHERE i < 36)"
+	" SELECT c.bucket_id, c.day_num, c.day, c.week_num, c.station, c.slot, c.recipe_name,"
+	"  c.recipe_version, c.operator, c.step, c.seq, d.hb, d.n, d.sum_us"
+	" FROM v_cycle_bucket c JOIN d ON d.bucket_id = c.bucket_id AND d.step = c.step"
+	" WHERE d.i = 36;"
+	V_CYCLE },
 };
+
+/* 1 -> 2: copy sum_cycle into sum_cycle_v2, each hist converted by the
+ * codec. A histogram version 1 could not have written fails the
+ * migration (rolled back, the file stays at version 1) naming its row. */
+static int hist_to_blob(struct fx_store *st, struct fx_err *err)
+{
+	sqlite3_stmt *r = NULL, *w = NULL;
+	enum fx_hist_rc hr;
+	uint8_t *blob;
+	size_t len;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT bucket_id, step, seq, n, sum_us, max_us, hist"
+			       " FROM sum_cycle", -1, &r, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO sum_cycle_v2 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			       -1, &w, NULL) != SQLITE_OK) {
+		rc = fx_store_dberr(st, err);
+		goto out;
+	}
+	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
+		hr = fx_store_hist_from_json((const char *)sqlite3_column_text(r, 6), &blob, &len);
+		if (hr == FX_HIST_NOMEM) {
+			rc = fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", st->path);
+			goto out;
+		}
+		if (hr != FX_HIST_OK) {
+			rc = fx_err_set(err, FX_E_DB,
+					"database '%s': malformed sum_cycle.hist for bucket %lld step '%s'",
+					st->path, (long long)sqlite3_column_int64(r, 0),
+					(const char *)sqlite3_column_text(r, 1));
+			goto out;
+		}
+		for (rc = 0; rc < 6; rc++)
+			sqlite3_bind_value(w, rc + 1, sqlite3_column_value(r, rc));
+		if (len)
+			sqlite3_bind_blob(w, 7, blob, (int)len, free);
+		else
+			sqlite3_bind_zeroblob(w, 7, 0);
+		rc = fx_store_run_stmt(st, w, err);
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? 0 : fx_store_dberr(st, err);
+out:
+	sqlite3_finalize(w);
+	sqlite3_finalize(r);
+	return rc;
+}
 
 int fx_store_schema_migrate(struct fx_store *st, int from, struct fx_err *err)
 {
+	const struct migration *m;
 	int v, rc;
 	char sql[64];
 
 	for (v = from; v < FX_STORE_SCHEMA_VERSION; v++) {
-		rc = fx_store_exec(st, migrations[v], err);
+		m = &migrations[v];
+		rc = fx_store_exec(st, m->sql, err);
+		if (!rc && m->step)
+			rc = m->step(st, err);
+		if (!rc && m->sql_after)
+			rc = fx_store_exec(st, m->sql_after, err);
 		if (rc)
 			return fx_err_prefix(err, "migration %d -> %d", v, v + 1);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);

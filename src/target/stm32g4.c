@@ -202,15 +202,46 @@ void fx_g4_ob_factory(struct fx_g4_ob *ob)
 	ob->word[1][SLOT_OPTR] = 0xFFFFFFFFu; /* unused */
 }
 
+uint32_t fx_g4_ob_optr(const struct fx_g4_ob *ob)
+{
+	return ob->word[0][SLOT_OPTR];
+}
+
+uint8_t fx_g4_rdp(uint32_t optr)
+{
+	return (uint8_t)(optr & 0xFFu);
+}
+
+uint8_t fx_g4_ob_rdp(const struct fx_g4_ob *ob)
+{
+	return fx_g4_rdp(fx_g4_ob_optr(ob));
+}
+
 int fx_g4_rdp_level(uint32_t optr)
 {
-	uint8_t rdp = (uint8_t)(optr & 0xFF);
+	uint8_t rdp = fx_g4_rdp(optr);
 
-	if (rdp == 0xAA)
+	if (rdp == FX_G4_RDP_LEVEL0)
 		return 0;
-	if (rdp == 0xCC)
+	if (rdp == FX_G4_RDP_LEVEL2)
 		return 2;
 	return 1;
+}
+
+int fx_g4_ob_rdp_level(const struct fx_g4_ob *ob)
+{
+	return fx_g4_rdp_level(fx_g4_ob_optr(ob));
+}
+
+bool fx_g4_vectors_plausible(const uint8_t vt[8], uint32_t flash_base,
+			     uint32_t flash_size)
+{
+	uint32_t sp = fx_get_le32(vt), rv = fx_get_le32(vt + 4);
+	bool sram = sp > G4_SRAM_BASE && sp <= G4_SRAM_TOP;
+	bool ccm = sp > FX_G4_CCM_BASE && sp <= FX_G4_CCM_TOP;
+
+	return sp % 4u == 0 && (sram || ccm) && (rv & 1u) &&
+	       rv >= flash_base && rv - flash_base < flash_size;
 }
 
 bool fx_g4_dual_bank(uint32_t optr)

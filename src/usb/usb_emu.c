@@ -20,6 +20,7 @@ struct emu_usb {
 	bool owned;
 	bool any_device;
 	uint32_t bound_enum; /* enumeration the handle is bound to */
+	struct fx_usb_emu_bus *bus; /* shared single-TT bus, NULL = own TT */
 };
 
 static struct emu_usb *to_emu(struct fx_usb *u)
@@ -75,10 +76,76 @@ static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 	return 0;
 }
 
+/* Single-TT hub (fx_usb_emu_bus): a transfer starts only when the shared
+ * full-speed bus is free, and holds it until it completes, so the
+ * transfers of all boards are serialized (spec 8 transfer model); the
+ * emulator is asked at the time the bus is granted. */
+static int bus_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
+		    uint8_t *data, size_t *actual, unsigned timeout_ms,
+		    struct fx_err *err)
+{
+	const struct fx_clock *clk = eu->base.clock;
+	struct fx_usb_emu_bus *b = eu->bus;
+	uint64_t now, done_at = 0, limit, t0 = fx_clock_now(clk);
+	int rc;
+
+	limit = t0 + (uint64_t)timeout_ms * 1000u;
+	for (;;) {
+		uint64_t free_at;
+
+		pthread_mutex_lock(&b->lock);
+		now = fx_clock_now(clk);
+		free_at = b->free_at;
+		if (free_at <= now)
+			break; /* granted: the lock is held */
+		pthread_mutex_unlock(&b->lock);
+		if (free_at >= limit) {
+			fx_clock_sleep_until(clk, limit);
+			*actual = 0;
+			return fx_err_set(err, FX_E_TIMEOUT,
+					  "control request 0x%02x timed out after %u ms "
+					  "(the shared bus stayed busy)",
+					  setup->bRequest, timeout_ms);
+		}
+		fx_clock_sleep_until(clk, free_at);
+	}
+	if (fx_emu_poll(eu->board) == FX_EMU_BUS_NONE ||
+	    fx_emu_enum_count(eu->board) != eu->bound_enum) {
+		pthread_mutex_unlock(&b->lock);
+		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+	}
+	*actual = 0;
+	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
+	/* never answered: the bus carried the SETUP and its NAKs */
+	b->free_at = done_at > limit ? now + 500u : done_at;
+	if (done_at > now)
+		b->busy_us += (done_at > limit ? limit : done_at) - now;
+	pthread_mutex_unlock(&b->lock);
+	if (done_at > limit) {
+		fx_clock_sleep_until(clk, limit);
+		*actual = 0;
+		return fx_err_set(err, FX_E_TIMEOUT,
+				  "control request 0x%02x timed out after %u ms",
+				  setup->bRequest, timeout_ms);
+	}
+	fx_clock_sleep_until(clk, done_at);
+	if (rc == FX_E_STALL)
+		return fx_err_set(err, FX_E_STALL, "control request 0x%02x stalled",
+				  setup->bRequest);
+	if (rc == FX_E_NODEV)
+		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+	if (rc < 0)
+		return fx_err_set(err, rc, "control request 0x%02x: %s",
+				  setup->bRequest, fx_strerror(rc));
+	return 0;
+}
+
 static int emu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 		       uint8_t *data, size_t *actual, unsigned timeout_ms,
 		       struct fx_err *err)
 {
+	if (to_emu(u)->bus)
+		return bus_xfer(to_emu(u), setup, data, actual, timeout_ms, err);
 	return emu_xfer(to_emu(u), setup, data, actual, timeout_ms, err);
 }
 
@@ -96,7 +163,7 @@ static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	size_t n = 0;
 	int rc;
 
-	rc = emu_xfer(to_emu(u), &s, raw, &n, 1000, err);
+	rc = emu_control(u, &s, raw, &n, 1000, err);
 	if (rc)
 		return rc;
 	if (!fx_usb_string_decode(raw, n, buf, cap))
@@ -117,7 +184,7 @@ static int emu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 	};
 	size_t n;
 
-	return emu_xfer(to_emu(u), &s, NULL, &n, 1000, err);
+	return emu_control(u, &s, NULL, &n, 1000, err);
 }
 
 static int emu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
@@ -233,7 +300,8 @@ static void emu_close(struct fx_usb *u)
 
 static int attach(struct fx_emu *board, const struct fx_clock *clk,
 		  const struct fx_usb_open_opts *opts, bool owned,
-		  const char *path, struct fx_usb **out, struct fx_err *err)
+		  const char *path, struct fx_usb_emu_bus *bus,
+		  struct fx_usb **out, struct fx_err *err)
 {
 	static const struct fx_usb_open_opts none;
 	struct emu_usb *eu;
@@ -250,6 +318,7 @@ static int attach(struct fx_emu *board, const struct fx_clock *clk,
 	eu->board = board;
 	eu->owned = owned;
 	eu->any_device = opts->any_device;
+	eu->bus = bus;
 	if (path) {
 		eu->path = strdup(path);
 		if (!eu->path) {
@@ -285,7 +354,27 @@ int fx_usb_emu_attach(struct fx_emu *board, const struct fx_clock *clk,
 		      const struct fx_usb_open_opts *opts, struct fx_usb **out,
 		      struct fx_err *err)
 {
-	return attach(board, clk, opts, false, NULL, out, err);
+	return attach(board, clk, opts, false, NULL, NULL, out, err);
+}
+
+int fx_usb_emu_attach_bus(struct fx_emu *board, const struct fx_clock *clk,
+			  struct fx_usb_emu_bus *bus,
+			  const struct fx_usb_open_opts *opts, struct fx_usb **out,
+			  struct fx_err *err)
+{
+	return attach(board, clk, opts, false, NULL, bus, out, err);
+}
+
+int fx_usb_emu_bus_init(struct fx_usb_emu_bus *b)
+{
+	memset(b, 0, sizeof(*b));
+	return pthread_mutex_init(&b->lock, NULL) ? FX_E_NOMEM : 0;
+}
+
+void fx_usb_emu_bus_release(struct fx_usb_emu_bus *b)
+{
+	if (b)
+		pthread_mutex_destroy(&b->lock);
 }
 
 struct fx_emu *fx_usb_emu_board(struct fx_usb *u)
@@ -329,7 +418,7 @@ static int emu_open(const char *spec, const struct fx_clock *clk,
 	fx_emu_set_boot0(board, boot0);
 	fx_emu_set_nrst(board, true);
 	fx_emu_set_power(board, true);
-	rc = attach(board, clk, opts, true, path, out, err);
+	rc = attach(board, clk, opts, true, path, NULL, out, err);
 	if (rc)
 		fx_emu_free(board);
 	free(path);

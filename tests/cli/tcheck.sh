@@ -56,7 +56,7 @@ $T/r/bad.ini:2: key 'name': expected letters, digits, '.', '_' or '-', got 'bad 
 $T/r/bad.ini:9: key 'DBANK': expected a number from 0 to 1 (1-bit field), got '2'
 $T/r/bad.ini:12: key 'erase': expected pages or mass, got 'all'
 $T/r/bad.ini:13: key 'erase': duplicate (first set at line 12)
-$T/r/bad.ini:14: section 'extras': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)
+$T/r/bad.ini:14: section 'extras': unknown section (expected recipe, firmware, option_bytes, program, timeouts, app_check or serial_number)
 $T/r/bad.ini:7: key 'sha256': does not match '$T/r/fw.hex' (its sha256 is $sha)
 $T/r/bad.ini:10: key 'nSWBOOT0': 0 takes BOOT0 from the nBOOT0 bit and ignores the BOOT0 pin: the station could not enter the bootloader again
 WANT

@@ -58,7 +58,7 @@ expect 1 "no unit with serial or chip uid '1' OR 1=1; DROP TABLE runs; --'" \
 "$FX" report yield --db known.db --format csv | grep -qx 'UTC,2026-03-02,2026-03-09,14,7,5,2,50.00,8,4,50.00,6,75.00.' || fail "database damaged"
 
 # usage errors: exit 64 and the reason
-expect 64 "--by 'month': expected day, week, station, slot, recipe or operator" report yield --db known.db --by month
+expect 64 "--by 'month': expected day, week, station, slot, recipe, operator or line" report yield --db known.db --by month
 expect 64 "--from: date '2026-02-30': expected YYYY-MM-DD" report yield --db known.db --from 2026-02-30
 expect 64 "--to: date '03/09/2026': expected YYYY-MM-DD" report pareto --db known.db --to 03/09/2026
 expect 64 "--from 2026-03-09 is after --to 2026-03-02" report cycle --db known.db --from 2026-03-09 --to 2026-03-02

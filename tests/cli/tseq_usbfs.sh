@@ -74,10 +74,11 @@ expect 0 "$FX" emu create "$T/corr.fxb" --corrupt
 expect 0 "$FX" emu create "$T/dual.fxb" --image "$HEX"
 expect 0 run "$T/prog.fxb" 1
 has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board programmed  '
-has "$T/out" 'probe +PASS .*application 1209:0001 after'
+has "$T/out" 'probe +SKIPPED .*probe = flash'
+has "$T/out" 'identify +PASS .*board programmed'
 [ "$(last)" = "PASS programmed - -" ] || fail "programmed: $(last)"
 expect 0 run "$T/corr.fxb" 1
-has "$T/out" 'probe +PASS .*nothing enumerated within 1500 ms: blank or corrupted'
+has "$T/out" 'identify +PASS .*board corrupted'
 has "$T/out" 'PASS +slot 1 serial [0-9A-F]{12} board corrupted'
 [ "$(last)" = "PASS corrupted - -" ] || fail "corrupted: $(last)"
 [ "$(dbank "$T/corr.fxb")" = 0 ] || fail "corrupted board: DBANK not 0"
@@ -91,9 +92,9 @@ ok "programmed, corrupted and dual-bank boards: PASS with the state found, DBANK
 
 # 3. faults over the real transport: never a PASS, the step and the cause
 # recorded. The board drops off the bus in the middle of the download
-# (DNLOAD 50: the blank check's SET_ADDRESSes and the mass erase are 40):
+# (DNLOAD 20: identify's SET_ADDRESSes and the mass erase are 7):
 expect 0 "$FX" emu create "$T/drop.fxb" --single-bank
-expect 1 run "$T/drop.fxb?fault=drop&fault_req=dnload&fault_nth=50" 1
+expect 1 run "$T/drop.fxb?fault=drop&fault_req=dnload&fault_nth=20" 1
 has "$T/out" 'ERROR +slot 1 serial [0-9A-F]{12} board blank: program: .*device left the bus'
 [ "$(last)" = "ERROR blank program FX_E_NODEV" ] || fail "drop: $(last)"
 # a chip that never comes back from a reset (only the power-on boot works):

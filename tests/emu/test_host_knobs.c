@@ -149,6 +149,7 @@ static void test_errors_refusal(void **state)
 	static const char *const knobs[] = { "errors=early", "errors=late",
 					     "errors=late&busy=stall" };
 	const struct fx_err *e;
+	struct fx_err de;
 	struct fx_emu_knobs k;
 	struct fxt_host h;
 	bool boot0;
@@ -160,16 +161,16 @@ static void test_errors_refusal(void **state)
 		print_message("knobs '%s'\n", knobs[i]);
 		fxt_host_knobs(&k, &boot0, knobs[i]);
 		fxt_host_open(&h, &k, true);
-		assert_int_equal(fx_dfuse_set_address(h.d, 0x30000000), FX_E_RANGE);
-		e = fx_dfu_err(h.d);
+		assert_int_equal(fx_dfuse_set_address(h.d, 0x30000000, &de), FX_E_RANGE);
+		e = &de;
 		assert_int_equal(e->code, FX_E_RANGE);
 		assert_int_equal(e->dfu_status, DFU_STATUS_errTARGET);
 		assert_non_null(strstr(e->msg, "errTARGET"));
-		assert_int_equal(fx_dfu_recover(h.d), 0);
-		assert_int_equal(fx_dfuse_erase_page(h.d, 0x09000000), FX_E_RANGE);
-		assert_non_null(strstr(fx_dfu_err(h.d)->msg, "errTARGET"));
-		assert_int_equal(fx_dfu_recover(h.d), 0);
-		assert_int_equal(fx_dfuse_read(h.d, 0x08000000, b, sizeof(b)), 0);
+		assert_int_equal(fx_dfu_recover(h.d, &de), 0);
+		assert_int_equal(fx_dfuse_erase_page(h.d, 0x09000000, &de), FX_E_RANGE);
+		assert_non_null(strstr(de.msg, "errTARGET"));
+		assert_int_equal(fx_dfu_recover(h.d, &de), 0);
+		assert_int_equal(fx_dfuse_read(h.d, 0x08000000, b, sizeof(b), &de), 0);
 		fxt_host_down(&h);
 	}
 }

@@ -22,6 +22,7 @@
 #include "fx/image.h"
 #include "fx/seq.h"
 #include "fx/store.h"
+#include "../../src/store/store_sql.h"
 
 #define FW_LEN 20480u
 #define DAY0_UTC 1764028800000000LL /* 2025-11-25T00:00:00Z */

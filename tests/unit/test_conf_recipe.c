@@ -230,7 +230,7 @@ static void test_errors_sections(void **state)
 {
 	(void)state;
 	error_for("[programme]\nerase = mass\n",
-		  ":8: section 'programme': unknown section (expected recipe, firmware, option_bytes, program, timeouts or app_check)");
+		  ":8: section 'programme': unknown section (expected recipe, firmware, option_bytes, program, timeouts, app_check or serial_number)");
 	error_for("[recipe]\n",
 		  ":8: section 'recipe': duplicate (first at line 1)");
 	raw_error("name = x\n[recipe]\n", ":1: key 'name': outside any section");
@@ -296,7 +296,7 @@ static void test_errors_keys(void **state)
 	raw_error("[recipe]\ntarget = stm32f405\n",
 		  ":2: key 'target': expected stm32g474xe, got 'stm32f405'");
 	error_for("[program]\nprobe = maybe\n",
-		  ":9: key 'probe': expected on/off, yes/no, true/false or 1/0, got 'maybe'");
+		  ":9: key 'probe': expected flash, app, on or off, got 'maybe'");
 	error_for("[program]\nverify = crc\n",
 		  ":9: key 'verify': expected readback or none, got 'crc'");
 	error_for("[program]\nentry = swd\n", ":9: key 'entry': expected gpio or app, got 'swd'");

@@ -16,6 +16,7 @@ struct ctx {
 	struct fx_vclock vc;
 	struct fake_usb *f;
 	struct fx_dfu *d;
+	struct fx_err err;       /* what the DFU calls report */
 };
 
 static int setup(void **state)
@@ -60,10 +61,10 @@ static void test_open_info(void **state)
 	assert_int_equal(fx_dfu_alt_for(c->d, 0x1FFF7000), 2);
 	assert_int_equal(fx_dfu_alt_for(c->d, 0x20000000), FX_E_RANGE);
 	assert_ptr_equal(fx_dfu_usb(c->d), &c->f->base);
-	assert_int_equal(fx_dfu_set_alt(c->d, 2), 0);
+	assert_int_equal(fx_dfu_set_alt(c->d, 2, &c->err), 0);
 	assert_int_equal(c->f->last_alt, 2);
-	assert_int_equal(fx_dfu_set_alt(c->d, 3), FX_E_RANGE);
-	assert_string_equal(fx_dfu_err(c->d)->msg, "alt setting 3: the device has 3");
+	assert_int_equal(fx_dfu_set_alt(c->d, 3, &c->err), FX_E_RANGE);
+	assert_string_equal((&c->err)->msg, "alt setting 3: the device has 3");
 }
 
 static void test_open_not_dfu(void **state)
@@ -136,14 +137,14 @@ static void test_open_recovers(void **state)
 static void test_recover_bounded(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 	int i;
 
 	for (i = 0; i < 10; i++) {
 		fake_push_status(c->f, dfuERROR, DFU_STATUS_errUNKNOWN, 0);
 		fake_push(c->f, DFU_CLRSTATUS, FX_E_STALL); /* C5-style STALL tolerated */
 	}
-	assert_int_equal(fx_dfu_recover(c->d), FX_E_STATE);
+	assert_int_equal(fx_dfu_recover(c->d, &c->err), FX_E_STATE);
 	assert_string_equal(e->msg, "recover: DFU_GETSTATUS still reports dfuERROR, status errUNKNOWN after 3 rounds of DFU_CLRSTATUS/DFU_ABORT");
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errUNKNOWN);
@@ -154,18 +155,18 @@ static void test_recover_bounded(void **state)
 static void test_recover_app_mode_and_transport(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 
 	fake_push_status(c->f, appIDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfu_recover(c->d), FX_E_STATE);
+	assert_int_equal(fx_dfu_recover(c->d, &c->err), FX_E_STATE);
 	assert_string_equal(e->msg, "recover: device in run-time mode (appIDLE), not the DFU bootloader");
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
-	assert_int_equal(fx_dfu_recover(c->d), FX_E_NODEV);
+	assert_int_equal(fx_dfu_recover(c->d, &c->err), FX_E_NODEV);
 	assert_string_equal(e->msg, "recover: DFU_GETSTATUS: device left the bus");
 	/* a busy device is waited for, then found idle */
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 30);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfu_recover(c->d), 0);
+	assert_int_equal(fx_dfu_recover(c->d, &c->err), 0);
 }
 
 static void test_getstatus_parse(void **state)
@@ -175,25 +176,25 @@ static void test_getstatus_parse(void **state)
 	uint8_t s;
 
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_errVERIFY, 0x123456);
-	assert_int_equal(fx_dfu_get_status(c->d, &st), 0);
+	assert_int_equal(fx_dfu_get_status(c->d, &st, &c->err), 0);
 	assert_int_equal(st.bState, dfuDNBUSY);
 	assert_int_equal(st.bStatus, DFU_STATUS_errVERIFY);
 	assert_int_equal(st.bwPollTimeout, 0x123456);
-	assert_int_equal(fx_dfu_err(c->d)->dfu_state, dfuDNBUSY);
+	assert_int_equal((&c->err)->dfu_state, dfuDNBUSY);
 	/* short reply */
 	fake_push_upload(c->f, (const uint8_t *)"\0\0\0", 3);
 	c->f->steps[c->f->nsteps - 1].bRequest = DFU_GETSTATUS;
-	assert_int_equal(fx_dfu_get_status(c->d, &st), FX_E_PROTO);
-	assert_string_equal(fx_dfu_err(c->d)->msg, "DFU_GETSTATUS: short reply, 3 of 6 bytes");
+	assert_int_equal(fx_dfu_get_status(c->d, &st, &c->err), FX_E_PROTO);
+	assert_string_equal((&c->err)->msg, "DFU_GETSTATUS: short reply, 3 of 6 bytes");
 	fake_push_upload(c->f, (const uint8_t *)"\x05", 1);
 	c->f->steps[c->f->nsteps - 1].bRequest = DFU_GETSTATE;
-	assert_int_equal(fx_dfu_get_state(c->d, &s), 0);
+	assert_int_equal(fx_dfu_get_state(c->d, &s, &c->err), 0);
 	assert_int_equal(s, dfuDNLOAD_IDLE);
 	fake_push(c->f, DFU_ABORT, 0);
-	assert_int_equal(fx_dfu_abort(c->d), 0);
+	assert_int_equal(fx_dfu_abort(c->d, &c->err), 0);
 	fake_push(c->f, DFU_CLRSTATUS, FX_E_STALL);
-	assert_int_equal(fx_dfu_clear_status(c->d), FX_E_STALL);
-	assert_string_equal(fx_dfu_err(c->d)->msg, "DFU_CLRSTATUS: control request 0x04 stalled");
+	assert_int_equal(fx_dfu_clear_status(c->d, &c->err), FX_E_STALL);
+	assert_string_equal((&c->err)->msg, "DFU_CLRSTATUS: control request 0x04 stalled");
 	/* requests go to the interface with the right request type */
 	assert_int_equal(c->f->log[c->f->nlog - 1].setup.bmRequestType, 0x21);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_GETSTATUS, 1)].setup.bmRequestType, 0xA1);
@@ -206,7 +207,7 @@ static void test_poll_timeout_honoured(void **state)
 	int i0;
 
 	fake_push_cmd_ok(c->f, 25);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800), 0);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800, &c->err), 0);
 	i0 = fake_find(c->f, DFU_DNLOAD, 0);
 	assert_int_equal(c->f->log[i0].out[0], 0x41);
 	assert_memory_equal(c->f->log[i0].out + 1, "\x00\x08\x00\x08", 4);
@@ -216,7 +217,7 @@ static void test_poll_timeout_honoured(void **state)
 	assert_true(c->f->log[i0 + 2].t_us - c->f->log[i0 + 1].t_us < 26000);
 	/* a huge poll timeout is capped at FX_DFU_POLL_CAP_MS */
 	fake_push_cmd_ok(c->f, 0xFFFFFF);
-	assert_int_equal(fx_dfuse_mass_erase(c->d), 0);
+	assert_int_equal(fx_dfuse_mass_erase(c->d, &c->err), 0);
 	i0 = fake_find(c->f, DFU_DNLOAD, 1);
 	assert_int_equal(c->f->log[i0].setup.wLength, 1);
 	assert_int_equal(c->f->log[i0 + 2].t_us - c->f->log[i0 + 1].t_us,
@@ -227,23 +228,23 @@ static void test_poll_timeout_honoured(void **state)
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 1);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 0);
 	fake_push_status(c->f, dfuDNLOAD_IDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfuse_mass_erase(c->d), 0);
+	assert_int_equal(fx_dfuse_mass_erase(c->d, &c->err), 0);
 	assert_int_equal(fake_left(c->f), 0);
 	/* first reply DNLOAD-IDLE without DNBUSY (U5 ROM) is accepted */
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNLOAD_IDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfuse_set_address(c->d, 0x08000000), 0);
+	assert_int_equal(fx_dfuse_set_address(c->d, 0x08000000, &c->err), 0);
 }
 
 static void test_device_errors(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errTARGET, 0);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08080000), FX_E_RANGE);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08080000, &c->err), FX_E_RANGE);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08080000: DFU_GETSTATUS: device reports dfuERROR, status errTARGET");
 	assert_int_equal(e->dfu_state, dfuERROR);
 	assert_int_equal(e->dfu_status, DFU_STATUS_errTARGET);
@@ -251,19 +252,19 @@ static void test_device_errors(void **state)
 	fake_push_clear_error(c->f, DFU_STATUS_errTARGET);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	assert_int_equal(fx_dfuse_set_address(c->d, 0x08000000), FX_E_PROTECTED);
+	assert_int_equal(fx_dfuse_set_address(c->d, 0x08000000, &c->err), FX_E_PROTECTED);
 	assert_string_equal(e->msg, "SET_ADDRESS 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errVENDOR");
 	fake_push_clear_error(c->f, DFU_STATUS_errVENDOR);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errERASE, 0);
-	assert_int_equal(fx_dfuse_mass_erase(c->d), FX_E_DFU);
+	assert_int_equal(fx_dfuse_mass_erase(c->d, &c->err), FX_E_DFU);
 	assert_string_equal(e->msg, "MASS_ERASE: DFU_GETSTATUS: device reports dfuERROR, status errERASE");
 	/* wrong state (not DNBUSY/DNLOAD-IDLE/dfuERROR) */
 	fake_push_clear_error(c->f, DFU_STATUS_errERASE);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_PROTO);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_PROTO);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: unexpected state dfuIDLE, status OK");
 	assert_int_equal(fake_left(c->f), 0);
 }
@@ -271,31 +272,31 @@ static void test_device_errors(void **state)
 static void test_transport_errors(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 
 	/* STALLed DNLOAD: GETSTATUS tells why */
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_PROTECTED);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_PROTECTED);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled; device reports dfuERROR, status errVENDOR");
 	/* STALL that GETSTATUS does not explain stays a STALL */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0); /* recover */
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_STALL);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_DNLOAD: control request 0x01 stalled (last reply dfuIDLE, status OK)");
 	/* timeout */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_TIMEOUT);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_TIMEOUT);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_TIMEOUT);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 timed out after 5000 ms (last reply dfuIDLE, status OK)");
 	/* disconnect */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_NODEV);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_NODEV);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: device left the bus (last reply dfuDNBUSY, status OK)");
 	assert_int_equal(e->dfu_state, dfuDNBUSY); /* last state seen */
 	assert_int_equal(fake_left(c->f), 0);
@@ -305,7 +306,7 @@ static void test_transport_errors(void **state)
 static void test_busy_stall_retry(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 	int i;
 
 	/* STM32L4-style: STALL while busy, then done */
@@ -314,34 +315,34 @@ static void test_busy_stall_retry(void **state)
 	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
 	fake_push_status(c->f, dfuDNLOAD_IDLE, DFU_STATUS_OK, 0);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), 0);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), 0);
 	assert_int_equal(fake_left(c->f), 0);
 	/* a STALL that never ends: bounded */
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 25);
 	for (i = 0; i < 17; i++)
 		fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000), FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000000, &c->err), FX_E_STALL);
 	assert_string_equal(e->msg, "ERASE_PAGE 0x08000000: DFU_GETSTATUS: control request 0x03 stalled (last reply dfuDNBUSY, status OK)");
 	assert_int_equal(fake_left(c->f), 0);
 	/* a STALL before any DNBUSY is not "busy": no retry */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0); /* recover */
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
-	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800), FX_E_STALL);
+	assert_int_equal(fx_dfuse_erase_page(c->d, 0x08000800, &c->err), FX_E_STALL);
 	assert_int_equal(fake_left(c->f), 0);
 }
 
 static void test_busy_limit(void **state)
 {
 	struct ctx *c = *state;
-	const struct fx_err *e = fx_dfu_err(c->d);
+	const struct fx_err *e = (&c->err);
 	int i;
 
 	fake_push(c->f, DFU_DNLOAD, 0);
 	for (i = 0; i < 8; i++)
 		fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 10000);
-	assert_int_equal(fx_dfuse_mass_erase(c->d), FX_E_TIMEOUT);
+	assert_int_equal(fx_dfuse_mass_erase(c->d, &c->err), FX_E_TIMEOUT);
 	assert_string_equal(e->msg, "MASS_ERASE: DFU_GETSTATUS: still dfuDNBUSY after 60000 ms");
 	assert_int_equal(fake_left(c->f), 1);
 }

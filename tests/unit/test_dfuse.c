@@ -17,6 +17,7 @@ struct ctx {
 	struct fx_vclock vc;
 	struct fake_usb *f;
 	struct fx_dfu *d;
+	struct fx_err err;       /* what the DFU calls report */
 	size_t progress_calls, progress_last;
 };
 
@@ -78,7 +79,7 @@ static void test_write_chunks(void **state)
 	fake_push_cmd_ok(c->f, 11); /* block 3 */
 	fake_push_cmd_ok(c->f, 1);  /* SET_ADDRESS 0x08000800 */
 	fake_push_cmd_ok(c->f, 5);  /* block 2, 452 + 4 padding */
-	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true), 0);
+	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true, &c->err), 0);
 	assert_int_equal(fake_left(c->f), 0);
 	k = fake_find(c->f, DFU_DNLOAD, 0);
 	assert_set_address(c, k, 0x08000000);
@@ -111,14 +112,14 @@ static void test_write_skip_ff_and_unaligned(void **state)
 	fake_push_cmd_ok(c->f, 11);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push_cmd_ok(c->f, 11);
-	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true), 0);
+	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true, &c->err), 0);
 	assert_int_equal(fake_left(c->f), 0);
 	assert_set_address(c, fake_find(c->f, DFU_DNLOAD, 2), 0x08000800);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 3)].setup.wValue, 2);
 	/* unaligned start: padded down to the double word with 0xFF */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push_cmd_ok(c->f, 1);
-	assert_int_equal(fx_dfuse_write(c->d, 0x08000104, (const uint8_t *)"\x11\x22\x33", 3, true), 0);
+	assert_int_equal(fx_dfuse_write(c->d, 0x08000104, (const uint8_t *)"\x11\x22\x33", 3, true, &c->err), 0);
 	k = fake_find(c->f, DFU_DNLOAD, 4);
 	assert_set_address(c, k, 0x08000100);
 	k = fake_find(c->f, DFU_DNLOAD, 5);
@@ -129,7 +130,7 @@ static void test_write_skip_ff_and_unaligned(void **state)
 	fake_push_cmd_ok(c->f, 11);
 	fake_push_cmd_ok(c->f, 11);
 	fake_push_cmd_ok(c->f, 11);
-	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), false), 0);
+	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), false, &c->err), 0);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 9)].setup.wValue, 4);
 	assert_int_equal(fake_left(c->f), 0);
 }
@@ -148,7 +149,7 @@ static void test_write_trims_ff(void **state)
 	fake_push_cmd_ok(c->f, 1);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push_cmd_ok(c->f, 1);
-	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), true, &sent), 0);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), true, &sent, &c->err), 0);
 	assert_int_equal(sent, 16);
 	k = fake_find(c->f, DFU_DNLOAD, 0);
 	assert_set_address(c, k, 0x08000010);
@@ -162,9 +163,9 @@ static void test_write_trims_ff(void **state)
 	fake_push_cmd_ok(c->f, 1);
 	fake_push_cmd_ok(c->f, 11);
 	fake_push_cmd_ok(c->f, 11);
-	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), false, &sent), 0);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, sizeof(img), false, &sent, &c->err), 0);
 	assert_int_equal(sent, 2048);
-	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, 0, false, &sent), 0);
+	assert_int_equal(fx_dfuse_write_ex(c->d, 0x08000000, img, 0, false, &sent, &c->err), 0);
 	assert_int_equal(sent, 0);
 }
 
@@ -178,7 +179,7 @@ static void test_write_safe_addressing(void **state)
 	fx_dfu_set_safe_addressing(c->d, true);
 	for (i = 0; i < 4; i++)
 		fake_push_cmd_ok(c->f, 1);
-	assert_int_equal(fx_dfuse_write(c->d, 0x08001000, img, sizeof(img), true), 0);
+	assert_int_equal(fx_dfuse_write(c->d, 0x08001000, img, sizeof(img), true, &c->err), 0);
 	assert_set_address(c, fake_find(c->f, DFU_DNLOAD, 0), 0x08001000);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].setup.wValue, 2);
 	assert_set_address(c, fake_find(c->f, DFU_DNLOAD, 2), 0x08001400);
@@ -197,10 +198,10 @@ static void test_write_error_names_address(void **state)
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 11);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errPROG, 0);
-	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true), FX_E_DFU);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_int_equal(fx_dfuse_write(c->d, 0x08000000, img, sizeof(img), true, &c->err), FX_E_DFU);
+	assert_string_equal((&c->err)->msg,
 			    "write at 0x08000400 (block 3): DFU_GETSTATUS: device reports dfuERROR, status errPROG");
-	assert_int_equal(fx_dfu_err(c->d)->dfu_status, DFU_STATUS_errPROG);
+	assert_int_equal((&c->err)->dfu_status, DFU_STATUS_errPROG);
 }
 
 static void test_read(void **state)
@@ -222,7 +223,7 @@ static void test_read(void **state)
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev + 2048, 52);
 	fake_push(c->f, DFU_ABORT, 0);
-	assert_int_equal(fx_dfuse_read(c->d, 0x08000000, buf, sizeof(buf)), 0);
+	assert_int_equal(fx_dfuse_read(c->d, 0x08000000, buf, sizeof(buf), &c->err), 0);
 	assert_memory_equal(buf, dev, sizeof(buf));
 	assert_int_equal(fake_left(c->f), 0);
 	k = fake_find(c->f, DFU_UPLOAD, 1);
@@ -237,16 +238,16 @@ static void test_read(void **state)
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push_upload(c->f, dev, 40);
-	assert_int_equal(fx_dfuse_read(c->d, 0x1FFF7800, buf, 48), FX_E_PROTO);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_int_equal(fx_dfuse_read(c->d, 0x1FFF7800, buf, 48, &c->err), FX_E_PROTO);
+	assert_string_equal((&c->err)->msg,
 			    "read at 0x1FFF7800: DFU_UPLOAD block 2: short reply, 40 of 48 bytes");
 	/* read protection: SET_ADDRESS refused */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	k = fx_dfuse_read(c->d, 0x08000000, buf, 16);
+	k = fx_dfuse_read(c->d, 0x08000000, buf, 16, &c->err);
 	assert_int_equal(k, FX_E_PROTECTED);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_string_equal((&c->err)->msg,
 			    "read at 0x08000000: SET_ADDRESS 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errVENDOR");
 	/* UPLOAD STALLed, GETSTATUS explains */
 	fake_push_clear_error(c->f, DFU_STATUS_errVENDOR);
@@ -254,11 +255,11 @@ static void test_read(void **state)
 	fake_push(c->f, DFU_ABORT, 0);
 	fake_push(c->f, DFU_UPLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errSTALLEDPKT, 0);
-	assert_int_equal(fx_dfuse_read(c->d, 0x08000000, buf, 16), FX_E_DFU);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_int_equal(fx_dfuse_read(c->d, 0x08000000, buf, 16, &c->err), FX_E_DFU);
+	assert_string_equal((&c->err)->msg,
 			    "read at 0x08000000: DFU_UPLOAD: control request 0x02 stalled; device reports dfuERROR, status errSTALLEDPKT");
 	assert_int_equal(fake_left(c->f), 0);
-	assert_int_equal(fx_dfuse_read(c->d, 0xFFFFFFF0, buf, 32), FX_E_RANGE);
+	assert_int_equal(fx_dfuse_read(c->d, 0xFFFFFFF0, buf, 32, &c->err), FX_E_RANGE);
 }
 
 static void test_get_commands(void **state)
@@ -269,7 +270,7 @@ static void test_get_commands(void **state)
 
 	fake_push_upload(c->f, (const uint8_t *)"\x00\x21\x41\x92", 4);
 	fake_push(c->f, DFU_ABORT, 0);
-	assert_int_equal(fx_dfuse_get_commands(c->d, cmds, sizeof(cmds), &n), 0);
+	assert_int_equal(fx_dfuse_get_commands(c->d, cmds, sizeof(cmds), &n, &c->err), 0);
 	assert_int_equal(n, 4);
 	assert_memory_equal(cmds, "\x00\x21\x41\x92", 4);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_UPLOAD, 0)].setup.wValue, 0);
@@ -286,35 +287,35 @@ static void test_write_expect_reset(void **state)
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 50);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48), 0);
-	assert_int_equal(fx_dfu_err(c->d)->code, FX_OK);
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48, &c->err), 0);
+	assert_int_equal((&c->err)->code, FX_OK);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].setup.wValue, 2);
 	assert_int_equal(c->f->log[fake_find(c->f, DFU_DNLOAD, 1)].setup.wLength, 48);
 	/* knob: the first GETSTATUS STALLs */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_STALL);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48), 0);
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48, &c->err), 0);
 	/* never answered */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_TIMEOUT);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48), 0);
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48, &c->err), 0);
 	/* refused: bad complement -> errTARGET */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 50);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errTARGET, 0);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48), FX_E_RANGE);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48, &c->err), FX_E_RANGE);
+	assert_string_equal((&c->err)->msg,
 			    "write with reset at 0x1FFF7800: DFU_GETSTATUS: device reports dfuERROR, status errTARGET");
 	/* protected: DNLOAD STALL explained */
 	fake_push_clear_error(c->f, DFU_STATUS_errTARGET);
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, FX_E_STALL);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errVENDOR, 0);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48), FX_E_PROTECTED);
-	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 0), FX_E_INVAL);
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 48, &c->err), FX_E_PROTECTED);
+	assert_int_equal(fx_dfuse_write_expect_reset(c->d, 0x1FFF7800, ob, 0, &c->err), FX_E_INVAL);
 	assert_int_equal(fake_left(c->f), 0);
 }
 
@@ -326,35 +327,35 @@ static void test_leave_and_unprotect(void **state)
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuMANIFEST, DFU_STATUS_OK, 1);
-	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000), 0);
+	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000, &c->err), 0);
 	k = fake_find(c->f, DFU_DNLOAD, 1);
 	assert_int_equal(c->f->log[k].setup.wLength, 0);
 	/* the GETSTATUS after leave is not answered: fine */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
-	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000), 0);
+	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000, &c->err), 0);
 	/* an explicit refusal is an error */
 	fake_push_cmd_ok(c->f, 1);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuERROR, DFU_STATUS_errFIRMWARE, 0);
-	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000), FX_E_DFU);
-	assert_string_equal(fx_dfu_err(c->d)->msg,
+	assert_int_equal(fx_dfuse_leave(c->d, 0x08000000, &c->err), FX_E_DFU);
+	assert_string_equal((&c->err)->msg,
 			    "leave to 0x08000000: DFU_GETSTATUS: device reports dfuERROR, status errFIRMWARE");
 	/* read unprotect */
 	fake_push_status(c->f, dfuIDLE, DFU_STATUS_OK, 0);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push_status(c->f, dfuDNBUSY, DFU_STATUS_OK, 100);
-	assert_int_equal(fx_dfuse_read_unprotect(c->d), 0);
+	assert_int_equal(fx_dfuse_read_unprotect(c->d, &c->err), 0);
 	k = fake_find(c->f, DFU_DNLOAD, 6);
 	assert_int_equal(c->f->log[k].setup.wLength, 1);
 	assert_int_equal(c->f->log[k].out[0], 0x92);
 	fake_push(c->f, DFU_DNLOAD, 0);
 	fake_push(c->f, DFU_GETSTATUS, FX_E_NODEV);
-	assert_int_equal(fx_dfuse_read_unprotect(c->d), 0);
+	assert_int_equal(fx_dfuse_read_unprotect(c->d, &c->err), 0);
 	fake_push(c->f, DFU_DNLOAD, FX_E_NODEV);
-	assert_int_equal(fx_dfuse_read_unprotect(c->d), FX_E_NODEV);
-	assert_string_equal(fx_dfu_err(c->d)->msg, "READ_UNPROTECT: DFU_DNLOAD: device left the bus");
+	assert_int_equal(fx_dfuse_read_unprotect(c->d, &c->err), FX_E_NODEV);
+	assert_string_equal((&c->err)->msg, "READ_UNPROTECT: DFU_DNLOAD: device left the bus");
 	assert_int_equal(fake_left(c->f), 0);
 }
 

@@ -171,8 +171,7 @@ static void test_misaligned_write(void **state)
 	memset(d, 0x5A, sizeof(d));
 	assert_int_equal(fxt_write(f, 0x08030004, d, 8), DFU_STATUS_errADDRESS);
 	assert_int_equal(fxt_clrstatus(f), 0);
-	assert_int_equal(fxt_write(f, 0x08030000, d, 12), DFU_STATUS_errADDRESS);
-	assert_int_equal(fxt_clrstatus(f), 0);
+	/* a length that is not a multiple of 8: test_emu_tail.c */
 }
 
 /* errTARGET: outside memory, ROM, bootloader RAM; reported by the first

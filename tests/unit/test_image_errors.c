@@ -298,10 +298,28 @@ static void test_srec_count_too_small(void **state)
 			"%s:1: byte count 4 too small for an S3 record (at least 5)", p);
 }
 
+/* issue 9 section 2 item 3: data without S7/S8/S9 (srec_cat's output) is
+ * accepted with a warning naming the file; a file with no data record and
+ * no termination is not */
 static void test_srec_missing_termination(void **state)
 {
 	const char *p = img_tmp_str(T(state), "e.srec", "S10500001234B4\n");
+	struct fx_image *img;
+	struct fx_err err;
+	char want[640];
 
+	fx_err_clear(&err);
+	img = fx_image_load(p, FX_IMAGE_AUTO, false, 0, &err);
+	assert_non_null(img);
+	assert_int_equal(img->nsegs, 1);
+	assert_int_equal(img->segs[0].addr, 0);
+	assert_int_equal(img->segs[0].len, 2);
+	assert_int_equal(img->entry, 0);
+	snprintf(want, sizeof(want),
+		 "%s: no termination record (S7, S8 or S9): accepted, no start address", p);
+	assert_string_equal(img->warning, want);
+	fx_image_free(img);
+	p = img_tmp_str(T(state), "e2.srec", "S0030000FC\n");
 	img_expect_fail(p, FX_IMAGE_AUTO, false, 0, FX_E_IMAGE,
 			"%s:1: missing termination record (S7, S8 or S9)", p);
 }

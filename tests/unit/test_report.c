@@ -23,6 +23,7 @@
 #include "fx/report.h"
 #include "fx/store.h"
 #include "../../src/report/report_int.h"
+#include "../../src/store/store_sql.h"
 #include "test_report_fixture.h"
 
 static char srcdir[PATH_MAX];
@@ -302,12 +303,12 @@ static void test_cycle(void **state)
 	assert_string_equal(rowstr(t, 1), "probe|13|0.800|0.800|0.800|0.800");
 	assert_string_equal(rowstr(t, 2), "enter_boot|13|1.338|1.200|3.000|3.000");
 	assert_string_equal(rowstr(t, 3), "identify|12|0.300|0.300|0.300|0.300");
-	assert_string_equal(rowstr(t, 4), "ob_read|12|0.200|0.200|0.200|0.200");
+	assert_string_equal(rowstr(t, 4), "read_ob|12|0.200|0.200|0.200|0.200");
 	assert_string_equal(rowstr(t, 5), "erase|12|4.000|4.000|4.000|4.000");
 	/* program: 5000 8000 9000x8 9500 10000 -> mean 8708.33 */
 	assert_string_equal(rowstr(t, 6), "program|12|8.708|9.000|10.000|10.000");
 	assert_string_equal(rowstr(t, 7), "verify|11|3.000|3.000|3.000|3.000");
-	assert_string_equal(rowstr(t, 8), "leave|8|0.500|0.500|0.500|0.500");
+	assert_string_equal(rowstr(t, 8), "release|8|0.500|0.500|0.500|0.500");
 	assert_string_equal(rowstr(t, 9), "app_check|8|1.125|1.000|2.000|2.000");
 	goldens(r, "cycle");
 	fx_report_free(r);
@@ -411,8 +412,8 @@ static void test_views_agree(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "verify FX_E_VERIFY 3");
 	assert_string_equal((const char *)sqlite3_column_text(s, 1),
 			    "(run)=2/19.25/20.0 probe=2/0.8/0.8 enter_boot=2/1.2/1.2 identify=2/0.3/0.3 "
-			    "ob_read=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
-			    "leave=1/0.5/0.5 app_check=1/1.0/1.0");
+			    "read_ob=2/0.2/0.2 erase=2/4.0/4.0 program=2/9.0/9.0 verify=2/3.0/3.0 "
+			    "release=1/0.5/0.5 app_check=1/1.0/1.0");
 	assert_int_equal(sqlite3_column_int(s, 2), 9 + 7 + 9 + 6 + 2 + 7 + 9 + 9 + 9 + 9 + 1 + 9 + 7 + 9); /* R1..R14 */
 	assert_int_equal(sqlite3_column_int(s, 3), 1);
 	sqlite3_finalize(s);
@@ -495,7 +496,7 @@ static void test_dates_and_by(void **state)
 	assert_int_equal(fx_report_parse_by("operator", &by, &err), 0);
 	assert_int_equal(by, FX_BY_OPERATOR);
 	assert_int_equal(fx_report_parse_by("month", &by, &err), FX_E_INVAL);
-	assert_string_equal(err.msg, "--by 'month': expected day, week, station, slot, recipe or operator");
+	assert_string_equal(err.msg, "--by 'month': expected day, week, station, slot, recipe, operator or line");
 	assert_int_equal(fx_report_parse_by("day; DROP TABLE runs", &by, &err), FX_E_INVAL);
 
 	q.has_from = q.has_to = true;
@@ -555,9 +556,6 @@ static void test_percentile(void **state)
 		assert_int_equal(fx_report_hist_percentile(bn + 1, (const int64_t[]){ INT64_MAX - 1 }, 1,
 							   2, 50), 1);
 	}
-	assert_int_equal(fx_report_hist_mid(31), 31);
-	assert_int_equal(fx_report_hist_mid(5 * 32), 32);
-	assert_int_equal(fx_report_hist_mid(6 * 32 + 1), 66 + 1);
 }
 
 /* A copy of the known database with sql applied, opened read-only. */
@@ -594,11 +592,21 @@ static void test_tampered_sums(void **state)
 	fx_store_close(t);
 
 	/* each histogram fits, their sum over the buckets does not */
-	t = tampered("UPDATE sum_cycle SET hist = '[[600,1,999999999999999999],[600,1,999999999999999999],"
-		     "[600,1,999999999999999999],[600,1,999999999999999999],[600,1,999999999999999999]]'");
+	t = tampered("UPDATE sum_cycle SET hist = X'0258" "0000000000000001" "7000000000000000'");
 	assert_null(fx_report_run(t, &q, &err));
 	assert_int_equal(err.code, FX_E_DB);
 	assert_string_equal(err.msg, "database 'tampered.db': implausible cycle sums");
+	fx_store_close(t);
+
+	/* not the codec's BLOB (text, a cut entry): malformed, not a figure */
+	t = tampered("UPDATE sum_cycle SET hist = '[[637,1,1000000]]' WHERE step = 'erase'");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_string_equal(err.msg, "database 'tampered.db': malformed sum_cycle.hist");
+	fx_store_close(t);
+	t = tampered("UPDATE sum_cycle SET hist = substr(hist, 1, 17) WHERE step = 'erase'");
+	assert_null(fx_report_run(t, &q, &err));
+	assert_string_equal(err.msg, "database 'tampered.db': malformed sum_cycle.hist");
 	fx_store_close(t);
 
 	t = tampered("UPDATE sum_cycle SET n = 9223372036854775807");
@@ -638,6 +646,126 @@ static void test_tampered_sums(void **state)
 	assert_string_equal(err.msg, "database 'tampered.db': implausible failure sums");
 	fx_store_close(t);
 	unlink("tampered.db");
+}
+
+/* One text of every (bucket, step, hb, n, sum_us) row of v_cycle_hist. */
+static char *hist_rows(struct fx_store *from)
+{
+	sqlite3_stmt *s;
+	char *out;
+
+	assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(from),
+		"SELECT group_concat(bucket_id || ' ' || step || ' ' || hb || ' ' || n || ' ' || sum_us, ';')"
+		" FROM (SELECT * FROM v_cycle_hist ORDER BY bucket_id, step, hb)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	out = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	assert_non_null(out);
+	return out;
+}
+
+/* A database written by schema version 1 (tests/data/store/known-v1.sql:
+ * this fixture, histograms as JSON text) migrates at the first recording
+ * open and then gives the same golden reports, the same v_cycle_hist
+ * rows, and takes new records. */
+static void test_migrated_v1(void **state)
+{
+	struct fx_report_query yq = { .kind = FX_REPORT_YIELD, .by = { FX_BY_DAY }, .nby = 1 };
+	struct fx_report_query pq = { .kind = FX_REPORT_PARETO }, cq = { .kind = FX_REPORT_CYCLE };
+	struct fx_report_query hq = { .kind = FX_REPORT_HISTORY, .unit = "SN003" };
+	struct fix_run extra = fix_runs[0];
+	char path[PATH_MAX + 64], *sql, *want, *got;
+	struct fx_store *v1;
+	struct fx_report *r;
+	struct fx_err err;
+	sqlite3 *db;
+	long n;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/data/store/known-v1.sql", srcdir);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	sql = calloc(1, (size_t)n + 1);
+	assert_non_null(sql);
+	assert_int_equal(fread(sql, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	/* "known.db" in its own directory: the reports name their database */
+	assert_int_equal(mkdir("v1", 0755), 0);
+	assert_int_equal(chdir("v1"), 0);
+	assert_int_equal(sqlite3_open("known.db", &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("known-v1.sql: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	free(sql);
+
+	assert_null(fx_store_open_readonly("known.db", &err));
+	assert_string_equal(err.msg, "database 'known.db': schema version 1 is older than this "
+			    "software (2); open it once with the station to migrate it");
+	v1 = fx_store_open("known.db", &err);
+	if (!v1)
+		fail_msg("migration: %s", err.msg);
+	fx_store_close(v1);
+
+	v1 = fx_store_open_readonly("known.db", &err);
+	assert_non_null(v1);
+	{
+		sqlite3_stmt *s;
+
+		assert_int_equal(sqlite3_prepare_v2(fx_store_sqlite(v1),
+			"SELECT (SELECT group_concat(DISTINCT typeof(hist)) FROM sum_cycle),"
+			" (SELECT type FROM pragma_table_info('sum_cycle') WHERE name = 'hist'),"
+			" (SELECT count(*) FROM sqlite_schema WHERE name = 'sum_cycle_v2')",
+			-1, &s, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(s, 0), "blob");
+		assert_string_equal((const char *)sqlite3_column_text(s, 1), "BLOB");
+		assert_int_equal(sqlite3_column_int(s, 2), 0);
+		sqlite3_finalize(s);
+	}
+	r = fx_report_run(v1, &yq, &err);
+	assert_non_null(r);
+	goldens(r, "yield-day");
+	fx_report_free(r);
+	r = fx_report_run(v1, &pq, &err);
+	assert_non_null(r);
+	goldens(r, "pareto");
+	fx_report_free(r);
+	r = fx_report_run(v1, &cq, &err);
+	assert_non_null(r);
+	goldens(r, "cycle");
+	fx_report_free(r);
+	r = fx_report_run(v1, &hq, &err);
+	assert_non_null(r);
+	goldens(r, "history-SN003");
+	fx_report_free(r);
+	want = hist_rows(st);
+	got = hist_rows(v1);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	fx_store_close(v1);
+
+	/* and records on: one more PASS run of 20.0 s on the first day */
+	v1 = fx_store_open("known.db", &err);
+	assert_non_null(v1);
+	fx_store_set_uuid_seed(v1, 99);
+	extra.mm = 30;
+	extra.serial = "SN100";
+	assert_int_equal(fix_record(&v1, "known.db", &extra, &err), 0);
+	fx_store_close(v1);
+	v1 = fx_store_open_readonly("known.db", &err);
+	assert_non_null(v1);
+	r = fx_report_run(v1, &cq, &err);
+	assert_non_null(r);
+	assert_string_equal(rowstr(&r->tables[0], 0), "(run)|14|18.021|20.000|21.000|21.000");
+	fx_report_free(r);
+	fx_store_close(v1);
+	assert_int_equal(chdir(".."), 0);
 }
 
 /* Group values longer than any old fixed buffer (160-byte recipe text,
@@ -728,6 +856,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_empty_range),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_tampered_sums),
+		cmocka_unit_test(test_migrated_v1),
 	};
 	char dst[2 * PATH_MAX + 16], src[PATH_MAX + 32], cmd[8 * PATH_MAX];
 	int rc;

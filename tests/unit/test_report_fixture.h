@@ -22,8 +22,8 @@
  *  R14 03-09 11:05 line1-b 2    dave   demo 1.0  SN008     PASS
  *
  * Steps (ms): probe 800, enter_boot 1200 (R5: 3000 ERROR), identify 300,
- * ob_read 200, erase 4000, program 9000 (R3 9500, R4 5000 FAIL, R7 8000,
- * R8 10000), verify 3000, leave 500, app_check 1000 (R9 2000 FAIL). A run
+ * read_ob 200, erase 4000, program 9000 (R3 9500, R4 5000 FAIL, R7 8000,
+ * R8 10000), verify 3000, release 500, app_check 1000 (R9 2000 FAIL). A run
  * lasts exactly the sum of its steps.
  */
 #ifndef FX_TESTS_REPORT_FIXTURE_H
@@ -72,8 +72,8 @@ static const struct fix_run fix_runs[] = {
 static int fix_record(struct fx_store **stp, const char *path, const struct fix_run *f,
 		      struct fx_err *err)
 {
-	static const char *const names[] = { "probe", "enter_boot", "identify", "ob_read",
-					      "erase", "program", "verify", "leave", "app_check" };
+	static const char *const names[] = { "probe", "enter_boot", "identify", "read_ob",
+					      "erase", "program", "verify", "release", "app_check" };
 	int ms[9] = { 800, f->enter_ms, 300, 200, 4000, f->program_ms, 3000, 500, f->app_ms };
 	struct fx_run_start s = {
 		.station = f->station, .slot = f->slot,

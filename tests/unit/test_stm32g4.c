@@ -180,6 +180,45 @@ static void test_geometry_ident(void **state)
 	assert_string_equal(buf, "13.3");
 }
 
+/* the named accessors of FLASH_OPTR and RDP (issue 10 item 2) */
+static void test_optr_rdp_accessors(void **state)
+{
+	struct fx_g4_ob ob;
+
+	(void)state;
+	fx_g4_ob_factory(&ob);
+	assert_int_equal(fx_g4_ob_optr(&ob), FX_G4_OPTR_FACTORY);
+	assert_int_equal(fx_g4_ob_rdp(&ob), FX_G4_RDP_LEVEL0);
+	assert_int_equal(fx_g4_ob_rdp_level(&ob), 0);
+	assert_int_equal(fx_g4_ob_apply(&ob, "RDP=0xBB", NULL), 0);
+	assert_int_equal(fx_g4_ob_rdp(&ob), FX_G4_RDP_LEVEL1);
+	assert_int_equal(fx_g4_ob_rdp_level(&ob), 1);
+	assert_int_equal(fx_g4_rdp_level(0xFFEFF8CCu), 2);
+	assert_int_equal(fx_g4_rdp(0xFFEFF812u), 0x12);
+}
+
+/* spec 8: what boots */
+static void test_vectors_plausible(void **state)
+{
+	static const uint8_t sram[8] = { 0x00, 0x00, 0x02, 0x20, 0xC1, 0x01, 0x00, 0x08 };
+	static const uint8_t ccm[8] = { 0x00, 0x80, 0x00, 0x10, 0xC1, 0x01, 0x00, 0x08 };
+	static const uint8_t even[8] = { 0x00, 0x00, 0x02, 0x20, 0xC0, 0x01, 0x00, 0x08 };
+	static const uint8_t sp_hi[8] = { 0x04, 0x00, 0x02, 0x20, 0xC1, 0x01, 0x00, 0x08 };
+	static const uint8_t ccm_hi[8] = { 0x04, 0x80, 0x00, 0x10, 0xC1, 0x01, 0x00, 0x08 };
+	static const uint8_t outside[8] = { 0x00, 0x00, 0x02, 0x20, 0x01, 0x00, 0x08, 0x08 };
+	uint8_t blank[8];
+
+	(void)state;
+	memset(blank, 0xFF, sizeof(blank));
+	assert_true(fx_g4_vectors_plausible(sram, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_true(fx_g4_vectors_plausible(ccm, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_false(fx_g4_vectors_plausible(even, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_false(fx_g4_vectors_plausible(sp_hi, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_false(fx_g4_vectors_plausible(ccm_hi, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_false(fx_g4_vectors_plausible(outside, G4_FLASH_BASE, G4_FLASH_SIZE));
+	assert_false(fx_g4_vectors_plausible(blank, G4_FLASH_BASE, G4_FLASH_SIZE));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +228,8 @@ int main(void)
 		cmocka_unit_test(test_fields_table),
 		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_geometry_ident),
+		cmocka_unit_test(test_optr_rdp_accessors),
+		cmocka_unit_test(test_vectors_plausible),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "fx/store.h"
+#include "../../src/store/store_int.h"
 
 #define DAY_US (86400LL * 1000000LL)
 #define T0 (20514LL * DAY_US) /* 2026-03-02T00:00:00Z */
@@ -111,7 +112,7 @@ static void test_open_pragmas(void **state)
 
 	(void)state;
 	st = open_ok();
-	assert_string_equal(q1("PRAGMA user_version"), "1");
+	assert_string_equal(q1("PRAGMA user_version"), "2");
 	assert_string_equal(q1("PRAGMA journal_mode"), "wal");
 	assert_int_equal(fx_store_recovered(st), 0);
 	assert_string_equal(fx_store_path(st), dbpath);
@@ -313,7 +314,7 @@ static void test_refuse_newer(void **state)
 	assert_null(fx_store_open(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
 	snprintf(want, sizeof(want),
-		 "database '%s': schema version 7 is newer than this software (1); upgrade fixturectl", dbpath);
+		 "database '%s': schema version 7 is newer than this software (2); upgrade fixturectl", dbpath);
 	assert_string_equal(err.msg, want);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	assert_string_equal(err.msg, want);
@@ -322,7 +323,7 @@ static void test_refuse_newer(void **state)
 static void test_refuse_not_db(void **state)
 {
 	struct fx_err err;
-	char want[256];
+	char want[256], dmg[512];
 	FILE *f;
 	sqlite3 *db;
 
@@ -333,10 +334,14 @@ static void test_refuse_not_db(void **state)
 	for (int i = 0; i < 200; i++)
 		fputs("0123456789abcdef", f);
 	fclose(f);
-	snprintf(want, sizeof(want), "database '%s': file is not a database", dbpath);
+	/* recording: refused with the way out (issue 8) */
+	snprintf(dmg, sizeof(dmg), "database '%s' is damaged (file is not a database): not "
+		 "recording into it; restore the last backup, or rescue the records: sqlite3 '%s' "
+		 ".recover | sqlite3 NEW.db", dbpath, dbpath);
 	assert_null(fx_store_open(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
-	assert_string_equal(err.msg, want);
+	assert_string_equal(err.msg, dmg);
+	snprintf(want, sizeof(want), "database '%s': file is not a database", dbpath);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
 	assert_string_equal(err.msg, want);
@@ -386,13 +391,13 @@ static void test_readonly(void **state)
 	sqlite3_close(db);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	snprintf(want, sizeof(want),
-		 "database '%s': schema version 0 is older than this software (1); open it once with the station to migrate it",
+		 "database '%s': schema version 0 is older than this software (2); open it once with the station to migrate it",
 		 dbpath);
 	assert_string_equal(err.msg, want);
 	/* ...and the recording open migrates it */
 	st = open_ok();
 	fx_store_close(st);
-	assert_string_equal(q1("PRAGMA user_version"), "1");
+	assert_string_equal(q1("PRAGMA user_version"), "2");
 }
 
 /* A database that cannot be written: the run end reports FX_E_DB and the
@@ -426,29 +431,161 @@ static void test_write_failure(void **state)
 	fx_store_close(st);
 }
 
-static void test_hist_and_names(void **state)
+/* Collects decoded entries. */
+struct hist_seen {
+	int n;
+	int hb[8];
+	int64_t cnt[8], sum[8];
+};
+
+static void hist_seen_add(void *ctx, int hb, int64_t n, int64_t sum)
 {
-	static int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
-	static const char *const bad[] = { "", "x", "[", "[[1,2]]", "[[1,2,3]", "[[3000,1,1]]",
-					   "[[-1,1,1]]", "[[1,2,3],]", "[[1,2,3]x", NULL };
+	struct hist_seen *h = ctx;
+
+	if (h->n < 8) {
+		h->hb[h->n] = hb;
+		h->cnt[h->n] = n;
+		h->sum[h->n] = sum;
+	}
+	h->n++;
+}
+
+static struct hist_seen hist_decoded(const uint8_t *p, size_t len)
+{
+	struct hist_seen h = { 0 };
+
+	assert_true(fx_store_hist_decode(p, len, hist_seen_add, &h));
+	return h;
+}
+
+/* The bucket arithmetic: every valid bucket's middle falls in it, the
+ * buckets that do not exist have no middle (fx_report_hist_mid shifted by
+ * a negative count for them: cppcheck's undefined shift). */
+static void test_hist_buckets(void **state)
+{
+	int hb, valid = 0;
+
+	(void)state;
+	for (hb = -1; hb <= FX_STORE_HB_MAX; hb++) {
+		if (!fx_store_hist_valid(hb)) {
+			assert_int_equal(fx_store_hist_mid(hb), -1);
+			continue;
+		}
+		valid++;
+		assert_int_equal(fx_store_hist_bucket(fx_store_hist_mid(hb)), hb);
+	}
+	assert_int_equal(valid, 32 + 58 * 32);
+	assert_int_equal(fx_store_hist_mid(31), 31);
+	assert_int_equal(fx_store_hist_mid(5 * 32), 32);
+	assert_int_equal(fx_store_hist_mid(6 * 32 + 1), 66 + 1);
+	assert_int_equal(fx_store_hist_mid(32), -1);
+	assert_int_equal(fx_store_hist_mid(159), -1);
+	assert_int_equal(fx_store_hist_bucket(INT64_MAX), FX_STORE_HB_LAST);
+	assert_int_equal(fx_store_hist_bucket(-5), 0);
+	assert_int_equal(fx_store_hist_bucket(1000000), 637);
+}
+
+/* The BLOB codec: adding durations keeps one ascending entry per bucket;
+ * malformed blobs and version 1's JSON are told apart exactly. */
+static void test_hist_codec(void **state)
+{
+	static const char *const bad_json[] = { "", "x", "[", "[[1,2]]", "[[1,2,3]", "[[3000,1,1]]",
+						"[[-1,1,1]]", "[[1,2,3],]", "[[1,2,3]x", "[[100,1,1]]",
+						"[[2,1,1],[1,1,1]]", "[[2,1,1],[2,1,1]]",
+						"[[1,1234567890123456789,1]]", NULL };
+	uint8_t *a = NULL, *b = NULL, bad[FX_STORE_HIST_ENTRY * 2];
+	size_t alen = 0, blen = 0;
+	struct hist_seen h;
 	int i;
 
 	(void)state;
-	assert_true(fx_store_hist_add("[]", n, sum));
-	assert_true(fx_store_hist_add("[[1,2,3],[2047,1,10]]", n, sum));
-	assert_true(fx_store_hist_add("[[1,1,1]]", n, sum));
-	assert_int_equal(n[1], 3);
-	assert_int_equal(sum[1], 4);
-	assert_int_equal(n[2047], 1);
-	assert_int_equal(sum[2047], 10);
-	for (i = 0; bad[i]; i++)
-		if (fx_store_hist_add(bad[i], n, sum))
-			fail_msg("'%s' accepted", bad[i]);
-	assert_false(fx_store_hist_add(NULL, n, sum));
+	/* empty -> 1 s -> 5 us (before) -> 1 s again (merged) -> 2 s (after) */
+	assert_int_equal(fx_store_hist_add_one(NULL, 0, 1000000, &a, &alen), FX_HIST_OK);
+	assert_int_equal(alen, FX_STORE_HIST_ENTRY);
+	assert_int_equal(fx_store_hist_add_one(a, alen, 5, &b, &blen), FX_HIST_OK);
+	free(a);
+	assert_int_equal(fx_store_hist_add_one(b, blen, 1000001, &a, &alen), FX_HIST_OK);
+	free(b);
+	assert_int_equal(fx_store_hist_add_one(a, alen, 2000000, &b, &blen), FX_HIST_OK);
+	free(a);
+	h = hist_decoded(b, blen);
+	assert_int_equal(h.n, 3);
+	assert_int_equal(h.hb[0], 5);
+	assert_int_equal(h.cnt[0], 1);
+	assert_int_equal(h.sum[0], 5);
+	assert_int_equal(h.hb[1], 637);
+	assert_int_equal(h.cnt[1], 2);
+	assert_int_equal(h.sum[1], 2000001);
+	assert_int_equal(h.hb[2], fx_store_hist_bucket(2000000));
+	/* big-endian, fixed width: hb 0x0005, n 1, sum 5 */
+	assert_memory_equal(b, "\x00\x05\0\0\0\0\0\0\0\x01\0\0\0\0\0\0\0\x05",
+			    FX_STORE_HIST_ENTRY);
+
+	/* malformed: a short entry, a descending or repeated bucket, a
+	 * bucket that does not exist, a count above INT64_MAX */
+	assert_false(fx_store_hist_decode(b, blen - 1, hist_seen_add, &h));
+	memcpy(bad, b + FX_STORE_HIST_ENTRY, FX_STORE_HIST_ENTRY);
+	memcpy(bad + FX_STORE_HIST_ENTRY, b, FX_STORE_HIST_ENTRY);
+	assert_false(fx_store_hist_decode(bad, sizeof(bad), hist_seen_add, &h));
+	memcpy(bad + FX_STORE_HIST_ENTRY, bad, FX_STORE_HIST_ENTRY);
+	assert_false(fx_store_hist_decode(bad, sizeof(bad), hist_seen_add, &h));
+	memcpy(bad, b, FX_STORE_HIST_ENTRY);
+	bad[1] = 100;
+	assert_false(fx_store_hist_decode(bad, FX_STORE_HIST_ENTRY, hist_seen_add, &h));
+	memcpy(bad, b, FX_STORE_HIST_ENTRY);
+	bad[2] = 0x80;
+	assert_false(fx_store_hist_decode(bad, FX_STORE_HIST_ENTRY, hist_seen_add, &h));
+	assert_int_equal(fx_store_hist_add_one(bad, FX_STORE_HIST_ENTRY, 5, &a, &alen),
+			 FX_HIST_MALFORMED);
+	assert_true(fx_store_hist_decode(NULL, 0, hist_seen_add, &h));
+	/* a sum that would pass INT64_MAX */
+	memcpy(bad, b, FX_STORE_HIST_ENTRY);
+	memset(bad + 10, 0xff, 8);
+	bad[10] = 0x7f;
+	assert_int_equal(fx_store_hist_add_one(bad, FX_STORE_HIST_ENTRY, 5, &a, &alen),
+			 FX_HIST_OVERFLOW);
+	assert_int_equal(fx_store_hist_add_one(bad, FX_STORE_HIST_ENTRY, 6, &a, &alen),
+			 FX_HIST_OK); /* another bucket: no sum grows */
+	free(a);
+	free(b);
+
+	/* schema version 1's JSON (the migration) */
+	assert_int_equal(fx_store_hist_from_json("[]", &a, &alen), FX_HIST_OK);
+	assert_int_equal(alen, 0);
+	free(a);
+	assert_int_equal(fx_store_hist_from_json("[[1,2,3],[2015,1,10]]", &a, &alen), FX_HIST_OK);
+	h = hist_decoded(a, alen);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.hb[1], 2015);
+	assert_int_equal(h.cnt[0], 2);
+	assert_int_equal(h.sum[1], 10);
+	free(a);
+	for (i = 0; bad_json[i]; i++)
+		if (fx_store_hist_from_json(bad_json[i], &a, &alen) != FX_HIST_MALFORMED)
+			fail_msg("'%s' accepted", bad_json[i]);
+	assert_int_equal(fx_store_hist_from_json(NULL, &a, &alen), FX_HIST_MALFORMED);
+}
+
+static void test_names(void **state)
+{
+	enum fx_store_result r = FX_STORE_PASS;
+
+	(void)state;
 	assert_string_equal(fx_store_result_name(FX_STORE_ABORTED), "ABORTED");
 	assert_null(fx_store_result_name((enum fx_store_result)5));
 	assert_string_equal(fx_store_board_name(FX_STORE_BOARD_PROTECTED), "protected");
 	assert_null(fx_store_board_name((enum fx_store_board)5));
+	for (r = FX_STORE_PASS; r <= FX_STORE_SKIPPED; r++) {
+		enum fx_store_result back = (enum fx_store_result)99;
+
+		assert_true(fx_store_result_from_name(fx_store_result_name(r), &back));
+		assert_int_equal(back, r);
+	}
+	r = FX_STORE_FAIL;
+	assert_false(fx_store_result_from_name("pass", &r));
+	assert_false(fx_store_result_from_name("", &r));
+	assert_false(fx_store_result_from_name(NULL, &r));
+	assert_int_equal(r, FX_STORE_FAIL);
 }
 
 static void test_bulk(void **state)
@@ -809,7 +946,6 @@ static void test_unit_out_of_order(void **state)
  * with FX_E_DB (no undefined overflow, no PASS). */
 static void test_tampered_cycle_sums(void **state)
 {
-	static int64_t n[FX_STORE_HB_MAX], sum[FX_STORE_HB_MAX];
 	struct fx_store *st;
 	struct fx_run_start s = start_at(T0 + 100, "alice"); /* the same bucket */
 	struct fx_store_run run;
@@ -822,13 +958,10 @@ static void test_tampered_cycle_sums(void **state)
 	st = open_ok();
 	record(st, T0, "SN-1", NULL, FX_STORE_PASS, 1);
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-	/* bucket of 1 s runs: hb of 1000000 us */
-	assert_int_equal(sqlite3_exec(db, "UPDATE sum_cycle SET hist = '[[627,1,999999999999999999],"
-				      "[627,1,999999999999999999],[627,1,999999999999999999],"
-				      "[627,1,999999999999999999],[627,1,999999999999999999],"
-				      "[627,1,999999999999999999],[627,1,999999999999999999],"
-				      "[627,1,999999999999999999],[627,1,999999999999999999],"
-				      "[627,1,999999999999999999]]' WHERE step = ''",
+	/* bucket of 1 s runs: hb 637 (0x027D) of 1000000 us, its sum near
+	 * INT64_MAX */
+	assert_int_equal(sqlite3_exec(db, "UPDATE sum_cycle SET hist = X'027D"
+				      "0000000000000001" "7FFFFFFFFFFFFFF0' WHERE step = ''",
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(fx_store_run_begin(st, &s, &run, &err), 0);
@@ -836,12 +969,16 @@ static void test_tampered_cycle_sums(void **state)
 	snprintf(want, sizeof(want), "database '%s': implausible cycle sums for step ''", dbpath);
 	assert_string_equal(err.msg, want);
 	assert_string_equal(q1("SELECT count(*) FROM runs WHERE result IS NULL"), "1");
+	/* text where the BLOB belongs: malformed, no PASS either */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE sum_cycle SET hist = '[[637,1,1000000]]'"
+				      " WHERE step = ''", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(fx_store_run_end(st, &run, &end, &err), FX_E_DB);
+	snprintf(want, sizeof(want), "database '%s': malformed sum_cycle.hist for step ''", dbpath);
+	assert_string_equal(err.msg, want);
+	assert_string_equal(q1("SELECT count(*) FROM runs WHERE result IS NULL"), "1");
 	fx_store_close(st);
-	/* nine 999999999999999999 fit in int64_t, ten do not */
-	assert_true(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
-	for (int i = 0; i < 8; i++)
-		assert_true(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
-	assert_false(fx_store_hist_add("[[6,1,999999999999999999]]", n, sum));
 }
 
 /* The lock file left by another user (a first start as root): the station
@@ -924,7 +1061,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refuse_not_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hist_and_names, setup, teardown),
+		cmocka_unit_test(test_hist_buckets),
+		cmocka_unit_test(test_hist_codec),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_bulk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_other_user, setup, teardown),

@@ -1,0 +1,292 @@
+/* fleet_report.c - fleet reports: the central summaries matching the
+ * query, aggregated by the server to (UTC day x the columns the query
+ * groups or filters on), are loaded into a scratch SQLite database with
+ * the local schema (fx_store_open_scratch), and the local report code
+ * computes the report from it: the same definitions, hence the same
+ * figures as a station's own report on the same runs. History loads the
+ * unit's runs and steps. Every user value reaches SQL as a parameter. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/store_sql.h"
+#include "fleet_int.h"
+#include "fx/store.h"
+
+struct ld {
+	struct fx_fleet *f;
+	struct fx_store *st;
+	sqlite3 *db;
+	const struct fx_report_query *q;
+	struct fx_err *err;
+	char key[512];   /* the column list (server side) */
+	bool rollup;     /* cycle from the (day, station, line) roll-up */
+};
+
+static bool by(const struct fx_report_query *q, enum fx_report_by k)
+{
+	unsigned i;
+
+	for (i = 0; i < q->nby; i++)
+		if (q->by[i] == k)
+			return true;
+	return false;
+}
+
+/* day, station, slot, recipe_name, recipe_version, operator, line: the
+ * column, or a constant when the query neither groups nor filters on it */
+static void key_cols(struct ld *x)
+{
+	const struct fx_report_query *q = x->q;
+	bool rec = by(q, FX_BY_RECIPE);
+
+	snprintf(x->key, sizeof(x->key),
+		 "b.day AS day, %s AS station, %s AS slot, %s AS recipe_name, %s AS recipe_version,"
+		 " %s AS operator, %s AS line",
+		 x->rollup || by(q, FX_BY_STATION) || q->station ? "b.station" : "''::text",
+		 by(q, FX_BY_SLOT) ? "b.slot" : "0",
+		 rec || q->recipe ? "b.recipe_name" : "''::text",
+		 rec ? "b.recipe_version" : "''::text",
+		 by(q, FX_BY_OPERATOR) || q->operator_id ? "b.operator" : "''::text",
+		 x->rollup || by(q, FX_BY_LINE) ? "b.line" : "''::text");
+}
+
+#define WHERE_B                                                                         \
+	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
+	" AND ($3::text IS NULL OR b.station = $3) AND ($4::text IS NULL OR b.recipe_name = $4)" \
+	" AND ($5::text IS NULL OR b.operator = $5)"
+#define GROUP7 " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+/* the roll-up has no recipe or operator: only queries without them use it */
+#define WHERE_DAY                                                                       \
+	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
+	" AND ($3::text IS NULL OR b.station = $3) AND $4::text IS NULL AND $5::text IS NULL"
+
+static PGresult *fetch(struct ld *x, const char *sql)
+{
+	char lo[24], hi[24];
+	const char *v[5];
+	PGresult *res;
+
+	/* day numbers of 1970..9999 fit an integer; open bounds clamp */
+	snprintf(lo, sizeof(lo), "%lld", x->q->has_from ? (long long)x->q->from_day : -2147483647LL);
+	snprintf(hi, sizeof(hi), "%lld", x->q->has_to ? (long long)x->q->to_day : 2147483647LL);
+	v[0] = lo;
+	v[1] = hi;
+	v[2] = x->q->station;
+	v[3] = x->q->recipe;
+	v[4] = x->q->operator_id;
+	res = PQexecParams(x->f->pg, sql, 5, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fx_fleet_pgerr(x->f, res, FX_E_IO, "report", x->err);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+static int sqerr(struct ld *x)
+{
+	return fx_err_set(x->err, FX_E_DB, "scratch database: %s", sqlite3_errmsg(x->db));
+}
+
+static int sqexec(struct ld *x, const char *sql)
+{
+	return sqlite3_exec(x->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : sqerr(x);
+}
+
+/* Insert every row of res through sql: column i -> parameter i + 1, as
+ * text (SQLite's affinity makes the numbers integers again); NULL stays
+ * NULL. */
+static int load(struct ld *x, PGresult *res, const char *sql)
+{
+	sqlite3_stmt *s;
+	int r, c, n = PQntuples(res), nc = PQnfields(res), rc = 0;
+
+	if (sqlite3_prepare_v2(x->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return sqerr(x);
+	for (r = 0; r < n && !rc; r++) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		for (c = 0; c < nc; c++)
+			if (!PQgetisnull(res, r, c))
+				sqlite3_bind_text(s, c + 1, PQgetvalue(res, r, c), -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sqerr(x);
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* the scratch bucket of the 7 key columns bound as ?1 .. ?7 */
+#define BUCKET_OF                                                                       \
+	"(SELECT id FROM sum_bucket WHERE day = ?1 AND station = ?2 AND slot = ?3"      \
+	" AND recipe_name = ?4 AND recipe_version = ?5 AND operator = ?6 AND line = ?7)"
+
+static int load_summaries(struct ld *x)
+{
+	char sql[4096];
+	PGresult *res;
+	int rc;
+
+	/* the cycle roll-up keeps (day, station, line) and the histogram text
+	 * per step: its rows go to the scratch database as they are (buckets
+	 * of real station and line), and the local code merges them */
+	x->rollup = x->q->kind == FX_REPORT_CYCLE && !by(x->q, FX_BY_SLOT) &&
+		    !by(x->q, FX_BY_RECIPE) && !by(x->q, FX_BY_OPERATOR) && !x->q->recipe &&
+		    !x->q->operator_id;
+	key_cols(x);
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s, sum(runs), sum(passed), sum(failed), sum(errors), sum(aborted),"
+		 " sum(units), sum(units_first_pass), sum(units_final_pass)"
+		 " FROM fx.sum_bucket b" WHERE_B GROUP7, x->key);
+	res = fetch(x, sql);
+	if (!res)
+		return x->err->code;
+	rc = load(x, res, "INSERT INTO sum_bucket(day, station, slot, recipe_name, recipe_version,"
+		  " operator, line, runs, passed, failed, errors, aborted, units, units_first_pass,"
+		  " units_final_pass) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		  " ?13, ?14, ?15)");
+	PQclear(res);
+	if (rc || x->q->kind == FX_REPORT_YIELD)
+		return rc;
+	if (x->q->kind == FX_REPORT_PARETO) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s, p.step, p.error_code, sum(p.n) FROM fx.sum_pareto p"
+			 " JOIN fx.sum_bucket b ON b.id = p.bucket_id" WHERE_B GROUP7 ", 8, 9",
+			 x->key);
+		res = fetch(x, sql);
+		if (!res)
+			return x->err->code;
+		rc = load(x, res, "INSERT INTO sum_pareto(bucket_id, step, error_code, n)"
+			  " VALUES(" BUCKET_OF ", ?8, ?9, ?10)");
+		PQclear(res);
+		return rc;
+	}
+	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text */
+	if (x->rollup)
+		snprintf(sql, sizeof(sql),
+			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
+			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
+	else
+		snprintf(sql, sizeof(sql),
+			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
+			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
+			 GROUP7 ", 8, 9),"
+			 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line, step,"
+			 "  '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ',' ORDER BY hb) || ']'"
+			 "  AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
+			 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
+			 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
+			 WHERE_B GROUP7 ", 8)"
+			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
+			 "  recipe_version, operator, line, step)",
+			 x->key, x->key);
+	res = fetch(x, sql);
+	if (!res)
+		return x->err->code;
+	rc = load(x, res, "INSERT INTO sum_cycle(bucket_id, step, seq, n, sum_us, max_us, hist)"
+		  " VALUES(" BUCKET_OF ", ?8, ?9, ?10, ?11, ?12, fx_hist_json(?13))");
+	PQclear(res);
+	return rc;
+}
+
+static int load_history(struct ld *x)
+{
+	const char *v[1] = { x->q->unit };
+	PGresult *res;
+	int rc;
+
+	res = PQexecParams(x->f->pg,
+			   "WITH u AS (SELECT unit_key FROM fx.units WHERE serial = $1"
+			   "  UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
+			   " SELECT unit_key, serial, chip_uid FROM fx.units"
+			   "  WHERE unit_key IN (SELECT unit_key FROM u) ORDER BY unit_key",
+			   1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto err_pg;
+	/* units(id) get the key's rank; runs find theirs by the key */
+	rc = sqexec(x, "CREATE TEMP TABLE ukey(id INTEGER PRIMARY KEY, unit_key TEXT UNIQUE)");
+	if (!rc)
+		rc = load(x, res, "INSERT INTO ukey(unit_key) VALUES(?1)");
+	if (!rc)
+		rc = load(x, res, "INSERT INTO units(id, serial, chip_uid) VALUES((SELECT id FROM ukey"
+			  " WHERE unit_key = ?1), ?2, ?3)");
+	PQclear(res);
+	if (rc)
+		return rc;
+	res = PQexecParams(x->f->pg,
+			   "SELECT r.uuid, r.unit_key, r.serial, r.chip_uid, r.station, r.slot,"
+			   " r.port_path, r.operator, r.recipe_name, r.recipe_version, r.recipe_sha256,"
+			   " r.firmware_sha256, r.board_state, r.start_us, r.end_us, r.result,"
+			   " r.failing_step, r.error_code, r.error_message, r.software_version"
+			   " FROM fx.runs r WHERE r.unit_key IN (SELECT unit_key FROM fx.units"
+			   "  WHERE serial = $1 UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
+			   " ORDER BY r.start_us, r.station_key, r.local_id",
+			   1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto err_pg;
+	rc = load(x, res, "INSERT INTO runs(uuid, unit_id, serial, chip_uid, station, slot, port_path,"
+		  " operator, recipe_name, recipe_version, recipe_sha256, firmware_sha256,"
+		  " board_state, start_us, end_us, result, failing_step, error_code, error_message,"
+		  " software_version) VALUES(?1, (SELECT id FROM ukey WHERE unit_key = ?2), ?3, ?4,"
+		  " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+	PQclear(res);
+	if (rc)
+		return rc;
+	res = PQexecParams(x->f->pg,
+			   "SELECT s.run_uuid, s.seq, s.name, s.start_us, s.duration_us, s.result,"
+			   " s.detail FROM fx.steps s JOIN fx.runs r ON r.uuid = s.run_uuid"
+			   " WHERE r.unit_key IN (SELECT unit_key FROM fx.units WHERE serial = $1"
+			   "  UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)",
+			   1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		goto err_pg;
+	rc = load(x, res, "INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
+		  " VALUES((SELECT id FROM runs WHERE uuid = ?1), ?2, ?3, ?4, ?5, ?6, ?7)");
+	PQclear(res);
+	return rc;
+err_pg:
+	rc = fx_fleet_pgerr(x->f, res, FX_E_IO, "history", x->err);
+	PQclear(res);
+	return rc;
+}
+
+struct fx_report *fx_fleet_report(const char *uri, const struct fx_report_query *q,
+				  struct fx_err *err)
+{
+	struct fx_report *r = NULL;
+	struct ld x = { .q = q, .err = err };
+	struct fx_err e;
+	int rc;
+
+	if (!err) {
+		fx_err_clear(&e);
+		x.err = err = &e;
+	}
+	x.f = fx_fleet_connect(uri, err);
+	if (!x.f)
+		return NULL;
+	if (fx_fleet_check_schema(x.f, err))
+		goto out;
+	x.st = fx_store_open_scratch(fx_fleet_uri(x.f), err);
+	if (!x.st)
+		goto out;
+	x.db = fx_store_sqlite(x.st);
+	/* one snapshot of the server for all the queries */
+	rc = fx_fleet_exec(x.f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	if (!rc)
+		rc = sqexec(&x, "BEGIN");
+	if (!rc)
+		rc = q->kind == FX_REPORT_HISTORY ? (q->unit && *q->unit ? load_history(&x) : 0) :
+						    load_summaries(&x);
+	if (!rc)
+		rc = sqexec(&x, "COMMIT");
+	fx_fleet_exec(x.f, "COMMIT", NULL);
+	if (!rc)
+		r = fx_report_run(x.st, q, err);
+out:
+	fx_store_close(x.st);
+	fx_fleet_close(x.f);
+	return r;
+}

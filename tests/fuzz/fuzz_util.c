@@ -1,0 +1,57 @@
+/* fuzz_util.c - see fuzz_util.h. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz_util.h"
+#include "fx/file.h"
+#include "fx/log.h"
+
+static char dir[128];
+
+static void cleanup(void)
+{
+	char cmd[160];
+
+	if (dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			fprintf(stderr, "fuzz: cannot remove %s\n", dir);
+	}
+}
+
+const char *fz_dir(void)
+{
+	if (!dir[0]) {
+		const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+
+		snprintf(dir, sizeof(dir), "%s/fxfuzz.XXXXXX", base);
+		if (!mkdtemp(dir)) {
+			perror("fuzz: mkdtemp");
+			abort();
+		}
+		atexit(cleanup);
+	}
+	return dir;
+}
+
+const char *fz_file(const char *name, const void *data, size_t n)
+{
+	static char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", fz_dir(), name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || fx_write_all(fd, (const uint8_t *)data, n) || close(fd)) {
+		perror("fuzz: write input");
+		abort();
+	}
+	return path;
+}
+
+void fz_quiet(void)
+{
+	fx_log_set_handler(NULL, NULL, FX_LOG_ERR); /* discard */
+}
