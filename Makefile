@@ -80,6 +80,7 @@ LIB_DIRS := usb dfu target image prog gpio serial conf store report seq fleet
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRCS := $(wildcard src/cli/*.c)
 FXEMU_SRCS := $(wildcard src/fxemu/*.c)
+FXGADGET_SRCS := $(wildcard src/fxgadget/*.c)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/emu/test_*.c tests/usbfs/test_*.c)
 
@@ -88,6 +89,7 @@ LIB_OBJS := $(call obj,$(LIB_SRCS))
 EMU_OBJS := $(call obj,$(EMU_SRCS))
 CLI_OBJS := $(call obj,$(CLI_SRCS))
 FXEMU_OBJS := $(call obj,$(FXEMU_SRCS))
+FXGADGET_OBJS := $(call obj,$(FXGADGET_SRCS))
 TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
 TEST_BINS := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRCS))
 
@@ -100,7 +102,8 @@ FXEMU := $(B)/fxemu
 # fxemu's LD_PRELOAD companion (src/fxemu/preload/): a plain shared object,
 # never sanitized (it is loaded into dfu-util and the like too)
 FXEMU_PRELOAD := $(B)/libfxemu-preload.so
-PROGRAMS := $(FIXTURECTL) $(if $(FXEMU_SRCS),$(FXEMU) $(FXEMU_PRELOAD))
+FXGADGET := $(B)/fxgadget
+PROGRAMS := $(FIXTURECTL) $(if $(FXEMU_SRCS),$(FXEMU) $(FXEMU_PRELOAD)) $(FXGADGET)
 
 .PHONY: all check test bench clean lint deps help FORCE
 all: $(PROGRAMS)
@@ -158,6 +161,11 @@ $(FXEMU_PRELOAD): src/fxemu/preload/fxemu_preload.c
 	@$(if $(Q),echo "  SO      $@")
 	$(Q)$(CC) $(CFLAGS) -Wall -Wextra -fPIC -shared -o $@ $< -ldl
 
+# fxgadget: boards as real USB gadgets (configfs + FunctionFS; tests/kernel)
+$(FXGADGET): $(FXGADGET_OBJS) $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(SAN) -o $@ $(FXGADGET_OBJS) $(LIBS) $(FX_LDLIBS)
+
 $(B)/tests/%: tests/%.c $(LIBFXTEST) $(LIBS) $(B)/FLAGS
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
@@ -209,10 +217,16 @@ check: lint
 	$(Q)$(MAKE) --no-print-directory VARIANT=normal DEVELOPER=1 test
 	$(Q)$(MAKE) --no-print-directory VARIANT=asan DEVELOPER=1 test
 
+# the kernel VM tier alone (tests/kernel/run-vm: gpio-sim, dummy_hcd, fxgadget)
+.PHONY: check-kernel
+check-kernel: $(FIXTURECTL) $(FXGADGET)
+	$(Q)tests/kernel/run-vm $(BUILD)
+
 bench: $(FIXTURECTL)
 	$(Q)for s in scripts/bench-*; do echo "== $$s"; $$s || exit 1; done
 
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (build/kernel holds the VM tier's downloads: its *.d are not make's)
+-include $(shell find $(BUILD) -path $(BUILD)/kernel -prune -o -name '*.d' -type f -print 2>/dev/null)
