@@ -7,6 +7,7 @@
 
 #include "fuzz_util.h"
 #include "fx/file.h"
+#include "fx/image.h"
 #include "fx/log.h"
 
 static char dir[128];
@@ -54,4 +55,25 @@ const char *fz_file(const char *name, const void *data, size_t n)
 void fz_quiet(void)
 {
 	fx_log_set_handler(NULL, NULL, FX_LOG_ERR); /* discard */
+}
+
+void fz_image(const char *name, const void *data, size_t n, int fmt)
+{
+	const char *path = fz_file(name, data, n);
+	struct fx_image *img;
+	struct fx_err err;
+	size_t i;
+
+	fx_err_clear(&err);
+	img = fx_image_load(path, (enum fx_image_format)fmt, false, 0, &err);
+	if (!img) {
+		if (err.code != FX_E_IMAGE && err.code != FX_E_FILE && err.code != FX_E_NOMEM)
+			abort();
+		return;
+	}
+	for (i = 1; i < img->nsegs; i++)
+		if ((uint64_t)img->segs[i - 1].addr + img->segs[i - 1].len > img->segs[i].addr)
+			abort();
+	(void)fx_image_size(img);
+	fx_image_free(img);
 }

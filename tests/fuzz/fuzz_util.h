@@ -21,4 +21,10 @@ const char *fz_file(const char *name, const void *data, size_t n);
 /* Silence fx_log (parsers log warnings for bad input). */
 void fz_quiet(void);
 
+/* Write n bytes to fz_dir()/name and load them as an image of format fmt
+ * (an enum fx_image_format): either FX_E_IMAGE/FX_E_FILE/FX_E_NOMEM or an
+ * image that keeps the fx/image.h invariants (segments sorted, not
+ * overlapping); anything else aborts. */
+void fz_image(const char *name, const void *data, size_t n, int fmt);
+
 #endif
