@@ -17,6 +17,18 @@ int fxt_conf_mkdir(char *dir, size_t cap, const char *tmpl)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
+int fxt_conf_recipe_dir(char *dir, size_t cap, const char *tmpl, char *rpath, size_t rcap)
+{
+	char fw[600];
+
+	if (fxt_conf_mkdir(dir, cap, tmpl))
+		return -1;
+	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
+	fxt_conf_write(fw, "abc");
+	snprintf(rpath, rcap, "%s/r.ini", dir);
+	return 0;
+}
+
 int fxt_conf_rmdir(const char *dir)
 {
 	char cmd[600];

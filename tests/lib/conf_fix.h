@@ -12,6 +12,13 @@
 /* A new scratch directory from tmpl ("/tmp/fx-test-x-XXXXXX") into dir
  * (cap bytes). 0, or -1 when it cannot be made (cmocka group setup). */
 int fxt_conf_mkdir(char *dir, size_t cap, const char *tmpl);
+/* sha256("abc"), the firmware of fxt_conf_recipe_dir() */
+#define FXT_ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+/* The scratch directory of the recipe tests: fxt_conf_mkdir(dir, cap,
+ * tmpl), DIR/fw.bin holding "abc" (FXT_ABC_SHA), and rpath (rcap bytes)
+ * set to DIR/r.ini (not written). 0, or -1 (cmocka group setup). */
+int fxt_conf_recipe_dir(char *dir, size_t cap, const char *tmpl, char *rpath, size_t rcap);
 /* Remove dir and all in it. 0 or -1 (cmocka group teardown). */
 int fxt_conf_rmdir(const char *dir);
 

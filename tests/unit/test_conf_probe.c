@@ -14,22 +14,14 @@
 #include "conf_fix.h"
 #include "fx/conf.h"
 
-#define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 static char dir[256];
 static char rpath[512];
 
 static int setup(void **state)
 {
-	char fw[512];
-
 	(void)state;
-	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-probe-XXXXXX"))
-		return -1;
-	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
-	fxt_conf_write(fw, "abc");
-	snprintf(rpath, sizeof(rpath), "%s/r.ini", dir);
-	return 0;
+	return fxt_conf_recipe_dir(dir, sizeof(dir), "/tmp/fx-test-probe-XXXXXX", rpath, sizeof(rpath));
 }
 
 static int teardown(void **state)
@@ -45,7 +37,7 @@ static void write_recipe(const char *program)
 
 	snprintf(text, sizeof(text),
 		 "[recipe]\nname = demo\nversion = 1.0\ntarget = stm32g474xe\n"
-		 "[firmware]\nfile = fw.bin\nsha256 = " ABC_SHA "\n"
+		 "[firmware]\nfile = fw.bin\nsha256 = " FXT_ABC_SHA "\n"
 		 "[program]\n%s[app_check]\nusb = 1209:0001\n", program);
 	fxt_conf_write(rpath, text);
 }

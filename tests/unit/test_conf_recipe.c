@@ -19,23 +19,14 @@
 #include "fx/conf.h"
 #include "fx/stm32g4.h"
 
-/* sha256("abc") */
-#define ABC_SHA "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 static char dir[256];
 static char rpath[512];
 
 static int setup(void **state)
 {
-	char fw[512];
-
 	(void)state;
-	if (fxt_conf_mkdir(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX"))
-		return -1;
-	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
-	fxt_conf_write(fw, "abc");
-	snprintf(rpath, sizeof(rpath), "%s/r.ini", dir);
-	return 0;
+	return fxt_conf_recipe_dir(dir, sizeof(dir), "/tmp/fx-test-recipe-XXXXXX", rpath, sizeof(rpath));
 }
 
 static int teardown(void **state)
@@ -56,7 +47,7 @@ static void write_recipe(const char *extra)
 		 "target = stm32g474xe\n"
 		 "[firmware]\n"
 		 "file = fw.bin\n"
-		 "sha256 = " ABC_SHA "\n"
+		 "sha256 = " FXT_ABC_SHA "\n"
 		 "%s",
 		 extra);
 	fxt_conf_write(rpath, text);
@@ -135,7 +126,7 @@ static void test_golden(void **state)
 	assert_string_equal(r->version, "2.3.1-rc1");
 	assert_string_equal(r->target, "stm32g474xe");
 	assert_string_equal(r->firmware, "tests/data/conf/fw-abc.bin");
-	assert_string_equal(r->firmware_sha256, ABC_SHA); /* given in upper case */
+	assert_string_equal(r->firmware_sha256, FXT_ABC_SHA); /* given in upper case */
 	assert_int_equal(r->n_ob, 3);
 	assert_string_equal(r->ob[0].name, "DBANK");   /* canonical spelling */
 	assert_int_equal(r->ob[0].value, 0);
@@ -200,7 +191,7 @@ static void test_absolute_firmware_and_formats(void **state)
 		 "\r\n"
 		 "[ firmware ]\r\n"
 		 "file = %s/fw.bin\r\n"
-		 "sha256 = " ABC_SHA "\r\n"
+		 "sha256 = " FXT_ABC_SHA "\r\n"
 		 "[program]\r\n"
 		 "probe = YES\r\n"
 		 "erase = mass;not a comment without a blank\r\n",
@@ -215,7 +206,7 @@ static void test_absolute_firmware_and_formats(void **state)
 	snprintf(text, sizeof(text),
 		 "\xEF\xBB\xBF; a comment\r\n[recipe]\r\n  name = demo\r\n\tversion: 7\r\n"
 		 "target = stm32g474xe ; the only one\r\n[ firmware ]\r\n"
-		 "file = %s/fw.bin\r\nsha256 = " ABC_SHA "\r\n[program]\r\nprobe = off\r\n",
+		 "file = %s/fw.bin\r\nsha256 = " FXT_ABC_SHA "\r\n[program]\r\nprobe = off\r\n",
 		 dir);
 	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
@@ -236,11 +227,11 @@ static void test_errors_sections(void **state)
 	raw_error("name = x\n[recipe]\n", ":1: key 'name': outside any section");
 	raw_error("[recipe]\nname = x\nversion = 1\ntarget = stm32g474xe\n",
 		  ": section 'firmware': missing");
-	raw_error("[firmware]\nfile = fw.bin\nsha256 = " ABC_SHA "\n",
+	raw_error("[firmware]\nfile = fw.bin\nsha256 = " FXT_ABC_SHA "\n",
 		  ": section 'recipe': missing");
-	raw_error("[recipe]\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = " ABC_SHA "\n",
+	raw_error("[recipe]\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\nsha256 = " FXT_ABC_SHA "\n",
 		  ":1: key 'name': missing in [recipe]");
-	raw_error("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n\n[firmware]\nsha256 = " ABC_SHA "\n",
+	raw_error("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n\n[firmware]\nsha256 = " FXT_ABC_SHA "\n",
 		  ":6: key 'file': missing in [firmware]");
 	raw_error("[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = fw.bin\n",
 		  ":5: key 'sha256': missing in [firmware]");
@@ -336,7 +327,7 @@ static void test_errors_firmware_messages(void **state)
 
 	(void)state;
 	fxt_conf_write(rpath,
-		       "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " ABC_SHA "\n");
+		       "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = nope.bin\nsha256 = " FXT_ABC_SHA "\n");
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
 		 "%s:6: key 'file': cannot read '%s/nope.bin': No such file or directory",
@@ -352,7 +343,7 @@ static void test_errors_firmware_messages(void **state)
 	}
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), FX_E_CONFIG);
 	snprintf(want, sizeof(want),
-		 "%s:7: key 'sha256': does not match '%s/fw.bin' (its sha256 is " ABC_SHA ")",
+		 "%s:7: key 'sha256': does not match '%s/fw.bin' (its sha256 is " FXT_ABC_SHA ")",
 		 rpath, dir);
 	assert_string_equal(err.msg, want);
 
@@ -382,7 +373,7 @@ static void test_errors_firmware_messages(void **state)
 		fx_conf_diags_release(&d);
 	}
 	{
-		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " ABC_SHA "\n";
+		const char *t = "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile =\nsha256 = " FXT_ABC_SHA "\n";
 
 		fxt_conf_write(rpath, t);
 	}
@@ -484,7 +475,7 @@ static void test_errors_limits(void **state)
 	/* a resolved firmware path longer than FX_CONF_PATH_MAX */
 	fxt_conf_long_path(longpath, sizeof(longpath), dir, "r.ini");
 	snprintf(text, sizeof(text),
-		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " ABC_SHA "\n",
+		 "[recipe]\nname = a\nversion = 1\ntarget = stm32g474xe\n[firmware]\nfile = %0150d\nsha256 = " FXT_ABC_SHA "\n",
 		 0);
 	fxt_conf_write(longpath, text);
 	{
@@ -589,7 +580,7 @@ static void test_check_firmware(void **state)
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abc", 3, &err), 0);
 	assert_int_equal(fx_recipe_check_firmware(r, (const uint8_t *)"abd", 3, &err), FX_E_HASH);
 	snprintf(want, sizeof(want),
-		 "firmware '%s/fw.bin': sha256 a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9, recipe says " ABC_SHA,
+		 "firmware '%s/fw.bin': sha256 a52d159f262b2c6ddb724a61840befc36eb30c88877a4030b65cbe86298449c9, recipe says " FXT_ABC_SHA,
 		 dir);
 	assert_string_equal(err.msg, want);
 	fx_recipe_free(r);
@@ -602,7 +593,7 @@ static void test_sha256_file(void **state)
 
 	(void)state;
 	assert_int_equal(fx_conf_sha256_file("tests/data/conf/fw-abc.bin", hex, &err), 0);
-	assert_string_equal(hex, ABC_SHA);
+	assert_string_equal(hex, FXT_ABC_SHA);
 	assert_int_equal(fx_conf_sha256_file("tests/data/conf/nope", hex, &err), FX_E_FILE);
 	assert_string_equal(err.msg, "cannot read 'tests/data/conf/nope': No such file or directory");
 	assert_int_equal(err.sys_errno, ENOENT);
@@ -649,26 +640,26 @@ static void test_firmware_address(void **state)
 	struct fx_err err;
 
 	(void)state;
-	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\n", head);
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " FXT_ABC_SHA "\n", head);
 	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
 	assert_true(r->firmware_raw);
 	assert_int_equal(r->address, 0x08000000u);
 	fx_recipe_free(r);
 
-	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\naddress = 0x08004000\n", head);
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " FXT_ABC_SHA "\naddress = 0x08004000\n", head);
 	fxt_conf_write(rpath, text);
 	assert_int_equal(fx_recipe_load(rpath, &r, NULL, &err), 0);
 	assert_int_equal(r->address, 0x08004000u);
 	fx_recipe_free(r);
 
-	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " ABC_SHA "\naddress = 0x08000004\n", head);
+	snprintf(text, sizeof(text), "%sfile = fw.bin\nsha256 = " FXT_ABC_SHA "\naddress = 0x08000004\n", head);
 	raw_error(text, ":8: key 'address': expected an 8-byte aligned address (decimal or 0x hex), got '0x08000004'");
 
 	/* same bytes as fw.bin, but named .hex: carries its own addresses */
 	snprintf(hex, sizeof(hex), "%s/fw.hex", dir);
 	fxt_conf_write(hex, "abc");
-	snprintf(text, sizeof(text), "%sfile = fw.hex\nsha256 = " ABC_SHA "\naddress = 0x08000000\n", head);
+	snprintf(text, sizeof(text), "%sfile = fw.hex\nsha256 = " FXT_ABC_SHA "\naddress = 0x08000000\n", head);
 	snprintf(hex, sizeof(hex), ":8: key 'address': only a raw .bin takes a load address ('%s/fw.hex' carries its own)", dir);
 	raw_error(text, hex);
 }
