@@ -262,6 +262,12 @@ struct fx_recipe {
 int fx_recipe_load(const char *path, struct fx_recipe **out,
 		   struct fx_conf_diags *diags, struct fx_err *err);
 void fx_recipe_free(struct fx_recipe *r); /* NULL is fine */
+/* Fill r with what a recipe file that sets no optional key gets (the
+ * loader starts from it): page erase, readback verify, GPIO entry, probe
+ * on (probe_mode is resolved from entry only by the loader), UID serial,
+ * the default timeouts, app within_ms 1000, [serial_number] off. For
+ * recipes built in code (tests, tools); everything else zero. */
+void fx_recipe_defaults(struct fx_recipe *r);
 
 /* Does the recipe set option byte `name` (case-insensitive)? */
 const struct fx_recipe_ob *fx_recipe_ob_find(const struct fx_recipe *r,

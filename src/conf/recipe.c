@@ -304,7 +304,7 @@ static void on_key(struct fx_ini *ini, const char *section, const char *key,
 	}
 }
 
-static void defaults(struct fx_recipe *r)
+void fx_recipe_defaults(struct fx_recipe *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->erase = FX_RECIPE_ERASE_PAGES;
@@ -434,7 +434,7 @@ int fx_recipe_load(const char *path, struct fx_recipe **out,
 	rp.r = malloc(sizeof(*rp.r));
 	if (!rp.r)
 		return fx_err_set(err, FX_E_NOMEM, "out of memory loading '%s'", path);
-	defaults(rp.r);
+	fx_recipe_defaults(rp.r);
 	snprintf(rp.r->path, sizeof(rp.r->path), "%s", path);
 	rc = fx_conf_ini_load(path, on_section, on_key, check_whole, &rp, rp.r->sha256,
 			      diags, err);

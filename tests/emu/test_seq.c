@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "conf_fix.h"
 #include <sqlite3.h>
 
 #include "fx/conf.h"
@@ -68,16 +70,6 @@ struct fix {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static void line(struct fx_gpio_line_cfg *c, const char *name,
-		 enum fx_gpio_dir dir, int initial)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->dir = dir;
-	c->initial = initial;
-	c->debounce_ms = dir == FX_GPIO_INPUT ? 30 : 0;
-}
-
 static void make_firmware(struct fix *f)
 {
 	uint32_t x = 12345;
@@ -109,7 +101,7 @@ static void make_recipe(struct fix *f)
 {
 	struct fx_recipe *r = &f->rcp;
 
-	memset(r, 0, sizeof(*r));
+	fx_recipe_defaults(r);
 	snprintf(r->path, sizeof(r->path), "%s/recipe.ini", f->dir);
 	memset(r->sha256, 'a', 64);
 	snprintf(r->name, sizeof(r->name), "test-g474");
@@ -121,23 +113,9 @@ static void make_recipe(struct fix *f)
 	snprintf(r->ob[0].name, sizeof(r->ob[0].name), "DBANK");
 	r->ob[0].value = 0;
 	snprintf(r->ob[0].text, sizeof(r->ob[0].text), "DBANK=0");
-	r->erase = FX_RECIPE_ERASE_PAGES;
-	r->verify = FX_RECIPE_VERIFY_READBACK;
-	r->entry = FX_RECIPE_ENTRY_GPIO;
-	r->probe = true;
-	r->serial = FX_RECIPE_SERIAL_UID;
-	r->rdp = 0;
-	r->timeouts.probe_ms = 1500;
-	r->timeouts.enter_ms = 3000;
-	r->timeouts.option_bytes_ms = 5000;
-	r->timeouts.erase_ms = 30000;
-	r->timeouts.program_ms = 60000;
-	r->timeouts.verify_ms = 60000;
-	r->timeouts.rdp_ms = 5000;
 	r->app.enabled = true;
 	r->app.vid = 0x1209;
 	r->app.pid = 0x0001;
-	r->app.within_ms = 1000;
 }
 
 static void make_station(struct fix *f, bool power)
@@ -150,21 +128,21 @@ static void make_station(struct fix *f, bool power)
 	snprintf(st->name, sizeof(st->name), "test-station");
 	snprintf(st->db_path, sizeof(st->db_path), "%s", f->db);
 	st->gpio_backend = "sim";
-	line(&st->start, "sim:START", FX_GPIO_INPUT, 0);
-	line(&st->lid, "sim:LID", FX_GPIO_INPUT, 0);
+	fxt_station_line(&st->start, "sim:START", FX_GPIO_INPUT, 0);
+	fxt_station_line(&st->lid, "sim:LID", FX_GPIO_INPUT, 0);
 	st->debounce_ms = 30;
 	st->n_slots = 1;
 	sl->index = 1;
 	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
 	sl->emulated = true;
 	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
-	line(&sl->boot0, "sim:BOOT0_1", FX_GPIO_OUTPUT, 0);
-	line(&sl->nrst, "sim:NRST_1", FX_GPIO_OUTPUT, 1);
+	fxt_station_line(&sl->boot0, "sim:BOOT0_1", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->nrst, "sim:NRST_1", FX_GPIO_OUTPUT, 1);
 	if (power)
-		line(&sl->power, "sim:POWER_1", FX_GPIO_OUTPUT, 0);
-	line(&sl->led_pass, "sim:LED_PASS_1", FX_GPIO_OUTPUT, 0);
-	line(&sl->led_fail, "sim:LED_FAIL_1", FX_GPIO_OUTPUT, 0);
-	line(&sl->led_busy, "sim:LED_BUSY_1", FX_GPIO_OUTPUT, 0);
+		fxt_station_line(&sl->power, "sim:POWER_1", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->led_pass, "sim:LED_PASS_1", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->led_fail, "sim:LED_FAIL_1", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->led_busy, "sim:LED_BUSY_1", FX_GPIO_OUTPUT, 0);
 	sl->timing.power_on_ms = 50;
 	sl->timing.power_off_ms = 200;
 	sl->timing.nrst_pulse_ms = 20;

@@ -144,6 +144,7 @@ static void prepare(void)
 	img.nsegs = 1;
 	img.segs = &seg;
 
+	fx_recipe_defaults(&rcp);
 	snprintf(rcp.name, sizeof(rcp.name), "nomem");
 	snprintf(rcp.version, sizeof(rcp.version), "1");
 	snprintf(rcp.firmware, sizeof(rcp.firmware), "%s", fw);
@@ -152,18 +153,9 @@ static void prepare(void)
 	rcp.n_ob = 1;
 	snprintf(rcp.ob[0].name, sizeof(rcp.ob[0].name), "DBANK");
 	rcp.ob[0].value = 0;
-	rcp.probe = true;
-	rcp.timeouts.probe_ms = 1500;
-	rcp.timeouts.enter_ms = 3000;
-	rcp.timeouts.option_bytes_ms = 5000;
-	rcp.timeouts.erase_ms = 30000;
-	rcp.timeouts.program_ms = 60000;
-	rcp.timeouts.verify_ms = 60000;
-	rcp.timeouts.rdp_ms = 5000;
 	rcp.app.enabled = true;
 	rcp.app.vid = 0x1209;
 	rcp.app.pid = 0x0001;
-	rcp.app.within_ms = 1000;
 
 	snprintf(st.name, sizeof(st.name), "nomem");
 	st.gpio_backend = "sim";

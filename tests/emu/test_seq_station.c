@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
+
 #include "fx/conf.h"
 #include "fx/emu.h"
 #include "fx/gpio.h"
@@ -23,16 +25,6 @@ struct fix {
 	struct fx_station st;
 	struct fx_err err;
 };
-
-static void line(struct fx_gpio_line_cfg *c, const char *name,
-		 enum fx_gpio_dir dir, int initial)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->dir = dir;
-	c->initial = initial;
-	c->debounce_ms = dir == FX_GPIO_INPUT ? 30 : 0;
-}
 
 static int setup(void **state)
 {
@@ -47,19 +39,19 @@ static int setup(void **state)
 	fx_err_clear(&f->err);
 	snprintf(f->st.name, sizeof(f->st.name), "st");
 	f->st.gpio_backend = "sim";
-	line(&f->st.start, "sim:START", FX_GPIO_INPUT, 0);
-	line(&f->st.tower_green, "sim:GREEN", FX_GPIO_OUTPUT, 0);
-	line(&f->st.tower_yellow, "sim:YELLOW", FX_GPIO_OUTPUT, 0);
-	line(&f->st.tower_red, "sim:RED", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&f->st.start, "sim:START", FX_GPIO_INPUT, 0);
+	fxt_station_line(&f->st.tower_green, "sim:GREEN", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&f->st.tower_yellow, "sim:YELLOW", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&f->st.tower_red, "sim:RED", FX_GPIO_OUTPUT, 0);
 	f->st.n_slots = 1;
 	sl = &f->st.slots[0];
 	sl->index = 1;
 	sl->emulated = true;
 	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
 	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
-	line(&sl->boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
-	line(&sl->nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
-	line(&sl->led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&sl->nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
+	fxt_station_line(&sl->led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
 	sl->timing.nrst_pulse_ms = 20;
 	*state = f;
 	return 0;
@@ -119,7 +111,7 @@ static void test_line_used_twice(void **state)
 	struct fix *f = *state;
 	struct fx_seq_station *s = NULL;
 
-	line(&f->st.slots[0].led_pass, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&f->st.slots[0].led_pass, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
 	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_BUSY);
 	assert_string_equal(f->err.msg, "line 'sim:BOOT0': already requested");
 }

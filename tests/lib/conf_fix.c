@@ -29,6 +29,16 @@ int fxt_conf_recipe_dir(char *dir, size_t cap, const char *tmpl, char *rpath, si
 	return 0;
 }
 
+void fxt_station_line(struct fx_gpio_line_cfg *c, const char *name,
+		      enum fx_gpio_dir dir, int initial)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->dir = dir;
+	c->initial = initial;
+	c->debounce_ms = dir == FX_GPIO_INPUT ? 30 : 0;
+}
+
 int fxt_conf_rmdir(const char *dir)
 {
 	char cmd[600];

@@ -22,6 +22,11 @@ int fxt_conf_recipe_dir(char *dir, size_t cap, const char *tmpl, char *rpath, si
 /* Remove dir and all in it. 0 or -1 (cmocka group teardown). */
 int fxt_conf_rmdir(const char *dir);
 
+/* A station line config built in code: name ("sim:START"), direction,
+ * initial level, and 30 ms debounce for inputs (the station default). */
+void fxt_station_line(struct fx_gpio_line_cfg *c, const char *name,
+		      enum fx_gpio_dir dir, int initial);
+
 /* Write len bytes of data to path (created or truncated). */
 void fxt_conf_write_bytes(const char *path, const char *data, size_t len);
 /* The same for a string, without its NUL. */
