@@ -130,6 +130,10 @@ static inline int fx_store_run_stmt(struct fx_store *st, sqlite3_stmt *s, struct
 int fx_store_fold_run(struct fx_store *st, int64_t run_id, enum fx_store_result result,
 		      int64_t end_us, struct fx_err *err);
 
+/* A random version 4 UUID as text (store_record.c, from getrandom());
+ * FX_E_IO "getrandom failed for WHAT" when there is no randomness. */
+int fx_store_uuid4(char out[37], const char *what, struct fx_err *err);
+
 /* Mark unfinished runs ABORTED (store_record.c), in its own transaction. */
 int fx_store_recover(struct fx_store *st, unsigned *count, struct fx_err *err);
 

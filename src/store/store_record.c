@@ -18,23 +18,13 @@ static uint64_t splitmix64(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int make_uuid(struct fx_store *st, char out[37], struct fx_err *err)
+/* 16 bytes as a version 4 UUID (RFC 4122 4.4: version and variant bits
+ * set) in text, 36 characters and a NUL. */
+static void uuid_text(uint8_t b[16], char out[37])
 {
-	uint8_t b[16];
-	uint64_t a, c;
 	int i, n = 0;
 
-	if (st->seeded) {
-		a = splitmix64(&st->seed);
-		c = splitmix64(&st->seed);
-		for (i = 0; i < 8; i++) {
-			b[i] = (uint8_t)(a >> (8 * i));
-			b[8 + i] = (uint8_t)(c >> (8 * i));
-		}
-	} else if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
-		return fx_err_set(err, FX_E_IO, "getrandom failed for a run uuid");
-	}
-	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 (RFC 4122 4.4) */
+	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 */
 	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); /* variant 10 */
 	for (i = 0; i < 16; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -43,6 +33,35 @@ static int make_uuid(struct fx_store *st, char out[37], struct fx_err *err)
 		n += 2;
 	}
 	out[n] = '\0';
+}
+
+/* A random (version 4) UUID as text, from getrandom(); what names the key
+ * in the error ("a run uuid"). */
+int fx_store_uuid4(char out[37], const char *what, struct fx_err *err)
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return fx_err_set(err, FX_E_IO, "getrandom failed for %s", what);
+	uuid_text(b, out);
+	return 0;
+}
+
+static int make_uuid(struct fx_store *st, char out[37], struct fx_err *err)
+{
+	uint8_t b[16];
+	uint64_t a, c;
+	int i;
+
+	if (!st->seeded)
+		return fx_store_uuid4(out, "a run uuid", err);
+	a = splitmix64(&st->seed);
+	c = splitmix64(&st->seed);
+	for (i = 0; i < 8; i++) {
+		b[i] = (uint8_t)(a >> (8 * i));
+		b[8 + i] = (uint8_t)(c >> (8 * i));
+	}
+	uuid_text(b, out);
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include "fx/store.h"
@@ -29,24 +28,6 @@ static int exec(struct fx_sync_db *d, const char *sql, struct fx_err *err)
 	return sqlite3_exec(d->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : dberr(d, err);
 }
 
-static int make_key(char out[37], struct fx_err *err)
-{
-	uint8_t b[16];
-	int i, n = 0;
-
-	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		return fx_err_set(err, FX_E_IO, "getrandom failed for a station key");
-	b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); /* version 4 (RFC 4122 4.4) */
-	b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[n++] = '-';
-		snprintf(out + n, 3, "%02x", b[i]);
-		n += 2;
-	}
-	out[n] = '\0';
-	return 0;
-}
 
 /* wall clock in the trigger: when the run was committed locally */
 #define NOW_US "CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
@@ -100,7 +81,7 @@ static int setup(struct fx_sync_db *d, struct fx_err *err)
 		return fx_err_set(err, FX_E_DB, "database '%s': sync tables version %d, expected %d",
 				  d->path, have, FX_SYNC_DB_VERSION);
 	}
-	rc = make_key(key, err);
+	rc = fx_store_uuid4(key, "a station key", err);
 	if (rc)
 		goto err_rollback;
 	if (exec(d, schema_v1, err))
@@ -392,7 +373,7 @@ int fx_sync_db_new_identity(struct fx_sync_db *d, int epoch, struct fx_err *err)
 {
 	sqlite3_stmt *s;
 	char key[37];
-	int rc = make_key(key, err);
+	int rc = fx_store_uuid4(key, "a station key", err);
 
 	if (rc)
 		return rc;
