@@ -47,15 +47,11 @@ static const char *bus_name(enum fx_emu_bus b)
 	return "nothing";
 }
 
-/* A control transfer straight to the emulator, waiting for completion. */
-static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
-		    uint8_t *data, size_t *actual, unsigned timeout_ms,
-		    struct fx_err *err)
+/* FX_E_NODEV when the bound device is no longer on the bus (unbound, the
+ * board dropped, or a new enumeration since the bind), else 0. */
+static int gone(struct emu_usb *eu, const struct fx_usb_setup *setup,
+		struct fx_err *err)
 {
-	const struct fx_clock *clk = eu->base.clock;
-	uint64_t now, done_at = 0, limit;
-	int rc;
-
 	if (!eu->bound)
 		return fx_err_set(err, FX_E_NODEV, "control request 0x%02x: no device "
 				  "bound (it left the bus)", setup->bRequest);
@@ -63,10 +59,18 @@ static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 	    fx_emu_enum_count(eu->board) != eu->bound_enum)
 		return fx_err_set(err, FX_E_NODEV, "device left the bus%s",
 				  eu->expect_reset ? " (expected reset)" : "");
-	now = fx_clock_now(clk);
-	*actual = 0;
-	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
-	limit = now + (uint64_t)timeout_ms * 1000u;
+	return 0;
+}
+
+/* The end of a transfer the emulator answered (rc, done_at) within limit:
+ * sleep until it completed (or until limit: FX_E_TIMEOUT), then its
+ * outcome as an error. */
+static int finish(struct emu_usb *eu, const struct fx_usb_setup *setup, int rc,
+		  uint64_t done_at, uint64_t limit, size_t *actual,
+		  unsigned timeout_ms, struct fx_err *err)
+{
+	const struct fx_clock *clk = eu->base.clock;
+
 	if (done_at > limit) {
 		fx_clock_sleep_until(clk, limit);
 		*actual = 0;
@@ -85,6 +89,25 @@ static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 		return fx_err_set(err, rc, "control request 0x%02x: %s",
 				  setup->bRequest, fx_strerror(rc));
 	return 0;
+}
+
+/* A control transfer straight to the emulator, waiting for completion. */
+static int emu_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
+		    uint8_t *data, size_t *actual, unsigned timeout_ms,
+		    struct fx_err *err)
+{
+	const struct fx_clock *clk = eu->base.clock;
+	uint64_t now, done_at = 0, limit;
+	int rc;
+
+	rc = gone(eu, setup, err);
+	if (rc)
+		return rc;
+	now = fx_clock_now(clk);
+	*actual = 0;
+	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
+	limit = now + (uint64_t)timeout_ms * 1000u;
+	return finish(eu, setup, rc, done_at, limit, actual, timeout_ms, err);
 }
 
 /* Single-TT hub (fx_usb_emu_bus): a transfer starts only when the shared
@@ -120,10 +143,10 @@ static int bus_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 		}
 		fx_clock_sleep_until(clk, free_at);
 	}
-	if (fx_emu_poll(eu->board) == FX_EMU_BUS_NONE ||
-	    fx_emu_enum_count(eu->board) != eu->bound_enum) {
+	rc = gone(eu, setup, err);
+	if (rc) {
 		pthread_mutex_unlock(&b->lock);
-		return fx_err_set(err, FX_E_NODEV, "device left the bus");
+		return rc;
 	}
 	*actual = 0;
 	rc = fx_emu_control(eu->board, setup, data, actual, &done_at);
@@ -132,23 +155,7 @@ static int bus_xfer(struct emu_usb *eu, const struct fx_usb_setup *setup,
 	if (done_at > now)
 		b->busy_us += (done_at > limit ? limit : done_at) - now;
 	pthread_mutex_unlock(&b->lock);
-	if (done_at > limit) {
-		fx_clock_sleep_until(clk, limit);
-		*actual = 0;
-		return fx_err_set(err, FX_E_TIMEOUT,
-				  "control request 0x%02x timed out after %u ms",
-				  setup->bRequest, timeout_ms);
-	}
-	fx_clock_sleep_until(clk, done_at);
-	if (rc == FX_E_STALL)
-		return fx_err_set(err, FX_E_STALL, "control request 0x%02x stalled",
-				  setup->bRequest);
-	if (rc == FX_E_NODEV)
-		return fx_err_set(err, FX_E_NODEV, "device left the bus");
-	if (rc < 0)
-		return fx_err_set(err, rc, "control request 0x%02x: %s",
-				  setup->bRequest, fx_strerror(rc));
-	return 0;
+	return finish(eu, setup, rc, done_at, limit, actual, timeout_ms, err);
 }
 
 static int emu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
