@@ -8,6 +8,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hex digit (0-9, a-f, A-F), -1 for any other char. */
+static inline int fx_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static inline uint16_t fx_get_le16(const uint8_t *p)
 {
 	return (uint16_t)((uint32_t)p[0] | ((uint32_t)p[1] << 8));

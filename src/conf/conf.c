@@ -9,6 +9,7 @@
 
 #include <nettle/sha2.h>
 
+#include "fx/bytes.h"
 #include "fx/conf.h"
 #include "conf_priv.h"
 #include "ini_reader.h"
@@ -202,4 +203,28 @@ int fx_conf_detect(const char *path, enum fx_conf_kind *kind,
 				  path);
 	*kind = d.recipe ? FX_CONF_RECIPE : FX_CONF_STATION;
 	return 0;
+}
+
+bool fx_conf_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned base = 10;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		int d = fx_hex_digit(*s);
+
+		if (d < 0 || (unsigned)d >= base)
+			return false;
+		if (v > (max - (unsigned)d) / base)
+			return false;
+		v = v * base + (unsigned)d;
+	}
+	*out = v;
+	return true;
 }

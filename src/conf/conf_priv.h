@@ -5,8 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ini_reader.h"
+
+/* A number of a recipe or station value: decimal, or hex after 0x/0X,
+ * nothing else (no sign, no spaces), at most max. true with *out. */
+bool fx_conf_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /* One key of a table of numeric keys (timeouts, timings): its name and
  * the field its value goes to. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fx/bytes.h"
 #include "fx/conf.h"
 #include "fx/dfu_wire.h"
 #include "fx/stm32g4.h"
@@ -94,31 +95,10 @@ static bool on_section(struct fx_ini *ini, const char *section, void *user)
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
-	unsigned long long v = 0;
-	int base = 10;
-	const char *p = s;
+	uint64_t v;
 
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		base = 16;
-		p += 2;
-	}
-	if (!*p)
+	if (!fx_conf_parse_u64(s, 0xFFFFFFFFu, &v))
 		return false;
-	for (; *p; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = *p - 'A' + 10;
-		else
-			return false;
-		v = v * (unsigned)base + (unsigned)d;
-		if (v > 0xFFFFFFFFull)
-			return false;
-	}
 	*out = (uint32_t)v;
 	return true;
 }
@@ -164,23 +144,17 @@ static bool parse_vidpid(const char *s, uint16_t *vid, uint16_t *pid)
 	if (strlen(s) != 9 || s[4] != ':')
 		return false;
 	for (i = 0; i < 9; i++) {
-		char c = s[i];
-		unsigned d;
+		int d;
 
 		if (i == 4)
 			continue;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
+		d = fx_hex_digit(s[i]);
+		if (d < 0)
 			return false;
 		if (i < 4)
-			v = v * 16 + d;
+			v = v * 16 + (unsigned)d;
 		else
-			p = p * 16 + d;
+			p = p * 16 + (unsigned)d;
 	}
 	*vid = (uint16_t)v;
 	*pid = (uint16_t)p;

@@ -10,6 +10,7 @@
 #include "fx/dfu_wire.h"
 #include "fx/image.h"
 #include "fx/serial.h"
+#include "conf_priv.h"
 #include "recipe_serial.h"
 
 #define SEC "serial_number"
@@ -29,36 +30,6 @@ void fx_recipe_serial_defaults(struct fx_recipe *r)
 	c->fields[0].col = -1;
 	c->fields[0].enc.kind = FX_SERIAL_ASCII;
 	c->fields[0].enc.size = 32;
-}
-
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	unsigned base = 10;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		unsigned d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
-			return false;
-		if (v > (max - d) / base)
-			return false;
-		v = v * base + d;
-	}
-	*out = v;
-	return true;
 }
 
 /* The field of column name (write.NAME / encoding.NAME), added if new. */
@@ -103,7 +74,7 @@ static void key_write(struct fx_ini *ini, const char *key, const char *value,
 		f->where = FX_SERIAL_WRITE_NONE;
 	} else if (!strcmp(value, "otp")) {
 		f->where = FX_SERIAL_WRITE_OTP;
-	} else if (!strncmp(value, "flash:", 6) && parse_u64(value + 6, 0xFFFFFFFFu, &a)) {
+	} else if (!strncmp(value, "flash:", 6) && fx_conf_parse_u64(value + 6, 0xFFFFFFFFu, &a)) {
 		f->where = FX_SERIAL_WRITE_FLASH;
 		f->addr = (uint32_t)a;
 	} else {
@@ -141,7 +112,7 @@ void fx_recipe_serial_key(struct fx_ini *ini, struct fx_recipe *r,
 		if (fx_serial_fmt_parse(value, &c->fmt, &e))
 			fx_ini_error(ini, key, "%s", e.msg);
 	} else if (!strcmp(key, "first") || !strcmp(key, "last")) {
-		if (!parse_u64(value, INT64_MAX, &v))
+		if (!fx_conf_parse_u64(value, INT64_MAX, &v))
 			fx_ini_error(ini, key, "expected a number from 0 to %lld, got '%s'",
 				     (long long)INT64_MAX, value);
 		else if (key[0] == 'f')

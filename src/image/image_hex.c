@@ -39,17 +39,6 @@ const char *img_next_line(const uint8_t *data, size_t len, size_t *pos,
 	return (const char *)data + start;
 }
 
-int img_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the hex digits s[0..n) into out; col0 is the column of s[0].
  * Reports the first bad digit or an odd count. */
 int img_hex_decode(struct img_build *b, uint32_t line, const char *s, size_t n,
@@ -60,14 +49,14 @@ int img_hex_decode(struct img_build *b, uint32_t line, const char *s, size_t n,
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (img_hexval((char)c) < 0) {
+		if (fx_hex_digit((char)c) < 0) {
 			if (c > 0x20 && c < 0x7f)
 				return img_fail(b, line, "bad hex digit '%c' in column %zu", c,
 						col0 + i);
 			return img_fail(b, line, "bad hex digit 0x%02x in column %zu", c, col0 + i);
 		}
 		if (i & 1)
-			out[i / 2] = (uint8_t)(img_hexval(s[i - 1]) << 4 | img_hexval(s[i]));
+			out[i / 2] = (uint8_t)(fx_hex_digit(s[i - 1]) << 4 | fx_hex_digit(s[i]));
 	}
 	if (n & 1)
 		return img_fail(b, line, "odd number of hex digits (%zu)", n);

@@ -68,8 +68,6 @@ void img_dfuse_rec_name(uint32_t line, char *buf, size_t n);
  * *lineno; NULL at the end. */
 const char *img_next_line(const uint8_t *data, size_t len, size_t *pos,
 			  uint32_t *lineno, size_t *llen);
-/* Value of one hex digit, -1 if c is not one. */
-int img_hexval(char c);
 /* Decode the n hex digits at s into out (n/2 bytes); col0 is the 1-based
  * column of s[0] for the message. 0 or FX_E_IMAGE (bad digit, odd count). */
 int img_hex_decode(struct img_build *b, uint32_t line, const char *s, size_t n,

@@ -497,17 +497,6 @@ void fx_serial_enc_name(const struct fx_serial_enc *e, char *buf, size_t cap)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int fx_serial_encode(const struct fx_serial_enc *e, const char *value,
 		     uint8_t *out, struct fx_err *err)
 {
@@ -557,7 +546,7 @@ int fx_serial_encode(const struct fx_serial_enc *e, const char *value,
 		char sep = 0;
 
 		for (i = 0; i < n;) {
-			int hi = hexval(value[i]), lo = i + 1 < n ? hexval(value[i + 1]) : -1;
+			int hi = fx_hex_digit(value[i]), lo = i + 1 < n ? fx_hex_digit(value[i + 1]) : -1;
 
 			if (hi < 0 || lo < 0 || got == e->size)
 				goto bad_bytes;
