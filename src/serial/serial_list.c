@@ -43,6 +43,29 @@ static void diag(struct lparse *p, unsigned line, const char *fmt, ...)
 		p->fn(p->user, full);
 }
 
+/* A field ends at the end of the data, a comma, LF or CRLF. */
+static bool field_end(const char *buf, size_t len, size_t i)
+{
+	return i >= len || buf[i] == ',' || buf[i] == '\n' ||
+	       (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
+}
+
+/* Append c to the field *v (*fl bytes, *fcap allocated), keeping room for
+ * the NUL. false when it cannot grow (*v is still the caller's to free). */
+static bool push(char **v, size_t *fl, size_t *fcap, char c)
+{
+	if (*fl + 2 > *fcap) {
+		char *nv = realloc(*v, *fcap * 2);
+
+		if (!nv)
+			return false;
+		*v = nv;
+		*fcap *= 2;
+	}
+	(*v)[(*fl)++] = c;
+	return true;
+}
+
 /* One record from buf[*pos..]: fields into a malloc'd array. Returns the
  * field count, 0 for a blank line, -1 on a syntax error (reported), -2 on
  * ENOMEM. *line advances over the physical lines used. */
@@ -84,43 +107,29 @@ static int record(struct lparse *p, const char *buf, size_t len, size_t *pos,
 				} else if (buf[i] == '\n') {
 					(*line)++;
 				}
-				if (fl + 2 > fcap) {
-					char *nv = realloc(v, fcap *= 2);
-
-					if (!nv) {
-						free(v);
-						goto err_nomem;
-					}
-					v = nv;
+				if (!push(&v, &fl, &fcap, buf[i++])) {
+					free(v);
+					goto err_nomem;
 				}
-				v[fl++] = buf[i++];
 			}
-			if (i < len && buf[i] != ',' && buf[i] != '\n' &&
-			    !(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')) {
+			if (!field_end(buf, len, i)) {
 				diag(p, *line, "text after a closing quote");
 				free(v);
 				bad = true;
 				goto done_bad;
 			}
 		} else {
-			while (i < len && buf[i] != ',' && buf[i] != '\n' &&
-			       !(buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n')) {
+			while (!field_end(buf, len, i)) {
 				if (buf[i] == '"') {
 					diag(p, *line, "quote inside an unquoted field");
 					free(v);
 					bad = true;
 					goto done_bad;
 				}
-				if (fl + 2 > fcap) {
-					char *nv = realloc(v, fcap *= 2);
-
-					if (!nv) {
-						free(v);
-						goto err_nomem;
-					}
-					v = nv;
+				if (!push(&v, &fl, &fcap, buf[i++])) {
+					free(v);
+					goto err_nomem;
 				}
-				v[fl++] = buf[i++];
 			}
 		}
 		v[fl] = '\0';
