@@ -191,20 +191,49 @@ static int load_summaries(struct ld *x)
 	return rc;
 }
 
-static int load_history(struct ld *x)
+/* the unit keys of the history's serial or UID, bound as $1 */
+#define UNIT_KEYS                                                                       \
+	"(SELECT unit_key FROM fx.units WHERE serial = $1"                              \
+	" UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
+
+/* Run a history query (the unit as $1) into *out; 0 or the error. */
+static int fetch_unit(struct ld *x, const char *sql, PGresult **out)
 {
 	const char *v[1] = { x->q->unit };
+	PGresult *res = PQexecParams(x->f->pg, sql, 1, NULL, v, NULL, NULL, 0);
+	int rc;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		rc = fx_fleet_pgerr(x->f, res, FX_E_IO, "history", x->err);
+		PQclear(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
+}
+
+/* One history query loaded into the scratch database through insert. */
+static int copy_unit(struct ld *x, const char *sql, const char *insert)
+{
+	PGresult *res;
+	int rc = fetch_unit(x, sql, &res);
+
+	if (rc)
+		return rc;
+	rc = load(x, res, insert);
+	PQclear(res);
+	return rc;
+}
+
+static int load_history(struct ld *x)
+{
 	PGresult *res;
 	int rc;
 
-	res = PQexecParams(x->f->pg,
-			   "WITH u AS (SELECT unit_key FROM fx.units WHERE serial = $1"
-			   "  UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
-			   " SELECT unit_key, serial, chip_uid FROM fx.units"
-			   "  WHERE unit_key IN (SELECT unit_key FROM u) ORDER BY unit_key",
-			   1, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		goto err_pg;
+	rc = fetch_unit(x, "SELECT unit_key, serial, chip_uid FROM fx.units"
+			" WHERE unit_key IN " UNIT_KEYS " ORDER BY unit_key", &res);
+	if (rc)
+		return rc;
 	/* units(id) get the key's rank; runs find theirs by the key */
 	rc = sqexec(x, "CREATE TEMP TABLE ukey(id INTEGER PRIMARY KEY, unit_key TEXT UNIQUE)");
 	if (!rc)
@@ -213,42 +242,26 @@ static int load_history(struct ld *x)
 		rc = load(x, res, "INSERT INTO units(id, serial, chip_uid) VALUES((SELECT id FROM ukey"
 			  " WHERE unit_key = ?1), ?2, ?3)");
 	PQclear(res);
-	if (rc)
-		return rc;
-	res = PQexecParams(x->f->pg,
-			   "SELECT r.uuid, r.unit_key, r.serial, r.chip_uid, r.station, r.slot,"
-			   " r.port_path, r.operator, r.recipe_name, r.recipe_version, r.recipe_sha256,"
-			   " r.firmware_sha256, r.board_state, r.start_us, r.end_us, r.result,"
-			   " r.failing_step, r.error_code, r.error_message, r.software_version"
-			   " FROM fx.runs r WHERE r.unit_key IN (SELECT unit_key FROM fx.units"
-			   "  WHERE serial = $1 UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
-			   " ORDER BY r.start_us, r.station_key, r.local_id",
-			   1, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		goto err_pg;
-	rc = load(x, res, "INSERT INTO runs(uuid, unit_id, serial, chip_uid, station, slot, port_path,"
-		  " operator, recipe_name, recipe_version, recipe_sha256, firmware_sha256,"
-		  " board_state, start_us, end_us, result, failing_step, error_code, error_message,"
-		  " software_version) VALUES(?1, (SELECT id FROM ukey WHERE unit_key = ?2), ?3, ?4,"
-		  " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
-	PQclear(res);
-	if (rc)
-		return rc;
-	res = PQexecParams(x->f->pg,
-			   "SELECT s.run_uuid, s.seq, s.name, s.start_us, s.duration_us, s.result,"
-			   " s.detail FROM fx.steps s JOIN fx.runs r ON r.uuid = s.run_uuid"
-			   " WHERE r.unit_key IN (SELECT unit_key FROM fx.units WHERE serial = $1"
-			   "  UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)",
-			   1, NULL, v, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		goto err_pg;
-	rc = load(x, res, "INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
-		  " VALUES((SELECT id FROM runs WHERE uuid = ?1), ?2, ?3, ?4, ?5, ?6, ?7)");
-	PQclear(res);
-	return rc;
-err_pg:
-	rc = fx_fleet_pgerr(x->f, res, FX_E_IO, "history", x->err);
-	PQclear(res);
+	if (!rc)
+		rc = copy_unit(x,
+			       "SELECT r.uuid, r.unit_key, r.serial, r.chip_uid, r.station, r.slot,"
+			       " r.port_path, r.operator, r.recipe_name, r.recipe_version, r.recipe_sha256,"
+			       " r.firmware_sha256, r.board_state, r.start_us, r.end_us, r.result,"
+			       " r.failing_step, r.error_code, r.error_message, r.software_version"
+			       " FROM fx.runs r WHERE r.unit_key IN " UNIT_KEYS
+			       " ORDER BY r.start_us, r.station_key, r.local_id",
+			       "INSERT INTO runs(uuid, unit_id, serial, chip_uid, station, slot, port_path,"
+			       " operator, recipe_name, recipe_version, recipe_sha256, firmware_sha256,"
+			       " board_state, start_us, end_us, result, failing_step, error_code, error_message,"
+			       " software_version) VALUES(?1, (SELECT id FROM ukey WHERE unit_key = ?2), ?3, ?4,"
+			       " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+	if (!rc)
+		rc = copy_unit(x,
+			       "SELECT s.run_uuid, s.seq, s.name, s.start_us, s.duration_us, s.result,"
+			       " s.detail FROM fx.steps s JOIN fx.runs r ON r.uuid = s.run_uuid"
+			       " WHERE r.unit_key IN " UNIT_KEYS,
+			       "INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
+			       " VALUES((SELECT id FROM runs WHERE uuid = ?1), ?2, ?3, ?4, ?5, ?6, ?7)");
 	return rc;
 }
 
