@@ -98,15 +98,10 @@ static struct cyc_out *cyc_find(struct cyc *c, const char *key, bool *created)
 	}
 	if (2 * (c->nouts + 1) > c->nslots && !cyc_rehash(c))
 		return NULL;
-	if (c->nouts == c->capouts) {
-		size_t cap = c->capouts ? 2 * c->capouts : 64;
-
-		o = realloc(c->outs, cap * sizeof(*o));
-		if (!o)
-			return NULL;
-		c->outs = o;
-		c->capouts = cap;
-	}
+	o = fx_rq_grow(c->outs, &c->capouts, c->nouts + 1, sizeof(*o), 64);
+	if (!o)
+		return NULL;
+	c->outs = o;
 	o = &c->outs[c->nouts];
 	*o = (struct cyc_out){ .key = strdup(key), .seq = INT32_MAX };
 	if (!o->key)

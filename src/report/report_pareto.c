@@ -26,15 +26,12 @@ static int pareto_bars(struct fx_rq *x)
 		const char *step = (const char *)sqlite3_column_text(s, 0);
 		const char *code = (const char *)sqlite3_column_text(s, 1);
 
-		if (x->r->nbars == cap) {
-			cap = cap ? 2 * cap : 16;
-			b = realloc(x->r->bars, cap * sizeof(*b));
-			if (!b) {
-				sqlite3_finalize(s);
-				return fx_rq_nomem(x);
-			}
-			x->r->bars = b;
+		b = fx_rq_grow(x->r->bars, &cap, x->r->nbars + 1, sizeof(*b), 16);
+		if (!b) {
+			sqlite3_finalize(s);
+			return fx_rq_nomem(x);
 		}
+		x->r->bars = b;
 		snprintf(label, sizeof(label), "%s %s", step && *step ? step : "-",
 			 code && *code ? code : "-");
 		b = &x->r->bars[x->r->nbars];
@@ -100,13 +97,10 @@ int fx_rq_pareto(struct fx_rq *x)
 		if (!fx_rt_text(&row[col_step + 1], v && *v ? v : "-"))
 			goto err_nomem;
 		fx_rt_int(&row[col_n], sqlite3_column_int64(s, c + 2));
-		if (t->nrows > cap) {
-			cap = cap ? 2 * cap : 64;
-			ng = realloc(grp, cap * sizeof(*grp));
-			if (!ng)
-				goto err_nomem;
-			grp = ng;
-		}
+		ng = fx_rq_grow(grp, &cap, t->nrows, sizeof(*grp), 64);
+		if (!ng)
+			goto err_nomem;
+		grp = ng;
 		key = fx_rq_group_key(s, ngc, NULL);
 		if (!key)
 			goto err_nomem;

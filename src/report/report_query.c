@@ -22,6 +22,21 @@ int fx_rq_dberr(struct fx_rq *x)
 			  sqlite3_errmsg(x->db));
 }
 
+void *fx_rq_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : first;
+	void *p;
+
+	if (need <= *cap)
+		return arr;
+	while (n < need)
+		n *= 2;
+	p = realloc(arr, n * size);
+	if (p)
+		*cap = n;
+	return p;
+}
+
 int fx_rq_nomem(struct fx_rq *x)
 {
 	return fx_err_set(x->err, FX_E_NOMEM, "report: out of memory");

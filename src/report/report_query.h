@@ -31,6 +31,11 @@ int fx_rq_dberr(struct fx_rq *x);
 int fx_rq_nomem(struct fx_rq *x);
 int fx_rq_implausible(struct fx_rq *x, const char *what);
 
+/* An array arr of *cap elements of size bytes, grown (doubling, first
+ * elements at least) to hold need: the array to use, *cap updated; NULL
+ * when it cannot grow (arr and *cap unchanged, still the caller's). */
+void *fx_rq_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
+
 /* Prepare sql on the store's connection (finalize *s). */
 int fx_rq_prepare(struct fx_rq *x, const char *sql, sqlite3_stmt **s);
 /* Bind ?1 .. ?5 of FX_RQ_WHERE. */

@@ -37,15 +37,12 @@ static int yield_daily_series(struct fx_rq *x)
 		return rc;
 	fx_rq_bind_common(x, s);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (x->r->ndays == cap) {
-			cap = cap ? 2 * cap : 32;
-			d = realloc(x->r->days, cap * sizeof(*d));
-			if (!d) {
-				sqlite3_finalize(s);
-				return fx_rq_nomem(x);
-			}
-			x->r->days = d;
+		d = fx_rq_grow(x->r->days, &cap, x->r->ndays + 1, sizeof(*d), 32);
+		if (!d) {
+			sqlite3_finalize(s);
+			return fx_rq_nomem(x);
 		}
+		x->r->days = d;
 		d = &x->r->days[x->r->ndays++];
 		d->day = sqlite3_column_int64(s, 0);
 		d->runs = sqlite3_column_int64(s, 1);
