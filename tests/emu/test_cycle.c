@@ -151,12 +151,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	char cmd[160];
-
 	fx_seq_station_close(f->stn);
 	fx_store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fxt_conf_rmdir(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "conf_fix.h"
 #include <json-c/json.h>
 #include <sqlite3.h>
 
@@ -217,7 +219,6 @@ int main(int argc, char **argv)
 	};
 	const char *tail = "/tests/emu/test_gang_events";
 	size_t n;
-	char cmd[128];
 	int rc;
 
 	(void)argc;
@@ -235,8 +236,7 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
+	if (fxt_conf_rmdir(dir))
 		return 1;
 	return rc;
 }

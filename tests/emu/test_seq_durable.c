@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "conf_fix.h"
 #include <sqlite3.h>
 
 #include "fx/conf.h"
@@ -152,15 +154,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	char cmd[160];
-
 	fx_seq_station_close(f->stn);
 	fx_store_close(f->store);
 	fx_station_free(f->st);
 	fx_image_free(f->img);
 	fx_recipe_free(f->rcp);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fxt_conf_rmdir(f->dir), 0);
 	free(f);
 	return 0;
 }

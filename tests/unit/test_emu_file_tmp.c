@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "conf_fix.h"
+
 #include "fx/clock.h"
 #include "fx/emu.h"
 
@@ -48,10 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fxt_conf_rmdir(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "conf_fix.h"
 #include <sqlite3.h>
 
 #include "fx/store.h"
@@ -36,11 +38,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[160];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fxt_conf_rmdir(dir), 0);
 	return 0;
 }
 
