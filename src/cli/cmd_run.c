@@ -879,10 +879,8 @@ static void make_job(struct run_ctx *c, struct slot_ctx *sc, const char *scan,
 static void after_run(struct run_ctx *c, struct slot_ctx *sc, int rc,
 		      const struct fx_seq_outcome *out)
 {
-	struct fx_err err;
 	char t[16];
 
-	fx_err_clear(&err);
 	if (fx_store_latest_start_us(c->store, &c->utc_floor_us, NULL))
 		c->utc_floor_us = ctx_utc(c);
 	if (!rc)
