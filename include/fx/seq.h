@@ -179,16 +179,6 @@ int fx_seq_slot_save(struct fx_seq_slot *sl, struct fx_err *err);
 
 /* ---- one run ---------------------------------------------------------- */
 
-/* Progress of a run, for the operator display. */
-enum fx_seq_event {
-	FX_SEQ_EV_STEP_BEGIN = 0, /* step starts */
-	FX_SEQ_EV_STEP_END,       /* step finished (result, detail) */
-};
-typedef void (*fx_seq_progress_fn)(void *user, enum fx_seq_event ev,
-				   const char *step,
-				   enum fx_store_result result,
-				   const char *detail);
-
 /* What happened in a run, for displays and event streams (plain data,
  * every pointer borrowed for the duration of the callback). */
 enum fx_seq_report_kind {
@@ -231,8 +221,6 @@ struct fx_seq_job {
 	/* nonzero = the operator asked to stop: checked before every step;
 	 * the run ends ABORTED at the next step boundary */
 	volatile sig_atomic_t *abort_flag;
-	fx_seq_progress_fn progress;   /* may be NULL */
-	void *progress_user;
 	/* may be NULL; called from the thread that runs the slot */
 	fx_seq_report_fn report;
 	void *report_user;

@@ -134,13 +134,6 @@ static int64_t utc_now(const struct seq_run *r)
 	return (int64_t)fx_clock_now(r->clock) + r->job->utc_offset_us;
 }
 
-static void progress(const struct seq_run *r, enum fx_seq_event ev,
-		     const char *step, enum fx_store_result res, const char *detail)
-{
-	if (r->job->progress)
-		r->job->progress(r->job->progress_user, ev, step, res, detail);
-}
-
 /* Steps this run takes, as far as known now, and how many are done. */
 static unsigned steps_total(const struct seq_run *r)
 {
@@ -319,7 +312,6 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 			set_outcome(out, FX_STORE_ABORTED, s->name, FX_E_ABORTED, msg);
 			break;
 		}
-		progress(&r, FX_SEQ_EV_STEP_BEGIN, s->name, FX_STORE_PASS, NULL);
 		r.detail[0] = '\0';
 		fx_err_clear(&r.err);
 		r.fail_class = FX_STORE_ERROR;
@@ -362,7 +354,6 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 		rc = fx_store_step(st, &run, &rec, err);
 		if (rc)
 			goto err_store;
-		progress(&r, FX_SEQ_EV_STEP_END, s->name, rec.result, r.detail);
 		if (src >= 0 && (!strcmp(s->name, "identify") ||
 				 !strcmp(s->name, "unprotect"))) {
 			rc = record_unit(&r, st, &run, out, err);

@@ -295,20 +295,20 @@ static void knobs(struct fix *f, void (*edit)(struct fx_emu_knobs *k, unsigned a
 	fx_emu_set_knobs(board(f), &k);
 }
 
-static void on_progress(void *user, enum fx_seq_event ev, const char *step,
-			enum fx_store_result res, const char *detail)
+static void on_report(void *user, const struct fx_seq_report *rep)
 {
 	struct fix *f = user;
 	size_t n = strlen(f->steps_seen);
 
-	(void)detail;
-	if (ev == FX_SEQ_EV_STEP_BEGIN) {
-		if (f->hook && f->hook_step && !strcmp(step, f->hook_step))
-			f->hook(f, step);
+	if (rep->kind == FX_SEQ_REP_STEP_BEGIN) {
+		if (f->hook && f->hook_step && !strcmp(rep->step, f->hook_step))
+			f->hook(f, rep->step);
 		return;
 	}
+	if (rep->kind != FX_SEQ_REP_STEP_END)
+		return;
 	snprintf(f->steps_seen + n, sizeof(f->steps_seen) - n, "%s%s:%s",
-		 n ? " " : "", step, fx_store_result_name(res));
+		 n ? " " : "", rep->step, fx_store_result_name(rep->result));
 }
 
 static int run(struct fix *f)
@@ -324,8 +324,8 @@ static int run(struct fix *f)
 	job.software_version = "fixturectl test";
 	job.utc_offset_us = DAY0_UTC + 8 * 3600 * 1000000LL;
 	job.abort_flag = &f->abort_flag;
-	job.progress = on_progress;
-	job.progress_user = f;
+	job.report = on_report;
+	job.report_user = f;
 	f->steps_seen[0] = '\0';
 	fx_err_clear(&f->err);
 	return fx_seq_run(f->slot, f->store, &job, &f->out, &f->err);
