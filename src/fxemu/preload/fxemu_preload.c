@@ -14,12 +14,26 @@
  * bind() takes the netlink bind of such a wrapped socket and binds it to
  * $UMOCKDEV_DIR/event<PID>.<FD> instead: still matched by umockdev's
  * event[0-9]* glob, unique per process. Everything else goes on to the
- * next bind() (umockdev's, then libc's). No state but resolved symbols. */
+ * next bind() (umockdev's, then libc's).
+ *
+ * Its sendmsg() guards fxemu's own uevent sender: umockdev 0.17.16 connects
+ * to each client's event socket and then abort()s when sendmsg() fails, so
+ * a client that closes its monitor between the connect and the send (libusb
+ * exiting while a board re-plugs) took fxemu down with SIGABRT (CI, the
+ * fdrop scenarios of tests/usbfs/test_libusb.c). For a datagram to an
+ * $UMOCKDEV_DIR/event* socket, ECONNREFUSED, ENOTCONN and ENOENT mean "that
+ * listener is gone": the send counts as done and the dead socket file is
+ * removed, as later umockdev releases do at connect. A full queue (EAGAIN: a client that
+ * does not read its uevents) is retried for up to a second, then the event
+ * is dropped with a warning instead of an abort. No state but resolved
+ * symbols. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,4 +75,71 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		return -1;
 	}
 	return next(fd, addr, len);
+}
+
+typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
+
+/* Is msg a datagram to an event socket of the umockdev testbed? umockdev
+ * sends on a connected socket with msg_name pointing at the sockaddr_un it
+ * connected to and msg_namelen 0 (strace), so the name is read from there. */
+static int to_event_socket(int fd, const struct msghdr *msg)
+{
+	const char *dir = getenv("UMOCKDEV_DIR");
+	const struct sockaddr_un *sa = msg ? msg->msg_name : NULL;
+	int domain = 0;
+	socklen_t dl = sizeof(domain);
+	size_t n;
+
+	if (!dir || !sa || sa->sun_family != AF_UNIX ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) != 0 ||
+	    domain != AF_UNIX)
+		return 0;
+	n = strlen(dir);
+	return strncmp(sa->sun_path, dir, n) == 0 &&
+	       strncmp(sa->sun_path + n, "/event", 6) == 0;
+}
+
+static size_t msg_len(const struct msghdr *msg)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		len += msg->msg_iov[i].iov_len;
+	return len;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	sendmsg_fn next = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
+	ssize_t r;
+
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	r = next(fd, msg, flags);
+	if (r >= 0 || !to_event_socket(fd, msg))
+		return r;
+	for (int tries = 0; r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    tries < 10; tries++) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+		(void)poll(&p, 1, 100);
+		r = next(fd, msg, flags);
+	}
+	if (r >= 0)
+		return r;
+	if (errno == ECONNREFUSED || errno == ENOENT || errno == ENOTCONN) {
+		unlink(((const struct sockaddr_un *)msg->msg_name)->sun_path);
+		return (ssize_t)msg_len(msg);
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		fprintf(stderr, "fxemu: warning: uevent for %s dropped: its listener "
+			"reads no events\n",
+			((const struct sockaddr_un *)msg->msg_name)->sun_path);
+		return (ssize_t)msg_len(msg);
+	}
+	return r;
 }
