@@ -17,16 +17,16 @@
  * next bind() (umockdev's, then libc's).
  *
  * Its sendmsg() guards fxemu's own uevent sender: umockdev 0.17.16 connects
- * to each client's event socket and then abort()s when sendmsg() fails, so
- * a client that closes its monitor between the connect and the send (libusb
+ * to each client's event socket and then abort()s when sendmsg() fails, so a
+ * client that closes its monitor between the connect and the send (libusb
  * exiting while a board re-plugs) took fxemu down with SIGABRT (CI, the
  * fdrop scenarios of tests/usbfs/test_libusb.c). For a datagram to an
  * $UMOCKDEV_DIR/event* socket, ECONNREFUSED, ENOTCONN and ENOENT mean "that
  * listener is gone": the send counts as done and the dead socket file is
- * removed, as later umockdev releases do at connect. A full queue (EAGAIN: a client that
- * does not read its uevents) is retried for up to a second, then the event
- * is dropped with a warning instead of an abort. No state but resolved
- * symbols. */
+ * removed, as later umockdev releases do at connect. A full queue (EAGAIN: a
+ * client that does not read its uevents) is retried for up to a second, then
+ * the event is dropped with a warning instead of an abort. No state but
+ * resolved symbols. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
