@@ -354,8 +354,16 @@ static void on_setup(struct fxg_board *b)
 		       "%d, %zu bytes, done at %llu us", b->index, s.bmRequestType,
 		       s.bRequest, s.wValue, s.wIndex, s.wLength, b->rc, b->actual,
 		       (unsigned long long)(done_at == UINT64_MAX ? 0 : done_at));
-	if (b->rc == FX_E_NODEV)
-		return; /* the board is leaving the bus: the unplug ends it */
+	if (b->rc == FX_E_NODEV) {
+		/* the board is leaving the bus: it answers nothing more and the
+		 * unplug ends the request. ep0 is not read again before that:
+		 * FunctionFS takes a read() while an IN request is pending as
+		 * "STALL it" (EL2HLT), and a host would see a STALL where a
+		 * board that drops off gives a transfer error or no device
+		 * (found by tests/kernel: GETSTATUS "stalled" mid-program) */
+		b->leaving = true;
+		return;
+	}
 	if (b->rc == 0 && in)
 		scale_poll(b);
 	if (out_data) {
@@ -379,7 +387,7 @@ static void on_setup(struct fxg_board *b)
 
 bool fxg_board_listening(const struct fxg_board *b)
 {
-	return b->g.ep0 >= 0 && !b->pending &&
+	return b->g.ep0 >= 0 && !b->pending && !b->leaving &&
 	       fx_clock_now(b->clock) >= b->hold_until;
 }
 
@@ -411,7 +419,7 @@ static void unplug(struct fxg_board *b)
 	struct fx_err err;
 
 	fx_err_clear(&err);
-	b->pending = b->abandon = false;
+	b->pending = b->abandon = b->leaving = false;
 	b->hold_until = 0;
 	if (fxg_gadget_unplug(&b->g, &err))
 		fx_log(FX_LOG_WARN, LOG_PREFIX, "board %u: %s", b->index, err.msg);
