@@ -5,6 +5,7 @@
 # the libgpiod tools; one result line per check ("ok N - ..." or
 # "FAIL N - ...: why"), then "N passed, N failed", then power off.
 set -u
+echo # the firmware's "Booting from ROM.." has no newline: results start a line
 PASSED=0
 FAILED=0
 N=0
@@ -22,6 +23,7 @@ check() {
 	if [ -z "$2" ]; then ok "$1"; else bad "$1: ${2#; }"; fi
 }
 finish() {
+	echo "kernel: guest: init at ${boot_s:-?} s uptime, checks done at $(up) s"
 	echo "$PASSED passed, $FAILED failed"
 	sync
 	poweroff -f
@@ -31,7 +33,8 @@ show() { # FILE: into the console for a failed check
 	[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -n "${2:-25}"
 }
 SCALE=${KT_SCALE:-1.0}
-RUN_TMO=90 # seconds for one fixturectl run (a real run takes < 20 s)
+RUN_TMO=90 # seconds for one fixturectl run (a real run takes < 20 s);
+# the bench commands and dfu-util get 60 s: a hang is a named failure
 FX=/fx
 ST=$FX/stations/kernel-1slot.ini
 REC=$FX/config/demo-g474.ini
@@ -64,7 +67,7 @@ mount -t configfs none /sys/kernel/config 2>/dev/null
 mkdir -p /run/udev /etc/udev/rules.d
 systemd-udevd --daemon 2>$T/udevd.err ||
 	{ bad "systemd-udevd starts: $(cat $T/udevd.err)"; finish; }
-ok "modules loaded at ${boot_s}s uptime: gpio-sim, dummy_hcd (num=$NBOARDS, full speed), patched usb_f_fs"
+ok "kernel modules loaded (init at ${boot_s} s uptime): gpio-sim, dummy_hcd (num=$NBOARDS, full speed), patched usb_f_fs"
 
 # ---- the jig: a gpio-sim chip with named lines ---------------------------
 LINES="START LID TOWER_GREEN TOWER_YELLOW TOWER_RED BUZZER"
@@ -293,7 +296,7 @@ rm -f $T/bench.fxb
 gadget_start $T/b --board $T/bench.fxb || { bad "fxgadget bench board"; finish; }
 wait_enum 1-1 df11 none 10
 d0=$(devnum 1-1)
-dfu-util -l >$T/l.out 2>&1
+timeout 60 dfu-util -l >$T/l.out 2>&1
 why=""
 for a in '0, name="@Internal Flash   /0x08000000/256\*02Kg"' \
 	'1, name="@Option Bytes   /0x1FFF7800/01\*048 e/0x1FFFF800/01\*048 e"' \
@@ -303,13 +306,11 @@ for a in '0, name="@Internal Flash   /0x08000000/256\*02Kg"' \
 done
 check "dfu-util -l: 0483:df11 at path 1-1, devnum $d0, the three alt names and the serial" "$why"
 [ -n "$why" ] && show $T/l.out
-if command -v lsusb >/dev/null; then
-	lsusb -v -d 0483:df11 >$T/lsusb 2>&1
-	check "lsusb -v: the DFU functional descriptor (wTransferSize 1024, bcdDFUVersion 1.1a)" \
-		"$(grep -q 'wTransferSize *1024 bytes' $T/lsusb && grep -q 'bcdDFUVersion *1.1a' $T/lsusb || echo "not in lsusb -v")"
-fi
+lsusb -v -d 0483:df11 >$T/lsusb 2>&1
+check "lsusb -v: the DFU functional descriptor (wTransferSize 1024, bcdDFUVersion 1.1a)" \
+	"$(grep -q 'wTransferSize *1024 bytes' $T/lsusb && grep -q 'bcdDFUVersion *1.1a' $T/lsusb || echo "not in lsusb -v: $(grep -A8 'Device Firmware' $T/lsusb | tr '\n' ' ')")"
 { printf '\377\377\377\377\377\377\377\377'; dd if=/dev/urandom bs=4992 count=1 2>/dev/null; } >$T/rand.bin
-dfu-util -a 0 -s 0x08000000:leave -D $T/rand.bin >$T/d.out 2>&1
+timeout 60 dfu-util -a 0 -s 0x08000000:leave -D $T/rand.bin >$T/d.out 2>&1
 rc=$?
 wait_enum 1-1 df11 "$d0" 10
 d1=$(devnum 1-1)
@@ -317,17 +318,17 @@ check "dfu-util -D :leave: exit 0, the board left and came back (devnum $d0 -> $
 	"$([ $rc = 0 ] || echo "exit $rc")$([ -n "$d1" ] && [ "$d1" != "$d0" ] || echo "; no re-enumeration")"
 [ $rc = 0 ] || show $T/d.out
 rm -f $T/up.bin
-dfu-util -a 0 -s 0x08000000:5000 -U $T/up.bin >$T/u.out 2>&1
+timeout 60 dfu-util -a 0 -s 0x08000000:5000 -U $T/up.bin >$T/u.out 2>&1
 rc=$?
 check "dfu-util -U: the 5000 bytes read back identical" \
 	"$([ $rc = 0 ] || echo "exit $rc")$(cmp -s $T/rand.bin $T/up.bin || echo "; data differ")"
-fixturectl read --device usb:1-1 --address 0x08000000 --length 5000 -o $T/fr.bin >$T/fr.out 2>&1
+timeout 60 fixturectl read --device usb:1-1 --address 0x08000000 --length 5000 -o $T/fr.bin >$T/fr.out 2>&1
 rc=$?
 check "fixturectl read over libusb: identical to what dfu-util wrote" \
 	"$([ $rc = 0 ] || echo "exit $rc: $(cat $T/fr.out)")$(cmp -s $T/rand.bin $T/fr.bin || echo "; data differ")"
 rm -f $T/ob.bin
-dfu-util -a 1 -s 0x1FFF7800:48 -U $T/ob.bin >$T/o.out 2>&1
-dfu-util -a 1 -s 0x1FFF7800:will-reset -D $T/ob.bin >>$T/o.out 2>&1
+timeout 60 dfu-util -a 1 -s 0x1FFF7800:48 -U $T/ob.bin >$T/o.out 2>&1
+timeout 60 dfu-util -a 1 -s 0x1FFF7800:will-reset -D $T/ob.bin >>$T/o.out 2>&1
 rc=$?
 wait_enum 1-1 df11 "$d1" 10
 d2=$(devnum 1-1)
@@ -335,14 +336,14 @@ check "dfu-util option bytes -U then -D :will-reset: exit 0, the OB reset re-enu
 	"$([ $rc = 0 ] || echo "exit $rc")$([ -n "$d2" ] && [ "$d2" != "$d1" ] || echo "; no re-enumeration")"
 [ $rc = 0 ] || show $T/o.out
 d2=$(devnum 1-1)
-fixturectl ob --device usb:1-1 --set DBANK=0 >$T/ob.out 2>&1
+timeout 60 fixturectl ob --device usb:1-1 --set DBANK=0 >$T/ob.out 2>&1
 rc=$?
 wait_enum 1-1 df11 "$d2" 10
 d3=$(devnum 1-1)
-dfu-util -l >$T/l2.out 2>&1
+timeout 60 dfu-util -l >$T/l2.out 2>&1
 check "fixturectl ob --set DBANK=0: exit 0, real reset (devnum $d2 -> $d3), alt 0 now 128*04Kg" \
 	"$([ $rc = 0 ] || echo "exit $rc: $(tail -n 3 $T/ob.out)")$([ -n "$d3" ] && [ "$d3" != "$d2" ] || echo "; no re-enumeration")$(grep -q '128\*04Kg' $T/l2.out || echo "; alt 0 not 128*04Kg")"
-fixturectl flash --device usb:1-1 $HEX >$T/f.out 2>&1
+timeout 60 fixturectl flash --device usb:1-1 $HEX >$T/f.out 2>&1
 rc=$?
 check "fixturectl flash demo-g474.hex over the kernel path: exit 0 (programmed and verified)" \
 	"$([ $rc = 0 ] || echo "exit $rc: $(tail -n 3 $T/f.out)")"
