@@ -103,7 +103,7 @@ static int setup(void **state)
 	fxt_seq_firmware(&f->s, 12345, fxt_seq_vectors);
 	fxt_seq_recipe(&f->s, "deadline-g474", "1.0");
 	fxt_seq_station(&f->s, "deadline-station", true, true);
-	fxt_seq_open(&f->s, NULL);
+	fxt_seq_open(&f->s, NULL, 42);
 	*state = f;
 	return 0;
 }

@@ -104,11 +104,11 @@ void fxt_seq_station(struct fxt_seq *f, const char *name, bool power, bool leds)
 	sl->power_off_at_end = power;
 }
 
-void fxt_seq_open(struct fxt_seq *f, const struct fx_clock *clk)
+void fxt_seq_open(struct fxt_seq *f, const struct fx_clock *clk, unsigned uuid_seed)
 {
 	f->store = fx_store_open(f->db, &f->err);
 	assert_non_null(f->store);
-	fx_store_set_uuid_seed(f->store, 42);
+	fx_store_set_uuid_seed(f->store, uuid_seed);
 	assert_int_equal(fx_seq_station_open(&f->st, clk ? clk : &f->vc.base,
 					     &f->stn, &f->err), 0);
 	f->slot = fx_seq_station_first(f->stn);
@@ -150,23 +150,74 @@ void fxt_seq_job(struct fxt_seq *f, struct fx_seq_job *job)
 	job->utc_offset_us = FXT_SEQ_DAY0_UTC + 8 * 3600 * 1000000LL;
 }
 
-const char *fxt_seq_q(struct fxt_seq *f, const char *sql)
+const char *fxt_sql_text(const char *db, const char *sql, char *buf, size_t cap)
 {
-	sqlite3 *db;
+	sqlite3 *h;
 	sqlite3_stmt *s;
 	int rc;
 
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(s, 0);
 
-		snprintf(f->q, sizeof(f->q), "%s", t ? (const char *)t : "");
+		snprintf(buf, cap, "%s", t ? (const char *)t : "");
 	} else {
-		snprintf(f->q, sizeof(f->q), "<none>");
+		snprintf(buf, cap, "<none>");
 	}
 	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return f->q;
+	sqlite3_close(h);
+	return buf;
+}
+
+int64_t fxt_sql_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+const char *fxt_seq_q(struct fxt_seq *f, const char *sql)
+{
+	return fxt_sql_text(f->db, sql, f->q, sizeof(f->q));
+}
+
+bool fxt_emu_holds(struct fx_emu *e, const struct fx_image *img)
+{
+	bool same = true;
+	size_t i;
+
+	for (i = 0; i < img->nsegs && same; i++) {
+		const struct fx_image_seg *sg = &img->segs[i];
+		uint8_t *buf = malloc(sg->len);
+
+		assert_non_null(buf);
+		assert_int_equal(fx_emu_backdoor_flash_read(e, sg->addr, buf, sg->len), 0);
+		same = !memcmp(buf, sg->data, sg->len);
+		free(buf);
+	}
+	return same;
+}
+
+void fxt_recipe_image_load(const char *path, struct fx_recipe **rcp,
+			   struct fx_image **img)
+{
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	if (fx_recipe_load(path, rcp, NULL, &err))
+		fail_msg("recipe '%s': %s", path, err.msg);
+	*img = fx_image_load((*rcp)->firmware, FX_IMAGE_AUTO, (*rcp)->firmware_raw,
+			     (*rcp)->address, &err);
+	if (!*img)
+		fail_msg("firmware of '%s': %s", path, err.msg);
 }

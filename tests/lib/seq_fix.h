@@ -55,8 +55,9 @@ void fxt_seq_recipe(struct fxt_seq *f, const char *name, const char *version);
  * LED_*_1 when leds; START and LID; station timing power_on 50 ms,
  * power_off 200 ms, nrst_pulse 20 ms, boot0_setup 5 ms. */
 void fxt_seq_station(struct fxt_seq *f, const char *name, bool power, bool leds);
-/* Open the store (UUID seed 42) and the station on clk (NULL = f->vc). */
-void fxt_seq_open(struct fxt_seq *f, const struct fx_clock *clk);
+/* Open the store (run UUIDs from uuid_seed) and the station on clk
+ * (NULL = f->vc). */
+void fxt_seq_open(struct fxt_seq *f, const struct fx_clock *clk, unsigned uuid_seed);
 /* Close station and store, remove the directory. */
 void fxt_seq_close(struct fxt_seq *f);
 
@@ -71,6 +72,18 @@ void fxt_seq_job(struct fxt_seq *f, struct fx_seq_job *job);
 /* First column of the first row of sql on the database file, "" for
  * NULL, "<none>" for no row (in f->q). */
 const char *fxt_seq_q(struct fxt_seq *f, const char *sql);
+
+/* The same on any database file: into buf (cap bytes), returned. */
+const char *fxt_sql_text(const char *db, const char *sql, char *buf, size_t cap);
+/* First column of the first row as a number, -1 for no row. */
+int64_t fxt_sql_int(const char *db, const char *sql);
+
+/* Does board e hold every segment of img (the logical flash view)? */
+bool fxt_emu_holds(struct fx_emu *e, const struct fx_image *img);
+/* Load a recipe file (path relative to the tree, "config/demo-g474.ini")
+ * and its firmware image. Free with fx_recipe_free(), fx_image_free(). */
+void fxt_recipe_image_load(const char *path, struct fx_recipe **rcp,
+			   struct fx_image **img);
 
 #define FXT_LAST_RUN(col) "SELECT " col " FROM runs ORDER BY id DESC LIMIT 1"
 #define FXT_STEP_OF_LAST(col, name) \
