@@ -188,19 +188,11 @@ static uint64_t c_now(const struct fx_clock *c)
 }
 
 /* The DFU engine's poll sleeps (bwPollTimeout, up to FX_DFU_POLL_CAP_MS)
- * end at the deadline; the request after them is refused. */
+ * end at the deadline (seq_sleep: the station's clock); the request after
+ * them is refused. */
 static void c_sleep(const struct fx_clock *c, uint64_t us)
 {
-	const struct seq_clock *sc = to_clock(c);
-	struct seq_run *r = sc->run;
-	uint64_t now = fx_clock_now(sc->in);
-
-	if (r->deadline_us != SEQ_NO_DEADLINE && now + us > r->deadline_us) {
-		r->deadline_cut = true;
-		us = now < r->deadline_us ? r->deadline_us - now : 0;
-	}
-	if (us)
-		fx_clock_sleep(sc->in, us);
+	seq_sleep(to_clock(c)->run, us);
 }
 
 static void c_join(const struct fx_clock *c)

@@ -29,10 +29,29 @@ int seq_step_power(struct seq_run *r)
 	return 0;
 }
 
+/* BOOT0 to boot0 (after boot0_setup_ms), then the NRST reset and the
+ * wait for what enumerates (seq_reset_wait); held gets its text. A GPIO
+ * error comes back as it is. */
+static int boot0_reset(struct seq_run *r, int boot0, const struct fx_usb_open_opts *o,
+		       struct seq_reset *rs, char *held, size_t cap)
+{
+	int rc;
+
+	memset(rs, 0, sizeof(*rs));
+	held[0] = '\0';
+	seq_close_dev(r);
+	rc = seq_pin(r, r->slot->boot0, boot0);
+	if (rc)
+		return rc;
+	seq_sleep(r, (uint64_t)r->slot->cfg->timing.boot0_setup_ms * 1000u);
+	rc = seq_reset_wait(r, o, rs);
+	seq_reset_text(rs, held, cap);
+	return rc;
+}
+
 /* Plain reset with BOOT0 low: the application appearing = programmed. */
 int seq_step_probe(struct seq_run *r)
 {
-	const struct fx_station_slot *cfg = r->slot->cfg;
 	const struct fx_recipe *rc_ = r->recipe;
 	struct fx_usb_open_opts o = { 0 };
 	const struct fx_usb_info *in;
@@ -57,13 +76,7 @@ int seq_step_probe(struct seq_run *r)
 		o.vid = rc_->app.vid;
 		o.pid = rc_->app.pid;
 	}
-	seq_close_dev(r);
-	rc = seq_pin(r, r->slot->boot0, 0);
-	if (rc)
-		return rc;
-	seq_sleep(r, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
-	rc = seq_reset_wait(r, &o, &rs);
-	seq_reset_text(&rs, held, sizeof(held));
+	rc = boot0_reset(r, 0, &o, &rs, held, sizeof(held));
 	if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT || rc == FX_E_NODEV) {
 		fx_err_clear(&r->err);
 		r->probe = SEQ_PROBE_NOTHING;
@@ -124,7 +137,6 @@ static int app_jump(struct seq_run *r)
 
 int seq_step_enter_boot(struct seq_run *r)
 {
-	const struct fx_station_slot *cfg = r->slot->cfg;
 	const struct fx_recipe *rcp = r->recipe;
 	struct fx_usb_open_opts o = { 0 };
 	const struct fx_usb_info *in;
@@ -159,13 +171,7 @@ int seq_step_enter_boot(struct seq_run *r)
 		if (rcp->entry == FX_RECIPE_ENTRY_APP)
 			how = "gpio (no application for the app entry)";
 		o.wait_ms = rcp->timeouts.enter_ms;
-		seq_close_dev(r);
-		rc = seq_pin(r, r->slot->boot0, 1);
-		if (rc)
-			return rc;
-		seq_sleep(r, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
-		rc = seq_reset_wait(r, &o, &rs);
-		seq_reset_text(&rs, held, sizeof(held));
+		rc = boot0_reset(r, 1, &o, &rs, held, sizeof(held));
 		waited = rs.enum_us;
 		/* not the bootloader: a device the host listed late, or BOOT0
 		 * not effective; the bootloader may still come within enter_ms */
