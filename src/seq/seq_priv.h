@@ -164,7 +164,7 @@ struct seq_reset {
  * FX_E_STATE when the port never emptied (NRST released, nothing bound);
  * a GPIO error. The whole call is bounded by nrst_pulse_ms +
  * SEQ_GONE_MAX_MS + o->wait_ms (plus the transport's event granularity,
- * 25 ms real time on libusb). */
+ * 25 ms real time on libusb), and by the step's deadline (r->usb). */
 int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 		   struct seq_reset *rs);
 /* " (NRST held N ms[, K device(s) seen while NRST was low ignored])" */
