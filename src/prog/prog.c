@@ -307,6 +307,19 @@ int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
 
 /* --- the flash job ----------------------------------------------------- */
 
+/* The G474 ROM reports its busy times rounded up to whole ms (11 ms for a
+ * 1 KiB block that takes 10.46 ms); the datasheet maxima are safe to wait
+ * instead (fx_dfu_set_busy_times): 0.33 ms less per block. */
+static void trust_datasheet_times(struct fx_dfu *d)
+{
+	static const struct fx_dfu_busy_times g4 = {
+		.write_ns_per_dw = FX_G4_T_PROG_DW_MAX_NS,
+		.mass_erase_us = FX_G4_T_ME_MAX_US,
+	};
+
+	fx_dfu_set_busy_times(d, &g4);
+}
+
 int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
 		     const struct fx_image *img, bool mass_erase,
 		     struct fx_err *err)
@@ -346,6 +359,7 @@ int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
 	j->img = img;
 	j->alt = alt;
 	j->mass_erase = mass_erase;
+	trust_datasheet_times(d);
 	return 0;
 }
 
