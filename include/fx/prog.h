@@ -23,14 +23,15 @@ int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err);
 
 struct fx_prog_ob_result {
 	uint64_t reenum_us;     /* option-byte write -> bootloader back */
-	struct fx_g4_ob after;  /* re-read after the reset */
+	struct fx_g4_ob after;  /* after the reset: each written block re-read,
+				 * the other as it was read before */
 };
 
 /* Write the option bytes that differ from what the chip holds
  * (read-modify-write of whole blocks), expect the option-byte reload
  * reset, wait up to timeout_ms for the bootloader to re-enumerate on the
- * same slot (fx_usb_reopen + fx_dfu_rebind), re-read and require every
- * field of want. The caller holds BOOT0 high. FX_E_TIMEOUT when the
+ * same slot (fx_usb_reopen + fx_dfu_rebind), re-read the block written
+ * and require every field of want. The caller holds BOOT0 high. FX_E_TIMEOUT when the
  * bootloader does not return (BOOT0 low: the app or nothing booted),
  * FX_E_VERIFY when the re-read values differ. */
 int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,

@@ -45,23 +45,35 @@ static int alt_or(const struct fx_dfu *d, uint32_t addr, int dflt)
 
 /* --- option bytes ------------------------------------------------------ */
 
+static const uint32_t ob_base[2] = { G4_OB1_BASE, G4_OB2_BASE };
+
+/* Read and decode one option-byte block into ob (the other bank's words
+ * untouched; ob unchanged on failure). */
+static int ob_read_bank(struct fx_dfu *d, int bank, struct fx_g4_ob *ob,
+			struct fx_err *err)
+{
+	uint8_t raw[G4_OB_BLOCK_SIZE];
+	struct fx_g4_ob tmp = *ob;
+	int alt = alt_or(d, ob_base[bank], 1), rc;
+
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+	    (rc = fx_dfuse_read(d, ob_base[bank], raw, sizeof(raw), err)))
+		return fail(rc, err, "read option bytes at 0x%08X", ob_base[bank]);
+	if (fx_g4_ob_decode(&tmp, bank, raw, err))
+		return err ? err->code : FX_E_PROTO;
+	*ob = tmp;
+	return 0;
+}
+
 int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err)
 {
-	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
-	uint8_t raw[G4_OB_BLOCK_SIZE];
 	struct fx_g4_ob tmp;
 	int bank, rc;
 
 	fx_g4_ob_factory(&tmp);
-	for (bank = 0; bank < 2; bank++) {
-		int alt = alt_or(d, base[bank], 1);
-
-		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
-		    (rc = fx_dfuse_read(d, base[bank], raw, sizeof(raw), err)))
-			return fail(rc, err, "read option bytes at 0x%08X", base[bank]);
-		if (fx_g4_ob_decode(&tmp, bank, raw, err))
-			return err ? err->code : FX_E_PROTO;
-	}
+	for (bank = 0; bank < 2; bank++)
+		if ((rc = ob_read_bank(d, bank, &tmp, err)))
+			return rc;
 	*ob = tmp;
 	return 0;
 }
@@ -147,7 +159,6 @@ int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
 			  const struct fx_g4_ob *want, unsigned timeout_ms,
 			  struct fx_prog_ob_result *res, struct fx_err *err)
 {
-	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
 	struct fx_prog_ob_result r;
 	struct fx_g4_ob cur = *have, next;
 	uint8_t raw[G4_OB_BLOCK_SIZE];
@@ -171,15 +182,17 @@ int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
 		/* the whole block, value + complement (spec 3.2 host rule) */
 		fx_g4_ob_encode(&next, bank, raw);
 		fx_log(FX_LOG_INFO, LOG_PREFIX, "writing option bytes at 0x%08X (OPTR 0x%08X -> 0x%08X)",
-		       base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
-		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1), err)) ||
-		    (rc = fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw), err)))
-			return fail(rc, err, "write option bytes at 0x%08X", base[bank]);
-		snprintf(why, sizeof(why), "option bytes written at 0x%08X", base[bank]);
+		       ob_base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, ob_base[bank], 1), err)) ||
+		    (rc = fx_dfuse_write_expect_reset(d, ob_base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "write option bytes at 0x%08X", ob_base[bank]);
+		snprintf(why, sizeof(why), "option bytes written at 0x%08X", ob_base[bank]);
 		rc = wait_bootloader(d, timeout_ms, &r.reenum_us, why, err);
 		if (rc)
 			return rc;
-		rc = fx_prog_ob_read(d, &cur, err);
+		/* the confirm read: only the block written changed (the reload
+		 * loads both from the flash, the other one as it was) */
+		rc = ob_read_bank(d, bank, &cur, err);
 		if (rc)
 			return rc;
 	}
