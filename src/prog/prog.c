@@ -237,10 +237,10 @@ static int check_range(const struct fx_dfuse_layout *l, uint32_t addr,
 	return 0;
 }
 
+/* Did the device answer and say no (RDP, a ROM that STALLs or errors on
+ * the area)? Anything else (gone, timeout, I/O) is no refusal. */
 static bool read_refused(int code)
 {
-	/* the device answered and said no (RDP, a ROM that STALLs or errors
-	 * on the area): anything else (gone, timeout, I/O) is no refusal */
 	return code == FX_E_PROTECTED || code == FX_E_STALL ||
 	       code == FX_E_DFU || code == FX_E_RANGE || code == FX_E_PROTO;
 }
@@ -495,16 +495,50 @@ int fx_prog_job_program(struct fx_prog_job *j, uint64_t deadline_us,
 	return rc;
 }
 
-/* The CLI's flash: the job's named steps in order. */
+/* fx_prog_flash()'s steps, each one phase of the job on the job's board. */
+static int step_erase(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_job_erase(j, 0, err);
+}
+
+static int step_program(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_job_program(j, 0, err);
+}
+
+static int step_verify(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_verify(j->dfu, j->img, err);
+}
+
+static int step_leave(struct fx_prog_job *j, struct fx_err *err)
+{
+	int rc = fx_dfuse_leave(j->dfu, G4_FLASH_BASE, err);
+
+	return rc ? fail(rc, err, "flash: leave") : 0;
+}
+
+/* Run step; OUT: *us, the clock time it took (also when it failed). */
+static int timed(struct fx_prog_job *j,
+		 int (*step)(struct fx_prog_job *, struct fx_err *), uint64_t *us,
+		 struct fx_err *err)
+{
+	const struct fx_clock *clk = clk_of(j->dfu);
+	uint64_t t0 = fx_clock_now(clk);
+	int rc = step(j, err);
+
+	*us = fx_clock_now(clk) - t0;
+	return rc;
+}
+
+/* The CLI's flash: check and flatten, erase, program, verify, leave. */
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err)
 {
 	static const struct fx_prog_flash_opts dflt = { false, true, false };
-	const struct fx_clock *clk = clk_of(d);
 	struct fx_prog_flash_result r;
 	struct fx_prog_job j;
-	uint64_t t;
 	int rc;
 
 	if (!opts)
@@ -513,28 +547,17 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
 	if (rc)
 		return rc;
-	t = fx_clock_now(clk);
-	rc = fx_prog_job_erase(&j, 0, err);
-	r.erase_us = fx_clock_now(clk) - t;
-	r.pages_erased = j.pages_erased;
-	if (!rc) {
-		t = fx_clock_now(clk);
-		rc = fx_prog_job_program(&j, 0, err);
-		r.program_us = fx_clock_now(clk) - t;
-		r.bytes_written = j.bytes_sent;
-	}
-	if (rc) {
+	rc = timed(&j, step_erase, &r.erase_us, err);
+	if (!rc)
+		rc = timed(&j, step_program, &r.program_us, err);
+	if (rc)
 		fx_err_prefix(err, "flash");
-		goto out;
-	}
-	if (opts->verify) {
-		t = fx_clock_now(clk);
-		rc = fx_prog_verify(d, img, err);
-		r.verify_us = fx_clock_now(clk) - t;
-	}
-	if (!rc && opts->leave && (rc = fx_dfuse_leave(d, G4_FLASH_BASE, err)))
-		rc = fail(rc, err, "flash: leave");
-out:
+	if (!rc && opts->verify)
+		rc = timed(&j, step_verify, &r.verify_us, err);
+	if (!rc && opts->leave)
+		rc = step_leave(&j, err);
+	r.pages_erased = j.pages_erased;
+	r.bytes_written = j.bytes_sent;
 	fx_prog_job_release(&j);
 	if (res)
 		*res = r;
