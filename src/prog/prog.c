@@ -531,12 +531,34 @@ static int timed(struct fx_prog_job *j,
 	return rc;
 }
 
-/* The CLI's flash: check and flatten, erase, program, verify, leave. */
+/* The option bytes of opts (before the job exists: the reset changes the
+ * layout the job is checked against). OUT: r->ob, r->ob_us. */
+static int step_option_bytes(struct fx_dfu *d, const struct fx_prog_flash_opts *o,
+			     struct fx_prog_flash_result *r, struct fx_err *err)
+{
+	const struct fx_clock *clk = clk_of(d);
+	uint64_t t0 = fx_clock_now(clk);
+	struct fx_g4_ob have;
+	int rc = 0;
+
+	if (o->ob_have)
+		have = *o->ob_have;
+	else
+		rc = fx_prog_ob_read(d, &have, err);
+	if (!rc)
+		rc = fx_prog_ob_write_from(d, &have, o->ob_want, o->ob_timeout_ms,
+					   &r->ob, err);
+	r->ob_us = fx_clock_now(clk) - t0;
+	return rc ? fail(rc, err, "flash") : 0;
+}
+
+/* The CLI's flash: option bytes, check and flatten, erase, program,
+ * verify, leave. */
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err)
 {
-	static const struct fx_prog_flash_opts dflt = { false, true, false };
+	static const struct fx_prog_flash_opts dflt = { .verify = true };
 	struct fx_prog_flash_result r;
 	struct fx_prog_job j;
 	int rc;
@@ -544,9 +566,14 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 	if (!opts)
 		opts = &dflt;
 	memset(&r, 0, sizeof(r));
-	rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
-	if (rc)
+	rc = opts->ob_want ? step_option_bytes(d, opts, &r, err) : 0;
+	if (!rc)
+		rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
+	if (rc) {
+		if (res)
+			*res = r;
 		return rc;
+	}
 	rc = timed(&j, step_erase, &r.erase_us, err);
 	if (!rc)
 		rc = timed(&j, step_program, &r.program_us, err);
