@@ -29,6 +29,13 @@
  *   on_fail = reuse             reuse | void: what a value that never reached
  *                               a board becomes (default reuse)
  *   warn_below = 100            warn when fewer values remain (default 0)
+ *   central = no                yes: the pool's numbers come only from
+ *                               blocks leased from the fleet's central
+ *                               database (fx_serial_pool_add_block, origin
+ *                               'lease'); first/last then bound what may be
+ *                               leased. counter only (default no)
+ *   lease = 1000                central: numbers asked for per lease
+ *                               (1 .. 1000000, default 1000)
  *   write.COLUMN = ADDR-SPEC    list only: also write CSV column COLUMN of
  *   encoding.COLUMN = ENC       the allocated row, same syntax as write and
  *                               encoding (encoding.COLUMN required with
@@ -80,6 +87,24 @@
  * [1, rows] of origin 'list' (n = row number). A central database adds blocks
  * with fx_serial_pool_add_block() (origin 'lease', its own reference): the
  * local model needs nothing else.
+ *
+ * A central pool (central = yes) gets no block from the recipe: only
+ * fx_serial_pool_add_block() gives it numbers (the fleet's leases), and
+ * prepare refuses a recipe whose central setting differs from the pool's.
+ *
+ * Records for sqlite3 users and the fleet (schema in
+ * src/store/store_schema.c, version 3): serial_pool, serial_block,
+ * serial_list (a list pool's imported rows), serial_alloc (one row per
+ * value ever issued, value UNIQUE in the database; uuid TEXT = the row's
+ * fleet-unique key, fx_store_uuid4), and serial_event, append-only, filled
+ * by triggers on serial_alloc in the same transaction: one row per change
+ * (id INTEGER PRIMARY KEY = commit order; alloc_uuid, pool, value, state =
+ * reserved | reached | bound | released | voided, run_uuid, chip_uid,
+ * time_us), so a pusher sends them in order by id. Views v_serials,
+ * v_serial_pools, v_serial_events.
+ * Order at the end of a run: fx_serial_finish() before fx_store_run_end();
+ * a reservation whose run ended without it is resolved by its run's
+ * result (PASS = bound) and "reached".
  *
  * Errors: 0 or negative FX_E_*, err filled. FX_E_EXHAUSTED "pool 'P': no
  * serial numbers left", FX_E_DUPLICATE "duplicate serial 'V' ...", FX_E_DB,
@@ -233,6 +258,8 @@ struct fx_serial_conf {
 	size_t list_rows;                  /* list: data rows at load */
 	enum fx_serial_on_fail on_fail;
 	unsigned warn_below;
+	bool central;                      /* blocks only by lease (fleet) */
+	unsigned lease;                    /* numbers per lease */
 	/* fields[0] is the serial; then write.COLUMN fields in key order */
 	size_t n_fields;
 	struct fx_serial_field fields[1 + FX_SERIAL_MAX_FIELDS];
@@ -376,5 +403,9 @@ struct fx_serial_pool_stats {
 /* Stats of one pool. FX_E_NOTFOUND for an unknown pool. */
 int fx_serial_pool_stats(struct fx_store *st, const char *pool,
 			 struct fx_serial_pool_stats *out, struct fx_err *err);
+/* Stats of every pool, by name: *out malloc'd (the caller frees; NULL
+ * when *n = 0). */
+int fx_serial_pools(struct fx_store *st, struct fx_serial_pool_stats **out,
+		    size_t *n, struct fx_err *err);
 
 #endif
