@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "conf_fix.h"
+#include "fx/report.h"
 #include "fx/serial.h"
 #include "fx/store.h"
 #include "../../src/store/store_sql.h"
@@ -541,6 +542,60 @@ static void test_threads(void **state)
 	fx_store_close(st);
 }
 
+/* report serials and history by an allocated serial, read-only */
+static void test_report(void **state)
+{
+	struct fx_store *st = open_ok();
+	struct fx_serial_conf c;
+	struct fx_serial_alloc a;
+	struct fx_store_run r;
+	struct fx_report_query q = { .kind = FX_REPORT_SERIALS };
+	struct fx_report *rep;
+	struct fx_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	(void)state;
+	counter_conf(&c, "main", "M{n:03}", 1, 10, FX_SERIAL_REUSE);
+	assert_int_equal(fx_serial_prepare(st, &c, T0, NULL, &err), 0);
+	assert_int_equal(alloc(st, &c, "UIDA", NULL, &r, &a, &err), 0);
+	assert_int_equal(fx_store_run_set_unit(st, &r, NULL, "UIDA", FX_STORE_BOARD_BLANK, &err), 0);
+	assert_int_equal(fx_serial_reached(st, a.id, T0, &err), 0);
+	assert_int_equal(fx_serial_finish(st, a.id, false, T0, NULL, &err), 0);
+	run_end(st, &r, FX_STORE_FAIL);
+	assert_int_equal(alloc(st, &c, "UIDB", NULL, &r, &a, &err), 0);
+	assert_int_equal(fx_serial_finish(st, a.id, false, T0, NULL, &err), 0);
+	run_end(st, &r, FX_STORE_FAIL);
+	fx_store_close(st);
+
+	st = fx_store_open_readonly(dbpath, &err);
+	assert_non_null(st);
+	rep = fx_report_run(st, &q, &err);
+	assert_non_null(rep);
+	assert_int_equal(rep->tables[0].nrows, 1);
+	assert_string_equal(rep->tables[0].cells[0].s, "main");
+	mem = open_memstream(&buf, &len);
+	assert_int_equal(fx_report_write(rep, FX_FMT_CSV, mem, &err), 0);
+	fclose(mem);
+	assert_string_equal(buf, "tz,from,to,pool,source,bound,reserved,released,voided,remaining,"
+			    "blocks,last_value\r\nUTC,2026-12-02,2026-12-02,main,counter,1,0,1,0,9,1,M002\r\n");
+	free(buf);
+	fx_report_free(rep);
+	/* the unit has no serial in units (FAIL): found by its bound value */
+	q.kind = FX_REPORT_HISTORY;
+	q.unit = "M001";
+	rep = fx_report_run(st, &q, &err);
+	if (!rep)
+		fail_msg("history: %s", err.msg);
+	assert_int_equal(rep->tables[0].nrows, 1);
+	fx_report_free(rep);
+	q.unit = "M002"; /* released: nobody's */
+	assert_null(fx_report_run(st, &q, &err));
+	assert_int_equal(err.code, FX_E_NOTFOUND);
+	fx_store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +606,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unique_across_pools_and_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_and_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
