@@ -120,6 +120,7 @@
 #include <stdint.h>
 
 #include "fx/err.h"
+#include "fx/image.h"
 
 #define FX_SERIAL_FORMAT_MAX 96   /* characters of format = */
 #define FX_SERIAL_VALUE_MAX 257   /* longest value + NUL (ascii:256) */
@@ -308,6 +309,40 @@ unsigned fx_serial_otp_record_size(const struct fx_serial_conf *c);
  * the written OTP big enough for need bytes: the record goes after the last
  * written double word. -1 when it does not fit. */
 int fx_serial_otp_free_offset(const uint8_t *otp, size_t otp_len, unsigned need);
+
+/* ---- the bytes of an allocation (serial_layout.c, serial_image.c) ---- */
+
+struct fx_serial_alloc;
+
+/* The OTP record of allocation a: every otp field of c in order, encoded,
+ * each padded with 0xFF to whole double words, into out (>=
+ * FX_SERIAL_OTP_SIZE bytes); *len its size. Encoding errors as
+ * fx_serial_encode. */
+int fx_serial_otp_record(const struct fx_serial_conf *c, const struct fx_serial_alloc *a,
+			 uint8_t *out, unsigned *len, struct fx_err *err);
+/* The serial a board's OTP already carries: the first double-word-aligned
+ * place where c's serial field (write = otp) decodes to a value of this
+ * pool (counter: the format, station = station, n in [first, last] unless
+ * central; list and scan: any value of the encoding). false when none
+ * (or the serial is not written to OTP). OUT: value, *off (may be NULL). */
+bool fx_serial_otp_find(const struct fx_serial_conf *c, const uint8_t *otp, size_t otp_len,
+			const char *station, char *value, size_t cap, unsigned *off);
+/* Does the OTP hold these record bytes at a double-word-aligned place
+ * (the record was written by an earlier run)? */
+bool fx_serial_otp_holds(const uint8_t *otp, size_t otp_len, const uint8_t *rec, unsigned len);
+
+/* Bytes written over the image. */
+struct fx_serial_patch {
+	uint32_t addr;
+	uint32_t len;
+	const uint8_t *data;
+};
+struct fx_image;
+/* A new image: img with the n patches written over it (a patch wins
+ * where they overlap; overlapping and adjacent runs become one segment).
+ * The caller frees *out with fx_image_free(). FX_E_NOMEM, FX_E_RANGE. */
+int fx_serial_image_merge(const struct fx_image *img, const struct fx_serial_patch *p, size_t n,
+			  struct fx_image **out, struct fx_err *err);
 
 /* ---- allocation records (src/store/store_serial.c) ------------------- */
 
