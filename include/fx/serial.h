@@ -407,7 +407,8 @@ struct fx_serial_alloc {
 /* One transaction: resolve stale reservations, then in order: a found value
  * (bound to another UID or reserved by another run: FX_E_DUPLICATE
  * "duplicate serial 'V': bound to chip UID U"; else bound to this UID,
- * adopted), the value already bound to this UID in this pool (kept), the
+ * adopted; for a list pool only a value of its list, anything else is
+ * not this pool's and is ignored), the value already bound to this UID in this pool (kept), the
  * scan (source = scan; FX_E_DUPLICATE when another UID holds it or it was
  * voided), the lowest released value, the next never-issued number. OUT:
  * a filled. FX_E_EXHAUSTED when nothing is left. */

@@ -1019,6 +1019,12 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 				return FX_EXIT_USAGE;
 			}
 			rc = serial_ready(c, sc, same_pool(who, n, sc));
+			if (rc == FX_EXIT_EXHAUSTED) {
+				/* this board untouched; the batch's others run,
+				 * then the station stops */
+				c->fatal = rc;
+				continue;
+			}
 			if (rc)
 				return rc;
 			c->n_runs++;
@@ -1036,6 +1042,8 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			who[n++] = sc;
 			say(c, true, "BUSY   slot %u", sc->index);
 		}
+		if (!n && c->fatal)
+			return c->fatal;
 		if (!n) {
 			say(c, true, "no board to program");
 			continue;

@@ -126,7 +126,9 @@ int seq_serial_allocate(struct seq_serial *s, struct fx_dfu *d, const struct fx_
 		rc = fx_serial_otp_record(c, &s->a, s->rec, &s->rec_len, err);
 		if (rc)
 			return rc;
-		s->on_otp = found[0] ? !strcmp(found, s->a.value) :
+		/* the record is on the board: the serial found is this one, or
+		 * the bytes are there (a list's serial behind another record) */
+		s->on_otp = (found[0] && !strcmp(found, s->a.value)) ||
 			    fx_serial_otp_holds(s->otp, sizeof(s->otp), s->rec, s->rec_len);
 		if (!s->on_otp) {
 			s->otp_off = fx_serial_otp_free_offset(s->otp, sizeof(s->otp), s->rec_len);

@@ -661,7 +661,8 @@ static int value_number(struct fx_store *st, const struct alloc_ctx *x, const ch
 }
 
 /* A value from outside the pool's cursor (found on the board: bind;
- * scanned: reserve). 1 = done (x->a filled), < 0 error. */
+ * scanned: reserve). 1 = done (x->a filled), 0 = not a value of this
+ * pool (found only), < 0 error. */
 static int alloc_given(struct fx_store *st, struct alloc_ctx *x, const char *value, bool found,
 		       struct fx_err *err)
 {
@@ -693,6 +694,10 @@ static int alloc_given(struct fx_store *st, struct alloc_ctx *x, const char *val
 	rc = value_number(st, x, value, &n, &bid, err);
 	if (rc)
 		return rc;
+	/* a list pool's serial is a value of its list: anything else on the
+	 * board is not ours (another pool's record in the OTP) */
+	if (found && x->rq->conf->source == FX_SERIAL_LIST && n < 0)
+		return 0;
 	rc = alloc_insert(st, x, bid, n, value, found ? FX_SERIAL_BOUND : FX_SERIAL_RESERVED, err);
 	x->a->adopted = found;
 	return rc ? rc : 1;
@@ -830,7 +835,8 @@ static int alloc_body(struct fx_store *st, void *ctx, struct fx_err *err)
 	/* 1. the value on the board */
 	if (rq->found && *rq->found) {
 		rc = alloc_given(st, x, rq->found, true, err);
-		goto done;
+		if (rc)
+			goto done;
 	}
 	/* 2. the value this UID already holds */
 	s = fx_store_stmt(st, SQ_SER_BY_UID, err);
