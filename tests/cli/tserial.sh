@@ -54,6 +54,8 @@ recipe "$T/flash.ini" 'source = counter' 'format = G4-{yy}{ww}-{n:05}' 'first = 
 db="$T/f.db"
 q() { sqlite3 "$db" "$1"; }
 expect 0 "$FX" check "$T/flash.ini"
+expect 0 "$FX" check config/demo-g474-serial.ini
+expect 0 "$FX" check config/demo-g474-serial-list.ini
 expect 0 "$FX" run --station "$T/s3.ini" --recipe "$T/flash.ini" --cycles 1 --demo-boards=blank --plain
 has "$T/out" 'PASS +slot 1 serial G4-[0-9]{4}-00001 '
 has "$T/out" 'PASS +slot 2 serial G4-[0-9]{4}-00002 '
