@@ -669,8 +669,16 @@ static int alloc_given(struct fx_store *st, struct alloc_ctx *x, const char *val
 	const struct fx_serial_request *rq = x->rq;
 	struct held h;
 	int64_t n, bid;
-	int rc = held_get(st, value, &h, err);
+	int rc;
 
+	/* a list pool's serial is a value of its list: anything else on the
+	 * board is not ours (another pool's record in the OTP) */
+	if (found && rq->conf->source == FX_SERIAL_LIST) {
+		rc = value_number(st, x, value, &n, &bid, err);
+		if (rc || n < 0)
+			return rc;
+	}
+	rc = held_get(st, value, &h, err);
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
@@ -694,10 +702,6 @@ static int alloc_given(struct fx_store *st, struct alloc_ctx *x, const char *val
 	rc = value_number(st, x, value, &n, &bid, err);
 	if (rc)
 		return rc;
-	/* a list pool's serial is a value of its list: anything else on the
-	 * board is not ours (another pool's record in the OTP) */
-	if (found && x->rq->conf->source == FX_SERIAL_LIST && n < 0)
-		return 0;
 	rc = alloc_insert(st, x, bid, n, value, found ? FX_SERIAL_BOUND : FX_SERIAL_RESERVED, err);
 	x->a->adopted = found;
 	return rc ? rc : 1;
