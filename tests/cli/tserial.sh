@@ -195,3 +195,42 @@ has "$T/out" "FAIL .*serial: OTP full: no 768 free bytes after the last written 
 db="$T/p.db"
 [ "$(q "SELECT state FROM serial_alloc WHERE value = 'b001'")" = released ] || fail "b001 not released"
 ok "full OTP: FAIL before anything is written, the value released"
+
+# 4. source = scan: the operator's scan is written; a second board with
+# the same scan FAILs duplicate serial before anything is written
+station "$T/c1.ini" c1 c.db 1 41
+cat >"$T/scan.ini" <<EOT
+[recipe]
+name = tscan
+version = 1
+target = stm32g474xe
+[firmware]
+file = $HEX
+sha256 = $SHA
+[option_bytes]
+DBANK = 0
+[program]
+erase = mass
+serial = scan
+[app_check]
+usb = 1209:0001
+within_ms = 1000
+[serial_number]
+source = scan
+write = flash:0x0807F800
+encoding = ascii:16
+EOT
+db="$T/c.db"
+expect 0 "$FX" run --station "$T/c1.ini" --recipe "$T/scan.ini" --cycles 1 --demo-boards=blank \
+	--serial-scan LBL-77 --plain
+[ "$(ascii b41.fxb 0x0807F800 16)" = LBL-77 ] || fail "scan not in flash"
+[ "$(q "SELECT state FROM serial_alloc WHERE value = 'LBL-77'")" = bound ] || fail "scan not bound"
+# demo board 1 again with its label (kept), then demo board 2 (another
+# UID) with the same label
+expect 1 "$FX" run --station "$T/c1.ini" --recipe "$T/scan.ini" --cycles 2 --demo-boards=blank \
+	--serial-scan LBL-77,LBL-77 --plain
+has "$T/out" "PASS +slot 1 serial LBL-77 board blank"
+has "$T/out" "FAIL +slot 1 serial LBL-77 .*serial: duplicate serial 'LBL-77': bound to chip UID [0-9A-F]{24}"
+expect 0 "$FX" report serials --db "$db"
+has "$T/out" '^tscan +scan +1 +0 +0 +0 +- +0 +LBL-77$'
+ok "scan: the scanned serial written and bound; the same label on another board FAILs"
