@@ -1175,14 +1175,13 @@ static void loop_slot(void *user)
 			unlock(c);
 			break;
 		}
+		lock(c); /* the record time (ctx_utc) is the others' too */
 		rc = serial_ready(c, sc, 0);
-		if (rc) {
-			lock(c);
-			if (!c->fatal)
-				c->fatal = rc;
-			unlock(c);
+		if (rc && !c->fatal)
+			c->fatal = rc;
+		unlock(c);
+		if (rc)
 			break;
-		}
 		if (c->o.demo_on && fx_seq_slot_conf(sc->sl)->emulated &&
 		    put_demo_board(c, sc, k * (unsigned)c->n_slots + (unsigned)sc->pos)) {
 			lock(c);
