@@ -264,10 +264,69 @@ static void test_pass_records(void **state)
 	fx_emu_free(e);
 }
 
+/* a verify mismatch on the serial: the board's flash at the serial
+ * changes between program and verify */
+struct corrupt {
+	struct fx_seq_slot *slot;
+};
+
+static void on_verify_corrupt(void *user, const struct fx_seq_report *rep)
+{
+	struct corrupt *c = user;
+	static const uint8_t zero[8];
+
+	if (rep->kind == FX_SEQ_REP_STEP_BEGIN && !strcmp(rep->step, "verify"))
+		assert_int_equal(fx_emu_backdoor_flash_write(fx_seq_slot_board(c->slot), 0x0807F800,
+							     zero, sizeof(zero)), 0);
+}
+
+static void test_verify_names_serial(void **state)
+{
+	struct fix *f = *state;
+	struct fx_vclock vc;
+	struct fx_seq_station *stn;
+	struct fx_store *store;
+	struct fx_seq_outcome out;
+	struct fx_seq_job job;
+	struct corrupt c;
+	char want[200];
+	uint64_t left;
+
+	fx_vclock_init(&vc);
+	store = fx_store_open(f->db, &f->err);
+	assert_non_null(store);
+	assert_int_equal(fx_serial_prepare(store, &f->rcp->serial_number, T0, &left, &f->err), 0);
+	assert_int_equal(fx_seq_station_open(f->st, &vc.base, &stn, &f->err), 0);
+	c.slot = fx_seq_station_first(stn);
+	assert_int_equal(fx_seq_slot_set_board(c.slot, fx_seq_demo_board_new(FX_SEQ_DEMO_BLANK, 1,
+				 f->rcp, f->img, &vc.base, &f->err), &f->err), 0);
+	memset(&job, 0, sizeof(job));
+	job.recipe = f->rcp;
+	job.image = f->img;
+	job.station_name = "serk";
+	job.software_version = "test";
+	job.utc_offset_us = T0;
+	job.report = on_verify_corrupt;
+	job.report_user = &c;
+	assert_int_equal(fx_seq_run(c.slot, store, &job, &out, &f->err), 0);
+	fx_seq_station_close(stn);
+	fx_store_close(store);
+	assert_int_equal(out.result, FX_STORE_FAIL);
+	assert_string_equal(out.failing_step, "verify");
+	assert_int_equal(out.error_code, FX_E_VERIFY);
+	snprintf(want, sizeof(want), "verify: serial '%s' (serial at 0x0807F800) does not read back: ",
+		 out.serial);
+	if (strncmp(out.message, want, strlen(want)))
+		fail_msg("message '%s', want it to start '%s'", out.message, want);
+	/* it reached the board: bound to the UID, not released */
+	assert_string_equal(q(f, "SELECT state FROM serial_alloc"), "bound");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pass_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_names_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_before_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_before_program, setup, teardown),
