@@ -337,6 +337,12 @@ static void test_recipe_errors(void **state)
 	expect("e14.ini", ":16: key 'lease': only with central = yes");
 	write_recipe("e15.ini", "", "serial = scan", "source = scan\ncentral = yes\n");
 	expect("e15.ini", ":14: key 'central': only with source = counter (source = scan)");
+	snprintf(csv, sizeof(csv), "%s/two.csv", dir);
+	fxt_conf_write(csv, "serial,mac\nA1,00:11:22:33:44:55\n");
+	write_recipe("e16.ini", "", "serial = uid",
+		     "source = list\nlist = two.csv\nwrite = flash:0x0807F800\nencoding = ascii:16\n"
+		     "write.mac = flash:0x0807F808\nencoding.mac = bytes:6\n");
+	expect("e16.ini", ":17: key 'write.mac': 0x0807F808..0x0807F80D overlaps 'serial' at 0x0807F800..0x0807F80F");
 	snprintf(csv, sizeof(csv), "%s/dup.csv", dir);
 	fxt_conf_write(csv, "serial\nA\nB\nA\n");
 	write_recipe("e11.ini", "", "serial = uid", "source = list\nlist = dup.csv\n");
