@@ -337,7 +337,6 @@ struct fx_serial_patch {
 	uint32_t len;
 	const uint8_t *data;
 };
-struct fx_image;
 /* A new image: img with the n patches written over it (a patch wins
  * where they overlap; overlapping and adjacent runs become one segment).
  * The caller frees *out with fx_image_free(). FX_E_NOMEM, FX_E_RANGE. */
@@ -423,7 +422,10 @@ int fx_serial_finish(struct fx_store *st, int64_t alloc_id, bool pass,
 		     int64_t now_us, enum fx_serial_state *state,
 		     struct fx_err *err);
 /* Resolve the reservations whose run has ended (result set, e.g. ABORTED at
- * start-up) by the rules of fx_serial_finish (pass = false). OUT: *count. */
+ * start-up, or no such run) by the rules of fx_serial_finish with pass =
+ * the run's result was PASS. Runs still open (another slot's) are never
+ * touched. Every fx_serial_alloc and fx_serial_prepare runs it first.
+ * OUT: *count (may be NULL). */
 int fx_serial_recover(struct fx_store *st, int64_t now_us, unsigned *count,
 		      struct fx_err *err);
 
