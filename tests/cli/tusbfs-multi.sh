@@ -43,7 +43,7 @@ for p in 1 2 3 4; do
 done
 wait
 EOT
-expect 0 "$FXEMU" --realtime=${SCALE:-0.1} --board "$T/a1.fxb" --board "$T/a2.fxb" \
+expect 0 "$FXEMU" --realtime=${SCALE:-0.2} --board "$T/a1.fxb" --board "$T/a2.fxb" \
 	--board "$T/a3.fxb" --board "$T/a4.fxb" -- sh "$T/all.sh"
 for p in 1 2 3 4; do
 	has "$T/out$p" 'PASS +slot 1 serial [0-9A-F]{12} board blank \(option bytes rewritten\)'
@@ -54,7 +54,7 @@ ok "four concurrent station processes over one fxemu: 4 PASS, each on its own po
 
 # (2) one process, the four slots of the shipped station file
 sed "s|^database = .*|database = $T/four.db|" stations/fxemu-4slot.ini >"$T/four.ini"
-expect 0 "$FXEMU" --realtime=${SCALE:-0.1} --board "$T/b1.fxb" --board "$T/b2.fxb" \
+expect 0 "$FXEMU" --realtime=${SCALE:-0.2} --board "$T/b1.fxb" --board "$T/b2.fxb" \
 	--board "$T/b3.fxb" --board "$T/b4.fxb" -- \
 	"$FX" run --station "$T/four.ini" --recipe "$REC" --cycles 1 --operator op
 for s in 1 2 3 4; do
