@@ -152,6 +152,22 @@ int fx_dfuse_leave(struct fx_dfu *d, uint32_t addr, struct fx_err *err);
  * On: SET_ADDRESS before every block, always wBlockNum 2 (dfu-util, the
  * spec 1.5 "safe host practice"). */
 void fx_dfu_set_safe_addressing(struct fx_dfu *d, bool on);
+/* Worst-case device times that the host may trust instead of a coarser
+ * bwPollTimeout (a target quirk: the STM32G4 ROM reports whole
+ * milliseconds rounded up, its datasheet guarantees less). The first
+ * dfuDNBUSY of an operation is waited for this time instead of
+ * bwPollTimeout when bwPollTimeout is its rounding up (longer by less
+ * than 1 ms); a report longer than that is waited as reported (a slower
+ * device). A device still busy after the shorter wait answers the next
+ * GETSTATUS late, STALLs it or answers dfuDNBUSY again, and those are
+ * handled as always (every later wait is the reported bwPollTimeout).
+ * 0 = unknown: the reported value.
+ * Copied; kept across fx_dfu_rebind(). NULL resets to all unknown. */
+struct fx_dfu_busy_times {
+	uint32_t write_ns_per_dw; /* programming, per 8 bytes of a DNLOAD */
+	uint32_t mass_erase_us;   /* DfuSe mass erase */
+};
+void fx_dfu_set_busy_times(struct fx_dfu *d, const struct fx_dfu_busy_times *t);
 /* Name of a DFU state / status for messages ("dfuDNBUSY", "errTARGET"). */
 const char *fx_dfu_state_name(int state);
 const char *fx_dfu_status_name(int status);

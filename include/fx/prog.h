@@ -23,14 +23,15 @@ int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err);
 
 struct fx_prog_ob_result {
 	uint64_t reenum_us;     /* option-byte write -> bootloader back */
-	struct fx_g4_ob after;  /* re-read after the reset */
+	struct fx_g4_ob after;  /* after the reset: each written block re-read,
+				 * the other as it was read before */
 };
 
 /* Write the option bytes that differ from what the chip holds
  * (read-modify-write of whole blocks), expect the option-byte reload
  * reset, wait up to timeout_ms for the bootloader to re-enumerate on the
- * same slot (fx_usb_reopen + fx_dfu_rebind), re-read and require every
- * field of want. The caller holds BOOT0 high. FX_E_TIMEOUT when the
+ * same slot (fx_usb_reopen + fx_dfu_rebind), re-read the block written
+ * and require every field of want. The caller holds BOOT0 high. FX_E_TIMEOUT when the
  * bootloader does not return (BOOT0 low: the app or nothing booted),
  * FX_E_VERIFY when the re-read values differ. */
 int fx_prog_ob_write(struct fx_dfu *d, const struct fx_g4_ob *want,
@@ -89,19 +90,28 @@ struct fx_prog_flash_opts {
 	bool mass_erase; /* mass erase instead of the touched pages */
 	bool verify;     /* read back and compare every byte */
 	bool leave;      /* leave DFU (jump to 0x08000000) at the end */
+	/* option bytes to set first (NULL = none), one job with the flash
+	 * (no second process, open and descriptor read): written from
+	 * ob_have, what the chip holds (NULL = read it first), as
+	 * fx_prog_ob_write_from() does; the reset waited for up to
+	 * ob_timeout_ms. The caller holds BOOT0 high. Borrowed. */
+	const struct fx_g4_ob *ob_want, *ob_have;
+	unsigned ob_timeout_ms;
 };
 
 struct fx_prog_flash_result {
 	size_t bytes_written;   /* payload bytes sent (0xFF blocks skipped not counted) */
 	size_t pages_erased;    /* 0 with mass erase */
-	uint64_t erase_us, program_us, verify_us; /* clock time per phase */
+	uint64_t ob_us, erase_us, program_us, verify_us; /* clock time per phase */
+	struct fx_prog_ob_result ob; /* with ob_want: the reset and the re-read */
 };
 
-/* The CLI's whole job: fx_prog_job_init, erase, program, verify, leave.
- * Returns 0 only when every byte was verified (or verify was off).
- * FX_E_VERIFY names the first differing address, FX_E_RANGE an image
- * outside flash (found before anything was erased). Messages start
- * "flash: ". */
+/* The CLI's whole job: the option bytes (with ob_want), fx_prog_job_init
+ * against the layout the bootloader shows then, erase, program, verify,
+ * leave. Returns 0 only when every byte was verified (or verify was off).
+ * FX_E_VERIFY names the first differing address (or option byte),
+ * FX_E_RANGE an image outside flash (found before anything was erased).
+ * Messages start "flash: ". */
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err);

@@ -54,9 +54,15 @@
  * counts (never the power-on enumeration or an old device a hub still
  * lists), whatever power_on_ms is. The detail records the times.
  * Timeouts: every wait inside a step is bounded by the step's deadline
- * (the recipe timeout, plus the NRST reset for probe/enter_boot); a step
- * that still overran its limit by more than 1 s + 50 % ends in ERROR
- * FX_E_TIMEOUT (a backstop for real clocks).
+ * (the recipe timeout, plus the NRST reset for probe/enter_boot): the
+ * step's sleeps, and through the slot's transport (src/seq/seq_usb.c)
+ * every control transfer, DFU poll sleep, reopen and port wait, are
+ * shortened to the time left and refused once it is gone. A step a wait
+ * was cut short for ends at its deadline in ERROR FX_E_TIMEOUT
+ * "STEP: limit N ms reached: <what was cut>". On real USB, libusb reads
+ * the strings of a device it binds with its own 1 s timeouts (not
+ * shortened). A step that still overran its limit by more than 1 s + 50 %
+ * ends in ERROR FX_E_TIMEOUT (a backstop for real clocks).
  *
  * Results (runs.result): PASS only when every step passed or was skipped
  * by design AND the run record was committed. FAIL = the unit is bad

@@ -18,6 +18,11 @@
 #define FX_G4_RDP_LEVEL0 0xAAu
 #define FX_G4_RDP_LEVEL1 0xBBu
 #define FX_G4_RDP_LEVEL2 0xCCu
+/* DS12288 Table 47 maxima (spec 4.1, guaranteed by design): the longest
+ * the ROM's flash operations take; its bwPollTimeout reports whole ms,
+ * rounded up (spec 8: 11 ms for a 1 KiB block that takes 10.46 ms). */
+#define FX_G4_T_PROG_DW_MAX_NS 83350u /* t_prog, one 64-bit double word */
+#define FX_G4_T_ME_MAX_US 24600u      /* t_ME, mass erase */
 /* CCM SRAM (spec 8: a valid initial stack at 0x10000001-0x10008000) */
 #define FX_G4_CCM_BASE 0x10000000u
 #define FX_G4_CCM_TOP 0x10008000u

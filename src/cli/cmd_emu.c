@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "cmd_emu.h"
+#include "fx/board.h"
 #include "fx/emu.h"
 #include "fx/bytes.h"
 #include "fx/image.h"
@@ -33,6 +34,14 @@ static const char emu_usage[] =
 	"exit codes: 0 ok, 64 usage, 65 bad image, or (show) FILE is not a board\n"
 	"            file, 66 FILE missing, unreadable or not writable\n";
 
+/* What `emu create` was asked for. */
+struct create_opts {
+	struct fx_emu_identity id;
+	bool have_uid, single, corrupt, rdp1, force, have_addr;
+	const char *image, *path;
+	uint32_t addr;
+};
+
 static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 {
 	size_t i;
@@ -40,36 +49,46 @@ static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 	if (strlen(s) != n * 2)
 		return -1;
 	for (i = 0; i < n; i++) {
-		unsigned v;
-		char two[3] = { s[2 * i], s[2 * i + 1], 0 };
-		char *end;
+		int hi = fx_hex_digit(s[2 * i]), lo = fx_hex_digit(s[2 * i + 1]);
 
-		v = (unsigned)strtoul(two, &end, 16);
-		if (*end)
+		if (hi < 0 || lo < 0)
 			return -1;
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
 
-static int set_optr_field(struct fx_emu *e, const char *assign, struct fx_err *err)
+/* One value option of create; 0 or the usage error's exit code. */
+static int create_value(struct create_opts *o, int c, const char *v)
 {
-	struct fx_g4_ob ob;
-	uint8_t raw[48];
-	int rc;
+	unsigned vid, pid;
+	char tail;
 
-	rc = fx_emu_backdoor_ob(e, 0, raw, false);
-	if (!rc)
-		rc = fx_g4_ob_decode(&ob, 0, raw, err);
-	if (!rc)
-		rc = fx_g4_ob_apply(&ob, assign, err);
-	if (rc)
-		return rc;
-	fx_g4_ob_encode(&ob, 0, raw);
-	return fx_emu_backdoor_ob(e, 0, raw, true);
+	switch (c) {
+	case 'u':
+		if (parse_hex_bytes(v, o->id.uid, 12))
+			return fx_cli_usage_error("emu", "--uid: expected 24 hex digits, got '%s'", v);
+		o->have_uid = true;
+		return 0;
+	case 'a':
+		if (sscanf(v, "%4x:%4x%c", &vid, &pid, &tail) != 2)
+			return fx_cli_usage_error("emu", "--app: expected VID:PID in hex, got '%s'", v);
+		o->id.app_vid = (uint16_t)vid;
+		o->id.app_pid = (uint16_t)pid;
+		return 0;
+	case 'i':
+		o->image = v;
+		return 0;
+	default: /* 'A' */
+		if (!fx_cli_parse_u32(v, UINT32_MAX, &o->addr))
+			return fx_cli_usage_error("emu", "--address: expected a number, got '%s'", v);
+		o->have_addr = true;
+		return 0;
+	}
 }
 
-static int emu_create(int argc, char **argv)
+/* argv into o: -1 to go on, else the exit code (usage error, --help). */
+static int create_args(int argc, char **argv, struct create_opts *o)
 {
 	static const struct option opts[] = {
 		{ "uid", required_argument, NULL, 'u' },
@@ -83,57 +102,34 @@ static int emu_create(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fx_emu_identity id = { .app_vid = 0x1209, .app_pid = 0x0001 };
-	bool have_uid = false, single = false, corrupt = false, rdp1 = false;
-	bool force = false, have_addr = false;
-	const char *image = NULL, *path;
-	uint32_t addr = 0;
-	struct fx_vclock vc;
-	struct fx_emu *e = NULL;
-	struct fx_image *img = NULL;
-	struct fx_err err;
-	int c, rc = 0, before;
-	size_t i;
+	int c, rc, before;
 
-	fx_err_clear(&err);
+	memset(o, 0, sizeof(*o));
+	o->id.app_vid = 0x1209;
+	o->id.app_pid = 0x0001;
 	optind = 1;
 	opterr = 0;
 	while ((before = optind, c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			if (parse_hex_bytes(optarg, id.uid, 12))
-				return fx_cli_usage_error("emu", "--uid: expected 24 hex digits, got '%s'", optarg);
-			have_uid = true;
-			break;
-		case 'a': {
-			unsigned v, p;
-			char tail;
-
-			if (sscanf(optarg, "%4x:%4x%c", &v, &p, &tail) != 2)
-				return fx_cli_usage_error("emu", "--app: expected VID:PID in hex, got '%s'", optarg);
-			id.app_vid = (uint16_t)v;
-			id.app_pid = (uint16_t)p;
-			break;
-		}
-		case 's':
-			single = true;
-			break;
+		case 'a':
 		case 'i':
-			image = optarg;
-			break;
 		case 'A':
-			if (!fx_cli_parse_u32(optarg, UINT32_MAX, &addr))
-				return fx_cli_usage_error("emu", "--address: expected a number, got '%s'", optarg);
-			have_addr = true;
+			rc = create_value(o, c, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 's':
+			o->single = true;
 			break;
 		case 'c':
-			corrupt = true;
+			o->corrupt = true;
 			break;
 		case 'r':
-			rdp1 = true;
+			o->rdp1 = true;
 			break;
 		case 'f':
-			force = true;
+			o->force = true;
 			break;
 		case 'h':
 			fputs(emu_usage, stdout);
@@ -145,76 +141,79 @@ static int emu_create(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return fx_cli_usage_error("emu", "create needs exactly one FILE");
-	path = argv[optind];
-	if (!force && access(path, F_OK) == 0)
-		return fx_cli_usage_error("emu", "'%s' exists (use --force to overwrite)", path);
+	o->path = argv[optind];
+	if (!o->force && access(o->path, F_OK) == 0)
+		return fx_cli_usage_error("emu", "'%s' exists (use --force to overwrite)", o->path);
+	return -1;
+}
 
-	fx_vclock_init(&vc);
-	if (!have_uid) {
-		/* the UID a fresh board file at this path gets (an existing file
-		 * overwritten with --force keeps its UID: the same chip) */
-		struct fx_emu *tmp = fx_emu_load(path, &vc.base, &err);
+/* Without --uid: the UID a fresh board file at this path gets (an
+ * existing file overwritten with --force keeps its UID: the same chip). */
+static int path_uid(struct create_opts *o, const struct fx_clock *clk,
+		    struct fx_err *err)
+{
+	struct fx_emu *tmp;
 
-		if (!tmp)
-			return fx_cli_fail("emu", &err);
-		fx_emu_uid(tmp, id.uid);
-		fx_emu_free(tmp);
-	}
-	e = fx_emu_new(&id, &vc.base, &err);
-	if (!e)
-		return fx_cli_fail("emu", &err);
-	if (single && (rc = set_optr_field(e, "DBANK=0", &err)))
-		goto fail;
-	if (image) {
-		img = fx_image_load(image, FX_IMAGE_AUTO, have_addr, addr, &err);
-		if (!img) {
-			rc = err.code;
-			goto fail;
-		}
-		for (i = 0; i < img->nsegs; i++) {
-			rc = fx_emu_backdoor_flash_write(e, img->segs[i].addr,
-							 img->segs[i].data,
-							 img->segs[i].len);
-			if (rc) {
-				fx_err_set(&err, rc, "image '%s': segment at 0x%08x cannot be placed in flash",
-					   image, img->segs[i].addr);
-				goto fail;
-			}
-		}
-	}
-	if (corrupt) {
-		uint8_t junk[4096];
-		uint32_t x = 0x2545F491u;
-
-		for (i = 0; i < sizeof(junk); i++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			junk[i] = (uint8_t)x;
-		}
-		/* an even reset vector: never a plausible vector table */
-		junk[4] &= 0xFE;
-		rc = fx_emu_backdoor_flash_write(e, G4_FLASH_BASE, junk, sizeof(junk));
-		if (rc) {
-			fx_err_set(&err, rc, "cannot write garbage into flash");
-			goto fail;
-		}
-	}
-	if (rdp1 && (rc = set_optr_field(e, "RDP=0xBB", &err)))
-		goto fail;
-	rc = fx_emu_save(e, path, &err);
-	if (rc)
-		goto fail;
-	printf("%s: emulated STM32G474xE, %s bank%s%s%s\n", path,
-	       single ? "single" : "dual", image ? ", image " : "",
-	       image ? image : "", corrupt ? ", corrupted" : "");
-	fx_image_free(img);
-	fx_emu_free(e);
+	if (o->have_uid)
+		return 0;
+	tmp = fx_emu_load(o->path, clk, err);
+	if (!tmp)
+		return err->code;
+	fx_emu_uid(tmp, o->id.uid);
+	fx_emu_free(tmp);
 	return 0;
-fail:
+}
+
+/* The board as the options say (fx/board.h), saved to its file. */
+static int build_and_save(const struct create_opts *o, const struct fx_clock *clk,
+			  struct fx_err *err)
+{
+	struct fx_board_spec spec = { 0 };
+	struct fx_image *img = NULL;
+	struct fx_g4_ob ob;
+	struct fx_emu *e;
+	int rc;
+
+	fx_g4_ob_factory(&ob);
+	if (o->single && (rc = fx_g4_ob_apply(&ob, "DBANK=0", err)))
+		return rc;
+	if (o->image) {
+		img = fx_image_load(o->image, FX_IMAGE_AUTO, o->have_addr, o->addr, err);
+		if (!img)
+			return err->code;
+	}
+	spec.id = &o->id;
+	spec.ob = o->single ? &ob : NULL; /* NULL: fx_emu_new's factory bytes */
+	spec.img = img;
+	spec.img_name = o->image;
+	spec.corrupt = o->corrupt;
+	spec.rdp1 = o->rdp1;
+	e = fx_board_build(&spec, clk, err);
 	fx_image_free(img);
+	if (!e)
+		return err->code;
+	rc = fx_emu_save(e, o->path, err);
 	fx_emu_free(e);
-	return fx_cli_fail("emu", &err);
+	return rc;
+}
+
+static int emu_create(int argc, char **argv)
+{
+	struct create_opts o;
+	struct fx_vclock vc;
+	struct fx_err err;
+	int rc = create_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	fx_err_clear(&err);
+	fx_vclock_init(&vc);
+	if (path_uid(&o, &vc.base, &err) || build_and_save(&o, &vc.base, &err))
+		return fx_cli_fail("emu", &err);
+	printf("%s: emulated STM32G474xE, %s bank%s%s%s\n", o.path,
+	       o.single ? "single" : "dual", o.image ? ", image " : "",
+	       o.image ? o.image : "", o.corrupt ? ", corrupted" : "");
+	return 0;
 }
 
 static int emu_show(int argc, char **argv)

@@ -466,6 +466,13 @@ void fx_dfu_set_progress(struct fx_dfu *d, fx_dfu_progress_fn fn, void *user)
 	d->progress_user = user;
 }
 
+void fx_dfu_set_busy_times(struct fx_dfu *d, const struct fx_dfu_busy_times *t)
+{
+	static const struct fx_dfu_busy_times unknown;
+
+	d->busy = t ? *t : unknown;
+}
+
 void fx_dfu_set_safe_addressing(struct fx_dfu *d, bool on)
 {
 	d->blocknum_increment = !on;

@@ -13,6 +13,7 @@ struct fx_dfu {
 	bool need_recover;      /* a request failed: recover before the next op */
 	bool blocknum_increment; /* see fx_dfu_set_safe_addressing() */
 	uint32_t last_poll_ms;
+	struct fx_dfu_busy_times busy; /* fx_dfu_set_busy_times(), 0 = unknown */
 	fx_dfu_progress_fn progress;
 	void *progress_user;
 };

@@ -66,9 +66,23 @@ static int explain_stall(struct fx_dfu *d, int rc, struct fx_err *err)
 	return rc;
 }
 
+/* Is poll_ms the device's rounding up of a busy time of at most first_us
+ * (less than 1 ms longer)? Only then is first_us the better wait: a
+ * device reporting much more is slower than the target's figures say
+ * (a scaled or faulty board), and an early GETSTATUS could be held past
+ * the transfer timeout. */
+static bool rounded_up(uint64_t first_us, uint32_t poll_ms)
+{
+	uint64_t poll_us = (uint64_t)poll_ms * 1000u;
+
+	return first_us && first_us < poll_us && poll_us - first_us < 1000u;
+}
+
 /* The GETSTATUS loop after a DNLOAD (spec 1.4 two-step execution, 6.2
- * step 5): DNBUSY -> sleep bwPollTimeout -> again, until DNLOAD-IDLE/OK. */
-static int wait_idle(struct fx_dfu *d, struct fx_err *err)
+ * step 5): DNBUSY -> sleep bwPollTimeout -> again, until DNLOAD-IDLE/OK.
+ * first_us: the operation's worst-case device time when the target says
+ * so (fx_dfu_set_busy_times), the first wait if shorter; 0 = none. */
+static int wait_idle(struct fx_dfu *d, uint64_t first_us, struct fx_err *err)
 {
 	const struct fx_clock *clk = d->usb->clock;
 	uint64_t t0 = fx_clock_now(clk);
@@ -112,10 +126,13 @@ static int wait_idle(struct fx_dfu *d, struct fx_err *err)
 						  fx_dfu_state_name(st.bState),
 						  FX_DFU_BUSY_LIMIT_MS);
 			}
-			busy_seen = true;
 			if (st.bwPollTimeout)
 				poll = st.bwPollTimeout;
-			fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);
+			if (!busy_seen && rounded_up(first_us, st.bwPollTimeout))
+				fx_clock_sleep(clk, first_us);
+			else
+				fx_dfu_poll_sleep(d, st.bwPollTimeout ? st.bwPollTimeout : 1);
+			busy_seen = true;
 			break;
 		case appIDLE:
 		case appDETACH:
@@ -131,8 +148,9 @@ static int wait_idle(struct fx_dfu *d, struct fx_err *err)
 	}
 }
 
+/* DNLOAD, then wait_idle(). first_us as there. */
 static int dnload_wait(struct fx_dfu *d, uint16_t wValue, const uint8_t *data,
-		       uint16_t len, struct fx_err *err)
+		       uint16_t len, uint64_t first_us, struct fx_err *err)
 {
 	int rc;
 
@@ -140,7 +158,15 @@ static int dnload_wait(struct fx_dfu *d, uint16_t wValue, const uint8_t *data,
 			    len, NULL, err);
 	if (rc)
 		return explain_stall(d, rc, err);
-	return wait_idle(d, err);
+	return wait_idle(d, first_us, err);
+}
+
+/* Worst-case programming time of a len-byte memory write, 0 = unknown. */
+static uint64_t write_us(const struct fx_dfu *d, size_t len)
+{
+	uint64_t ns = (uint64_t)(len + 7u) / 8u * d->busy.write_ns_per_dw;
+
+	return (ns + 999u) / 1000u;
 }
 
 static int begin(struct fx_dfu *d, struct fx_err *err)
@@ -175,7 +201,7 @@ static int cmd_addr(struct fx_dfu *d, uint8_t cmd, uint32_t addr, struct fx_err 
 
 	b[0] = cmd;
 	fx_put_le32(b + 1, addr);
-	return dnload_wait(d, 0, b, sizeof(b), err);
+	return dnload_wait(d, 0, b, sizeof(b), 0, err);
 }
 
 static int set_address(struct fx_dfu *d, uint32_t addr, struct fx_err *err)
@@ -247,7 +273,7 @@ int fx_dfuse_mass_erase(struct fx_dfu *d, struct fx_err *err)
 	rc = begin(d, err);
 	if (rc)
 		return rc;
-	rc = dnload_wait(d, 0, &b, 1, err);
+	rc = dnload_wait(d, 0, &b, 1, d->busy.mass_erase_us, err);
 	if (rc)
 		fx_err_prefix(err, "MASS_ERASE");
 	return rc;
@@ -436,7 +462,7 @@ int fx_dfuse_write_ex(struct fx_dfu *d, uint32_t addr, const uint8_t *buf,
 		} else {
 			blk++;
 		}
-		rc = dnload_wait(d, blk, chunk, (uint16_t)n, err);
+		rc = dnload_wait(d, blk, chunk, (uint16_t)n, write_us(d, n), err);
 		if (rc) {
 			fx_err_prefix(err, "write at 0x%08X (block %u)", at, blk);
 			goto err_free;

@@ -45,23 +45,35 @@ static int alt_or(const struct fx_dfu *d, uint32_t addr, int dflt)
 
 /* --- option bytes ------------------------------------------------------ */
 
+static const uint32_t ob_base[2] = { G4_OB1_BASE, G4_OB2_BASE };
+
+/* Read and decode one option-byte block into ob (the other bank's words
+ * untouched; ob unchanged on failure). */
+static int ob_read_bank(struct fx_dfu *d, int bank, struct fx_g4_ob *ob,
+			struct fx_err *err)
+{
+	uint8_t raw[G4_OB_BLOCK_SIZE];
+	struct fx_g4_ob tmp = *ob;
+	int alt = alt_or(d, ob_base[bank], 1), rc;
+
+	if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
+	    (rc = fx_dfuse_read(d, ob_base[bank], raw, sizeof(raw), err)))
+		return fail(rc, err, "read option bytes at 0x%08X", ob_base[bank]);
+	if (fx_g4_ob_decode(&tmp, bank, raw, err))
+		return err ? err->code : FX_E_PROTO;
+	*ob = tmp;
+	return 0;
+}
+
 int fx_prog_ob_read(struct fx_dfu *d, struct fx_g4_ob *ob, struct fx_err *err)
 {
-	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
-	uint8_t raw[G4_OB_BLOCK_SIZE];
 	struct fx_g4_ob tmp;
 	int bank, rc;
 
 	fx_g4_ob_factory(&tmp);
-	for (bank = 0; bank < 2; bank++) {
-		int alt = alt_or(d, base[bank], 1);
-
-		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt, err)) ||
-		    (rc = fx_dfuse_read(d, base[bank], raw, sizeof(raw), err)))
-			return fail(rc, err, "read option bytes at 0x%08X", base[bank]);
-		if (fx_g4_ob_decode(&tmp, bank, raw, err))
-			return err ? err->code : FX_E_PROTO;
-	}
+	for (bank = 0; bank < 2; bank++)
+		if ((rc = ob_read_bank(d, bank, &tmp, err)))
+			return rc;
 	*ob = tmp;
 	return 0;
 }
@@ -147,7 +159,6 @@ int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
 			  const struct fx_g4_ob *want, unsigned timeout_ms,
 			  struct fx_prog_ob_result *res, struct fx_err *err)
 {
-	static const uint32_t base[2] = { G4_OB1_BASE, G4_OB2_BASE };
 	struct fx_prog_ob_result r;
 	struct fx_g4_ob cur = *have, next;
 	uint8_t raw[G4_OB_BLOCK_SIZE];
@@ -171,15 +182,17 @@ int fx_prog_ob_write_from(struct fx_dfu *d, const struct fx_g4_ob *have,
 		/* the whole block, value + complement (spec 3.2 host rule) */
 		fx_g4_ob_encode(&next, bank, raw);
 		fx_log(FX_LOG_INFO, LOG_PREFIX, "writing option bytes at 0x%08X (OPTR 0x%08X -> 0x%08X)",
-		       base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
-		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, base[bank], 1), err)) ||
-		    (rc = fx_dfuse_write_expect_reset(d, base[bank], raw, sizeof(raw), err)))
-			return fail(rc, err, "write option bytes at 0x%08X", base[bank]);
-		snprintf(why, sizeof(why), "option bytes written at 0x%08X", base[bank]);
+		       ob_base[bank], fx_g4_ob_optr(&cur), fx_g4_ob_optr(&next));
+		if ((rc = fx_dfu_set_alt(d, (uint8_t)alt_or(d, ob_base[bank], 1), err)) ||
+		    (rc = fx_dfuse_write_expect_reset(d, ob_base[bank], raw, sizeof(raw), err)))
+			return fail(rc, err, "write option bytes at 0x%08X", ob_base[bank]);
+		snprintf(why, sizeof(why), "option bytes written at 0x%08X", ob_base[bank]);
 		rc = wait_bootloader(d, timeout_ms, &r.reenum_us, why, err);
 		if (rc)
 			return rc;
-		rc = fx_prog_ob_read(d, &cur, err);
+		/* the confirm read: only the block written changed (the reload
+		 * loads both from the flash, the other one as it was) */
+		rc = ob_read_bank(d, bank, &cur, err);
 		if (rc)
 			return rc;
 	}
@@ -224,10 +237,10 @@ static int check_range(const struct fx_dfuse_layout *l, uint32_t addr,
 	return 0;
 }
 
+/* Did the device answer and say no (RDP, a ROM that STALLs or errors on
+ * the area)? Anything else (gone, timeout, I/O) is no refusal. */
 static bool read_refused(int code)
 {
-	/* the device answered and said no (RDP, a ROM that STALLs or errors
-	 * on the area): anything else (gone, timeout, I/O) is no refusal */
 	return code == FX_E_PROTECTED || code == FX_E_STALL ||
 	       code == FX_E_DFU || code == FX_E_RANGE || code == FX_E_PROTO;
 }
@@ -307,6 +320,19 @@ int fx_prog_flatten(const struct fx_image *img, uint32_t align, uint32_t *lo,
 
 /* --- the flash job ----------------------------------------------------- */
 
+/* The G474 ROM reports its busy times rounded up to whole ms (11 ms for a
+ * 1 KiB block that takes 10.46 ms); the datasheet maxima are safe to wait
+ * instead (fx_dfu_set_busy_times): 0.33 ms less per block. */
+static void trust_datasheet_times(struct fx_dfu *d)
+{
+	static const struct fx_dfu_busy_times g4 = {
+		.write_ns_per_dw = FX_G4_T_PROG_DW_MAX_NS,
+		.mass_erase_us = FX_G4_T_ME_MAX_US,
+	};
+
+	fx_dfu_set_busy_times(d, &g4);
+}
+
 int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
 		     const struct fx_image *img, bool mass_erase,
 		     struct fx_err *err)
@@ -346,6 +372,7 @@ int fx_prog_job_init(struct fx_prog_job *j, struct fx_dfu *d,
 	j->img = img;
 	j->alt = alt;
 	j->mass_erase = mass_erase;
+	trust_datasheet_times(d);
 	return 0;
 }
 
@@ -468,46 +495,96 @@ int fx_prog_job_program(struct fx_prog_job *j, uint64_t deadline_us,
 	return rc;
 }
 
-/* The CLI's flash: the job's named steps in order. */
+/* fx_prog_flash()'s steps, each one phase of the job on the job's board. */
+static int step_erase(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_job_erase(j, 0, err);
+}
+
+static int step_program(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_job_program(j, 0, err);
+}
+
+static int step_verify(struct fx_prog_job *j, struct fx_err *err)
+{
+	return fx_prog_verify(j->dfu, j->img, err);
+}
+
+static int step_leave(struct fx_prog_job *j, struct fx_err *err)
+{
+	int rc = fx_dfuse_leave(j->dfu, G4_FLASH_BASE, err);
+
+	return rc ? fail(rc, err, "flash: leave") : 0;
+}
+
+/* Run step; OUT: *us, the clock time it took (also when it failed). */
+static int timed(struct fx_prog_job *j,
+		 int (*step)(struct fx_prog_job *, struct fx_err *), uint64_t *us,
+		 struct fx_err *err)
+{
+	const struct fx_clock *clk = clk_of(j->dfu);
+	uint64_t t0 = fx_clock_now(clk);
+	int rc = step(j, err);
+
+	*us = fx_clock_now(clk) - t0;
+	return rc;
+}
+
+/* The option bytes of opts (before the job exists: the reset changes the
+ * layout the job is checked against). OUT: r->ob, r->ob_us. */
+static int step_option_bytes(struct fx_dfu *d, const struct fx_prog_flash_opts *o,
+			     struct fx_prog_flash_result *r, struct fx_err *err)
+{
+	const struct fx_clock *clk = clk_of(d);
+	uint64_t t0 = fx_clock_now(clk);
+	struct fx_g4_ob have;
+	int rc = 0;
+
+	if (o->ob_have)
+		have = *o->ob_have;
+	else
+		rc = fx_prog_ob_read(d, &have, err);
+	if (!rc)
+		rc = fx_prog_ob_write_from(d, &have, o->ob_want, o->ob_timeout_ms,
+					   &r->ob, err);
+	r->ob_us = fx_clock_now(clk) - t0;
+	return rc ? fail(rc, err, "flash") : 0;
+}
+
+/* The CLI's flash: option bytes, check and flatten, erase, program,
+ * verify, leave. */
 int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 		  const struct fx_prog_flash_opts *opts,
 		  struct fx_prog_flash_result *res, struct fx_err *err)
 {
-	static const struct fx_prog_flash_opts dflt = { false, true, false };
-	const struct fx_clock *clk = clk_of(d);
+	static const struct fx_prog_flash_opts dflt = { .verify = true };
 	struct fx_prog_flash_result r;
 	struct fx_prog_job j;
-	uint64_t t;
 	int rc;
 
 	if (!opts)
 		opts = &dflt;
 	memset(&r, 0, sizeof(r));
-	rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
-	if (rc)
-		return rc;
-	t = fx_clock_now(clk);
-	rc = fx_prog_job_erase(&j, 0, err);
-	r.erase_us = fx_clock_now(clk) - t;
-	r.pages_erased = j.pages_erased;
-	if (!rc) {
-		t = fx_clock_now(clk);
-		rc = fx_prog_job_program(&j, 0, err);
-		r.program_us = fx_clock_now(clk) - t;
-		r.bytes_written = j.bytes_sent;
-	}
+	rc = opts->ob_want ? step_option_bytes(d, opts, &r, err) : 0;
+	if (!rc)
+		rc = fx_prog_job_init(&j, d, img, opts->mass_erase, err);
 	if (rc) {
+		if (res)
+			*res = r;
+		return rc;
+	}
+	rc = timed(&j, step_erase, &r.erase_us, err);
+	if (!rc)
+		rc = timed(&j, step_program, &r.program_us, err);
+	if (rc)
 		fx_err_prefix(err, "flash");
-		goto out;
-	}
-	if (opts->verify) {
-		t = fx_clock_now(clk);
-		rc = fx_prog_verify(d, img, err);
-		r.verify_us = fx_clock_now(clk) - t;
-	}
-	if (!rc && opts->leave && (rc = fx_dfuse_leave(d, G4_FLASH_BASE, err)))
-		rc = fail(rc, err, "flash: leave");
-out:
+	if (!rc && opts->verify)
+		rc = timed(&j, step_verify, &r.verify_us, err);
+	if (!rc && opts->leave)
+		rc = step_leave(&j, err);
+	r.pages_erased = j.pages_erased;
+	r.bytes_written = j.bytes_sent;
 	fx_prog_job_release(&j);
 	if (res)
 		*res = r;
