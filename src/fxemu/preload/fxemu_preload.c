@@ -174,12 +174,15 @@ static fstat_fn libc_fstat(void)
 /* fd is one of fxemu's device nodes (a FIFO) with no URB to reap. */
 static int nothing_to_reap(int fd)
 {
-	static fstat_fn real_fstat;
+	static fstat_fn cached; /* threads may race to store the same value */
+	fstat_fn real_fstat = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	struct stat st;
 
-	if (!real_fstat)
+	if (!real_fstat) {
 		real_fstat = libc_fstat();
+		__atomic_store_n(&cached, real_fstat, __ATOMIC_RELAXED);
+	}
 	if (!real_fstat || !getenv("UMOCKDEV_DIR") || real_fstat(fd, &st) != 0 ||
 	    !S_ISFIFO(st.st_mode))
 		return 0;
@@ -188,7 +191,8 @@ static int nothing_to_reap(int fd)
 
 int ioctl(int fd, unsigned long req, ...)
 {
-	static ioctl_fn next;
+	static ioctl_fn cached; /* threads may race to store the same value */
+	ioctl_fn next = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	va_list ap;
 	void *arg;
 
@@ -199,8 +203,10 @@ int ioctl(int fd, unsigned long req, ...)
 		errno = EAGAIN;
 		return -1;
 	}
-	if (!next)
+	if (!next) {
 		next = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
+		__atomic_store_n(&cached, next, __ATOMIC_RELAXED);
+	}
 	if (!next) {
 		errno = ENOSYS;
 		return -1;
