@@ -981,6 +981,10 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			return FX_EXIT_IOERR;
 		lock(c);
 		resync_utc(c);
+		/* the tower judges this batch only (a slot left empty keeps no
+		 * old verdict in it; a board refused before its run counts) */
+		for (si = 0; si < c->n_slots; si++)
+			c->slots[si].last = -1;
 		unlock(c);
 		for (si = 0, k = 0; si < c->n_slots; si++) {
 			struct slot_ctx *sc = &c->slots[si];
@@ -1010,6 +1014,9 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 				 * board's serial */
 				say(c, true, "FAIL   slot %u: %s", sc->index, why);
 				c->any_bad = true;
+				lock(c);
+				sc->last = FX_STORE_FAIL;
+				unlock(c);
 				continue;
 			}
 			if (rc < 0) {
@@ -1046,13 +1053,12 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			return c->fatal;
 		if (!n) {
 			say(c, true, "no board to program");
+			lock(c);
+			tower(c);
+			unlock(c);
 			continue;
 		}
 		lock(c);
-		/* the tower judges this batch only (a slot left empty keeps no
-		 * old verdict in it) */
-		for (si = 0; si < c->n_slots; si++)
-			c->slots[si].last = -1;
 		c->running = (unsigned)n;
 		tower(c);
 		unlock(c);

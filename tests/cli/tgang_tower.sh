@@ -111,6 +111,25 @@ r=$(tower "$T/indf.trace")
 case $r in "yellow="[1-9]*" bad=0 verdicts="*R) ;; *) cat "$T/indf.trace"; fail "tower: $r" ;; esac
 ok "independent mode: yellow while any slot runs, green / red at the end"
 
+# 5. a scanned serial refused before its board runs (70 characters, on
+# stdin, batch 2 slot 2): that batch is red although every board that ran
+# passed (the refused board is a FAIL of the batch)
+sed -e 's/^serial = uid$/serial = scan/' -e "s|^file = demo-g474.hex|file = $(pwd)/config/demo-g474.hex|" \
+	"$RCP" >"$T/scan-recipe.ini"
+grep -q "^serial = scan$" "$T/scan-recipe.ini" || fail "scan recipe not made"
+station scan batch 2 ""
+long=$(printf 'S%069d' 0)
+printf 'A1\nA2\nB1\n%s\n' "$long" >"$T/scans"
+rm -f "$T/scan.trace"
+FX_GPIO_SIM_TRACE="$T/scan.trace" "$FX" run --station "$T/scan.ini" --recipe "$T/scan-recipe.ini" \
+	--cycles 2 --plain --serial-scan - <"$T/scans" >"$T/out" 2>"$T/err"
+has "$T/out" "FAIL   slot 2: scanned serial"
+[ "$(sqlite3 "$T/scan.db" "SELECT count(*) FROM runs WHERE result = 'PASS'")" = 3 ] ||
+	{ cat "$T/out" "$T/err"; fail "three boards should have run and passed"; }
+[ "$(tower "$T/scan.trace")" = "yellow=2 bad=0 verdicts=G R" ] ||
+	{ cat "$T/scan.trace"; fail "tower: $(tower "$T/scan.trace")"; }
+ok "a scanned serial refused: that batch's tower is red"
+
 # the trace file must be writable: a clear error, not a silent run
 FX_GPIO_SIM_TRACE="$T/no/such/dir/t" "$FX" run --station "$T/good.ini" --recipe "$RCP" \
 	--cycles 1 --plain >"$T/out" 2>"$T/err"
