@@ -558,9 +558,15 @@ static int one_step(struct seq_run *r, const struct seq_step *s, unsigned *done,
 		return rc;
 	report_step(r, s, FX_SEQ_REP_STEP_END, ++*done, &e, out);
 	if (e.src < 0) {
+		size_t nl = strlen(s->name);
 		char msg[300];
 
-		snprintf(msg, sizeof(msg), "%s: %s", s->name, r->err.msg);
+		/* the step's name once: layers below may name it already
+		 * (fx_prog's "program: write at ...") */
+		if (!strncmp(r->err.msg, s->name, nl) && !strncmp(r->err.msg + nl, ": ", 2))
+			snprintf(msg, sizeof(msg), "%s", r->err.msg);
+		else
+			snprintf(msg, sizeof(msg), "%s: %s", s->name, r->err.msg);
 		set_outcome(out, r->fail_class, s->name, r->err.code, msg);
 		*stop = true;
 	}
