@@ -46,7 +46,7 @@
 #include "fx/store_sync.h"
 
 /* Central schema version this software writes and reads. */
-#define FX_FLEET_SCHEMA_VERSION 1
+#define FX_FLEET_SCHEMA_VERSION 2
 
 /* Default batch size (runs per transaction). */
 #define FX_FLEET_BATCH 500
@@ -85,15 +85,24 @@ int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, const char *stati
 
 /* Central serial pools: lease up to n values of pool for this (attached)
  * station in one locking transaction (fx.lease_serials: the pool row is
- * locked, the block cut from its cursor, recorded in fx.serial_leases). A
- * pool unknown to the server is created as [pool_first, pool_last]. OUT:
- * first..last (fewer than n at the pool's end). FX_E_STATE "serial pool
- * 'P' is exhausted" or another role's station; FX_E_IO. The caller adds
- * the block to the local pool; a crash in between loses the block's
- * values (never issued twice). */
+ * locked, the block cut from its cursor, recorded in fx.serial_leases with
+ * its lease id). A pool unknown to the server is created as [pool_first,
+ * pool_last]. OUT: *l (fewer than n values at the pool's end).
+ * FX_E_EXHAUSTED "serial pool 'P' is exhausted", FX_E_STATE another
+ * role's station; FX_E_IO. The caller adds the block to the local pool
+ * (origin "lease", ref = the id); a block lost in between is found again
+ * by fx_fleet_leases(). */
+struct fx_fleet_lease {
+	int64_t id;
+	int64_t first, last;
+};
 int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
-		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   int64_t pool_first, int64_t pool_last, struct fx_fleet_lease *l,
 		   struct fx_err *err);
+/* Every lease of pool the server holds for this station, by id. OUT:
+ * *out (the caller frees; NULL when *n = 0). */
+int fx_fleet_leases(struct fx_fleet *f, struct fx_sync_db *db, const char *pool,
+		    struct fx_fleet_lease **out, size_t *n, struct fx_err *err);
 
 /* Push one batch of at most limit runs; OUT: pushed (0 = nothing left).
  * now_us (wall clock) is recorded as the last success. */

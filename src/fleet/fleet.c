@@ -271,6 +271,8 @@ static PGresult *query(struct fx_fleet *f, const char *sql, int n, const char *c
 	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	if (hint && !strcmp(hint, "fx:identity"))
 		code = FX_E_STATE;
+	else if (hint && !strcmp(hint, "fx:exhausted"))
+		code = FX_E_EXHAUSTED;
 	else if (PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
 		 (!strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") ||
 		  !strncmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "P0001", 5)))
@@ -500,7 +502,7 @@ out:
 }
 
 int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
-		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   int64_t pool_first, int64_t pool_last, struct fx_fleet_lease *l,
 		   struct fx_err *err)
 {
 	struct fx_sync_identity id;
@@ -521,12 +523,48 @@ int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, 
 	v[4] = lb;
 	/* one statement = one transaction: the pool row is locked
 	 * (SELECT ... FOR UPDATE) while the block is cut from it */
-	res = query(f, "SELECT first_value, last_value FROM fx.lease_serials($1, $2, $3, $4, $5)", 5,
-		    v, FX_E_IO, "lease", err);
+	res = query(f, "SELECT lease_id, first_value, last_value"
+		       " FROM fx.lease_serials($1, $2, $3, $4, $5)", 5, v, FX_E_IO, "lease", err);
 	if (!res)
 		return err ? err->code : FX_E_IO;
-	*first = atoll(PQgetvalue(res, 0, 0));
-	*last = atoll(PQgetvalue(res, 0, 1));
+	l->id = atoll(PQgetvalue(res, 0, 0));
+	l->first = atoll(PQgetvalue(res, 0, 1));
+	l->last = atoll(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 0;
+}
+
+int fx_fleet_leases(struct fx_fleet *f, struct fx_sync_db *db, const char *pool,
+		    struct fx_fleet_lease **out, size_t *n, struct fx_err *err)
+{
+	struct fx_sync_identity id;
+	const char *v[2];
+	PGresult *res;
+	int i, rc = fx_sync_db_identity(db, &id, err);
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	v[0] = id.station_key;
+	v[1] = pool;
+	res = query(f, "SELECT lease_id, first_value, last_value FROM fx.station_leases($1, $2)", 2,
+		    v, FX_E_IO, "leases", err);
+	if (!res)
+		return err ? err->code : FX_E_IO;
+	if (PQntuples(res) > 0) {
+		*out = calloc((size_t)PQntuples(res), sizeof(**out));
+		if (!*out) {
+			PQclear(res);
+			return fx_err_set(err, FX_E_NOMEM, "fleet: out of memory");
+		}
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		(*out)[i].id = atoll(PQgetvalue(res, i, 0));
+		(*out)[i].first = atoll(PQgetvalue(res, i, 1));
+		(*out)[i].last = atoll(PQgetvalue(res, i, 2));
+	}
+	*n = (size_t)PQntuples(res);
 	PQclear(res);
 	return 0;
 }
