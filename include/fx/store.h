@@ -69,7 +69,7 @@
 #include "fx/err.h"
 
 /* Schema version written to PRAGMA user_version by this software. */
-#define FX_STORE_SCHEMA_VERSION 2
+#define FX_STORE_SCHEMA_VERSION 3
 
 /* A recording open runs PRAGMA quick_check on files (database + -wal) up
  * to this size before it returns; larger files are checked by a second,

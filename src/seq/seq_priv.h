@@ -45,13 +45,41 @@ enum seq_probe {
 	SEQ_PROBE_BOOTLOADER,  /* the ROM came up with BOOT0 low */
 };
 
+struct seq_run;
+
+/* The slot's transport as the steps see it (seq_usb.c): the handle the
+ * backend opened (in), wrapped so that every transfer and wait is bounded
+ * by the running step's deadline, and a clock for the DFU engine's poll
+ * sleeps bounded the same way. r->usb points at base while open. */
+struct seq_usb {
+	struct fx_usb base;        /* first: the fx_usb_* wrappers see this */
+	struct fx_usb *in;         /* the backend's handle, owned */
+	struct seq_run *run;       /* whose deadline bounds every call */
+	struct seq_clock {
+		struct fx_clock base;
+		const struct fx_clock *in; /* the station's clock */
+		struct seq_run *run;
+	} clock;
+};
+
+/* No step running: nothing to bound (the safe state, the records). */
+#define SEQ_NO_DEADLINE UINT64_MAX
+
 /* The state of one run, passed to every step. */
 struct seq_run {
 	struct fx_seq_slot *slot;
 	const struct fx_seq_job *job;
 	const struct fx_recipe *recipe;
 	const struct fx_clock *clock;
-	struct fx_usb *usb;        /* the slot's device, NULL when none bound */
+	struct fx_usb *usb;        /* the slot's device (&bounded.base), NULL when
+				    * none bound */
+	struct seq_usb bounded;
+	/* clock time by which the running step must be done (fx/seq.h
+	 * "Timeouts"); SEQ_NO_DEADLINE between steps */
+	uint64_t deadline_us;
+	/* the deadline cut a wait of this step short, or refused one: the
+	 * step's error is its timeout */
+	bool deadline_cut;
 	struct fx_dfu *dfu;        /* on usb, when it is the bootloader */
 	enum seq_probe probe;
 	uint16_t probe_vid, probe_pid; /* what the probe saw */
@@ -76,23 +104,25 @@ struct seq_run {
 
 /* Step functions: 0 = PASS, SEQ_SKIPPED, or a negative FX_E_* with
  * r->err filled (and r->fail_class = FX_STORE_FAIL when the unit is bad).
- * deadline_us: clock time by which the step must be done. */
-typedef int (*seq_step_fn)(struct seq_run *r, uint64_t deadline_us);
+ * r->deadline_us: clock time by which the step must be done; every wait
+ * of a step is bounded by it (its sleeps through seq_sleep(), its device
+ * through r->usb, which seq_usb.c bounds). */
+typedef int (*seq_step_fn)(struct seq_run *r);
 
-int seq_step_power(struct seq_run *r, uint64_t deadline_us);
-int seq_step_probe(struct seq_run *r, uint64_t deadline_us);
-int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us);
-int seq_step_identify(struct seq_run *r, uint64_t deadline_us);
-int seq_step_unprotect(struct seq_run *r, uint64_t deadline_us);
-int seq_step_read_ob(struct seq_run *r, uint64_t deadline_us);
-int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us);
-int seq_step_firmware(struct seq_run *r, uint64_t deadline_us);
-int seq_step_erase(struct seq_run *r, uint64_t deadline_us);
-int seq_step_program(struct seq_run *r, uint64_t deadline_us);
-int seq_step_verify(struct seq_run *r, uint64_t deadline_us);
-int seq_step_rdp(struct seq_run *r, uint64_t deadline_us);
-int seq_step_release(struct seq_run *r, uint64_t deadline_us);
-int seq_step_app_check(struct seq_run *r, uint64_t deadline_us);
+int seq_step_power(struct seq_run *r);
+int seq_step_probe(struct seq_run *r);
+int seq_step_enter_boot(struct seq_run *r);
+int seq_step_identify(struct seq_run *r);
+int seq_step_unprotect(struct seq_run *r);
+int seq_step_read_ob(struct seq_run *r);
+int seq_step_write_ob(struct seq_run *r);
+int seq_step_firmware(struct seq_run *r);
+int seq_step_erase(struct seq_run *r);
+int seq_step_program(struct seq_run *r);
+int seq_step_verify(struct seq_run *r);
+int seq_step_rdp(struct seq_run *r);
+int seq_step_release(struct seq_run *r);
+int seq_step_app_check(struct seq_run *r);
 
 /* Chip UID as 24 hex digits (bytes in address order); FX_E_STATE and ""
  * when the chip was not identified or refused the UID read (RDP 1). */
@@ -139,8 +169,20 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 		   struct seq_reset *rs);
 /* " (NRST held N ms[, K device(s) seen while NRST was low ignored])" */
 void seq_reset_text(const struct seq_reset *rs, char *buf, size_t cap);
-/* Milliseconds left until deadline (at least 1). */
-unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us);
+/* Milliseconds left until the step's deadline (at least 1). */
+unsigned seq_ms_left(const struct seq_run *r);
+/* Sleep us of clock time, but not past the step's deadline (that sets
+ * deadline_cut). */
+void seq_sleep(struct seq_run *r, uint64_t us);
+/* A wait of *wait_ms bounded by the step's deadline: ASIS (it ends before
+ * the deadline, or no step runs), CUT (*wait_ms shortened to the time
+ * left), PAST (the deadline has passed: do not start it). */
+enum seq_bound { SEQ_BOUND_ASIS, SEQ_BOUND_CUT, SEQ_BOUND_PAST };
+enum seq_bound seq_bound_ms(const struct seq_run *r, unsigned *wait_ms);
+
+/* seq_usb.c: wrap the backend's handle in (owned from now on, closed by
+ * fx_usb_close(r->usb)) so that r->usb = &r->bounded.base. Never fails. */
+void seq_usb_wrap(struct seq_run *r, struct fx_usb *in);
 /* Leave the board safe: BOOT0 low, NRST high, POWER off if configured. */
 void seq_safe_state(struct seq_run *r);
 

@@ -11,12 +11,11 @@
 #define LOG_PREFIX "seq"
 #define SET_REPORT_TIMEOUT_MS 1000u
 
-int seq_step_power(struct seq_run *r, uint64_t deadline_us)
+int seq_step_power(struct seq_run *r)
 {
 	const struct fx_station_slot *cfg = r->slot->cfg;
 	int rc;
 
-	(void)deadline_us;
 	rc = seq_pin(r, r->slot->boot0, 0);
 	if (!rc)
 		rc = seq_pin(r, r->slot->nrst, 1);
@@ -24,14 +23,14 @@ int seq_step_power(struct seq_run *r, uint64_t deadline_us)
 		rc = seq_pin(r, r->slot->power, 1);
 	if (rc)
 		return rc;
-	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.power_on_ms * 1000u);
+	seq_sleep(r, (uint64_t)cfg->timing.power_on_ms * 1000u);
 	snprintf(r->detail, sizeof(r->detail), "power on, settled %u ms",
 		 cfg->timing.power_on_ms);
 	return 0;
 }
 
 /* Plain reset with BOOT0 low: the application appearing = programmed. */
-int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
+int seq_step_probe(struct seq_run *r)
 {
 	const struct fx_station_slot *cfg = r->slot->cfg;
 	const struct fx_recipe *rc_ = r->recipe;
@@ -41,7 +40,6 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 	char held[128];
 	int rc;
 
-	(void)deadline_us;
 	if (!rc_->probe) {
 		snprintf(r->detail, sizeof(r->detail), "probe = off in the recipe");
 		return SEQ_SKIPPED;
@@ -63,7 +61,7 @@ int seq_step_probe(struct seq_run *r, uint64_t deadline_us)
 	rc = seq_pin(r, r->slot->boot0, 0);
 	if (rc)
 		return rc;
-	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+	seq_sleep(r, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
 	rc = seq_reset_wait(r, &o, &rs);
 	seq_reset_text(&rs, held, sizeof(held));
 	if (rc == FX_E_NOTFOUND || rc == FX_E_TIMEOUT || rc == FX_E_NODEV) {
@@ -124,7 +122,7 @@ static int app_jump(struct seq_run *r)
 	return rc;
 }
 
-int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
+int seq_step_enter_boot(struct seq_run *r)
 {
 	const struct fx_station_slot *cfg = r->slot->cfg;
 	const struct fx_recipe *rcp = r->recipe;
@@ -137,7 +135,6 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 	uint16_t other_vid = 0, other_pid = 0;
 	int rc;
 
-	(void)deadline_us;
 	if (rcp->entry == FX_RECIPE_ENTRY_APP && r->probe == SEQ_PROBE_APP &&
 	    r->usb) {
 		how = "app";
@@ -166,7 +163,7 @@ int seq_step_enter_boot(struct seq_run *r, uint64_t deadline_us)
 		rc = seq_pin(r, r->slot->boot0, 1);
 		if (rc)
 			return rc;
-		fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+		seq_sleep(r, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
 		rc = seq_reset_wait(r, &o, &rs);
 		seq_reset_text(&rs, held, sizeof(held));
 		waited = rs.enum_us;
@@ -292,12 +289,11 @@ static int classify(struct seq_run *r)
 	return 0;
 }
 
-int seq_step_identify(struct seq_run *r, uint64_t deadline_us)
+int seq_step_identify(struct seq_run *r)
 {
 	const struct fx_dfu_info *di = fx_dfu_get_info(r->dfu);
 	int rc;
 
-	(void)deadline_us;
 	rc = fx_prog_identify(r->dfu, &r->ident, &r->err);
 	if (rc == FX_E_PROTECTED) {
 		/* RDP 1: the bootloader refuses memory reads (spec 3.6); only
@@ -328,14 +324,14 @@ int seq_step_identify(struct seq_run *r, uint64_t deadline_us)
 /* RDP 1 -> 0: Read Unprotect (spec 3.6) mass-erases the flash and resets
  * the option bytes to factory values; the bootloader comes back (BOOT0
  * held high). */
-int seq_step_unprotect(struct seq_run *r, uint64_t deadline_us)
+int seq_step_unprotect(struct seq_run *r)
 {
 	int rc;
 
 	rc = seq_pin(r, r->slot->boot0, 1);
 	if (rc)
 		return rc;
-	rc = fx_prog_unprotect(r->dfu, seq_ms_left(r, deadline_us), &r->err);
+	rc = fx_prog_unprotect(r->dfu, seq_ms_left(r), &r->err);
 	if (rc)
 		return rc;
 	rc = fx_prog_identify(r->dfu, &r->ident, &r->err);
@@ -354,18 +350,17 @@ int seq_step_unprotect(struct seq_run *r, uint64_t deadline_us)
 	return 0;
 }
 
-int seq_step_release(struct seq_run *r, uint64_t deadline_us)
+int seq_step_release(struct seq_run *r)
 {
 	const struct fx_station_slot *cfg = r->slot->cfg;
 	int rc;
 
-	(void)deadline_us;
 	fx_dfu_free(r->dfu);
 	r->dfu = NULL;
 	rc = seq_pin(r, r->slot->boot0, 0);
 	if (rc)
 		return rc;
-	fx_clock_sleep(r->clock, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
+	seq_sleep(r, (uint64_t)cfg->timing.boot0_setup_ms * 1000u);
 	rc = seq_nrst_pulse(r);
 	if (rc)
 		return rc;
@@ -375,14 +370,13 @@ int seq_step_release(struct seq_run *r, uint64_t deadline_us)
 	return 0;
 }
 
-int seq_step_app_check(struct seq_run *r, uint64_t deadline_us)
+int seq_step_app_check(struct seq_run *r)
 {
 	const struct fx_recipe_app_check *ac = &r->recipe->app;
 	const struct fx_usb_info *in;
 	uint64_t waited = 0;
 	int rc;
 
-	(void)deadline_us;
 	if (!ac->enabled) {
 		snprintf(r->detail, sizeof(r->detail), "no [app_check] in the recipe");
 		return SEQ_SKIPPED;

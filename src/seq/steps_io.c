@@ -26,7 +26,7 @@ int seq_nrst_pulse(struct seq_run *r)
 	rc = seq_pin(r, r->slot->nrst, 0);
 	if (rc)
 		return rc;
-	fx_clock_sleep(r->clock, (uint64_t)t->nrst_pulse_ms * 1000u);
+	seq_sleep(r, (uint64_t)t->nrst_pulse_ms * 1000u);
 	return seq_pin(r, r->slot->nrst, 1);
 }
 
@@ -38,16 +38,35 @@ void seq_close_dev(struct seq_run *r)
 	r->usb = NULL;
 }
 
+/* The open's own wait (wait_ms) is bounded by the step's deadline like
+ * every later call, which goes through the wrapper (seq_usb.c). */
 int seq_open_dev(struct seq_run *r, const struct fx_usb_open_opts *o)
 {
 	struct fx_seq_slot *sl = r->slot;
+	struct fx_usb_open_opts b = *o;
+	struct fx_usb *in = NULL;
+	enum seq_bound bound = seq_bound_ms(r, &b.wait_ms);
+	int rc;
 
 	seq_close_dev(r);
+	if (bound == SEQ_BOUND_PAST) {
+		r->deadline_cut = true;
+		return fx_err_set(&r->err, FX_E_TIMEOUT,
+				  "step deadline reached before the device was opened");
+	}
 	if (sl->board)
-		return fx_usb_emu_attach_bus(sl->board, r->clock,
-					     sl->station->have_bus ? &sl->station->bus : NULL,
-					     o, &r->usb, &r->err);
-	return fx_usb_open(sl->cfg->device, r->clock, o, &r->usb, &r->err);
+		rc = fx_usb_emu_attach_bus(sl->board, r->clock,
+					   sl->station->have_bus ? &sl->station->bus : NULL,
+					   &b, &in, &r->err);
+	else
+		rc = fx_usb_open(sl->cfg->device, r->clock, &b, &in, &r->err);
+	if (rc) {
+		if (bound == SEQ_BOUND_CUT && (rc == FX_E_TIMEOUT || rc == FX_E_NOTFOUND))
+			r->deadline_cut = true;
+		return rc;
+	}
+	seq_usb_wrap(r, in);
+	return 0;
 }
 
 /* Milliseconds from now until deadline_us, 0 when it has passed. */
@@ -87,7 +106,7 @@ int seq_reset_wait(struct seq_run *r, const struct fx_usb_open_opts *o,
 		return rc;
 	t_low = fx_clock_now(r->clock);
 	gone_by = t_low + ((uint64_t)t->nrst_pulse_ms + SEQ_GONE_MAX_MS) * 1000u;
-	fx_clock_sleep(r->clock, (uint64_t)t->nrst_pulse_ms * 1000u);
+	seq_sleep(r, (uint64_t)t->nrst_pulse_ms * 1000u);
 	gone = fx_usb_port_wait(r->usb, FX_USB_PORT_EMPTY, ms_until(r, gone_by),
 				&seen, &r->err);
 	rs->ignored = seen.old;
@@ -132,13 +151,40 @@ void seq_reset_text(const struct seq_reset *rs, char *buf, size_t cap)
 			 (unsigned long long)(rs->held_us / 1000u));
 }
 
-unsigned seq_ms_left(const struct seq_run *r, uint64_t deadline_us)
+unsigned seq_ms_left(const struct seq_run *r)
+{
+	unsigned ms = ms_until(r, r->deadline_us);
+
+	return ms ? ms : 1u;
+}
+
+enum seq_bound seq_bound_ms(const struct seq_run *r, unsigned *wait_ms)
+{
+	uint64_t now = fx_clock_now(r->clock);
+	unsigned left;
+
+	if (r->deadline_us == SEQ_NO_DEADLINE)
+		return SEQ_BOUND_ASIS;
+	if (now >= r->deadline_us)
+		return SEQ_BOUND_PAST;
+	left = ms_until(r, r->deadline_us);
+	if (left < *wait_ms) {
+		*wait_ms = left;
+		return SEQ_BOUND_CUT;
+	}
+	return SEQ_BOUND_ASIS;
+}
+
+void seq_sleep(struct seq_run *r, uint64_t us)
 {
 	uint64_t now = fx_clock_now(r->clock);
 
-	if (now >= deadline_us)
-		return 1;
-	return (unsigned)((deadline_us - now + 999u) / 1000u);
+	if (r->deadline_us != SEQ_NO_DEADLINE && now + us > r->deadline_us) {
+		r->deadline_cut = true;
+		us = now < r->deadline_us ? r->deadline_us - now : 0;
+	}
+	if (us)
+		fx_clock_sleep(r->clock, us);
 }
 
 void seq_safe_state(struct seq_run *r)

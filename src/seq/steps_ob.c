@@ -41,12 +41,11 @@ static unsigned describe_diff(const struct fx_recipe *rcp,
 	return n;
 }
 
-int seq_step_read_ob(struct seq_run *r, uint64_t deadline_us)
+int seq_step_read_ob(struct seq_run *r)
 {
 	char diff[160] = "";
 	int rc;
 
-	(void)deadline_us;
 	/* read once per cycle: identify read them (and read them again
 	 * after an unprotect) */
 	if (r->have_ident) {
@@ -69,7 +68,7 @@ int seq_step_read_ob(struct seq_run *r, uint64_t deadline_us)
 	return 0;
 }
 
-int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us)
+int seq_step_write_ob(struct seq_run *r)
 {
 	struct fx_prog_ob_result res;
 	char diff[160] = "";
@@ -88,7 +87,7 @@ int seq_step_write_ob(struct seq_run *r, uint64_t deadline_us)
 		return rc;
 	memset(&res, 0, sizeof(res));
 	rc = fx_prog_ob_write_from(r->dfu, &r->ob_cur, &r->ob_want,
-				   seq_ms_left(r, deadline_us), &res, &r->err);
+				   seq_ms_left(r), &res, &r->err);
 	if (rc == FX_E_VERIFY)
 		r->fail_class = FX_STORE_FAIL;
 	if (rc)
@@ -131,7 +130,7 @@ static int rdp_confirm_by_refusal(struct seq_run *r, uint32_t before)
 	return 0;
 }
 
-int seq_step_rdp(struct seq_run *r, uint64_t deadline_us)
+int seq_step_rdp(struct seq_run *r)
 {
 	const struct fx_g4_ob_field *f = fx_g4_ob_field_find("RDP");
 	struct fx_prog_ob_result res;
@@ -157,7 +156,7 @@ int seq_step_rdp(struct seq_run *r, uint64_t deadline_us)
 	if (rc)
 		return rc;
 	memset(&res, 0, sizeof(res));
-	rc = fx_prog_ob_write_from(r->dfu, &cur, &want, seq_ms_left(r, deadline_us),
+	rc = fx_prog_ob_write_from(r->dfu, &cur, &want, seq_ms_left(r),
 				   &res, &r->err);
 	if (rc == FX_E_PROTECTED)
 		return rdp_confirm_by_refusal(r, before);

@@ -167,8 +167,11 @@ static int emu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 	return emu_xfer(to_emu(u), setup, data, actual, timeout_ms, err);
 }
 
-static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
-		      struct fx_err *err)
+#define EMU_STRING_TIMEOUT_MS 1000u
+
+/* String index, its GET_DESCRIPTOR given timeout_ms. */
+static int read_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		       unsigned timeout_ms, struct fx_err *err)
 {
 	struct fx_usb_setup s = {
 		.bmRequestType = USB_DIR_IN | USB_TYPE_STANDARD | USB_RECIP_DEVICE,
@@ -181,13 +184,19 @@ static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	size_t n = 0;
 	int rc;
 
-	rc = emu_control(u, &s, raw, &n, 1000, err);
+	rc = emu_control(u, &s, raw, &n, timeout_ms, err);
 	if (rc)
 		return rc;
 	if (!fx_usb_string_decode(raw, n, buf, cap))
 		return fx_err_set(err, FX_E_PROTO, "string %u: malformed descriptor",
 				  index);
 	return 0;
+}
+
+static int emu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
+		      struct fx_err *err)
+{
+	return read_string(u, index, buf, cap, EMU_STRING_TIMEOUT_MS, err);
 }
 
 static int emu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
@@ -221,8 +230,23 @@ static int emu_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap,
 	return 0;
 }
 
-/* Bind the handle to what is on the bus now and fill info. */
-static int bind_current(struct emu_usb *eu, struct fx_err *err)
+/* A string read's timeout: EMU_STRING_TIMEOUT_MS, or the time left until
+ * deadline when less (at least 1 ms). */
+static unsigned ms_left(const struct emu_usb *eu, uint64_t deadline)
+{
+	uint64_t now = fx_clock_now(eu->base.clock), ms;
+
+	if (now >= deadline)
+		return 1;
+	ms = (deadline - now + 999u) / 1000u;
+	return ms < EMU_STRING_TIMEOUT_MS ? (unsigned)ms : EMU_STRING_TIMEOUT_MS;
+}
+
+/* Bind the handle to what is on the bus now and fill info; the string
+ * reads end by the waiting caller's deadline (clock time), so a wait of
+ * N ms that binds takes N ms at most (+1 ms when the device came at the
+ * deadline itself). */
+static int bind_current(struct emu_usb *eu, uint64_t deadline, struct fx_err *err)
 {
 	struct fx_usb_info *in = &eu->base.info;
 	uint8_t dd[18], cfg[512];
@@ -251,10 +275,11 @@ static int bind_current(struct emu_usb *eu, struct fx_err *err)
 			break;
 		}
 	}
-	rc = emu_string(&eu->base, dd[16], in->serial, sizeof(in->serial), err);
+	rc = read_string(&eu->base, dd[16], in->serial, sizeof(in->serial),
+			 ms_left(eu, deadline), err);
 	if (!rc)
-		rc = emu_string(&eu->base, dd[15], in->product,
-				sizeof(in->product), err);
+		rc = read_string(&eu->base, dd[15], in->product, sizeof(in->product),
+				 ms_left(eu, deadline), err);
 	return rc;
 }
 
@@ -278,7 +303,7 @@ static int wait_and_bind(struct emu_usb *eu, uint32_t old, unsigned timeout_ms,
 			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s enumerated after %llu us",
 			       bus_name(bus),
 			       (unsigned long long)(fx_clock_now(clk) - t0));
-			return bind_current(eu, err);
+			return bind_current(eu, deadline, err);
 		}
 		next = fx_emu_next_event_us(eu->board);
 		if (next == UINT64_MAX || next > deadline) {
@@ -348,7 +373,7 @@ static int emu_port_wait(struct fx_usb *u, enum fx_usb_port_want want,
 			emu_remember(eu, en);
 		} else if (bus != FX_EMU_BUS_NONE && !emu_is_old(eu, en)) {
 			seen->old = eu->nold;
-			rc = bind_current(eu, err);
+			rc = bind_current(eu, deadline, err);
 			seen->waited_us = fx_clock_now(clk) - t0;
 			return rc;
 		}

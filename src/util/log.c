@@ -1,5 +1,8 @@
 /* log.c - module log with one installable handler. The handler is process
- * configuration set once at start-up, the one piece of file-scope state. */
+ * configuration set once at start-up: the library's one piece of mutable
+ * file-scope state (usb_libusb.c's parked[] handles went with the
+ * SET_INTERFACE control request; the programs' signal flags in src/cli
+ * and src/fxgadget belong to the programs). */
 #include <stdarg.h>
 #include <stdio.h>
 

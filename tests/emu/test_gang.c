@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "conf_fix.h"
+#include "seq_fix.h"
 #include <sqlite3.h>
 
 #include "fx/clock.h"
@@ -59,10 +60,7 @@ static int setup(void **state)
 	snprintf(f->db, sizeof(f->db), "%s/gang.db", f->dir);
 	assert_int_equal(fx_dclock_init(&f->dc), 0);
 	fx_err_clear(&f->err);
-	assert_int_equal(fx_recipe_load(RECIPE, &f->rcp, NULL, &f->err), 0);
-	f->img = fx_image_load(f->rcp->firmware, FX_IMAGE_AUTO, f->rcp->firmware_raw,
-			       f->rcp->address, &f->err);
-	assert_non_null(f->img);
+	fxt_recipe_image_load(RECIPE, &f->rcp, &f->img);
 	*state = f;
 	return 0;
 }
@@ -131,22 +129,7 @@ static void job(struct fix *f, struct fx_seq_job *j)
 /* The board holds the image (logical view). */
 static bool programmed(struct fix *f, unsigned index)
 {
-	struct fx_emu *b = fx_seq_slot_board(fx_seq_station_slot(f->stn, index));
-	size_t i;
-
-	for (i = 0; i < f->img->nsegs; i++) {
-		const struct fx_image_seg *s = &f->img->segs[i];
-		uint8_t *buf = malloc(s->len);
-		bool same;
-
-		assert_non_null(buf);
-		assert_int_equal(fx_emu_backdoor_flash_read(b, s->addr, buf, s->len), 0);
-		same = !memcmp(buf, s->data, s->len);
-		free(buf);
-		if (!same)
-			return false;
-	}
-	return true;
+	return fxt_emu_holds(fx_seq_slot_board(fx_seq_station_slot(f->stn, index)), f->img);
 }
 
 /* One text row per run, "slot result failing_step error_code", by slot. */
@@ -170,17 +153,7 @@ static void db_rows(struct fix *f, char *out, size_t cap)
 
 static int64_t db_int(struct fix *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *q;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return v;
+	return fxt_sql_int(f->db, sql);
 }
 
 static void run_batch(struct fix *f, struct fx_seq_gang_slot *gs, struct fx_seq_job *j,

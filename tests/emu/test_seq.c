@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "conf_fix.h"
+#include "seq_fix.h"
 #include <sqlite3.h>
 
 #include "fx/conf.h"
@@ -26,8 +26,8 @@
 #include "fx/store.h"
 #include "../../src/store/store_sql.h"
 
-#define FW_LEN 20480u
-#define DAY0_UTC 1764028800000000LL /* 2025-11-25T00:00:00Z */
+#define FW_LEN FXT_SEQ_FW_LEN
+#define DAY0_UTC FXT_SEQ_DAY0_UTC
 
 struct fix;
 typedef void (*hook_fn)(struct fix *f, const char *step);
@@ -42,22 +42,11 @@ struct lagclk {
 #define MAX_EDGES 32
 
 struct fix {
-	char dir[64], db[128], fw[128], board[128];
-	struct fx_vclock vc;
+	struct fxt_seq s;
 	struct lagclk lc;
 	uint64_t nrst_lag_us;
 	struct { uint64_t t; int v; } edge[MAX_EDGES]; /* NRST edges in flight */
 	size_t n_edge;
-	struct fx_station st;
-	struct fx_recipe rcp;
-	uint8_t fw_data[FW_LEN];
-	struct fx_image_seg seg;
-	struct fx_image img;
-	struct fx_store *store;
-	struct fx_seq_station *stn;
-	struct fx_seq_slot *slot;
-	struct fx_seq_outcome out;
-	struct fx_err err;
 	volatile sig_atomic_t abort_flag;
 	const char *scan;
 	/* a hook called when a named step begins (mid-run fault injection) */
@@ -65,90 +54,9 @@ struct fix {
 	hook_fn hook;
 	unsigned hook_arg;
 	char steps_seen[512];
-	char q[512];
 };
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void make_firmware(struct fix *f)
-{
-	uint32_t x = 12345;
-	size_t i;
-	FILE *fp;
-
-	for (i = 0; i < FW_LEN; i++) {
-		x = x * 1103515245u + 12345u;
-		f->fw_data[i] = (uint8_t)(x >> 16);
-	}
-	/* vector table: SP at the top of SRAM, reset handler odd, in flash */
-	f->fw_data[0] = 0x00; f->fw_data[1] = 0x00;
-	f->fw_data[2] = 0x02; f->fw_data[3] = 0x20;
-	f->fw_data[4] = 0xC1; f->fw_data[5] = 0x01;
-	f->fw_data[6] = 0x00; f->fw_data[7] = 0x08;
-	fp = fopen(f->fw, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(f->fw_data, 1, FW_LEN, fp), FW_LEN);
-	fclose(fp);
-	f->seg.addr = 0x08000000u;
-	f->seg.len = FW_LEN;
-	f->seg.data = f->fw_data;
-	f->img.format = FX_IMAGE_BIN;
-	f->img.nsegs = 1;
-	f->img.segs = &f->seg;
-}
-
-static void make_recipe(struct fix *f)
-{
-	struct fx_recipe *r = &f->rcp;
-
-	fx_recipe_defaults(r);
-	snprintf(r->path, sizeof(r->path), "%s/recipe.ini", f->dir);
-	memset(r->sha256, 'a', 64);
-	snprintf(r->name, sizeof(r->name), "test-g474");
-	snprintf(r->version, sizeof(r->version), "1.0.0");
-	snprintf(r->target, sizeof(r->target), "stm32g474xe");
-	snprintf(r->firmware, sizeof(r->firmware), "%s", f->fw);
-	assert_int_equal(fx_conf_sha256_file(f->fw, r->firmware_sha256, &f->err), 0);
-	r->n_ob = 1;
-	snprintf(r->ob[0].name, sizeof(r->ob[0].name), "DBANK");
-	r->ob[0].value = 0;
-	snprintf(r->ob[0].text, sizeof(r->ob[0].text), "DBANK=0");
-	r->app.enabled = true;
-	r->app.vid = 0x1209;
-	r->app.pid = 0x0001;
-}
-
-static void make_station(struct fix *f, bool power)
-{
-	struct fx_station *st = &f->st;
-	struct fx_station_slot *sl = &st->slots[0];
-
-	memset(st, 0, sizeof(*st));
-	snprintf(st->path, sizeof(st->path), "%s/station.ini", f->dir);
-	snprintf(st->name, sizeof(st->name), "test-station");
-	snprintf(st->db_path, sizeof(st->db_path), "%s", f->db);
-	st->gpio_backend = "sim";
-	fxt_station_line(&st->start, "sim:START", FX_GPIO_INPUT, 0);
-	fxt_station_line(&st->lid, "sim:LID", FX_GPIO_INPUT, 0);
-	st->debounce_ms = 30;
-	st->n_slots = 1;
-	sl->index = 1;
-	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
-	sl->emulated = true;
-	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
-	fxt_station_line(&sl->boot0, "sim:BOOT0_1", FX_GPIO_OUTPUT, 0);
-	fxt_station_line(&sl->nrst, "sim:NRST_1", FX_GPIO_OUTPUT, 1);
-	if (power)
-		fxt_station_line(&sl->power, "sim:POWER_1", FX_GPIO_OUTPUT, 0);
-	fxt_station_line(&sl->led_pass, "sim:LED_PASS_1", FX_GPIO_OUTPUT, 0);
-	fxt_station_line(&sl->led_fail, "sim:LED_FAIL_1", FX_GPIO_OUTPUT, 0);
-	fxt_station_line(&sl->led_busy, "sim:LED_BUSY_1", FX_GPIO_OUTPUT, 0);
-	sl->timing.power_on_ms = 50;
-	sl->timing.power_off_ms = 200;
-	sl->timing.nrst_pulse_ms = 20;
-	sl->timing.boot0_setup_ms = 5;
-	sl->power_off_at_end = power;
-}
 
 static struct fx_emu *board(struct fix *f);
 
@@ -157,8 +65,8 @@ static struct fx_emu *board(struct fix *f);
 static void lag_apply(struct fix *f, uint64_t upto)
 {
 	while (f->n_edge && f->edge[0].t <= upto) {
-		if (f->vc.t < f->edge[0].t)
-			f->vc.t = f->edge[0].t;
+		if (f->s.vc.t < f->edge[0].t)
+			f->s.vc.t = f->edge[0].t;
 		fx_emu_set_nrst(board(f), false);
 		memmove(f->edge, f->edge + 1, --f->n_edge * sizeof(f->edge[0]));
 	}
@@ -168,17 +76,17 @@ static uint64_t lag_now(const struct fx_clock *c)
 {
 	struct fix *f = ((const struct lagclk *)c)->f;
 
-	lag_apply(f, f->vc.t);
-	return f->vc.t;
+	lag_apply(f, f->s.vc.t);
+	return f->s.vc.t;
 }
 
 static void lag_sleep(const struct fx_clock *c, uint64_t us)
 {
 	struct fix *f = ((const struct lagclk *)c)->f;
-	uint64_t end = f->vc.t + us;
+	uint64_t end = f->s.vc.t + us;
 
 	lag_apply(f, end);
-	f->vc.t = end;
+	f->s.vc.t = end;
 }
 
 /* NRST low reaches the board nrst_lag_us late; NRST high at once (after
@@ -197,7 +105,7 @@ static int nrst_lag_hook(void *user, int value, struct fx_err *err)
 	}
 	if (f->n_edge == MAX_EDGES)
 		return fx_err_set(err, FX_E_GPIO, "test: too many NRST edges in flight");
-	f->edge[f->n_edge].t = f->vc.t + f->nrst_lag_us;
+	f->edge[f->n_edge].t = f->s.vc.t + f->nrst_lag_us;
 	f->edge[f->n_edge].v = value;
 	f->n_edge++;
 	return 0;
@@ -211,13 +119,13 @@ static int nrst_lag_hook(void *user, int value, struct fx_err *err)
  * put_board(). */
 static void lag_nrst(struct fix *f, unsigned ms)
 {
-	struct fx_gpio *g = fx_seq_station_gpio(f->stn);
+	struct fx_gpio *g = fx_seq_station_gpio(f->s.stn);
 
 	f->nrst_lag_us = (uint64_t)ms * 1000u;
 	assert_int_equal(fx_gpio_sim_attach(g, "sim:NRST_1", NULL,
-					    FX_GPIO_SIM_PIN_NRST, &f->err), 0);
+					    FX_GPIO_SIM_PIN_NRST, &f->s.err), 0);
 	assert_int_equal(fx_gpio_sim_hook(g, "sim:NRST_1", nrst_lag_hook, f, NULL,
-					  &f->err), 0);
+					  &f->s.err), 0);
 }
 
 static int setup_common(void **state, bool power)
@@ -225,25 +133,14 @@ static int setup_common(void **state, bool power)
 	struct fix *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/fxseq.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/station.db", f->dir);
-	snprintf(f->fw, sizeof(f->fw), "%s/fw.bin", f->dir);
-	snprintf(f->board, sizeof(f->board), "%s/board.fxb", f->dir);
-	fx_vclock_init(&f->vc);
+	fxt_seq_init(&f->s, "/tmp/fxseq.XXXXXX");
 	f->lc.base.now_us = lag_now;
 	f->lc.base.sleep_us = lag_sleep;
 	f->lc.f = f;
-	fx_err_clear(&f->err);
-	make_firmware(f);
-	make_recipe(f);
-	make_station(f, power);
-	f->store = fx_store_open(f->db, &f->err);
-	assert_non_null(f->store);
-	fx_store_set_uuid_seed(f->store, 42);
-	assert_int_equal(fx_seq_station_open(&f->st, &f->lc.base, &f->stn, &f->err), 0);
-	f->slot = fx_seq_station_first(f->stn);
-	assert_non_null(f->slot);
+	fxt_seq_firmware(&f->s, 12345, fxt_seq_vectors);
+	fxt_seq_recipe(&f->s, "test-g474", "1.0.0");
+	fxt_seq_station(&f->s, "test-station", power, true);
+	fxt_seq_open(&f->s, &f->lc.base, 42);
 	*state = f;
 	return 0;
 }
@@ -261,28 +158,20 @@ static int setup_nopower(void **state)
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	char cmd[160];
 
-	fx_seq_station_close(f->stn);
-	fx_store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	fxt_seq_close(&f->s);
 	free(f);
 	return 0;
 }
 
 static void put_board(struct fix *f, enum fx_seq_demo_board kind)
 {
-	struct fx_emu *b = fx_seq_demo_board_new(kind, 7, &f->rcp, &f->img,
-						 &f->vc.base, &f->err);
-
-	assert_non_null(b);
-	assert_int_equal(fx_seq_slot_set_board(f->slot, b, &f->err), 0);
+	fxt_seq_put_board(&f->s, kind, 7);
 }
 
 static struct fx_emu *board(struct fix *f)
 {
-	return fx_seq_slot_board(f->slot);
+	return fxt_seq_board(&f->s);
 }
 
 static void knobs(struct fix *f, void (*edit)(struct fx_emu_knobs *k, unsigned arg),
@@ -315,54 +204,30 @@ static int run(struct fix *f)
 {
 	struct fx_seq_job job;
 
-	memset(&job, 0, sizeof(job));
-	job.recipe = &f->rcp;
-	job.image = &f->img;
-	job.station_name = f->st.name;
-	job.operator_id = "op1";
+	fxt_seq_job(&f->s, &job);
 	job.scan_serial = f->scan;
-	job.software_version = "fixturectl test";
-	job.utc_offset_us = DAY0_UTC + 8 * 3600 * 1000000LL;
 	job.abort_flag = &f->abort_flag;
 	job.report = on_report;
 	job.report_user = f;
 	f->steps_seen[0] = '\0';
-	fx_err_clear(&f->err);
-	return fx_seq_run(f->slot, f->store, &job, &f->out, &f->err);
+	fx_err_clear(&f->s.err);
+	return fx_seq_run(f->s.slot, f->s.store, &job, &f->s.out, &f->s.err);
 }
 
-/* First column of the first row of sql on the database file, "" for NULL,
- * "<none>" for no row. */
+/* First column of the first row of sql on the database file. */
 static const char *q(struct fix *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int rc;
-
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(s, 0);
-
-		snprintf(f->q, sizeof(f->q), "%s", t ? (const char *)t : "");
-	} else {
-		snprintf(f->q, sizeof(f->q), "<none>");
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return f->q;
+	return fxt_seq_q(&f->s, sql);
 }
 
-#define LAST_RUN(col) "SELECT " col " FROM runs ORDER BY id DESC LIMIT 1"
-#define STEP_OF_LAST(col, name) \
-	"SELECT " col " FROM steps WHERE run_id = (SELECT max(id) FROM runs) AND name = '" name "'"
+#define LAST_RUN FXT_LAST_RUN
+#define STEP_OF_LAST FXT_STEP_OF_LAST
 
 static int level(struct fix *f, const char *name)
 {
 	int v = -1;
 
-	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(f->stn), name, &v), 0);
+	assert_int_equal(fx_gpio_sim_level(fx_seq_station_gpio(f->s.stn), name, &v), 0);
 	return v;
 }
 
@@ -371,21 +236,21 @@ static void assert_safe(struct fix *f)
 {
 	assert_int_equal(level(f, "sim:BOOT0_1"), 0);
 	assert_int_equal(level(f, "sim:NRST_1"), 1);
-	if (f->st.slots[0].power.name[0])
+	if (f->s.st.slots[0].power.name[0])
 		assert_int_equal(level(f, "sim:POWER_1"), 0);
 	assert_int_equal(level(f, "sim:LED_BUSY_1"), 0);
 }
 
 static void assert_pass(struct fix *f, const char *board_state)
 {
-	if (f->out.result != FX_STORE_PASS)
+	if (f->s.out.result != FX_STORE_PASS)
 		fail_msg("expected PASS, got %s at '%s': %s (steps %s)",
-			 fx_store_result_name(f->out.result), f->out.failing_step,
-			 f->out.message, f->steps_seen);
-	assert_true(f->out.recorded);
+			 fx_store_result_name(f->s.out.result), f->s.out.failing_step,
+			 f->s.out.message, f->steps_seen);
+	assert_true(f->s.out.recorded);
 	assert_string_equal(q(f, LAST_RUN("result")), "PASS");
 	assert_string_equal(q(f, LAST_RUN("board_state")), board_state);
-	assert_string_equal(fx_store_board_name(f->out.board), board_state);
+	assert_string_equal(fx_store_board_name(f->s.out.board), board_state);
 	assert_string_equal(q(f, LAST_RUN("failing_step")), "");
 	assert_string_equal(q(f, LAST_RUN("operator")), "op1");
 	assert_string_equal(q(f, STEP_OF_LAST("result", "verify")), "PASS");
@@ -402,20 +267,20 @@ static void assert_pass(struct fix *f, const char *board_state)
 static void assert_not_pass(struct fix *f, const char *result, const char *step,
 			    const char *code, const char *msg_part)
 {
-	if (strcmp(fx_store_result_name(f->out.result), result) ||
-	    strcmp(f->out.failing_step, step))
+	if (strcmp(fx_store_result_name(f->s.out.result), result) ||
+	    strcmp(f->s.out.failing_step, step))
 		fail_msg("expected %s at '%s', got %s at '%s': %s (steps %s)", result,
-			 step, fx_store_result_name(f->out.result), f->out.failing_step,
-			 f->out.message, f->steps_seen);
-	assert_true(f->out.recorded);
-	assert_string_equal(fx_err_name(f->out.error_code), code);
+			 step, fx_store_result_name(f->s.out.result), f->s.out.failing_step,
+			 f->s.out.message, f->steps_seen);
+	assert_true(f->s.out.recorded);
+	assert_string_equal(fx_err_name(f->s.out.error_code), code);
 	assert_string_equal(q(f, LAST_RUN("result")), result);
 	assert_string_equal(q(f, LAST_RUN("failing_step")), step);
 	assert_string_equal(q(f, LAST_RUN("error_code")), code);
-	if (msg_part && !strstr(f->out.message, msg_part))
-		fail_msg("message '%s' lacks '%s'", f->out.message, msg_part);
+	if (msg_part && !strstr(f->s.out.message, msg_part))
+		fail_msg("message '%s' lacks '%s'", f->s.out.message, msg_part);
 	if (msg_part && !strstr(q(f, LAST_RUN("error_message")), msg_part))
-		fail_msg("recorded message '%s' lacks '%s'", f->q, msg_part);
+		fail_msg("recorded message '%s' lacks '%s'", f->s.q, msg_part);
 	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
 	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
 	assert_safe(f);
@@ -435,9 +300,9 @@ static void test_blank(void **state)
 	assert_string_equal(q(f, STEP_OF_LAST("result", "write_ob")), "SKIPPED");
 	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "erase")), "pages"));
 	/* unit recorded under the UID serial */
-	assert_true(strlen(f->out.serial) == 12);
-	assert_string_equal(q(f, "SELECT serial FROM units"), f->out.serial);
-	assert_string_equal(q(f, LAST_RUN("chip_uid")), f->out.uid_hex);
+	assert_true(strlen(f->s.out.serial) == 12);
+	assert_string_equal(q(f, "SELECT serial FROM units"), f->s.out.serial);
+	assert_string_equal(q(f, LAST_RUN("chip_uid")), f->s.out.uid_hex);
 	assert_string_equal(q(f, "SELECT count(*) FROM steps"), "12");
 	assert_string_equal(f->steps_seen,
 			    "power:PASS probe:PASS enter_boot:PASS identify:PASS "
@@ -472,7 +337,7 @@ static void test_dual_bank(void **state)
 	assert_int_equal((fx_emu_optr(board(f)) >> 22) & 1, 1);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
-	assert_true(f->out.ob_written);
+	assert_true(f->s.out.ob_written);
 	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "read_ob")), "DBANK 1->0"));
 	assert_string_equal(q(f, STEP_OF_LAST("result", "write_ob")), "PASS");
 	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "write_ob")), "bootloader back after"));
@@ -504,14 +369,14 @@ static void test_protected_uid_recorded(void **state)
 	put_board(f, FX_SEQ_DEMO_PROTECTED);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "protected");
-	snprintf(uid, sizeof(uid), "%s", f->out.uid_hex);
+	snprintf(uid, sizeof(uid), "%s", f->s.out.uid_hex);
 	assert_int_equal(strlen(uid), 24);
 	assert_string_not_equal(uid, "000000000000000000000000");
 	assert_string_equal(q(f, "SELECT chip_uid FROM units"), uid);
 	assert_string_equal(q(f, LAST_RUN("chip_uid")), uid);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
-	assert_string_equal(f->out.uid_hex, uid);
+	assert_string_equal(f->s.out.uid_hex, uid);
 	assert_string_equal(q(f, "SELECT count(*) FROM units"), "1");
 	assert_string_equal(q(f, "SELECT chip_uid FROM units"), uid);
 	assert_string_equal(q(f, "SELECT count(*) FROM units WHERE chip_uid = "
@@ -530,7 +395,7 @@ static void test_rdp_raised_last(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.rdp = 1;
+	f->s.rcp.rdp = 1;
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "blank");
@@ -571,7 +436,7 @@ static void test_no_power_line_app_running(void **state)
 	/* the jig keeps the board powered: the application is on the bus
 	 * before the probe; only the device after the probe's reset counts */
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
-	f->vc.t += 500000; /* the app has enumerated */
+	f->s.vc.t += 500000; /* the app has enumerated */
 	assert_int_equal(fx_emu_poll(board(f)), FX_EMU_BUS_APP);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
@@ -589,10 +454,10 @@ static void set_ob(struct fix *f, const char *a, const char *b)
 
 	for (bank = 0; bank < 2; bank++) {
 		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, false), 0);
-		assert_int_equal(fx_g4_ob_decode(&ob, bank, raw, &f->err), 0);
+		assert_int_equal(fx_g4_ob_decode(&ob, bank, raw, &f->s.err), 0);
 	}
-	assert_int_equal(fx_g4_ob_apply(&ob, a, &f->err), 0);
-	assert_int_equal(fx_g4_ob_apply(&ob, b, &f->err), 0);
+	assert_int_equal(fx_g4_ob_apply(&ob, a, &f->s.err), 0);
+	assert_int_equal(fx_g4_ob_apply(&ob, b, &f->s.err), 0);
 	for (bank = 0; bank < 2; bank++) {
 		fx_g4_ob_encode(&ob, bank, raw);
 		assert_int_equal(fx_emu_backdoor_ob(board(f), bank, raw, true), 0);
@@ -619,8 +484,8 @@ static void test_app_check_refuses_dfu_interface(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.app.vid = 0x0483;
-	f->rcp.app.pid = 0xDF11;
+	f->s.rcp.app.vid = 0x0483;
+	f->s.rcp.app.pid = 0xDF11;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	set_ob(f, "nSWBOOT0=0", "nBOOT0=0");
 	assert_int_equal(run(f), 0);
@@ -631,7 +496,7 @@ static void test_app_check_refuses_dfu_interface(void **state)
 static void test_rom_boot_option_bytes_fixed_by_recipe(void **state)
 {
 	struct fix *f = *state;
-	struct fx_recipe_ob *o = &f->rcp.ob[f->rcp.n_ob++];
+	struct fx_recipe_ob *o = &f->s.rcp.ob[f->s.rcp.n_ob++];
 
 	snprintf(o->name, sizeof(o->name), "nSWBOOT0");
 	o->value = 1;
@@ -647,7 +512,7 @@ static void test_probe_off(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.probe = false;
+	f->s.rcp.probe = false;
 	put_board(f, FX_SEQ_DEMO_CORRUPTED);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "unknown");
@@ -658,7 +523,7 @@ static void test_mass_erase_recipe(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.erase = FX_RECIPE_ERASE_MASS;
+	f->s.rcp.erase = FX_RECIPE_ERASE_MASS;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
@@ -673,14 +538,14 @@ static void test_app_entry(void **state)
 	const struct fx_gpio_sim_change *ch;
 	size_t n_before, n;
 
-	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	f->s.rcp.entry = FX_RECIPE_ENTRY_APP;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
 	assert_non_null(strstr(q(f, STEP_OF_LAST("detail", "enter_boot")), "entry app"));
 	/* BOOT0 was never raised: the only BOOT0 changes are none at all */
-	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:BOOT0_1",
-					     &ch, &n, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->s.stn), "sim:BOOT0_1",
+					     &ch, &n, &f->s.err), 0);
 	n_before = n;
 	for (n = 0; n < n_before; n++)
 		assert_int_equal(ch[n].value, 0);
@@ -690,7 +555,7 @@ static void test_app_entry_falls_back_on_blank(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	f->s.rcp.entry = FX_RECIPE_ENTRY_APP;
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "blank");
@@ -702,7 +567,7 @@ static void test_app_entry_ob_change_raises_boot0(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	f->s.rcp.entry = FX_RECIPE_ENTRY_APP;
 	put_board(f, FX_SEQ_DEMO_DUAL_BANK);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "programmed");
@@ -788,10 +653,10 @@ static void test_knob_variants_pass(void **state)
 		put_board(f, FX_SEQ_DEMO_DUAL_BANK);
 		knobs(f, k_variant, v);
 		assert_int_equal(run(f), 0);
-		if (f->out.result != FX_STORE_PASS)
+		if (f->s.out.result != FX_STORE_PASS)
 			fail_msg("variant %u: %s at '%s': %s", v,
-				 fx_store_result_name(f->out.result),
-				 f->out.failing_step, f->out.message);
+				 fx_store_result_name(f->s.out.result),
+				 f->s.out.failing_step, f->s.out.message);
 		assert_pass(f, "programmed");
 	}
 }
@@ -850,10 +715,10 @@ static void test_fault_stall(void **state)
 	/* a single STALL is recovered by the DFU engine (CLRSTATUS) or ends
 	 * the step: either a PASS after a full verify or an ERROR, never a
 	 * FAIL or an unverified PASS */
-	if (f->out.result == FX_STORE_PASS)
+	if (f->s.out.result == FX_STORE_PASS)
 		assert_pass(f, "blank");
 	else
-		assert_not_pass(f, "ERROR", "program", fx_err_name(f->out.error_code), NULL);
+		assert_not_pass(f, "ERROR", "program", fx_err_name(f->s.out.error_code), NULL);
 }
 
 static void test_fault_timeout(void **state)
@@ -875,7 +740,7 @@ static void test_slow_erase(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.timeouts.erase_ms = 2000;
+	f->s.rcp.timeouts.erase_ms = 2000;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	knobs(f, k_slow_erase, 20); /* 2 KiB page: 440 ms each, 10 pages */
 	assert_int_equal(run(f), 0);
@@ -896,7 +761,7 @@ static void test_app_entry_refused(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	f->s.rcp.entry = FX_RECIPE_ENTRY_APP;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	g_kind = FX_EMU_FAULT_STALL;
 	f->hook_step = "enter_boot";
@@ -911,7 +776,7 @@ static void test_app_entry_no_bootloader(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.entry = FX_RECIPE_ENTRY_APP;
+	f->s.rcp.entry = FX_RECIPE_ENTRY_APP;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	g_kind = FX_EMU_FAULT_DROP;
 	f->hook_step = "enter_boot";
@@ -931,7 +796,7 @@ static void test_rdp_refused_reread(void **state)
 	struct fix *f = *state;
 	unsigned nth, passes = 0, refused = 0;
 
-	f->rcp.rdp = 1;
+	f->s.rcp.rdp = 1;
 	g_kind = FX_EMU_FAULT_STATUS; /* armed at a request: the next GETSTATUS */
 	g_status = DFU_STATUS_errVENDOR;
 	for (nth = 1; nth <= 40; nth++) {
@@ -940,14 +805,14 @@ static void test_rdp_refused_reread(void **state)
 		f->hook = hook_fault;
 		f->hook_arg = nth;
 		assert_int_equal(run(f), 0);
-		if (f->out.result == FX_STORE_PASS) {
+		if (f->s.out.result == FX_STORE_PASS) {
 			assert_pass(f, "blank");
 			assert_int_equal(fx_g4_rdp_level(fx_emu_optr(board(f))), 1);
 			passes++;
 			if (strstr(q(f, STEP_OF_LAST("detail", "rdp")), "reads refused"))
 				refused++;
 		} else {
-			assert_not_pass(f, "ERROR", "rdp", fx_err_name(f->out.error_code), "rdp: ");
+			assert_not_pass(f, "ERROR", "rdp", fx_err_name(f->s.out.error_code), "rdp: ");
 		}
 	}
 	g_status = DFU_STATUS_errPROG;
@@ -977,8 +842,8 @@ static void test_boot0_held_across_ob_reset(void **state)
 	assert_int_equal(f->hook_arg, 1);
 	/* one rise (enter_boot) and one fall (release): never dropped across
 	 * the option-byte reset */
-	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:BOOT0_1",
-					     &ch, &n, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->s.stn), "sim:BOOT0_1",
+					     &ch, &n, &f->s.err), 0);
 	for (i = 0; i < n; i++)
 		if (ch[i].value == 1)
 			rises++;
@@ -994,9 +859,9 @@ static void test_unprotect_never_returns(void **state)
 	f->hook_step = "unprotect";
 	f->hook = hook_never_return;
 	assert_int_equal(run(f), 0);
-	assert_not_pass(f, "ERROR", "unprotect", fx_err_name(f->out.error_code), "unprotect: ");
+	assert_not_pass(f, "ERROR", "unprotect", fx_err_name(f->s.out.error_code), "unprotect: ");
 	assert_string_equal(q(f, LAST_RUN("board_state")), "protected");
-	assert_int_not_equal(f->out.error_code, 0);
+	assert_int_not_equal(f->s.out.error_code, 0);
 }
 
 /* ---- the unit is bad ------------------------------------------------------ */
@@ -1030,23 +895,23 @@ static void test_segments_share_double_word(void **state)
 	struct fx_image_seg segs[2];
 	uint8_t back[16];
 
-	segs[0] = f->seg;
+	segs[0] = f->s.seg;
 	segs[0].len = 4;
-	segs[1] = f->seg;
-	segs[1].addr = f->seg.addr + 5;
-	segs[1].data = f->seg.data + 5;
-	segs[1].len = f->seg.len - 5;
-	f->img.segs = segs;
-	f->img.nsegs = 2;
+	segs[1] = f->s.seg;
+	segs[1].addr = f->s.seg.addr + 5;
+	segs[1].data = f->s.seg.data + 5;
+	segs[1].len = f->s.seg.len - 5;
+	f->s.img.segs = segs;
+	f->s.img.nsegs = 2;
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "blank");
 	assert_int_equal(fx_emu_backdoor_flash_read(board(f), 0x08000000u, back, sizeof(back)), 0);
-	assert_memory_equal(back, f->fw_data, 4);
+	assert_memory_equal(back, f->s.fw_data, 4);
 	assert_int_equal(back[4], 0xFF);
-	assert_memory_equal(back + 5, f->fw_data + 5, sizeof(back) - 5);
-	f->img.segs = &f->seg;
-	f->img.nsegs = 1;
+	assert_memory_equal(back + 5, f->s.fw_data + 5, sizeof(back) - 5);
+	f->s.img.segs = &f->s.seg;
+	f->s.img.nsegs = 1;
 }
 
 static void hook_break_vectors(struct fix *f, const char *step)
@@ -1074,7 +939,7 @@ static void test_app_wrong_id_fails(void **state)
 	struct fix *f = *state;
 
 	put_board(f, FX_SEQ_DEMO_BLANK);
-	f->rcp.app.pid = 0x0002; /* the board's app is 1209:0001 */
+	f->s.rcp.app.pid = 0x0002; /* the board's app is 1209:0001 */
 	assert_int_equal(run(f), 0);
 	assert_not_pass(f, "FAIL", "app_check", "FX_E_STATE",
 			"device 1209:0001 enumerated, expected the application 1209:0002");
@@ -1086,7 +951,7 @@ static void test_firmware_changed_refused(void **state)
 	FILE *fp;
 
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
-	fp = fopen(f->fw, "r+b");
+	fp = fopen(f->s.fw, "r+b");
 	assert_non_null(fp);
 	fputc(0x5A, fp);
 	fclose(fp);
@@ -1121,16 +986,16 @@ static void test_scan_serial(void **state)
 {
 	struct fix *f = *state;
 
-	f->rcp.serial = FX_RECIPE_SERIAL_BOTH;
+	f->s.rcp.serial = FX_RECIPE_SERIAL_BOTH;
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	assert_int_equal(run(f), FX_E_INVAL);
-	assert_non_null(strstr(f->err.msg, "wants a scanned serial (serial = both): none given"));
+	assert_non_null(strstr(f->s.err.msg, "wants a scanned serial (serial = both): none given"));
 	assert_string_equal(q(f, "SELECT count(*) FROM runs"), "0");
 	f->scan = "SN-0001";
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "blank");
 	assert_string_equal(q(f, "SELECT serial FROM units"), "SN-0001");
-	assert_string_equal(q(f, "SELECT chip_uid FROM units"), f->out.uid_hex);
+	assert_string_equal(q(f, "SELECT chip_uid FROM units"), f->s.out.uid_hex);
 }
 
 /* Fault injection in the database: a TEMP trigger on the store's own
@@ -1139,7 +1004,7 @@ static void db_fail_on(struct fix *f, const char *sql)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(fx_store_sqlite(f->store), sql, NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(fx_store_sqlite(f->s.store), sql, NULL, NULL, &msg) != SQLITE_OK)
 		fail_msg("trigger: %s", msg);
 }
 
@@ -1151,9 +1016,9 @@ static void test_store_step_fails_stops(void **state)
 	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE INSERT ON main.steps "
 		      "WHEN NEW.name = 'erase' BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
 	assert_int_equal(run(f), FX_E_DB);
-	assert_false(f->out.recorded);
-	assert_int_not_equal(f->out.result, FX_STORE_PASS);
-	assert_non_null(strstr(f->out.message, "disk full"));
+	assert_false(f->s.out.recorded);
+	assert_int_not_equal(f->s.out.result, FX_STORE_PASS);
+	assert_non_null(strstr(f->s.out.message, "disk full"));
 	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
 	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
 	assert_safe(f);
@@ -1171,19 +1036,19 @@ static void test_store_end_fails_no_pass_then_aborted(void **state)
 	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE UPDATE OF result ON main.runs "
 		      "BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
 	assert_int_equal(run(f), FX_E_DB);
-	assert_false(f->out.recorded);
-	assert_int_equal(f->out.result, FX_STORE_ERROR);
+	assert_false(f->s.out.recorded);
+	assert_int_equal(f->s.out.result, FX_STORE_ERROR);
 	assert_int_equal(level(f, "sim:LED_PASS_1"), 0);
 	assert_int_equal(level(f, "sim:LED_FAIL_1"), 1);
 	assert_safe(f);
 	assert_string_equal(q(f, LAST_RUN("result")), "");
 	/* the station restarts: the unfinished run becomes ABORTED */
-	fx_store_close(f->store);
-	f->store = NULL;
-	st2 = fx_store_open(f->db, &f->err);
+	fx_store_close(f->s.store);
+	f->s.store = NULL;
+	st2 = fx_store_open(f->s.db, &f->s.err);
 	assert_non_null(st2);
 	assert_int_equal(fx_store_recovered(st2), 1);
-	f->store = st2;
+	f->s.store = st2;
 	assert_string_equal(q(f, LAST_RUN("result")), "ABORTED");
 	assert_string_equal(q(f, LAST_RUN("error_code")), "FX_E_ABORTED");
 	/* the steps it finished are kept */
@@ -1199,12 +1064,12 @@ static void test_store_begin_fails_nothing_touched(void **state)
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	db_fail_on(f, "CREATE TEMP TRIGGER t BEFORE INSERT ON main.runs "
 		      "BEGIN SELECT RAISE(ABORT, 'read-only'); END;");
-	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:NRST_1",
-					     &ch, &n0, &f->err), 0);
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->s.stn), "sim:NRST_1",
+					     &ch, &n0, &f->s.err), 0);
 	assert_int_equal(run(f), FX_E_DB);
-	assert_false(f->out.recorded);
-	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->stn), "sim:NRST_1",
-					     &ch, &n1, &f->err), 0);
+	assert_false(f->s.out.recorded);
+	assert_int_equal(fx_gpio_sim_history(fx_seq_station_gpio(f->s.stn), "sim:NRST_1",
+					     &ch, &n1, &f->s.err), 0);
 	assert_int_equal(n0, n1); /* no reset: nothing was programmed */
 	assert_string_equal(f->steps_seen, "");
 }
@@ -1214,18 +1079,18 @@ static void test_store_begin_fails_nothing_touched(void **state)
 static void test_wait_start_and_lid(void **state)
 {
 	struct fix *f = *state;
-	struct fx_gpio *g = fx_seq_station_gpio(f->stn);
-	uint64_t t0 = f->vc.t;
+	struct fx_gpio *g = fx_seq_station_gpio(f->s.stn);
+	uint64_t t0 = f->s.vc.t;
 
-	assert_int_equal(fx_seq_station_wait_start(f->stn, 100, &f->err), FX_E_TIMEOUT);
-	assert_string_equal(f->err.msg, "no START press within 100 ms");
+	assert_int_equal(fx_seq_station_wait_start(f->s.stn, 100, &f->s.err), FX_E_TIMEOUT);
+	assert_string_equal(f->s.err.msg, "no START press within 100 ms");
 	/* lid open: the first press is ignored, the second one counts */
-	assert_int_equal(fx_gpio_sim_drive(g, "sim:LID", 0, &f->err), 0);
-	assert_int_equal(fx_seq_station_press_start(f->stn, f->vc.t + 1000000, &f->err), 0);
-	assert_int_equal(fx_gpio_sim_schedule(g, "sim:LID", f->vc.t + 2000000, 1, &f->err), 0);
-	assert_int_equal(fx_seq_station_press_start(f->stn, f->vc.t + 3000000, &f->err), 0);
-	assert_int_equal(fx_seq_station_wait_start(f->stn, 10000, &f->err), 0);
-	assert_true(f->vc.t >= t0 + 3000000);
+	assert_int_equal(fx_gpio_sim_drive(g, "sim:LID", 0, &f->s.err), 0);
+	assert_int_equal(fx_seq_station_press_start(f->s.stn, f->s.vc.t + 1000000, &f->s.err), 0);
+	assert_int_equal(fx_gpio_sim_schedule(g, "sim:LID", f->s.vc.t + 2000000, 1, &f->s.err), 0);
+	assert_int_equal(fx_seq_station_press_start(f->s.stn, f->s.vc.t + 3000000, &f->s.err), 0);
+	assert_int_equal(fx_seq_station_wait_start(f->s.stn, 10000, &f->s.err), 0);
+	assert_true(f->s.vc.t >= t0 + 3000000);
 }
 
 static void test_board_file_saved(void **state)
@@ -1237,11 +1102,11 @@ static void test_board_file_saved(void **state)
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	assert_int_equal(run(f), 0);
 	assert_pass(f, "blank");
-	assert_int_equal(fx_seq_slot_save(f->slot, &f->err), 0);
-	e = fx_emu_load(f->board, &f->vc.base, &f->err);
+	assert_int_equal(fx_seq_slot_save(f->s.slot, &f->s.err), 0);
+	e = fx_emu_load(f->s.board, &f->s.vc.base, &f->s.err);
 	assert_non_null(e);
 	assert_int_equal(fx_emu_backdoor_flash_read(e, 0x08000000u, b, 8), 0);
-	assert_memory_equal(b, f->fw_data, 8);
+	assert_memory_equal(b, f->s.fw_data, 8);
 	fx_emu_free(e);
 }
 
@@ -1266,8 +1131,8 @@ static void test_reset_ignores_power_on_enumeration(void **state)
 	struct fix *f = *state;
 	struct fx_emu_knobs k;
 
-	f->st.slots[0].timing.power_on_ms = 1;
-	f->st.slots[0].timing.nrst_pulse_ms = 60;
+	f->s.st.slots[0].timing.power_on_ms = 1;
+	f->s.st.slots[0].timing.nrst_pulse_ms = 60;
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
 	k = *fx_emu_get_knobs(board(f));
 	k.boot_delay_us = 900000;
@@ -1282,13 +1147,13 @@ static void test_reset_ignores_power_on_enumeration(void **state)
 			 "its reset); probe: %s", f->hook_arg,
 			 q(f, STEP_OF_LAST("detail", "probe")));
 	q(f, STEP_OF_LAST("detail", "probe"));
-	if (!strstr(f->q, "application 1209:0001 after 5") ||
-	    !strstr(f->q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
-		fail_msg("probe detail: %s", f->q);
+	if (!strstr(f->s.q, "application 1209:0001 after 5") ||
+	    !strstr(f->s.q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
+		fail_msg("probe detail: %s", f->s.q);
 	q(f, STEP_OF_LAST("detail", "enter_boot"));
-	if (!strstr(f->q, "entry gpio: 0483:df11") || !strstr(f->q, " after 90") ||
-	    !strstr(f->q, "1 device seen while NRST was low ignored)"))
-		fail_msg("enter_boot detail: %s", f->q);
+	if (!strstr(f->s.q, "entry gpio: 0483:df11") || !strstr(f->s.q, " after 90") ||
+	    !strstr(f->s.q, "1 device seen while NRST was low ignored)"))
+		fail_msg("enter_boot detail: %s", f->s.q);
 }
 
 /* A blank board, a slow ROM (boot_delay 900 ms) and power_on_ms = 1,
@@ -1301,7 +1166,7 @@ static void test_reset_blank_slow_rom(void **state)
 	struct fix *f = *state;
 	struct fx_emu_knobs k;
 
-	f->st.slots[0].timing.power_on_ms = 1;
+	f->s.st.slots[0].timing.power_on_ms = 1;
 	put_board(f, FX_SEQ_DEMO_BLANK);
 	k = *fx_emu_get_knobs(board(f));
 	k.boot_delay_us = 900000;
@@ -1312,8 +1177,8 @@ static void test_reset_blank_slow_rom(void **state)
 			    "nothing enumerated within 1500 ms: blank or corrupted "
 			    "(NRST held 20 ms)");
 	q(f, STEP_OF_LAST("detail", "enter_boot"));
-	if (!strstr(f->q, " after 90") || !strstr(f->q, " ms (NRST held 20 ms)"))
-		fail_msg("enter_boot detail: %s", f->q);
+	if (!strstr(f->s.q, " after 90") || !strstr(f->s.q, " ms (NRST held 20 ms)"))
+		fail_msg("enter_boot detail: %s", f->s.q);
 }
 
 /* No POWER line, the application running, and the old device still
@@ -1324,7 +1189,7 @@ static void test_reset_late_hub(void **state)
 	struct fix *f = *state;
 
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
-	f->vc.t += 500000; /* the app has enumerated */
+	f->s.vc.t += 500000; /* the app has enumerated */
 	assert_int_equal(fx_emu_poll(board(f)), FX_EMU_BUS_APP);
 	lag_nrst(f, 200);
 	f->hook_step = "enter_boot";
@@ -1333,9 +1198,9 @@ static void test_reset_late_hub(void **state)
 	assert_pass(f, "programmed");
 	assert_int_equal(f->hook_arg, 2);
 	q(f, STEP_OF_LAST("detail", "probe"));
-	if (!strstr(f->q, "application 1209:0001 after 5") ||
-	    !strstr(f->q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
-		fail_msg("probe detail: %s", f->q);
+	if (!strstr(f->s.q, "application 1209:0001 after 5") ||
+	    !strstr(f->s.q, " ms until the port was empty; 1 device seen while NRST was low ignored)"))
+		fail_msg("probe detail: %s", f->s.q);
 }
 
 /* NRST does not reach the board (broken wire): the running application
@@ -1347,18 +1212,18 @@ static void test_reset_nrst_not_reaching_board(void **state)
 	long long us;
 
 	put_board(f, FX_SEQ_DEMO_PROGRAMMED);
-	f->vc.t += 500000;
-	assert_int_equal(fx_gpio_sim_attach(fx_seq_station_gpio(f->stn), "sim:NRST_1",
-					    NULL, FX_GPIO_SIM_PIN_NRST, &f->err), 0);
+	f->s.vc.t += 500000;
+	assert_int_equal(fx_gpio_sim_attach(fx_seq_station_gpio(f->s.stn), "sim:NRST_1",
+					    NULL, FX_GPIO_SIM_PIN_NRST, &f->s.err), 0);
 	assert_int_equal(run(f), 0);
 	assert_not_pass(f, "ERROR", "probe", "FX_E_STATE",
 			"probe: 1209:0001 still on the port ");
-	if (!strstr(f->out.message, " ms after NRST went low (NRST not reaching the "
+	if (!strstr(f->s.out.message, " ms after NRST went low (NRST not reaching the "
 		    "board, or another device on the slot's port?)"))
-		fail_msg("message: %s", f->out.message);
+		fail_msg("message: %s", f->s.out.message);
 	us = atoll(q(f, STEP_OF_LAST("duration_us", "probe")));
 	assert_true(us >= 1020000 && us < 1100000);
-	assert_string_equal(f->out.failing_step, "probe");
+	assert_string_equal(f->s.out.failing_step, "probe");
 }
 
 /* Option bytes that ignore the BOOT0 pin and boot the flash (nSWBOOT0=0,

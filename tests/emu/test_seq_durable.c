@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "conf_fix.h"
+#include "seq_fix.h"
 #include <sqlite3.h>
 
 #include "fx/conf.h"
@@ -41,15 +42,6 @@ struct fix {
 	int file_ok_at_last_commit;
 };
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
-
 /* 1 = the board file holds the recipe's image, 0 = it does not (or is
  * missing or unreadable). */
 static int file_holds_image(struct fix *f)
@@ -57,8 +49,7 @@ static int file_holds_image(struct fix *f)
 	struct fx_vclock vc;
 	struct fx_emu *e;
 	struct fx_err err;
-	size_t i;
-	int ok = 1;
+	int ok;
 
 	if (access(f->board, F_OK))
 		return 0;
@@ -67,16 +58,7 @@ static int file_holds_image(struct fix *f)
 	e = fx_emu_load(f->board, &vc.base, &err);
 	if (!e)
 		return 0;
-	for (i = 0; i < f->img->nsegs && ok; i++) {
-		const struct fx_image_seg *sg = &f->img->segs[i];
-		uint8_t *buf = malloc(sg->len);
-
-		assert_non_null(buf);
-		if (fx_emu_backdoor_flash_read(e, sg->addr, buf, sg->len) ||
-		    memcmp(buf, sg->data, sg->len))
-			ok = 0;
-		free(buf);
-	}
+	ok = fxt_emu_holds(e, f->img);
 	fx_emu_free(e);
 	return ok;
 }
@@ -114,7 +96,7 @@ static void open_station(struct fix *f, const char *board_path)
 		 "power = sim:POWER_1\nled_pass = sim:PASS_1\nled_fail = sim:FAIL_1\n"
 		 "power_on_ms = 50\npower_off_ms = 200\nnrst_pulse_ms = 20\n"
 		 "boot0_setup_ms = 5\npower_off_at_end = yes\n", f->db, board_path);
-	write_file(f->station, text);
+	fxt_conf_write(f->station, text);
 	fx_conf_diags_init(&d);
 	assert_int_equal(fx_station_load(f->station, &f->st, &d, &f->err), 0);
 	fx_conf_diags_release(&d);
@@ -124,7 +106,6 @@ static void open_station(struct fix *f, const char *board_path)
 static int setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	struct fx_conf_diags d;
 
 	assert_non_null(f);
 	assert_non_null(getcwd(f->srcdir, sizeof(f->srcdir)));
@@ -136,12 +117,7 @@ static int setup(void **state)
 	snprintf(f->recipe, sizeof(f->recipe), "%s/config/demo-g474.ini", f->srcdir);
 	fx_vclock_init(&f->vc);
 	fx_err_clear(&f->err);
-	fx_conf_diags_init(&d);
-	assert_int_equal(fx_recipe_load(f->recipe, &f->rcp, &d, &f->err), 0);
-	fx_conf_diags_release(&d);
-	f->img = fx_image_load(f->rcp->firmware, FX_IMAGE_AUTO, f->rcp->firmware_raw,
-			       f->rcp->address, &f->err);
-	assert_non_null(f->img);
+	fxt_recipe_image_load(f->recipe, &f->rcp, &f->img);
 	hooked = f;
 	assert_int_equal(sqlite3_auto_extension((void (*)(void))hook_connection), SQLITE_OK);
 	f->store = fx_store_open(f->db, &f->err);
@@ -177,17 +153,8 @@ static void job_init(struct fix *f, struct fx_seq_job *job)
 static const char *db_text(struct fix *f, const char *sql)
 {
 	static char buf[512];
-	sqlite3_stmt *s;
-	sqlite3 *db;
 
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(buf, sizeof(buf), "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return buf;
+	return fxt_sql_text(f->db, sql, buf, sizeof(buf));
 }
 
 /* The factory-fresh board in the file is blank: the PASS commit must find

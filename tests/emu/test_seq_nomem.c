@@ -32,6 +32,9 @@ int main(void)
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "conf_fix.h"
+#include "seq_fix.h"
+
 #include "fx/conf.h"
 #include "fx/emu.h"
 #include "fx/seq.h"
@@ -101,75 +104,15 @@ static const sqlite3_mem_methods sq_mem = {
 	sq_malloc, sq_free, sq_realloc, sq_size, sq_roundup, sq_init, sq_shutdown, NULL,
 };
 
-#define FW_LEN 4096u
-
-static char dir[64], db[128], fw[128], boardf[128];
-static uint8_t fw_data[FW_LEN];
-static struct fx_image_seg seg;
-static struct fx_image img;
-static struct fx_recipe rcp;
-static struct fx_station st;
-
-static void line(struct fx_gpio_line_cfg *c, const char *name,
-		 enum fx_gpio_dir dir_, int initial)
-{
-	memset(c, 0, sizeof(*c));
-	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->dir = dir_;
-	c->initial = initial;
-}
+/* the files, recipe and station (fx is not touched by the runs) */
+static struct fxt_seq fx;
 
 static void prepare(void)
 {
-	struct fx_err err;
-	size_t i;
-	FILE *fp;
-
-	snprintf(dir, sizeof(dir), "/tmp/fxseqnm.XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	snprintf(db, sizeof(db), "%s/s.db", dir);
-	snprintf(fw, sizeof(fw), "%s/fw.bin", dir);
-	snprintf(boardf, sizeof(boardf), "%s/b.fxb", dir);
-	for (i = 0; i < FW_LEN; i++)
-		fw_data[i] = (uint8_t)(i * 7 + 3);
-	fw_data[0] = 0x00; fw_data[1] = 0x00; fw_data[2] = 0x02; fw_data[3] = 0x20;
-	fw_data[4] = 0xC1; fw_data[5] = 0x01; fw_data[6] = 0x00; fw_data[7] = 0x08;
-	fp = fopen(fw, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(fw_data, 1, FW_LEN, fp), FW_LEN);
-	fclose(fp);
-	seg.addr = 0x08000000u;
-	seg.len = FW_LEN;
-	seg.data = fw_data;
-	img.nsegs = 1;
-	img.segs = &seg;
-
-	fx_recipe_defaults(&rcp);
-	snprintf(rcp.name, sizeof(rcp.name), "nomem");
-	snprintf(rcp.version, sizeof(rcp.version), "1");
-	snprintf(rcp.firmware, sizeof(rcp.firmware), "%s", fw);
-	fx_err_clear(&err);
-	assert_int_equal(fx_conf_sha256_file(fw, rcp.firmware_sha256, &err), 0);
-	rcp.n_ob = 1;
-	snprintf(rcp.ob[0].name, sizeof(rcp.ob[0].name), "DBANK");
-	rcp.ob[0].value = 0;
-	rcp.app.enabled = true;
-	rcp.app.vid = 0x1209;
-	rcp.app.pid = 0x0001;
-
-	snprintf(st.name, sizeof(st.name), "nomem");
-	st.gpio_backend = "sim";
-	line(&st.start, "sim:START", FX_GPIO_INPUT, 0);
-	st.n_slots = 1;
-	st.slots[0].index = 1;
-	st.slots[0].emulated = true;
-	snprintf(st.slots[0].device, sizeof(st.slots[0].device), "emu:%s", boardf);
-	snprintf(st.slots[0].board_path, sizeof(st.slots[0].board_path), "%s", boardf);
-	line(&st.slots[0].boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
-	line(&st.slots[0].nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
-	line(&st.slots[0].led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
-	st.slots[0].timing.nrst_pulse_ms = 20;
-	st.slots[0].timing.boot0_setup_ms = 5;
+	fxt_seq_init(&fx, "/tmp/fxseqnm.XXXXXX");
+	fxt_seq_firmware(&fx, 3, fxt_seq_vectors);
+	fxt_seq_recipe(&fx, "nomem", "1");
+	fxt_seq_station(&fx, "nomem", false, true);
 }
 
 static const char *last_result(char *buf, size_t cap)
@@ -178,7 +121,7 @@ static const char *last_result(char *buf, size_t cap)
 	sqlite3_stmt *s;
 
 	snprintf(buf, cap, "<none>");
-	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	if (sqlite3_open_v2(fx.db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(h, "SELECT result FROM runs ORDER BY id DESC LIMIT 1",
 			       -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
@@ -201,13 +144,13 @@ static int cycle(struct fx_seq_outcome *out, struct fx_err *err)
 	int rc;
 
 	fx_vclock_init(&vc);
-	store = fx_store_open(db, err);
+	store = fx_store_open(fx.db, err);
 	if (!store)
 		return err->code;
-	rc = fx_seq_station_open(&st, &vc.base, &s, err);
+	rc = fx_seq_station_open(&fx.st, &vc.base, &s, err);
 	if (rc)
 		goto out_store;
-	b = fx_seq_demo_board_new(FX_SEQ_DEMO_BLANK, 1, &rcp, &img, &vc.base, err);
+	b = fx_seq_demo_board_new(FX_SEQ_DEMO_BLANK, 1, &fx.rcp, &fx.img, &vc.base, err);
 	if (!b) {
 		rc = err->code;
 		goto out_station;
@@ -217,12 +160,7 @@ static int cycle(struct fx_seq_outcome *out, struct fx_err *err)
 		fx_emu_free(b);
 		goto out_station;
 	}
-	memset(&job, 0, sizeof(job));
-	job.recipe = &rcp;
-	job.image = &img;
-	job.station_name = "nomem";
-	job.software_version = "test";
-	job.utc_offset_us = 1764028800000000LL;
+	fxt_seq_job(&fx, &job);
 	rc = fx_seq_run(fx_seq_station_first(s), store, &job, out, err);
 out_station:
 	fx_seq_station_close(s);
@@ -236,7 +174,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 	struct fx_seq_outcome out;
 	struct fx_err err;
 	unsigned n, failures = 0, recorded_errors = 0;
-	char res[16], cmd[160], what[320];
+	char res[16], what[320];
 	int rc;
 
 	(void)state;
@@ -285,8 +223,7 @@ static void test_every_allocation_fails_cleanly(void **state)
 	print_message("%u allocations failed one by one (%u recorded as non-PASS runs)\n",
 		      failures, recorded_errors);
 	assert_true(failures >= 10);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fxt_conf_rmdir(fx.dir), 0);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf_fix.h"
+#include "seq_fix.h"
 
 #include "fx/conf.h"
 #include "fx/emu.h"
@@ -19,58 +20,31 @@
 #include "fx/seq.h"
 #include "fx/store.h"
 
-struct fix {
-	char dir[64], board[128];
-	struct fx_vclock vc;
-	struct fx_station st;
-	struct fx_err err;
-};
-
 static int setup(void **state)
 {
-	struct fix *f = calloc(1, sizeof(*f));
-	struct fx_station_slot *sl;
+	struct fxt_seq *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/fxseqst.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->board, sizeof(f->board), "%s/b.fxb", f->dir);
-	fx_vclock_init(&f->vc);
-	fx_err_clear(&f->err);
-	snprintf(f->st.name, sizeof(f->st.name), "st");
-	f->st.gpio_backend = "sim";
-	fxt_station_line(&f->st.start, "sim:START", FX_GPIO_INPUT, 0);
+	fxt_seq_init(f, "/tmp/fxseqst.XXXXXX");
+	/* no power line: the board is powered at open */
+	fxt_seq_station(f, "st", false, true);
 	fxt_station_line(&f->st.tower_green, "sim:GREEN", FX_GPIO_OUTPUT, 0);
 	fxt_station_line(&f->st.tower_yellow, "sim:YELLOW", FX_GPIO_OUTPUT, 0);
 	fxt_station_line(&f->st.tower_red, "sim:RED", FX_GPIO_OUTPUT, 0);
-	f->st.n_slots = 1;
-	sl = &f->st.slots[0];
-	sl->index = 1;
-	sl->emulated = true;
-	snprintf(sl->device, sizeof(sl->device), "emu:%s", f->board);
-	snprintf(sl->board_path, sizeof(sl->board_path), "%s", f->board);
-	fxt_station_line(&sl->boot0, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
-	fxt_station_line(&sl->nrst, "sim:NRST", FX_GPIO_OUTPUT, 1);
-	fxt_station_line(&sl->led_pass, "sim:PASS", FX_GPIO_OUTPUT, 0);
-	sl->timing.nrst_pulse_ms = 20;
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fix *f = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
+	fxt_seq_close(*state);
+	free(*state);
 	return 0;
 }
 
 static void test_bad_knobs(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 
 	snprintf(f->st.slots[0].device, sizeof(f->st.slots[0].device), "emu:%s?shiny=1",
@@ -82,7 +56,7 @@ static void test_bad_knobs(void **state)
 
 static void test_bad_board_file(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 	char want[256];
 	FILE *fp = fopen(f->board, "wb");
@@ -98,7 +72,7 @@ static void test_bad_board_file(void **state)
 
 static void test_boot0_not_wired(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 
 	f->st.slots[0].boot0.name[0] = '\0';
@@ -108,17 +82,17 @@ static void test_boot0_not_wired(void **state)
 
 static void test_line_used_twice(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 
-	fxt_station_line(&f->st.slots[0].led_pass, "sim:BOOT0", FX_GPIO_OUTPUT, 0);
+	fxt_station_line(&f->st.slots[0].led_pass, "sim:BOOT0_1", FX_GPIO_OUTPUT, 0);
 	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), FX_E_BUSY);
-	assert_string_equal(f->err.msg, "line 'sim:BOOT0': already requested");
+	assert_string_equal(f->err.msg, "line 'sim:BOOT0_1': already requested");
 }
 
 static void test_no_slots(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 
 	f->st.n_slots = 0;
@@ -128,7 +102,7 @@ static void test_no_slots(void **state)
 
 static void test_slot_lookup_tower_save(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 	struct fx_seq_slot *sl;
 	int v = -1;
@@ -161,7 +135,7 @@ static void test_slot_lookup_tower_save(void **state)
 
 static void test_bad_jobs(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 	struct fx_seq_outcome out;
 	struct fx_seq_job job;
@@ -179,7 +153,7 @@ static void test_bad_jobs(void **state)
 
 static void test_demo_names(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_recipe r;
 	struct fx_image img;
 	int k;
@@ -198,7 +172,7 @@ static void test_demo_names(void **state)
 
 static void test_press_start_scripted(void **state)
 {
-	struct fix *f = *state;
+	struct fxt_seq *f = *state;
 	struct fx_seq_station *s = NULL;
 
 	assert_int_equal(fx_seq_station_open(&f->st, &f->vc.base, &s, &f->err), 0);

@@ -12,18 +12,10 @@
 #include "emu_fix.h"
 #include "fx/bytes.h"
 #include "fx/dfu_wire.h"
+#include "g4_fix.h"
 
 #define RT_IN (USB_DIR_IN | USB_TYPE_CLASS | USB_RECIP_INTERFACE)
 
-/* spec 3.2 factory image of 0x1FFF7800 */
-static const uint8_t factory1[48] = {
-	0xAA, 0xF8, 0xEF, 0xFF, 0x55, 0x07, 0x10, 0x00,
-	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0xFF, 0x00, 0xFF, 0xFF, 0x00, 0xFF,
-	0xFF, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00,
-	0xFF, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00,
-	0x00, 0xFF, 0x00, 0xFF, 0xFF, 0x00, 0xFF, 0x00,
-};
 
 static void set_slot(uint8_t raw[48], int slot, uint32_t v)
 {
@@ -56,7 +48,7 @@ static void test_factory_read(void **state)
 	(void)state;
 	fxt_emu_init(&f, NULL);
 	read_ob(&f, G4_OB1_BASE, raw);
-	assert_memory_equal(raw, factory1, 48);
+	assert_memory_equal(raw, fxt_g4_factory_ob1, 48);
 	assert_int_equal(fx_emu_optr(f.e), 0xFFEFF8AA);
 	read_ob(&f, G4_OB2_BASE, raw);
 	assert_int_equal(fx_get_le32(raw), 0xFFFFFFFF);
@@ -237,16 +229,16 @@ static void test_ob_write_refused(void **state)
 	assert_int_equal(fxt_clrstatus(&f), 0);
 	/* 40 bytes */
 	assert_int_equal(fxt_set_address(&f, G4_OB1_BASE), 0);
-	assert_int_equal(fxt_run(&f, 2, factory1, 40), 0);
+	assert_int_equal(fxt_run(&f, 2, fxt_g4_factory_ob1, 40), 0);
 	assert_int_equal(FXT_STATUS(&f), DFU_STATUS_errTARGET);
 	assert_int_equal(fxt_clrstatus(&f), 0);
 	/* not at the block start */
 	assert_int_equal(fxt_set_address(&f, G4_OB1_BASE + 8), 0);
-	assert_int_equal(fxt_run(&f, 2, factory1, 40), 0);
+	assert_int_equal(fxt_run(&f, 2, fxt_g4_factory_ob1, 40), 0);
 	assert_int_equal(FXT_STATUS(&f), DFU_STATUS_errTARGET);
 	assert_int_equal(fxt_clrstatus(&f), 0);
 	read_ob(&f, G4_OB1_BASE, back);
-	assert_memory_equal(back, factory1, 48);
+	assert_memory_equal(back, fxt_g4_factory_ob1, 48);
 	assert_int_equal(fx_emu_poll(f.e), FX_EMU_BUS_DFU);
 	fxt_emu_release(&f);
 }
@@ -260,7 +252,7 @@ static void test_reserved_bits_read_one(void **state)
 
 	(void)state;
 	fxt_emu_init(&f, NULL);
-	memcpy(raw, factory1, 48);
+	memcpy(raw, fxt_g4_factory_ob1, 48);
 	assert_int_equal(write_ob(&f, G4_OB1_BASE, raw), 0);
 	assert_int_equal(FXT_STATE(&f), dfuDNBUSY);
 	fxt_emu_sleep(&f, 50000);
@@ -366,7 +358,7 @@ static void test_backdoor_ob(void **state)
 	fxt_emu_init(&f, NULL);
 	assert_int_equal(fx_emu_backdoor_ob(f.e, 2, raw, false), FX_E_INVAL);
 	assert_int_equal(fx_emu_backdoor_ob(f.e, 0, raw, false), 0);
-	assert_memory_equal(raw, factory1, 48);
+	assert_memory_equal(raw, fxt_g4_factory_ob1, 48);
 	set_slot(raw, 0, 0xFFAFF8AA);
 	assert_int_equal(fx_emu_backdoor_ob(f.e, 0, raw, true), 0);
 	assert_int_equal(fx_emu_optr(f.e), 0xFFAFF8AA);

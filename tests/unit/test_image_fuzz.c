@@ -32,17 +32,6 @@ static const char *ext_of(const char *name)
 	return strrchr(name, '.');
 }
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Recompute the checksum of every well-formed-looking text record. */
 static void fix_text_checksums(uint8_t *d, size_t len, bool srec)
 {
@@ -65,13 +54,13 @@ static void fix_text_checksums(uint8_t *d, size_t len, bool srec)
 		if (nd & 1)
 			continue;
 		for (k = 0; k < nd; k++)
-			if (hexval(d[s + first + k]) < 0)
+			if (fx_hex_digit((char)d[s + first + k]) < 0)
 				break;
 		if (k < nd)
 			continue;
 		for (k = 0; k + 2 < nd; k += 2)
-			sum += (unsigned)(hexval(d[s + first + k]) << 4 |
-					  hexval(d[s + first + k + 1]));
+			sum += (unsigned)(fx_hex_digit((char)d[s + first + k]) << 4 |
+					  fx_hex_digit((char)d[s + first + k + 1]));
 		sum = srec ? (~sum & 0xff) : ((0x100 - (sum & 0xff)) & 0xff);
 		d[e - 2] = (uint8_t)"0123456789ABCDEF"[sum >> 4];
 		d[e - 1] = (uint8_t)"0123456789ABCDEF"[sum & 15];

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "report_fix.h"
 #include "fx/report.h"
 #include "fx/store.h"
 #include "../../src/report/report_int.h"
@@ -70,19 +71,6 @@ static struct fx_report *run_q(const struct fx_report_query *q)
 	return r;
 }
 
-static char *render(const struct fx_report *r, enum fx_report_format f)
-{
-	struct fx_err err;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	assert_non_null(m);
-	assert_int_equal(fx_report_write(r, f, m, &err), 0);
-	fclose(m);
-	return buf;
-}
-
 static void golden(const char *name, const char *got)
 {
 	char path[PATH_MAX + 64];
@@ -123,7 +111,7 @@ static void goldens(const struct fx_report *r, const char *base)
 	int f;
 
 	for (f = 0; f < 3; f++) {
-		out = render(r, (enum fx_report_format)f);
+		out = fxt_report_render(r, (enum fx_report_format)f);
 		snprintf(name, sizeof(name), "%s.%s", base, ext[f]);
 		golden(name, out);
 		free(out);
@@ -359,7 +347,7 @@ static void test_history(void **state)
 
 	q.unit = "SN008"; /* a message with a newline: quoted in CSV */
 	r = run_q(&q);
-	csv = render(r, FX_FMT_CSV);
+	csv = fxt_report_render(r, FX_FMT_CSV);
 	assert_non_null(strstr(csv, ",\"mismatch at 0x08000010, got 0xFF\nexpected 0x00\","));
 	free(csv);
 	fx_report_free(r);
@@ -527,11 +515,11 @@ static void test_empty_range(void **state)
 	assert_int_equal(r->tables[0].nrows, 0);
 	assert_string_equal(r->from, "2026-05-27");
 	assert_string_equal(r->to, "2026-05-28");
-	out = render(r, FX_FMT_TEXT);
+	out = fxt_report_render(r, FX_FMT_TEXT);
 	assert_non_null(strstr(out, "# range: 2026-05-27 .. 2026-05-28 (UTC days, inclusive; times in UTC)\n"));
 	assert_non_null(strstr(out, "(no failures in this range)\n"));
 	free(out);
-	out = render(r, FX_FMT_JSON);
+	out = fxt_report_render(r, FX_FMT_JSON);
 	assert_non_null(strstr(out, "\"rows\": []"));
 	free(out);
 	fx_report_free(r);
@@ -705,7 +693,7 @@ static void test_migrated_v1(void **state)
 
 	assert_null(fx_store_open_readonly("known.db", &err));
 	assert_string_equal(err.msg, "database 'known.db': schema version 1 is older than this "
-			    "software (2); open it once with the station to migrate it");
+			    "software (3); open it once with the station to migrate it");
 	v1 = fx_store_open("known.db", &err);
 	if (!v1)
 		fail_msg("migration: %s", err.msg);
@@ -832,7 +820,7 @@ static void test_long_group_values(void **state)
 	assert_non_null(r);
 	assert_string_equal(fx_rt_cell(&r->tables[0], 0, 0)->s, station);
 	assert_int_equal(strlen(fx_rt_cell(&r->tables[0], 0, 1)->s), strlen("demo-g474 ") + 1500);
-	out = render(r, FX_FMT_TEXT);
+	out = fxt_report_render(r, FX_FMT_TEXT);
 	assert_non_null(strstr(out, station));
 	assert_non_null(strstr(out, ver));
 	free(out);

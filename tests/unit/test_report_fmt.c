@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "report_fix.h"
 #include "fx/report.h"
 #include "../../src/report/report_int.h"
 
@@ -53,19 +54,6 @@ static struct fx_report *make(const char *val)
 	}
 	t->total_row = true;
 	return r;
-}
-
-static char *render(const struct fx_report *r, enum fx_report_format f)
-{
-	struct fx_err err;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&buf, &len);
-
-	assert_non_null(m);
-	assert_int_equal(fx_report_write(r, f, m, &err), 0);
-	fclose(m);
-	return buf;
 }
 
 static void assert_utf8(const char *s)
@@ -126,7 +114,7 @@ static void test_long_values_whole(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		out = render(r, f[i]);
+		out = fxt_report_render(r, f[i]);
 		if (!strstr(out, v))
 			fail_msg("format %zu: the 3000-byte value is not whole", i);
 		assert_utf8(out);
@@ -140,7 +128,7 @@ static void test_long_values_whole(void **state)
 	r->bars[0].n = 3;
 	r->bars[0].cum_pct = 100;
 	r->nbars = 1;
-	out = render(r, FX_FMT_HTML);
+	out = fxt_report_render(r, FX_FMT_HTML);
 	assert_non_null(strstr(out, v));
 	assert_non_null(strstr(strstr(out, v) + 1, v)); /* the <title> and the axis */
 	free(out);
@@ -156,24 +144,24 @@ static void test_invalid_utf8(void **state)
 	char *out;
 
 	(void)state;
-	out = render(r, FX_FMT_JSON);
+	out = fxt_report_render(r, FX_FMT_JSON);
 	assert_utf8(out);
 	assert_non_null(strstr(out, "\"A\\ufffdB\\ufffdC\\ufffd\\ufffdD\\ufffd\\ufffd\\ufffdE\\t\\u0007\x7f\xc2\x85" "F\""));
 	free(out);
 
-	out = render(r, FX_FMT_CSV);
+	out = fxt_report_render(r, FX_FMT_CSV);
 	assert_utf8(out);
 	assert_non_null(strstr(out, ",A\xef\xbf\xbd" "B\xef\xbf\xbd" "C\xef\xbf\xbd\xef\xbf\xbd"
 			       "D\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "E\t\a\x7f\xc2\x85" "F,"));
 	free(out);
 
-	out = render(r, FX_FMT_TEXT);
+	out = fxt_report_render(r, FX_FMT_TEXT);
 	assert_utf8(out);
 	assert_non_null(strstr(out, "A\xef\xbf\xbd" "B\xef\xbf\xbd" "C\xef\xbf\xbd\xef\xbf\xbd"
 			       "D\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "E    F"));
 	free(out);
 
-	out = render(r, FX_FMT_HTML);
+	out = fxt_report_render(r, FX_FMT_HTML);
 	assert_utf8(out);
 	assert_non_null(strstr(out, "<td>A\xef\xbf\xbd" "B\xef\xbf\xbd" "C\xef\xbf\xbd\xef\xbf\xbd"
 			       "D\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "E    F</td>"));
@@ -190,11 +178,11 @@ static void test_invalid_utf8(void **state)
 	r = make("x");
 	free(r->database);
 	r->database = strdup("d\xff\nb.db");
-	out = render(r, FX_FMT_JSON);
+	out = fxt_report_render(r, FX_FMT_JSON);
 	assert_utf8(out);
 	assert_non_null(strstr(out, "\"database\": \"d\\ufffd\\nb.db\""));
 	free(out);
-	out = render(r, FX_FMT_TEXT);
+	out = fxt_report_render(r, FX_FMT_TEXT);
 	assert_utf8(out);
 	assert_non_null(strstr(out, "# database: d\xef\xbf\xbd b.db\n"));
 	free(out);
@@ -207,14 +195,14 @@ static void test_total_and_none(void **state)
 	char *out;
 
 	(void)state;
-	out = render(r, FX_FMT_TEXT);
+	out = fxt_report_render(r, FX_FMT_TEXT);
 	assert_non_null(strstr(out, "\ntotal        1      50.00\n"));
 	assert_non_null(strstr(out, "\n(none)       2      50.00\n"));
 	assert_non_null(strstr(out, "\n\"\"           3      50.00\n"));
 	assert_non_null(strstr(out, "\n(total)      5      50.00\n"));
 	free(out);
 
-	out = render(r, FX_FMT_CSV);
+	out = fxt_report_render(r, FX_FMT_CSV);
 	assert_string_equal(out, "tz,from,to,operator,runs,yield_pct\r\n"
 			    "UTC,2026-03-02,2026-03-09,total,1,50.00\r\n"
 			    "UTC,2026-03-02,2026-03-09,,2,50.00\r\n"
@@ -223,7 +211,7 @@ static void test_total_and_none(void **state)
 			    "UTC,2026-03-02,2026-03-09,(total),5,50.00\r\n");
 	free(out);
 
-	out = render(r, FX_FMT_JSON);
+	out = fxt_report_render(r, FX_FMT_JSON);
 	assert_non_null(strstr(out, "\"rows\": [\n"
 			       "        [\"total\", 1, 50.00],\n"
 			       "        [null, 2, 50.00],\n"
@@ -233,7 +221,7 @@ static void test_total_and_none(void **state)
 			       "      \"total\": {\"runs\": 5, \"yield_pct\": 50.00}\n"));
 	free(out);
 
-	out = render(r, FX_FMT_HTML);
+	out = fxt_report_render(r, FX_FMT_HTML);
 	assert_non_null(strstr(out, "<tr><td>total</td>"));
 	assert_non_null(strstr(out, "<tr><td>(none)</td>"));
 	assert_non_null(strstr(out, "<tr><td>&quot;&quot;</td>"));

@@ -8,17 +8,9 @@
 #include <cmocka.h>
 
 #include "fx/dfu_wire.h"
+#include "g4_fix.h"
 #include "fx/stm32g4.h"
 
-/* spec 3.2: factory 48-byte image of 0x1FFF7800 */
-static const uint8_t factory_raw[48] = {
-	0xAA, 0xF8, 0xEF, 0xFF, 0x55, 0x07, 0x10, 0x00,
-	0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0xFF, 0x00, 0xFF, 0xFF, 0x00, 0xFF,
-	0xFF, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00,
-	0xFF, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0xFF, 0x00,
-	0x00, 0xFF, 0x00, 0xFF, 0xFF, 0x00, 0xFF, 0x00,
-};
 
 static void test_factory_encode_matches_spec(void **state)
 {
@@ -28,7 +20,7 @@ static void test_factory_encode_matches_spec(void **state)
 	(void)state;
 	fx_g4_ob_factory(&ob);
 	fx_g4_ob_encode(&ob, 0, raw);
-	assert_memory_equal(raw, factory_raw, 48);
+	assert_memory_equal(raw, fxt_g4_factory_ob1, 48);
 	assert_int_equal(ob.word[0][0], FX_G4_OPTR_FACTORY);
 }
 
@@ -41,7 +33,7 @@ static void test_decode_roundtrip(void **state)
 	(void)state;
 	fx_err_clear(&err);
 	memset(&ob, 0, sizeof(ob));
-	assert_int_equal(fx_g4_ob_decode(&ob, 0, factory_raw, &err), 0);
+	assert_int_equal(fx_g4_ob_decode(&ob, 0, fxt_g4_factory_ob1, &err), 0);
 	assert_int_equal(ob.word[0][0], 0xFFEFF8AAu);
 	assert_int_equal(ob.word[0][3], 0xFF00FFFFu);
 	fx_g4_ob_factory(&ob2);
@@ -59,7 +51,7 @@ static void test_decode_bad_complement(void **state)
 
 	(void)state;
 	fx_err_clear(&err);
-	memcpy(raw, factory_raw, 48);
+	memcpy(raw, fxt_g4_factory_ob1, 48);
 	raw[24 + 4] ^= 0x01; /* complement of slot 3 (0x1FFF7818) */
 	fx_g4_ob_factory(&ob);
 	ob.word[0][0] = 0x12345678u;
@@ -68,7 +60,7 @@ static void test_decode_bad_complement(void **state)
 			    "option bytes at 0x1FFF7818: value 0xFF00FFFF, complement 0x00FF0001, expected 0x00FF0000");
 	assert_int_equal(ob.word[0][0], 0x12345678u); /* untouched on failure */
 	/* bank 2 slot 0 is unused: not checked */
-	memcpy(raw, factory_raw, 48);
+	memcpy(raw, fxt_g4_factory_ob1, 48);
 	memset(raw, 0xFF, 8);
 	assert_int_equal(fx_g4_ob_decode(&ob, 1, raw, &err), 0);
 	assert_int_equal(fx_g4_ob_decode(&ob, 2, raw, &err), FX_E_INVAL);
