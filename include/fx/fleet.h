@@ -46,7 +46,7 @@
 #include "fx/store_sync.h"
 
 /* Central schema version this software writes and reads. */
-#define FX_FLEET_SCHEMA_VERSION 2
+#define FX_FLEET_SCHEMA_VERSION 3
 
 /* Default batch size (runs per transaction). */
 #define FX_FLEET_BATCH 500
@@ -104,10 +104,39 @@ int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, 
 int fx_fleet_leases(struct fx_fleet *f, struct fx_sync_db *db, const char *pool,
 		    struct fx_fleet_lease **out, size_t *n, struct fx_err *err);
 
-/* Push one batch of at most limit runs; OUT: pushed (0 = nothing left).
- * now_us (wall clock) is recorded as the last success. */
+/* Keep the central serial pools registered in the station database
+ * (fx_sync_db_set_pool) supplied (fleet_lease.c): a pool with fewer than
+ * half a lease left (or none) gets blocks of `lease` values leased and
+ * added to st, the station database's store (a store of another
+ * connection, fx_sync_store_open, works beside a running station).
+ * recovery: first add the server's leases of this station that have no
+ * local block (lost between the two commits). OUT: *leased, blocks
+ * added. Errors: FX_E_IO (server), FX_E_EXHAUSTED (the server's pool is
+ * used up), FX_E_STATE, the store's (FX_E_DB, FX_E_CONFIG for a leased
+ * block that overlaps a local one). */
+struct fx_store;
+int fx_fleet_refill(struct fx_fleet *f, struct fx_sync_db *db, struct fx_store *st, bool recovery,
+		    unsigned *leased, struct fx_err *err);
+
+/* Register the central pools among confs (n [serial_number] sections;
+ * others skipped) in the station database at db_path: each pool is
+ * prepared in st (created without a block of its own) and its lease
+ * parameters (lease, first, last) recorded for the pusher. */
+struct fx_serial_conf;
+int fx_fleet_register_pools(const char *db_path, struct fx_store *st,
+			    const struct fx_serial_conf *const *confs, size_t n, struct fx_err *err);
+/* Wait at most wait_ms (50 ms polls of the database at db_path) until
+ * every central pool among confs has values; false when one has none. */
+bool fx_fleet_pools_wait(const char *db_path, const struct fx_serial_conf *const *confs, size_t n,
+			 unsigned wait_ms);
+
+/* Push one batch of at most limit runs and the serial allocation events
+ * not yet pushed (at most 8 x limit; idempotent by (allocation uuid,
+ * state, time), in their commit order) in the same transaction; OUT:
+ * pushed runs, events (may be NULL; both 0 = nothing left). now_us (wall
+ * clock) is recorded as the last success. */
 int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, size_t *pushed,
-		  int64_t now_us, struct fx_err *err);
+		  size_t *events, int64_t now_us, struct fx_err *err);
 
 /* The pusher loop (sync, sync --follow, run --sync). */
 struct fx_fleet_pusher_opts {

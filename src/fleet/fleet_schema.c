@@ -554,7 +554,67 @@ static const char m2[] =
 	"GRANT EXECUTE ON FUNCTION fx.day(bigint), fx.hb(bigint) TO fx_station, fx_report;"
 	"GRANT SELECT ON fx.sum_cycle_all, fx.sum_cycle_all_hist TO fx_report;";
 
+/* 2 -> 3: serial allocations (issue 12 item 2). fx.serial_events holds
+ * every station's allocation events (the station's append-only
+ * serial_event: reserved, reached, bound, released, voided), idempotent by
+ * (allocation uuid, state, time); a statement trigger folds the new ones
+ * into fx.serial_allocs (one row per allocation: its latest state, from
+ * all its events in the station's commit order). fx.v_serial_duplicates:
+ * a value held (reserved or bound) by more than one allocation anywhere in
+ * the fleet - empty for central pools, whose blocks never overlap. */
+static const char m3[] =
+	"CREATE TABLE fx.serial_events(alloc_uuid uuid NOT NULL,"
+	"  state text NOT NULL CHECK (state IN ('reserved','reached','bound','released','voided')),"
+	"  time_us bigint NOT NULL, station_key uuid NOT NULL, local_id bigint NOT NULL,"
+	"  pool text NOT NULL, value text NOT NULL, run_uuid uuid, chip_uid text,"
+	"  received_at timestamptz NOT NULL DEFAULT now(),"
+	"  PRIMARY KEY (alloc_uuid, state, time_us));"
+	"CREATE INDEX serial_events_value ON fx.serial_events(value);"
+	"CREATE TABLE fx.serial_allocs(alloc_uuid uuid PRIMARY KEY, station_key uuid NOT NULL,"
+	"  pool text NOT NULL, value text NOT NULL, state text NOT NULL, run_uuid uuid,"
+	"  chip_uid text, reserved_us bigint, reached_us bigint, changed_us bigint NOT NULL,"
+	"  last_local_id bigint NOT NULL);"
+	"CREATE INDEX serial_allocs_value ON fx.serial_allocs(value);"
+	"CREATE INDEX serial_allocs_uid ON fx.serial_allocs(chip_uid);"
+	"CREATE INDEX serial_allocs_pool ON fx.serial_allocs(pool, state);"
+	"ALTER TABLE fx.serial_events ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY station_insert ON fx.serial_events FOR INSERT TO fx_station"
+	"  WITH CHECK (station_key IN (SELECT fx.my_stations()));"
+	"CREATE POLICY report_read ON fx.serial_events FOR SELECT TO fx_report USING (true);"
+	"CREATE FUNCTION fx.fold_serial() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+	" SET search_path = fx, pg_temp AS $$"
+	" BEGIN"
+	"  INSERT INTO fx.serial_allocs AS a (alloc_uuid, station_key, pool, value, state, run_uuid,"
+	"   chip_uid, reserved_us, reached_us, changed_us, last_local_id)"
+	"   SELECT e.alloc_uuid, (array_agg(e.station_key ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.pool ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.value ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.state ORDER BY e.local_id DESC) FILTER (WHERE e.state <> 'reached'))[1],"
+	"    (array_agg(e.run_uuid ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.chip_uid ORDER BY e.local_id DESC))[1],"
+	"    max(e.time_us) FILTER (WHERE e.state = 'reserved'),"
+	"    max(e.time_us) FILTER (WHERE e.state = 'reached'), max(e.time_us), max(e.local_id)"
+	"   FROM fx.serial_events e WHERE e.alloc_uuid IN (SELECT alloc_uuid FROM ne)"
+	"   GROUP BY e.alloc_uuid ORDER BY e.alloc_uuid"
+	"   ON CONFLICT (alloc_uuid) DO UPDATE SET station_key = excluded.station_key,"
+	"    pool = excluded.pool, value = excluded.value,"
+	"    state = COALESCE(excluded.state, a.state), run_uuid = excluded.run_uuid,"
+	"    chip_uid = excluded.chip_uid, reserved_us = excluded.reserved_us,"
+	"    reached_us = excluded.reached_us, changed_us = excluded.changed_us,"
+	"    last_local_id = excluded.last_local_id;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER serial_events_fold AFTER INSERT ON fx.serial_events"
+	" REFERENCING NEW TABLE AS ne FOR EACH STATEMENT EXECUTE FUNCTION fx.fold_serial();"
+	"CREATE VIEW fx.v_serial_duplicates AS SELECT value, count(*) AS allocations,"
+	"  count(DISTINCT station_key) AS stations FROM fx.serial_allocs"
+	"  WHERE state IN ('reserved', 'bound') GROUP BY value HAVING count(*) > 1;"
+	"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fx FROM PUBLIC;"
+	"GRANT INSERT ON fx.serial_events TO fx_station;"
+	"GRANT SELECT ON fx.serial_events, fx.serial_allocs, fx.v_serial_duplicates TO fx_report;";
+
 const char *const fx_fleet_migrations[FX_FLEET_SCHEMA_VERSION] = {
 	m1, /* 0 -> 1 */
 	m2, /* 1 -> 2 */
+	m3, /* 2 -> 3 */
 };

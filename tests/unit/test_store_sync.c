@@ -111,7 +111,7 @@ static void test_queue_and_batches(void **state)
 	assert_non_null(strstr(b.steps_json, "\"name\":\"erase\""));
 	assert_int_equal(fx_sync_db_uuid_at(db, 1, uuid, &err), 0);
 	assert_string_equal(uuid, b.last_uuid);
-	assert_int_equal(fx_sync_db_ack(db, b.last_seq, b.last_uuid, 123, &err), 0);
+	assert_int_equal(fx_sync_db_ack(db, b.last_seq, b.last_uuid, 0, 123, &err), 0);
 	fx_sync_batch_release(&b);
 
 	assert_int_equal(fx_sync_db_batch(db, 1, 100, &b, &err), 0);
