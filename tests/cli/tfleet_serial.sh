@@ -130,3 +130,36 @@ st a.db sta "$UA" 1 >"$T/a4.out" 2>"$T/a4.err" || { cat "$T/a4.err"; fail "stati
 [ "$(sqlite3 "$T/a.db" "SELECT count(*) FROM serial_block WHERE origin = 'lease' AND ref = '$lost'")" = 1 ] ||
 	fail "the lost lease $lost was not recovered"
 ok "a lease lost between the server's commit and the station's is recovered at the next connect"
+
+# 7. the real station: run --sync with a central pool leases its first block
+# before the first board and the next ones while it runs (needs cmd_run.c
+# to register the recipes' pools with fx_cli_run_sync_pools)
+if ! grep -q fx_cli_run_sync_pools src/cli/cmd_run.c; then
+	echo "# skip 7: run --sync does not register central pools yet (src/cli/cmd_run.c)"
+	exit 0
+fi
+station_role st_c
+mkdir -p "$T/sc"
+cat >"$T/sc/st.ini" <<EOT
+[station]
+name = sc
+database = sc.db
+start = sim:START
+[slot 1]
+device = emu:board1.fxb
+boot0 = sim:BOOT0_1
+nrst = sim:NRST_1
+power = sim:POWER_1
+EOT
+sed 's/^pool = .*/pool = fleet-run\ncentral = yes\nlease = 5/' config/demo-g474-serial.ini |
+	sed "s|^file = demo-g474.hex|file = $HEX|" >"$T/run.ini"
+expect 0 "$FX" run --station "$T/sc/st.ini" --recipe "$T/run.ini" --cycles 12 --realtime=0.05 \
+	--demo-boards=blank --sync "$(pg_uri st_c)"
+[ "$(sqlite3 "$T/sc/sc.db" "SELECT count(DISTINCT value) FROM serial_alloc WHERE state = 'bound'")" = 12 ] ||
+	fail "run --sync: 12 boards did not get 12 values"
+[ "$(sqlite3 "$T/sc/sc.db" "SELECT count(*) FROM serial_block WHERE origin = 'lease'")" -ge 3 ] ||
+	fail "run --sync: fewer than 3 leases of 5 for 12 values"
+expect 0 "$FX" sync --db "$T/sc/sc.db" --to "$(pg_uri st_c)"
+[ "$(pg_sql "SELECT count(*) FROM fx.serial_allocs WHERE pool = 'fleet-run' AND state = 'bound'")" = 12 ] ||
+	fail "run --sync: the fleet database lacks allocations"
+ok "run --sync with a central pool: leased before the first board and while running, every allocation in the fleet"
