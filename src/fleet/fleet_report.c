@@ -229,10 +229,15 @@ static int load_summaries(struct ld *x)
 	return rc;
 }
 
-/* the unit keys of the history's serial or UID, bound as $1 */
+/* the unit keys of the history's serial or UID, bound as $1, and (as the
+ * local history) the unit of the chip UID an allocated serial is bound to:
+ * a board bound after a FAIL has its serial only in its allocation */
+#define BOUND_TO "FROM fx.serial_allocs a WHERE a.value = $1 AND a.state = 'bound'"
 #define UNIT_KEYS                                                                       \
 	"(SELECT unit_key FROM fx.units WHERE serial = $1"                              \
-	" UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
+	" UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1"                      \
+	" UNION SELECT u.unit_key FROM fx.units u WHERE u.chip_uid IN"                  \
+	"  (SELECT a.chip_uid " BOUND_TO "))"
 
 /* Run a history query (the unit as $1) into *out; 0 or the error. */
 static int fetch_unit(struct ld *x, const char *sql, PGresult **out)
@@ -300,6 +305,17 @@ static int load_history(struct ld *x)
 			       " WHERE r.unit_key IN " UNIT_KEYS,
 			       "INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
 			       " VALUES((SELECT id FROM runs WHERE uuid = ?1), ?2, ?3, ?4, ?5, ?6, ?7)");
+	/* the allocation binding the serial, for the local query */
+	if (!rc)
+		rc = copy_unit(x, "SELECT DISTINCT a.pool " BOUND_TO,
+			       "INSERT OR IGNORE INTO serial_pool(name, source, created_us)"
+			       " VALUES(?1, 'counter', 0)");
+	if (!rc)
+		rc = copy_unit(x, "SELECT a.alloc_uuid, a.pool, a.value, a.chip_uid,"
+			       " COALESCE(a.reserved_us, a.changed_us), a.changed_us " BOUND_TO,
+			       "INSERT INTO serial_alloc(uuid, pool_id, value, state, on_fail, chip_uid,"
+			       " reserved_us, changed_us) VALUES(?1, (SELECT id FROM serial_pool WHERE"
+			       " name = ?2), ?3, 'bound', 'reuse', ?4, ?5, ?6)");
 	return rc;
 }
 

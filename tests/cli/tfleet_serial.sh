@@ -116,6 +116,17 @@ pg_sql "SELECT count(*) FROM fx.serial_leases a JOIN fx.serial_leases b ON a.poo
 has "$T/out" "^0$"
 ok "the fleet database holds every allocation once with the station's state, each event once; values inside the issuing station's disjoint leases"
 
+# 4b. fleet history finds a unit by the serial bound to its chip after a
+# FAIL (the unit itself has no serial), as the station's history does
+v=$(sqlite3 "$T/a.db" "SELECT a.value FROM serial_alloc a JOIN runs r ON r.id = a.run_id
+	WHERE a.state = 'bound' AND r.result = 'FAIL' ORDER BY a.id LIMIT 1")
+[ -n "$v" ] || fail "no value bound after a FAIL"
+[ -z "$(sqlite3 "$T/a.db" "SELECT id FROM units WHERE serial = '$v'")" ] || fail "$v is a unit serial"
+same_report "$T/a.db" history "$v"
+has "$T/pg.txt" "FAIL"
+same_report "$T/a.db" history "$(sqlite3 "$T/a.db" "SELECT value FROM serial_alloc WHERE state = 'bound' ORDER BY id DESC LIMIT 1")"
+ok "fleet history of a serial bound after a FAIL = the station's ($v)"
+
 # 5. replayed events insert nothing
 sqlite3 "$T/a.db" "UPDATE sync_state SET acked_event = 0"
 expect 0 "$FX" sync --db "$T/a.db" --to "$UA"
@@ -131,11 +142,11 @@ st a.db sta "$UA" 1 >"$T/a4.out" 2>"$T/a4.err" || { cat "$T/a4.err"; fail "stati
 	fail "the lost lease $lost was not recovered"
 ok "a lease lost between the server's commit and the station's is recovered at the next connect"
 
-# 7. the real station: run --sync with a central pool leases its first block
+# 8. the real station: run --sync with a central pool leases its first block
 # before the first board and the next ones while it runs (needs cmd_run.c
 # to register the recipes' pools with fx_cli_run_sync_pools)
 if ! grep -q fx_cli_run_sync_pools src/cli/cmd_run.c; then
-	echo "# skip 7: run --sync does not register central pools yet (src/cli/cmd_run.c)"
+	echo "# skip 8: run --sync does not register central pools yet (src/cli/cmd_run.c)"
 	exit 0
 fi
 station_role st_c

@@ -8,7 +8,8 @@
  *
  * Before each board the pool is prepared; none left stops the station
  * like `run` does (exit 75, "exhausted after N boards"). Every 4th board
- * fails before its value reached the board (released, reused). A board
+ * fails before its value reached the board (released, reused), every 5th
+ * after (the value stays bound to the chip; the unit keeps no serial). A board
  * takes 20 ms, so the pusher runs beside the cycles. Prints "boards N".
  * Built by the test with cc against libfx.a. */
 #include <stdio.h>
@@ -42,7 +43,9 @@ static int board(struct fx_store *st, const struct fx_serial_conf *sn, const cha
 	struct fx_store_run run;
 	struct timespec ts = { 0, 20 * 1000000L };
 	char uid[48];
-	bool pass = i % 4 != 3;
+	/* every 4th board fails before its value reached it (released),
+	 * every 5th after (bound to the chip, the unit without a serial) */
+	bool pass = i % 4 != 3 && i % 5 != 4, reached = i % 4 != 3;
 	int rc;
 
 	/* a new chip each board, also across sessions */
@@ -58,7 +61,7 @@ static int board(struct fx_store *st, const struct fx_serial_conf *sn, const cha
 	if (rc)
 		return rc;
 	nanosleep(&ts, NULL);
-	if (pass)
+	if (reached)
 		rc = fx_serial_reached(st, a.id, fx_fleet_now_us(), err);
 	fx_sync_store_idle(st);
 	if (!rc)
