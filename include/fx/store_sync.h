@@ -167,6 +167,7 @@ struct fx_sync_status {
 	int64_t last_err_us;      /* 0 = never */
 	char last_error[256];
 	struct fx_sync_identity id;
+	int64_t events;           /* serial allocation events not yet pushed */
 };
 int fx_sync_db_status(struct fx_sync_db *db, struct fx_sync_status *s, struct fx_err *err);
 

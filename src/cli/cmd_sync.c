@@ -107,6 +107,7 @@ static int status(const char *path)
 	else
 		printf("backlog      0 runs\n");
 	printf("acknowledged %lld\n", (long long)s.id.acked_seq);
+	printf("serials      %lld allocation events not pushed\n", (long long)s.events);
 	printf("last success %s\n", a);
 	if (s.last_err_us)
 		printf("last error   %s %s\n", b, s.last_error);

@@ -575,6 +575,19 @@ int fx_sync_db_status(struct fx_sync_db *d, struct fx_sync_status *st, struct fx
 		rc = dberr(d, err);
 	}
 	sqlite3_finalize(s);
+	if (!rc && d->serial) {
+		if (sqlite3_prepare_v2(d->db, "SELECT count(*) FROM serial_event"
+				       " WHERE id > (SELECT acked_event FROM sync_state)", -1, &s,
+				       NULL) != SQLITE_OK) {
+			rc = dberr(d, err);
+			goto out;
+		}
+		if (sqlite3_step(s) == SQLITE_ROW)
+			st->events = sqlite3_column_int64(s, 0);
+		else
+			rc = dberr(d, err);
+		sqlite3_finalize(s);
+	}
 out:
 	exec(d, "COMMIT", NULL);
 	return rc;

@@ -83,6 +83,9 @@ has "$T/b2.out" "^exhausted after [0-9]+ boards$"
 nb=$(sed -n 's/^boards //p' "$T/b2.out")
 [ "$nb" -ge "$left_b" ] || fail "offline station b made $nb boards with $left_b values left"
 has "$T/a2.out" "^boards 15$"
+# what it did offline waits in its database
+expect 0 "$FX" sync --db "$T/b.db" --status
+has "$T/out" "^serials      [1-9][0-9]* allocation events not pushed$"
 ok "offline, station b draws from its leases until they are used up ($nb boards), then stops; a goes on"
 
 # 3. b back online: leases again and pushes what it did offline
@@ -90,6 +93,8 @@ st b.db stb "$UB" 10 >"$T/b3.out" 2>"$T/b3.err" || { cat "$T/b3.err"; fail "stat
 has "$T/b3.out" "^boards 10$"
 expect 0 "$FX" sync --db "$T/a.db" --to "$UA"
 expect 0 "$FX" sync --db "$T/b.db" --to "$UB"
+expect 0 "$FX" sync --db "$T/b.db" --status
+has "$T/out" "^serials      0 allocation events not pushed$"
 dups=$(local_values a.db b.db | sort | uniq -d)
 [ -z "$dups" ] || fail "values issued twice across the stations: $dups"
 nv=$(local_values a.db b.db | wc -l)
