@@ -88,7 +88,12 @@ expect 0 "$FX" sync --db "$T/b.db" --status
 has "$T/out" "^serials      [1-9][0-9]* allocation events not pushed$"
 ok "offline, station b draws from its leases until they are used up ($nb boards), then stops; a goes on"
 
-# 3. b back online: leases again and pushes what it did offline
+# 3. b back online: fixturectl sync (as its sync --follow service would)
+# pushes what it did offline and leases for the pool its station
+# registered; then the station goes on
+expect 0 "$FX" sync --db "$T/b.db" --to "$UB"
+has "$T/err" "1 serial block leased"
+[ "$(remaining b.db)" -ge 5 ] || fail "sync did not lease for station b's empty pool"
 st b.db stb "$UB" 10 >"$T/b3.out" 2>"$T/b3.err" || { cat "$T/b3.err"; fail "station b back online: exit $?"; }
 has "$T/b3.out" "^boards 10$"
 expect 0 "$FX" sync --db "$T/a.db" --to "$UA"
