@@ -437,7 +437,7 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	struct fx_sync_batch b;
 	struct fx_sync_events ev = { 0 };
 	char prev[24], last[24], epoch[16];
-	const char *v[4];
+	const char *v[4], *acked_uuid;
 	PGresult *res;
 	int rc;
 
@@ -449,6 +449,7 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	rc = fx_sync_db_identity(db, &id, err);
 	if (rc)
 		return rc;
+	acked_uuid = id.acked_uuid[0] ? id.acked_uuid : NULL;
 	rc = fx_sync_db_batch(db, id.acked_seq, limit, &b, err);
 	if (rc)
 		return rc;
@@ -480,7 +481,7 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	v[0] = id.station_key;
 	v[1] = epoch;
 	v[2] = prev;
-	v[3] = id.acked_uuid[0] ? id.acked_uuid : NULL;
+	v[3] = acked_uuid;
 	res = query(f, "SELECT fx.batch_begin($1, $2, $3, $4)", 4, v, FX_E_IO, NULL, err);
 	if (!res)
 		goto err_rollback;
@@ -508,7 +509,7 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	snprintf(last, sizeof(last), "%lld", (long long)(b.nruns ? b.last_seq : id.acked_seq));
 	v[0] = id.station_key;
 	v[1] = last;
-	v[2] = b.nruns ? b.last_uuid : v[3];
+	v[2] = b.nruns ? b.last_uuid : acked_uuid;
 	v[3] = id.line[0] ? id.line : NULL;
 	res = query(f, "SELECT fx.batch_end($1, $2, $3, $4)", 4, v, FX_E_IO, NULL, err);
 	if (!res)
@@ -518,8 +519,8 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	if (rc)
 		goto out; /* unknown outcome: attach repairs it */
 	rc = fx_sync_db_ack(db, b.nruns ? b.last_seq : id.acked_seq,
-			    b.nruns ? b.last_uuid : id.acked_uuid, ev.last_id ? ev.last_id : id.acked_event,
-			    now_us, err);
+			    b.nruns ? b.last_uuid : acked_uuid, ev.n ? ev.last_id : id.acked_event, now_us,
+			    err);
 	if (!rc) {
 		*pushed = b.nruns;
 		if (events)
