@@ -158,7 +158,11 @@ struct fx_fleet_pusher_opts {
 	void *ctx;
 };
 
-/* Run the loop in the caller's thread. Returns 0 when drained (no follow)
+/* Run the loop in the caller's thread: connect, attach, then before each
+ * batch keep the registered central serial pools supplied
+ * (fx_fleet_refill on its own store connection; a refill trouble other
+ * than the server's is logged and pauses the leasing for a minute), push.
+ * Returns 0 when drained (no follow)
  * or stopped; a fatal error (FX_E_STATE, FX_E_DB schema, FX_E_FILE) ends
  * it. Transient errors (FX_E_IO) are retried with exponential backoff
  * (min .. max) and, without follow, end it with that error. OUT: pushed. */
