@@ -142,11 +142,6 @@ int fx_sync_db_remaining(struct fx_sync_db *db, const char *pool, uint64_t *rema
  * software's (the station migrates it). Each call is one short
  * transaction (busy timeout as the station's). fx_store_close() frees. */
 struct fx_store *fx_sync_store_open(const char *path, struct fx_err *err);
-/* Reset every statement of st's connection, so that it holds no read
- * transaction between calls (a statement left on a row keeps its snapshot:
- * the connection's next write would fail with SQLITE_BUSY_SNAPSHOT once
- * another connection committed). */
-void fx_sync_store_idle(struct fx_store *st);
 
 /* Remember the last error (msg must hold no secret: fx/fleet.h messages
  * never do) with its time; best effort. */

@@ -830,6 +830,14 @@ static int open_all(struct run_ctx *c)
 						c->st->sync_warn_after_s);
 		if (!c->sync)
 			return FX_EXIT_USAGE;
+		/* central serial pools: the pusher leases their blocks; wait
+		 * up to 10 s for the first before the first board */
+		const struct fx_serial_conf *pools[FX_STATION_MAX_SLOTS];
+
+		for (i = 0; i < c->n_slots; i++)
+			pools[i] = &c->slots[i].rcp->serial_number;
+		if (fx_cli_run_sync_pools(c->sync, c->store, pools, c->n_slots, 10000))
+			return FX_EXIT_DATAERR;
 	}
 	n = fx_store_recovered(c->store);
 	if (n)

@@ -29,7 +29,6 @@ static int add(struct fx_store *st, const char *pool, const struct fx_fleet_leas
 	snprintf(ref, sizeof(ref), "%" PRId64, l->id);
 	rc = fx_serial_pool_add_block(st, pool, (uint64_t)l->first, (uint64_t)l->last, "lease", ref,
 				      fx_fleet_now_us(), NULL, err);
-	fx_sync_store_idle(st);
 	return rc;
 }
 
@@ -109,9 +108,6 @@ int fx_fleet_register_pools(const char *db_path, struct fx_store *st,
 			continue;
 		/* the pool exists (no block of its own), the pusher knows its lease */
 		rc = fx_serial_prepare(st, confs[i], fx_fleet_now_us(), &left, err);
-		/* no read snapshot left behind on the station's connection
-		 * (fx_sync_store_idle) */
-		fx_sync_store_idle(st);
 		if (!rc)
 			rc = fx_sync_db_set_pool(db, confs[i]->pool, confs[i]->lease,
 						 (int64_t)confs[i]->first, (int64_t)confs[i]->last, err);

@@ -33,6 +33,19 @@ static const char *col_text(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+/* Reset this module's cached statements before the lock is released: a
+ * statement left on a row keeps the connection's read snapshot open, and
+ * once another connection commits (the fleet pusher's acknowledgements)
+ * the station's next BEGIN IMMEDIATE fails with SQLITE_BUSY_SNAPSHOT
+ * ("database is locked"). */
+static void unlock_idle(struct fx_store *st)
+{
+	for (int i = SQ_SER_POOL_GET; i <= SQ_SER_POOLS; i++)
+		if (st->stmt[i])
+			sqlite3_reset(st->stmt[i]);
+	pthread_mutex_unlock(&st->lock);
+}
+
 /* One transaction around body under st->lock: committed when body
  * returns 0, else rolled back; the first error wins. */
 static int txn_locked(struct fx_store *st, int (*body)(struct fx_store *, void *, struct fx_err *),
@@ -49,7 +62,7 @@ static int txn_locked(struct fx_store *st, int (*body)(struct fx_store *, void *
 		if (rc)
 			fx_store_txn_end(st, false, NULL);
 	}
-	pthread_mutex_unlock(&st->lock);
+	unlock_idle(st);
 	return rc;
 }
 
@@ -1104,7 +1117,7 @@ int fx_serial_pool_stats(struct fx_store *st, const char *pool, struct fx_serial
 		return fx_err_set(err, FX_E_INVAL, "pool stats: no pool");
 	pthread_mutex_lock(&st->lock);
 	rc = stats_locked(st, pool, out, err);
-	pthread_mutex_unlock(&st->lock);
+	unlock_idle(st);
 	return rc;
 }
 
@@ -1146,7 +1159,7 @@ int fx_serial_pools(struct fx_store *st, struct fx_serial_pool_stats **out, size
 	for (i = 0; i < k && !rc; i++)
 		rc = stats_locked(st, names[i], &v[i], err);
 out:
-	pthread_mutex_unlock(&st->lock);
+	unlock_idle(st);
 	for (i = 0; i < k; i++)
 		free(names[i]);
 	free(names);

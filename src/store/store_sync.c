@@ -756,18 +756,6 @@ err_close:
 	return NULL;
 }
 
-void fx_sync_store_idle(struct fx_store *st)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (!st)
-		return;
-	pthread_mutex_lock(&st->lock);
-	while ((s = sqlite3_next_stmt(st->db, s)) != NULL)
-		sqlite3_reset(s);
-	pthread_mutex_unlock(&st->lock);
-}
-
 int fx_sync_db_remaining(struct fx_sync_db *d, const char *pool, uint64_t *remaining,
 			 struct fx_err *err)
 {

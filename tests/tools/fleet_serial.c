@@ -57,19 +57,16 @@ static int board(struct fx_store *st, const struct fx_serial_conf *sn, const cha
 	rq.run_id = run.id;
 	rq.now_us = fx_fleet_now_us();
 	rc = fx_serial_alloc(st, &rq, &a, err);
-	fx_sync_store_idle(st); /* WORKAROUND, see the end */
 	if (rc)
 		return rc;
 	nanosleep(&ts, NULL);
 	if (reached)
 		rc = fx_serial_reached(st, a.id, fx_fleet_now_us(), err);
-	fx_sync_store_idle(st);
 	if (!rc)
 		rc = fx_store_run_set_unit(st, &run, pass ? a.value : NULL, uid, FX_STORE_BOARD_BLANK,
 					   err);
 	if (!rc)
 		rc = fx_serial_finish(st, a.id, pass, fx_fleet_now_us(), NULL, err);
-	fx_sync_store_idle(st);
 	if (rc)
 		return rc;
 	end.result = pass ? FX_STORE_PASS : FX_STORE_FAIL;
@@ -78,12 +75,6 @@ static int board(struct fx_store *st, const struct fx_serial_conf *sn, const cha
 	end.error_code = pass ? 0 : FX_E_VERIFY;
 	end.message = pass ? NULL : "synthetic failure";
 	rc = fx_store_run_end(st, &run, &end, err);
-	/* WORKAROUND (reported): store_serial.c leaves its statements on a
-	 * row after a call, so the station's connection keeps an old read
-	 * snapshot and its next BEGIN IMMEDIATE fails with "database is
-	 * locked" (SQLITE_BUSY_SNAPSHOT) once the pusher committed. Remove
-	 * when fx_serial_* reset their statements before returning. */
-	fx_sync_store_idle(st);
 	return rc;
 }
 
@@ -122,14 +113,12 @@ int main(int argc, char **argv)
 	p = fx_fleet_pusher_start(&o, &err);
 	if (!p || fx_fleet_register_pools(argv[1], st, confs, 1, &err))
 		goto fail;
-	fx_sync_store_idle(st); /* WORKAROUND, see board() */
 	if (!fx_fleet_pools_wait(argv[1], confs, 1, 5000))
 		fprintf(stderr, "fleet_serial: no lease yet, using what the pool has\n");
 	for (i = 0; i < n; i++) {
 		if (fx_serial_prepare(st, confs[0], fx_fleet_now_us(), &left, &err))
 			goto fail;
-		fx_sync_store_idle(st); /* WORKAROUND, see board() */
-		if (!left) {
+			if (!left) {
 			printf("boards %ld\n", i);
 			printf("exhausted after %ld boards\n", i);
 			rc = 75;
