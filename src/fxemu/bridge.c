@@ -632,7 +632,12 @@ static void unplug(struct fxe_bed *bed, struct fxe_board *b)
 	for (u = d->urbs; u; u = u->next)
 		if (!u->done) {
 			u->done = true;
-			u->status = -ESHUTDOWN;
+			/* the request on the wire when the board left fails as
+			 * a transfer error before the hub reports the
+			 * disconnect (dummy_hcd: no endpoint on the dead port;
+			 * xHCI: transaction error: tests/kernel); the hub's
+			 * removal flushes the others */
+			u->status = u->wait_unplug ? -EPROTO : -ESHUTDOWN;
 			u->actual = 0;
 		}
 	fifo_sync(d);

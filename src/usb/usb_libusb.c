@@ -13,7 +13,9 @@
  * option-byte write, Read Unprotect); from then on LIBUSB_ERROR_NO_DEVICE,
  * _IO and _PIPE are FX_E_NODEV, so the caller sees the reset as a result
  * and not as a protocol error. Otherwise PIPE is a STALL (FX_E_STALL) and
- * IO is FX_E_IO. The backend never decodes DFU requests to guess it.
+ * IO is FX_E_IO, unless the device is removed within GONE_WAIT_MS after
+ * it (left_after_io(): a board that drops off unannounced). The backend
+ * never decodes DFU requests to guess it.
  * Pending transfers end as soon as the device is removed, so an expected
  * disconnect costs no multi-second timeout.
  *
@@ -53,6 +55,9 @@
 #define SET_ALT_TIMEOUT_MS 1000u
 #define MAX_PORTS 7        /* USB 2.0: at most 7 tiers */
 #define SEEN_MAX 16        /* old devices remembered per port wait */
+/* a hub reports an unplug within its status interrupt interval (255 ms at
+ * most) and usbcore then removes the device */
+#define GONE_WAIT_MS 500u
 
 enum match_kind { MATCH_ANY, MATCH_PORT, MATCH_SERIAL };
 
@@ -559,6 +564,32 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 	return 0;
 }
 
+/* LIBUSB_ERROR_IO on a device nobody expected to leave. On a real unplug
+ * the transfer in flight fails first (-EPROTO: dummy_hcd finds no
+ * endpoint on the dead port, xHCI reports a transaction error) and the
+ * hub reports the disconnect only later, so IO alone does not tell a
+ * board that dropped off from a bad transfer: wait up to GONE_WAIT_MS
+ * (clock time) for the device to be removed (its sysfs node and usbfs
+ * answer LIBUSB_ERROR_NO_DEVICE). Found by the kernel tier
+ * (tests/kernel: a board dropping off mid-program). */
+static bool left_after_io(struct lu_usb *lu)
+{
+	const struct fx_clock *clk = lu->base.clock;
+	uint64_t deadline = fx_clock_now(clk) + GONE_WAIT_MS * 1000u;
+	int cfg;
+
+	for (;;) {
+		uint64_t now;
+
+		if (libusb_get_configuration(lu->h, &cfg) == LIBUSB_ERROR_NO_DEVICE)
+			return true;
+		now = fx_clock_now(clk);
+		if (now >= deadline)
+			return false;
+		wait_event(lu, 10u);
+	}
+}
+
 /* Map a libusb error of request req to FX_E_*. */
 static int map_error(struct lu_usb *lu, int rc, const char *what,
 		     unsigned timeout_ms, struct fx_err *err)
@@ -584,6 +615,11 @@ static int map_error(struct lu_usb *lu, int rc, const char *what,
 			return fx_err_set(err, FX_E_NODEV,
 					  "%s: device left the bus (expected reset, "
 					  "LIBUSB_ERROR_IO)", what);
+		if (lu->h && left_after_io(lu)) {
+			lu->dead = true;
+			return fx_err_set(err, FX_E_NODEV, "%s: device left the bus "
+					  "(LIBUSB_ERROR_IO, then removed)", what);
+		}
 		return fx_err_set(err, FX_E_IO, "%s failed: %s", what,
 				  libusb_strerror(rc));
 	default:
