@@ -218,13 +218,12 @@ static int describe(struct fxg_board *b, struct fxg_usbdev *u, struct fx_err *er
 	return 0;
 }
 
-int fxg_board_open(struct fxg_board *b, unsigned index, const char *path,
-		   const char *knobs, const char *pins, const struct fx_clock *clk,
-		   double scale, const char *run_dir, int verbose,
-		   struct fx_err *err)
+int fxg_board_open(struct fxg_board *b, unsigned index, const struct fx_emu_uri *board,
+		   const char *pins, const struct fx_clock *clk, double scale,
+		   const char *run_dir, int verbose, struct fx_err *err)
 {
-	struct fx_emu_knobs k;
-	bool boot0 = true;
+	const char *path = board->path;
+	struct fx_emu_knobs k = board->knobs;
 	char name[32], udc[64], dirs[3][300];
 	int rc;
 
@@ -241,9 +240,6 @@ int fxg_board_open(struct fxg_board *b, unsigned index, const char *path,
 	}
 	if ((size_t)snprintf(b->path, sizeof(b->path), "%s", path) >= sizeof(b->path))
 		return fx_err_set(err, FX_E_CONFIG, "board '%s': path too long", path);
-	fx_emu_knobs_default(&k);
-	if (knobs && fx_emu_knobs_parse(&k, &boot0, knobs, err))
-		return fx_err_prefix(err, "board '%s'", path);
 	if (pins) {
 		const char *c1 = strchr(pins, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 
@@ -275,7 +271,7 @@ int fxg_board_open(struct fxg_board *b, unsigned index, const char *path,
 		fxg_board_poll_pins(b);
 	} else {
 		/* a bench: BOOT0 as the knobs say, NRST released, power on */
-		fx_emu_set_boot0(b->emu, boot0);
+		fx_emu_set_boot0(b->emu, board->boot0);
 		fx_emu_set_nrst(b->emu, true);
 		fx_emu_set_power(b->emu, true);
 	}

@@ -19,6 +19,8 @@
 #include "fx/clock.h"
 #include "fx/err.h"
 
+struct fx_emu_uri;
+
 #define FXG_MAX_BOARDS 8
 #define FXG_MAX_STRINGS 8
 #define FXG_STR_MAX 127
@@ -139,17 +141,16 @@ struct fxg_board {
 	uint64_t hold_until;     /* model time: no new request before */
 };
 
-/* Load (or create) the board file with the knobs query (may be NULL),
- * make its gadget on the index-th UDC. pins: NULL (BOOT0 per knobs, NRST
+/* Load (or create) the board of a parsed emu: spec (fx_emu_uri_parse():
+ * path, knobs, boot0; borrowed for the call), make its gadget on the index-th UDC. pins: NULL (BOOT0 per knobs, NRST
  * released, powered: a board on a bench supply) or three gpio-sim line
  * directories "BOOT0_DIR,NRST_DIR,POWER_DIR" (sim_gpioK of each line; its
  * value is what the station drives, polled). FX_E_CONFIG for bad knobs
  * or pins, FX_E_FILE for a bad board file, FX_E_IO/NOTFOUND for the
  * gadget. */
-int fxg_board_open(struct fxg_board *b, unsigned index, const char *path,
-		   const char *knobs, const char *pins, const struct fx_clock *clk,
-		   double scale, const char *run_dir, int verbose,
-		   struct fx_err *err);
+int fxg_board_open(struct fxg_board *b, unsigned index, const struct fx_emu_uri *board,
+		   const char *pins, const struct fx_clock *clk, double scale,
+		   const char *run_dir, int verbose, struct fx_err *err);
 /* Follow the pins (no-op unless wired). */
 void fxg_board_poll_pins(struct fxg_board *b);
 /* Deliver a reply that is due, plug/unplug what the board shows. Returns

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fx/emu.h"
 #include "fx/log.h"
 #include "fxgadget.h"
 
@@ -166,22 +167,28 @@ int main(int argc, char **argv)
 	fx_rclock_init(&rclock, scale);
 
 	for (unsigned i = 0; i < n; i++) {
-		char *q = strchr(args[i].file, '?');
+		struct fx_emu_uri u;
 
-		if (q)
-			*q++ = '\0';
 		fx_err_clear(&err);
-		rc = fxg_board_open(&boards[i], i + 1, args[i].file, q, args[i].pins,
-				    &rclock.base, scale, run_dir, verbose, &err);
-		opened = i + 1;
+		rc = fx_emu_uri_parse(args[i].file, &u, &err);
 		if (rc) {
-			fprintf(stderr, "fxgadget: %s\n", err.msg);
+			fprintf(stderr, "fxgadget: --board '%s': %s\n", args[i].file, err.msg);
+			fx_emu_uri_release(&u);
 			status = exit_code(rc);
 			goto out;
 		}
-		printf("fxgadget: board %u '%s' on %s, port usb:%s\n", i + 1,
-		       args[i].file, boards[i].g.udc,
-		       boards[i].port[0] ? boards[i].port : "?");
+		rc = fxg_board_open(&boards[i], i + 1, &u, args[i].pins, &rclock.base,
+				    scale, run_dir, verbose, &err);
+		opened = i + 1;
+		if (rc) {
+			fprintf(stderr, "fxgadget: %s\n", err.msg);
+			fx_emu_uri_release(&u);
+			status = exit_code(rc);
+			goto out;
+		}
+		printf("fxgadget: board %u '%s' on %s, port usb:%s\n", i + 1, u.path,
+		       boards[i].g.udc, boards[i].port[0] ? boards[i].port : "?");
+		fx_emu_uri_release(&u);
 	}
 	printf("fxgadget: ready\n");
 	fflush(stdout);
