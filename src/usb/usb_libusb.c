@@ -61,6 +61,16 @@ struct match {
 	char value[64];
 };
 
+/* The language of a handle's strings: the first LANGID of string
+ * descriptor 0, as libusb_get_string_descriptor_ascii() asks for it, but
+ * fetched once per handle instead of before every string (4 control
+ * transfers less per open: serial, product and the alt names). A handle
+ * opened anew (after a reset, another device) starts unknown. */
+struct lang_cache {
+	bool known;
+	uint16_t id;
+};
+
 struct lu_usb {
 	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
 	libusb_context *ctx;
@@ -75,6 +85,7 @@ struct lu_usb {
 	libusb_hotplug_callback_handle hp;
 	int hp_event;                /* set by the hotplug callback */
 	bool expect_reset;           /* fx_usb_expect_reset() (file comment) */
+	struct lang_cache lang;      /* of h: cleared by bind and unbind */
 	/* devices listed on the port since the last EMPTY wait (port_wait) */
 	unsigned nold;
 	struct { uint8_t bus, dev; } old[SEEN_MAX];
@@ -193,20 +204,25 @@ static bool dev_is_dfu(libusb_device *dev)
 }
 
 /* String index of h as ASCII in buf (cap > 0), in the device's first
- * language, as libusb_get_string_descriptor_ascii() asks for it; decoded
- * by fx_usb_string_decode(). Returns 0 or a LIBUSB_ERROR code
- * (LIBUSB_ERROR_IO for a malformed descriptor). */
-static int get_string(libusb_device_handle *h, uint8_t index, char *buf, size_t cap)
+ * language (lc: cached per handle); decoded by fx_usb_string_decode().
+ * Returns 0 or a LIBUSB_ERROR code (LIBUSB_ERROR_IO for a malformed
+ * descriptor). */
+static int get_string(libusb_device_handle *h, struct lang_cache *lc,
+		      uint8_t index, char *buf, size_t cap)
 {
 	uint8_t raw[255];
 	int n;
 
-	n = libusb_get_string_descriptor(h, 0, 0, raw, sizeof(raw));
-	if (n < 0)
-		return n;
-	if (n < 4)
-		return LIBUSB_ERROR_IO;
-	n = libusb_get_string_descriptor(h, index, fx_get_le16(raw + 2), raw, sizeof(raw));
+	if (!lc->known) {
+		n = libusb_get_string_descriptor(h, 0, 0, raw, sizeof(raw));
+		if (n < 0)
+			return n;
+		if (n < 4)
+			return LIBUSB_ERROR_IO;
+		lc->id = fx_get_le16(raw + 2);
+		lc->known = true;
+	}
+	n = libusb_get_string_descriptor(h, index, lc->id, raw, sizeof(raw));
 	if (n < 0)
 		return n;
 	if (!fx_usb_string_decode(raw, (size_t)n, buf, cap))
@@ -214,17 +230,17 @@ static int get_string(libusb_device_handle *h, uint8_t index, char *buf, size_t 
 	return 0;
 }
 
-static void read_string(libusb_device_handle *h, uint8_t index, char *buf,
-			size_t cap)
+static void read_string(libusb_device_handle *h, struct lang_cache *lc,
+			uint8_t index, char *buf, size_t cap)
 {
 	buf[0] = '\0';
-	if (index && get_string(h, index, buf, cap))
+	if (index && get_string(h, lc, index, buf, cap))
 		buf[0] = '\0';
 }
 
 /* Identity of dev; strings only when h is open. */
 static void fill_info(libusb_device *dev, libusb_device_handle *h,
-		      struct fx_usb_info *in)
+		      struct lang_cache *lc, struct fx_usb_info *in)
 {
 	struct libusb_device_descriptor d;
 
@@ -234,8 +250,8 @@ static void fill_info(libusb_device *dev, libusb_device_handle *h,
 		in->pid = d.idProduct;
 		in->bcd_device = d.bcdDevice;
 		if (h) {
-			read_string(h, d.iSerialNumber, in->serial, sizeof(in->serial));
-			read_string(h, d.iProduct, in->product, sizeof(in->product));
+			read_string(h, lc, d.iSerialNumber, in->serial, sizeof(in->serial));
+			read_string(h, lc, d.iProduct, in->product, sizeof(in->product));
 		}
 	}
 	in->busnum = libusb_get_bus_number(dev);
@@ -327,10 +343,11 @@ static int find_device(struct lu_usb *lu, const struct match *m,
 			continue;
 		}
 		if (m->kind == MATCH_SERIAL || m->kind == MATCH_ANY) {
+			struct lang_cache lc = { 0 };
 			libusb_device_handle *h;
 
 			if (libusb_open(dev, &h) == 0) {
-				read_string(h, d.iSerialNumber, serial, sizeof(serial));
+				read_string(h, &lc, d.iSerialNumber, serial, sizeof(serial));
 				libusb_close(h);
 			}
 			if (m->kind == MATCH_SERIAL && strcmp(serial, m->value))
@@ -408,6 +425,7 @@ static void unbind(struct lu_usb *lu)
 	lu->dev = NULL;
 	lu->claimed = false;
 	lu->dead = false;
+	lu->lang.known = false;
 }
 
 /* No handle, or a dead one: FX_E_NODEV naming what was not sent. */
@@ -448,7 +466,8 @@ static int bind(struct lu_usb *lu, libusb_device *dev, struct fx_err *err)
 	lu->dev = dev;
 	lu->h = h;
 	libusb_set_auto_detach_kernel_driver(h, 1);
-	fill_info(dev, h, &lu->base.info);
+	lu->lang.known = false; /* a new handle: its device may differ */
+	fill_info(dev, h, &lu->lang, &lu->base.info);
 	rc = libusb_claim_interface(h, 0);
 	if (rc < 0 && lu->base.info.is_dfu) {
 		if (err)
@@ -666,7 +685,7 @@ static int lu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	snprintf(what, sizeof(what), "string %u", index);
 	if (!lu->h || lu->dead)
 		return gone(lu, what, err);
-	rc = get_string(lu->h, index, buf, cap);
+	rc = get_string(lu->h, &lu->lang, index, buf, cap);
 	if (rc < 0) {
 		buf[0] = '\0';
 		return map_error(lu, rc, what, STRING_TIMEOUT_MS, err);
@@ -932,6 +951,7 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 	for (i = 0; i < cnt; i++) {
 		struct libusb_device_descriptor d;
 		libusb_device_handle *h = NULL;
+		struct lang_cache lc = { 0 };
 		struct fx_usb_found *f;
 		char port[32];
 
@@ -948,7 +968,7 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 					 "cannot open: %s%s", libusb_strerror(rc),
 					 rc == LIBUSB_ERROR_ACCESS ?
 					 " (install scripts/60-fixturectl.rules)" : "");
-			fill_info(list[i], h, &f->info);
+			fill_info(list[i], h, &lc, &f->info);
 			if (h)
 				libusb_close(h);
 			snprintf(f->uri, sizeof(f->uri), "usb:%s", f->info.port_path);

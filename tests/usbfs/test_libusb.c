@@ -10,6 +10,7 @@
  * Boards run 20 times faster than the spec's timings (--realtime=0.05).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -692,7 +693,7 @@ static void test_flash_drop(void **state)
 	assert_int_equal(rc, FX_E_NODEV); /* an error, no success */
 	assert_non_null(strstr(err.msg, "device left the bus"));
 	/* the drop inside the option-byte read is an error, not a warning */
-	if (drop_nth >= 14 && drop_nth <= 26)
+	if (drop_nth >= 10 && drop_nth <= 22)
 		assert_non_null(strstr(err.msg, "flash: erase page size: "));
 	/* the handle is dead: nothing more reaches libusb */
 	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), FX_E_NODEV);
@@ -701,6 +702,91 @@ static void test_flash_drop(void **state)
 	assert_string_equal(err.msg, "control request 0x03: device left the bus (not sent)");
 	fx_dfu_free(d);
 	fx_usb_close(u); /* no abort in libusb_close */
+}
+
+/* ---- scenario "strings": string reads over fxemu -vv, every control
+ * transfer in its log (checked by check_strings() in the parent) ---- */
+
+/* Serial and product (bind), every alt name, alt 0 again; then a leave,
+ * the reopen on the new device, its alt 0 name. The language ID (string
+ * descriptor 0) is asked once per handle: once before the reset, once
+ * after it (the new device may speak another language). */
+static void test_strings_lang_cached(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+	char name[128];
+	unsigned alt;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_string_equal(fx_usb_get_info(u)->product, "DFU in FS Mode");
+	for (alt = 0; alt < 3; alt++)
+		alt_name(u, alt, name, sizeof(name));
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/256*02Kg");
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, NULL, 0, &err), 0);
+	(void)getstatus(u, st, &err); /* dfuMANIFEST, or gone already */
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_string_equal(fx_usb_get_info(u)->product, "DFU in FS Mode");
+	assert_int_equal(strlen(fx_usb_get_info(u)->serial), 12);
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/256*02Kg");
+	fx_usb_close(u);
+}
+
+/* fxemu's log of the "strings" scenario: per device address, how many
+ * GET_DESCRIPTOR(string 0) (the language IDs) and how many strings in
+ * 0x0409. Exactly two devices (before and after the reset), one language
+ * request on each, before its strings; 6 strings on the first (serial,
+ * product, 3 alt names, alt 0 again), 3 on the second. */
+static int check_strings(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	unsigned dev[2] = { 0 }, lang[2] = { 0 }, str[2] = { 0 }, ndev = 0, d, i;
+	int bad = 0;
+
+	if (!f) {
+		printf("check_strings: cannot open %s\n", log);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, ": dev ");
+		unsigned idx, lid;
+
+		if (!p || sscanf(p, ": dev %u: 80 06 03%2x %4x", &d, &idx, &lid) != 3)
+			continue;
+		for (i = 0; i < ndev && dev[i] != d; i++)
+			;
+		if (i == ndev) {
+			if (ndev == 2) {
+				printf("check_strings: strings from a third device %u\n", d);
+				bad = 1;
+				continue;
+			}
+			dev[ndev++] = d;
+		}
+		if (idx == 0) {
+			lang[i]++;
+		} else if (lid == 0x0409) {
+			if (!lang[i]) {
+				printf("check_strings: dev %u: string %u before the language\n", d, idx);
+				bad = 1;
+			}
+			str[i]++;
+		}
+	}
+	fclose(f);
+	if (ndev != 2 || lang[0] != 1 || lang[1] != 1 || str[0] != 6 || str[1] != 3) {
+		printf("check_strings: %u devices; language requests %u, %u (expected 1, 1); "
+		       "strings %u, %u (expected 6, 3)\n", ndev, lang[0], lang[1], str[0], str[1]);
+		bad = 1;
+	}
+	return bad;
 }
 
 /* ---- driver ---- */
@@ -745,6 +831,9 @@ static const struct CMUnitTest port_tests[] = {
 static const struct CMUnitTest fdrop_tests[] = {
 	cmocka_unit_test(test_flash_drop),
 };
+static const struct CMUnitTest strings_tests[] = {
+	cmocka_unit_test(test_strings_lang_cached),
+};
 static const struct CMUnitTest timeout_tests[] = {
 	cmocka_unit_test(test_timeout),
 };
@@ -761,16 +850,26 @@ static const struct scenario scenarios[] = {
 	{ "obstall2", { "obstall2.fxb?obreset=stall" }, obstall2_tests, N(obstall2_tests) },
 	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
 	  timeout_tests, N(timeout_tests) },
+	{ "strings", { "strings.fxb" }, strings_tests, N(strings_tests) },
 #define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
-	/* 14, 27: SET_INTERFACE meets the drop first (sent as a control
-	 * request: libusb_close() must not abort afterwards); 14-26: inside the option-byte read of the erase
-	 * page size */
-	FDROP(14), FDROP(17), FDROP(18), FDROP(19), FDROP(20), FDROP(21),
-	FDROP(22), FDROP(27),
+	/* the open: 9 requests (the language once, serial, product, the
+	 * configuration, 3 alt names, GETSTATUS, ...); 10, 23: SET_INTERFACE
+	 * meets the drop first (sent as a control request: libusb_close()
+	 * must not abort afterwards); 10-22: inside the option-byte read of
+	 * the erase page size */
+	FDROP(10), FDROP(13), FDROP(14), FDROP(15), FDROP(16), FDROP(17),
+	FDROP(18), FDROP(23),
 #undef FDROP
 };
+
+/* Scenarios run under fxemu -vv, its log (stderr) to a file checked
+ * after the scenario passed. */
+static int (*log_check(const char *name))(const char *log)
+{
+	return !strcmp(name, "strings") ? check_strings : NULL;
+}
 
 static int run_scenario(const char *name)
 {
@@ -785,14 +884,21 @@ static int run_scenario(const char *name)
 	return 2;
 }
 
-static int spawn(char *const argv[])
+/* Run argv; its stderr to log when not NULL. */
+static int spawn(char *const argv[], const char *log)
 {
 	pid_t pid;
-	int st;
+	int st, fd;
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		if (log) {
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+			close(fd);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -804,7 +910,7 @@ static int spawn(char *const argv[])
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], fxemu[PATH_MAX + 16], dir[] = "/tmp/fx-usbfs-XXXXXX";
-	char paths[3][PATH_MAX + 64], cmd[PATH_MAX + 64];
+	char paths[3][PATH_MAX + 64], cmd[PATH_MAX + 64], log[PATH_MAX + 64];
 	ssize_t n;
 	int failed = 0;
 
@@ -827,11 +933,15 @@ int main(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < N(scenarios); i++) {
 		const struct scenario *s = &scenarios[i];
-		char *args[16];
+		int (*check)(const char *log);
+		char *args[16], show[PATH_MAX + 96];
 		int k = 0, rc;
 
 		args[k++] = fxemu;
 		args[k++] = (char *)"--realtime=" SCALE;
+		check = log_check(s->name);
+		if (check)
+			args[k++] = (char *)"-vv";
 		for (int b = 0; b < 3 && s->boards[b]; b++) {
 			snprintf(paths[b], sizeof(paths[b]), "--board=%s/%s", dir, s->boards[b]);
 			args[k++] = paths[b];
@@ -842,7 +952,14 @@ int main(int argc, char **argv)
 		args[k++] = (char *)"--scenario";
 		args[k++] = (char *)s->name;
 		args[k] = NULL;
-		rc = spawn(args);
+		snprintf(log, sizeof(log), "%s/%s.log", dir, s->name);
+		rc = spawn(args, check ? log : NULL);
+		if (rc == 0 && check && check(log)) {
+			snprintf(show, sizeof(show), "cat '%s'", log);
+			if (system(show) != 0)
+				fprintf(stderr, "could not show %s\n", log);
+			rc = 1;
+		}
 		printf("scenario %s: %s (exit %d)\n", s->name, rc == 0 ? "ok" : "FAILED", rc);
 		failed |= rc != 0;
 	}
