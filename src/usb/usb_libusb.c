@@ -632,6 +632,112 @@ static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 	return 0;
 }
 
+/* The transfers of one lu_control_batch() still running. */
+struct batch_left {
+	int left;
+	int all_done;
+};
+
+static void LIBUSB_CALL batch_cb(struct libusb_transfer *t)
+{
+	struct batch_left *b = t->user_data;
+
+	if (--b->left == 0)
+		b->all_done = 1;
+}
+
+/* What libusb_control_transfer() returns for a transfer's status. */
+static int transfer_rc(const struct libusb_transfer *t)
+{
+	switch (t->status) {
+	case LIBUSB_TRANSFER_COMPLETED:
+		return 0;
+	case LIBUSB_TRANSFER_TIMED_OUT:
+		return LIBUSB_ERROR_TIMEOUT;
+	case LIBUSB_TRANSFER_STALL:
+		return LIBUSB_ERROR_PIPE;
+	case LIBUSB_TRANSFER_NO_DEVICE:
+		return LIBUSB_ERROR_NO_DEVICE;
+	case LIBUSB_TRANSFER_OVERFLOW:
+		return LIBUSB_ERROR_OVERFLOW;
+	case LIBUSB_TRANSFER_CANCELLED:
+	case LIBUSB_TRANSFER_ERROR:
+	default:
+		return LIBUSB_ERROR_IO;
+	}
+}
+
+/* Asynchronous transfers, all submitted before the first is waited for
+ * (usbfs queues them on endpoint 0); then the event loop until every one
+ * has ended: each has its own timeout, so the loop ends. */
+static int lu_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
+			    unsigned timeout_ms, size_t *ok, struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	struct libusb_transfer *t[FX_USB_BATCH_MAX] = { 0 };
+	struct batch_left b = { 0, 0 };
+	char what[40];
+	size_t i, nsub = 0;
+	int rc = 0, r;
+
+	snprintf(what, sizeof(what), "control request 0x%02x", x[0].setup.bRequest);
+	if (!lu->h || lu->dead)
+		return gone(lu, what, err);
+	for (i = 0; i < n && !rc; i++) {
+		unsigned char *buf = malloc(LIBUSB_CONTROL_SETUP_SIZE + x[i].setup.wLength);
+
+		t[i] = libusb_alloc_transfer(0);
+		if (!t[i] || !buf) {
+			free(buf);
+			rc = LIBUSB_ERROR_NO_MEM;
+			break;
+		}
+		libusb_fill_control_setup(buf, x[i].setup.bmRequestType, x[i].setup.bRequest,
+					  x[i].setup.wValue, x[i].setup.wIndex,
+					  x[i].setup.wLength);
+		if (!(x[i].setup.bmRequestType & LIBUSB_ENDPOINT_IN) && x[i].setup.wLength)
+			memcpy(buf + LIBUSB_CONTROL_SETUP_SIZE, x[i].data, x[i].setup.wLength);
+		libusb_fill_control_transfer(t[i], lu->h, buf, batch_cb, &b, timeout_ms);
+		t[i]->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+		rc = libusb_submit_transfer(t[i]);
+		if (rc == 0) {
+			b.left++;
+			nsub++;
+		}
+	}
+	if (rc)
+		snprintf(what, sizeof(what), "control request 0x%02x",
+			 x[nsub].setup.bRequest);
+	while (b.left > 0) {
+		r = libusb_handle_events_completed(lu->ctx, &b.all_done);
+		if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED) {
+			/* the event loop itself failed: end what runs */
+			for (i = 0; i < nsub; i++)
+				libusb_cancel_transfer(t[i]);
+		}
+	}
+	*ok = 0;
+	for (i = 0; i < nsub; i++) {
+		r = transfer_rc(t[i]);
+		if (r) {
+			rc = r;
+			snprintf(what, sizeof(what), "control request 0x%02x",
+				 x[i].setup.bRequest);
+			break;
+		}
+		x[i].actual = (size_t)t[i]->actual_length;
+		if (x[i].setup.bmRequestType & LIBUSB_ENDPOINT_IN)
+			memcpy(x[i].data, libusb_control_transfer_get_data(t[i]), x[i].actual);
+		*ok = i + 1;
+	}
+	for (i = 0; i < n; i++)
+		if (t[i])
+			libusb_free_transfer(t[i]);
+	if (rc == LIBUSB_ERROR_NO_MEM)
+		return fx_err_set(err, FX_E_NOMEM, "%s: out of memory", what);
+	return rc < 0 ? map_error(lu, rc, what, timeout_ms, err) : 0;
+}
+
 static int lu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 		      struct fx_err *err)
 {
@@ -986,6 +1092,7 @@ const struct fx_usb_ops fx_usb_libusb_ops = {
 	.scheme = "usb",
 	.open = lu_open,
 	.control = lu_control,
+	.control_batch = lu_control_batch,
 	.set_alt = lu_set_alt,
 	.config_desc = lu_config_desc,
 	.string = lu_string,
