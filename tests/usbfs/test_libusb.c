@@ -789,6 +789,103 @@ static int check_strings(const char *log)
 	return bad;
 }
 
+/* ---- scenario "batch": fx_usb_control_batch over fxemu -vv (the
+ * queueing checked in the log by check_batch()) ---- */
+
+#define BATCH_BLOCKS 16
+
+/* 16 UPLOADs queued at once read what 16 sent one by one read; a STALL
+ * in the middle of a batch is its result, with the ones before it done. */
+static void test_batch_queue(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	static uint8_t one[BATCH_BLOCKS * XFER], queued[BATCH_BLOCKS * XFER];
+	struct fx_usb_xfer x[BATCH_BLOCKS];
+	uint8_t st[6], q[10];
+	struct fx_err err;
+	size_t ok = 99, i;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(read_mem(u, G4_FLASH_BASE, one, sizeof(one), &err), 0);
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dfu_abort(u, &err), 0);
+	memset(x, 0, sizeof(x));
+	for (i = 0; i < BATCH_BLOCKS; i++) {
+		struct fx_usb_setup s = { 0xA1, DFU_UPLOAD, (uint16_t)(2 + i), 0, XFER };
+
+		x[i].setup = s;
+		x[i].data = queued + i * XFER;
+	}
+	assert_int_equal(fx_usb_control_batch(u, x, BATCH_BLOCKS, 5000, &ok, &err), 0);
+	assert_int_equal(ok, BATCH_BLOCKS);
+	for (i = 0; i < BATCH_BLOCKS; i++)
+		assert_int_equal(x[i].actual, XFER);
+	assert_memory_equal(one, queued, sizeof(one));
+	assert_int_equal(dfu_abort(u, &err), 0);
+	/* GETSTATUS, a STALLed GET_DESCRIPTOR(device qualifier), GETSTATUS */
+	memset(x, 0, 3 * sizeof(x[0]));
+	x[0].setup = (struct fx_usb_setup){ 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	x[0].data = st;
+	x[1].setup = (struct fx_usb_setup){ 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, 0, 10 };
+	x[1].data = q;
+	x[2].setup = (struct fx_usb_setup){ 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	x[2].data = st;
+	assert_int_equal(fx_usb_control_batch(u, x, 3, 5000, &ok, &err), FX_E_STALL);
+	assert_int_equal(ok, 1);
+	assert_int_equal(x[0].actual, 6);
+	assert_string_equal(err.msg, "control request 0x06 stalled");
+	assert_int_equal(fx_usb_control_batch(u, x, FX_USB_BATCH_MAX + 1, 5000, &ok, &err),
+			 FX_E_INVAL);
+	/* the pipe recovers: the next request works */
+	assert_int_equal(getstatus(u, st, &err), 0);
+	fx_usb_close(u);
+}
+
+/* fxemu's log of "batch" (run in real time: the spec's bus times): the
+ * 1024-byte UPLOADs' completion times (model time). Sent one by one, each
+ * starts after the host saw the last one end: always more than the
+ * 1460 us bus time apart. Queued, every one the host submitted before the
+ * bus was free runs right after the last: exactly 1460 us apart (spec 8
+ * transfer model); a submission is a round trip to fxemu, well under
+ * 1460 us, so most of them (a loaded machine may delay a few). */
+static int check_batch(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	unsigned long long t, last = 0;
+	unsigned n = 0, back_to_back = 0, gaps = 0, d;
+
+	if (!f) {
+		printf("check_batch: cannot open %s\n", log);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, ": dev ");
+		const char *at = strstr(line, "done at ");
+
+		if (!p || !at || sscanf(p, ": dev %u: a1 02 %*4x 0000 1024 ", &d) != 1 ||
+		    !strstr(p, " a1 02 ") || !strstr(p, " 1024 -> 0") ||
+		    sscanf(at, "done at %llu", &t) != 1)
+			continue;
+		if (n++ < BATCH_BLOCKS)
+			gaps += n > 1 && t - last > 1460u;
+		else if (n > BATCH_BLOCKS + 1)
+			back_to_back += t - last == 1460u;
+		last = t;
+	}
+	fclose(f);
+	if (n != 2 * BATCH_BLOCKS || gaps != BATCH_BLOCKS - 1 ||
+	    back_to_back < BATCH_BLOCKS / 2) {
+		printf("check_batch: %u UPLOADs (expected %d); one by one %u of %d more than "
+		       "1460 us apart (expected all); queued %u of %d exactly 1460 us apart "
+		       "(expected at least %d)\n", n, 2 * BATCH_BLOCKS, gaps, BATCH_BLOCKS - 1,
+		       back_to_back, BATCH_BLOCKS - 1, BATCH_BLOCKS / 2);
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- driver ---- */
 
 struct scenario {
@@ -834,6 +931,9 @@ static const struct CMUnitTest fdrop_tests[] = {
 static const struct CMUnitTest strings_tests[] = {
 	cmocka_unit_test(test_strings_lang_cached),
 };
+static const struct CMUnitTest batch_tests[] = {
+	cmocka_unit_test(test_batch_queue),
+};
 static const struct CMUnitTest timeout_tests[] = {
 	cmocka_unit_test(test_timeout),
 };
@@ -851,6 +951,7 @@ static const struct scenario scenarios[] = {
 	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
 	  timeout_tests, N(timeout_tests) },
 	{ "strings", { "strings.fxb" }, strings_tests, N(strings_tests) },
+	{ "batch", { "batch.fxb" }, batch_tests, N(batch_tests) },
 #define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
@@ -868,7 +969,8 @@ static const struct scenario scenarios[] = {
  * after the scenario passed. */
 static int (*log_check(const char *name))(const char *log)
 {
-	return !strcmp(name, "strings") ? check_strings : NULL;
+	return !strcmp(name, "strings") ? check_strings :
+	       !strcmp(name, "batch") ? check_batch : NULL;
 }
 
 static int run_scenario(const char *name)
@@ -938,7 +1040,8 @@ int main(int argc, char **argv)
 		int k = 0, rc;
 
 		args[k++] = fxemu;
-		args[k++] = (char *)"--realtime=" SCALE;
+		/* "batch" compares bus times with host round trips: real time */
+		args[k++] = (char *)(strcmp(s->name, "batch") ? "--realtime=" SCALE : "--realtime=1");
 		check = log_check(s->name);
 		if (check)
 			args[k++] = (char *)"-vv";
