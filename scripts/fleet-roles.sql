@@ -36,10 +36,22 @@
 --   --   CREATE POLICY report_read ON fx.runs FOR SELECT TO fx_report USING (true);
 --   GRANT EXECUTE ON FUNCTION fx.day(bigint), fx.hb(bigint) TO fx_station, fx_report;
 --   REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fx FROM PUBLIC;   (before the above)
+-- Version 2 (central serial leases with ids) and 3 (serial allocations):
+--   GRANT EXECUTE ON FUNCTION fx.lease_serials(uuid, text, bigint, bigint, bigint),
+--     fx.station_leases(uuid, text) TO fx_station;   (its own leases only)
+--   -- a station inserts its allocation events (row-level security as on runs):
+--   GRANT INSERT ON fx.serial_events TO fx_station;
+--   --   CREATE POLICY station_insert ON fx.serial_events FOR INSERT TO fx_station
+--   --     WITH CHECK (station_key IN (SELECT fx.my_stations()));
+--   GRANT SELECT ON fx.sum_cycle_all, fx.sum_cycle_all_hist, fx.serial_events,
+--     fx.serial_allocs, fx.v_serial_duplicates TO fx_report;
+--   REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fx FROM PUBLIC;   (again, for the new ones)
 --
 -- The summaries (fx.sum_*) and fx.units are written only by the trigger
 -- fx.fold_runs (SECURITY DEFINER, owner), from the rows a station's INSERT
--- really added.
+-- really added; fx.serial_allocs only by the trigger fx.fold_serial, from
+-- the events a station's INSERT really added. fx.serial_pools and
+-- fx.serial_leases only by fx.lease_serials.
 
 \set ON_ERROR_STOP on
 SELECT :'owner' AS owner \gset

@@ -46,7 +46,7 @@
 #include "fx/store_sync.h"
 
 /* Central schema version this software writes and reads. */
-#define FX_FLEET_SCHEMA_VERSION 1
+#define FX_FLEET_SCHEMA_VERSION 3
 
 /* Default batch size (runs per transaction). */
 #define FX_FLEET_BATCH 500
@@ -85,20 +85,58 @@ int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, const char *stati
 
 /* Central serial pools: lease up to n values of pool for this (attached)
  * station in one locking transaction (fx.lease_serials: the pool row is
- * locked, the block cut from its cursor, recorded in fx.serial_leases). A
- * pool unknown to the server is created as [pool_first, pool_last]. OUT:
- * first..last (fewer than n at the pool's end). FX_E_STATE "serial pool
- * 'P' is exhausted" or another role's station; FX_E_IO. The caller adds
- * the block to the local pool; a crash in between loses the block's
- * values (never issued twice). */
+ * locked, the block cut from its cursor, recorded in fx.serial_leases with
+ * its lease id). A pool unknown to the server is created as [pool_first,
+ * pool_last]. OUT: *l (fewer than n values at the pool's end).
+ * FX_E_EXHAUSTED "serial pool 'P' is exhausted", FX_E_STATE another
+ * role's station; FX_E_IO. The caller adds the block to the local pool
+ * (origin "lease", ref = the id); a block lost in between is found again
+ * by fx_fleet_leases(). */
+struct fx_fleet_lease {
+	int64_t id;
+	int64_t first, last;
+};
 int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
-		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   int64_t pool_first, int64_t pool_last, struct fx_fleet_lease *l,
 		   struct fx_err *err);
+/* Every lease of pool the server holds for this station, by id. OUT:
+ * *out (the caller frees; NULL when *n = 0). */
+int fx_fleet_leases(struct fx_fleet *f, struct fx_sync_db *db, const char *pool,
+		    struct fx_fleet_lease **out, size_t *n, struct fx_err *err);
 
-/* Push one batch of at most limit runs; OUT: pushed (0 = nothing left).
- * now_us (wall clock) is recorded as the last success. */
+/* Keep the central serial pools registered in the station database
+ * (fx_sync_db_set_pool) supplied (fleet_lease.c): a pool with fewer than
+ * half a lease left (or none) gets blocks of `lease` values leased and
+ * added to st, the station database's store (a store of another
+ * connection, fx_sync_store_open, works beside a running station).
+ * recovery: first add the server's leases of this station that have no
+ * local block (lost between the two commits). OUT: *leased, blocks
+ * added. Errors: FX_E_IO (server), FX_E_EXHAUSTED (the server's pool is
+ * used up), FX_E_STATE, the store's (FX_E_DB, FX_E_CONFIG for a leased
+ * block that overlaps a local one). */
+struct fx_store;
+int fx_fleet_refill(struct fx_fleet *f, struct fx_sync_db *db, struct fx_store *st, bool recovery,
+		    unsigned *leased, struct fx_err *err);
+
+/* Register the central pools among confs (n [serial_number] sections;
+ * others skipped) in the station database at db_path: each pool is
+ * prepared in st (created without a block of its own) and its lease
+ * parameters (lease, first, last) recorded for the pusher. */
+struct fx_serial_conf;
+int fx_fleet_register_pools(const char *db_path, struct fx_store *st,
+			    const struct fx_serial_conf *const *confs, size_t n, struct fx_err *err);
+/* Wait at most wait_ms (50 ms polls of the database at db_path) until
+ * every central pool among confs has values; false when one has none. */
+bool fx_fleet_pools_wait(const char *db_path, const struct fx_serial_conf *const *confs, size_t n,
+			 unsigned wait_ms);
+
+/* Push one batch of at most limit runs and the serial allocation events
+ * not yet pushed (at most 8 x limit; idempotent by (allocation uuid,
+ * state, time), in their commit order) in the same transaction; OUT:
+ * pushed runs, events (may be NULL; both 0 = nothing left). now_us (wall
+ * clock) is recorded as the last success. */
 int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, size_t *pushed,
-		  int64_t now_us, struct fx_err *err);
+		  size_t *events, int64_t now_us, struct fx_err *err);
 
 /* The pusher loop (sync, sync --follow, run --sync). */
 struct fx_fleet_pusher_opts {
@@ -120,7 +158,11 @@ struct fx_fleet_pusher_opts {
 	void *ctx;
 };
 
-/* Run the loop in the caller's thread. Returns 0 when drained (no follow)
+/* Run the loop in the caller's thread: connect, attach, then before each
+ * batch keep the registered central serial pools supplied
+ * (fx_fleet_refill on its own store connection; a refill trouble other
+ * than the server's is logged and pauses the leasing for a minute), push.
+ * Returns 0 when drained (no follow)
  * or stopped; a fatal error (FX_E_STATE, FX_E_DB schema, FX_E_FILE) ends
  * it. Transient errors (FX_E_IO) are retried with exponential backoff
  * (min .. max) and, without follow, end it with that error. OUT: pushed. */

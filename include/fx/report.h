@@ -34,13 +34,18 @@
  *               step (sum_cycle.hist, a BLOB decoded by the store's codec,
  *               src/store/store_sql.h; v_cycle_hist expands it in SQL), so
  *               every range and grouping is fast.
+ *   serials     per serial number pool (fx/serial.h): pool, source, bound,
+ *               reserved, released, voided, remaining (null: a scan pool,
+ *               unbounded), blocks, last_value (the newest value issued);
+ *               the range is the days of the first and the last
+ *               reservation, the filters do not apply
  * Percentages have 2 decimals, seconds 3; a ratio with a zero denominator
  * is null ("-" in text and HTML, empty in CSV, null in JSON).
  *
  * JSON document (schema "fixturectl-report/1"):
  *   {
  *     "schema": "fixturectl-report/1",
- *     "report": "yield" | "pareto" | "cycle" | "history",
+ *     "report": "yield" | "pareto" | "cycle" | "history" | "serials",
  *     "database": "PATH",
  *     "timezone": "UTC",
  *     "from": "YYYY-MM-DD" | null,   effective first day (data or --from)
@@ -49,7 +54,7 @@
  *     "filters": {"station": S|null, "recipe": S|null, "operator": S|null},
  *     "unit": "KEY" | null,          history only: the serial or chip UID
  *     "tables": [
- *       { "name": "yield" | "pareto" | "cycle" | "runs" | "steps",
+ *       { "name": "yield" | "pareto" | "cycle" | "runs" | "steps" | "serials",
  *         "columns": [{"name": "runs", "type": T}, ...],
  *         "rows": [[value, ...], ...] }          one value per column
  *     ]
@@ -100,6 +105,7 @@ enum fx_report_kind {
 	FX_REPORT_PARETO,
 	FX_REPORT_CYCLE,
 	FX_REPORT_HISTORY,
+	FX_REPORT_SERIALS, /* serial number pools (issue 11, v_serial_pools) */
 };
 
 enum fx_report_by {

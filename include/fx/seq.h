@@ -31,6 +31,14 @@
  *               mass erase, option bytes back to factory), bootloader back
  *               within option_bytes_ms; the board is then programmed like
  *               a blank one (its state is still recorded as protected)
+ *   serial      only with [serial_number] (issue 11, fx/serial.h): with
+ *               write = otp the OTP is read first (a serial of the pool
+ *               there is the board's; a full OTP FAILs), then the value is
+ *               reserved in its own committed transaction (a duplicate
+ *               FAILs, an exhausted pool is ERROR FX_E_EXHAUSTED), before
+ *               anything is written; its flash fields are merged into the
+ *               image that erase/program/verify use; the outcome's serial
+ *               is the allocated one
  *   read_ob     option bytes vs the recipe (fx_recipe_ob_want)
  *   write_ob    only when a recipe option byte differs (SKIPPED otherwise):
  *               BOOT0 held high, read-modify-write, the disconnect is
@@ -39,13 +47,22 @@
  *   erase       mass (recipe, or forced by a DBANK change) or the pages the
  *               image touches, bounded by erase_ms
  *   program     every segment, 0xFF chunks skipped, bounded by program_ms
- *   verify      readback compare (SKIPPED with verify = none)
+ *   verify      readback compare (SKIPPED with verify = none); a
+ *               mismatch in a serial field names the serial
+ *   serial_otp  only when a [serial_number] field goes to OTP: the record
+ *               at the first free double words, read back (SKIPPED when
+ *               the OTP already carries it)
  *   rdp         only with rdp = 1: RDP level 1 written last, confirmed by a
  *               re-read after the option-byte reset (or, when the ROM
  *               refuses that re-read, by a refused flash read)
  *   release     BOOT0 low, NRST pulse
  *   app_check   the recipe's HID VID:PID enumerates within within_ms
  *               (SKIPPED without [app_check])
+ * The serial is "reached" (committed) just before the program step writes
+ * (flash) or the OTP write; at the end, before the run-end commit, it is
+ * bound (PASS, or reached), else released or voided (fx_serial_finish), and
+ * a bound value becomes units.serial. A kill in between: fx_serial_prepare
+ * at the next start applies the same rules.
  * Whatever happens, the board is left with BOOT0 low, NRST released and
  * POWER off when the slot says power_off_at_end.
  * NRST reset (probe, enter_boot): NRST is held low until nothing is on

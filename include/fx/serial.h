@@ -29,6 +29,13 @@
  *   on_fail = reuse             reuse | void: what a value that never reached
  *                               a board becomes (default reuse)
  *   warn_below = 100            warn when fewer values remain (default 0)
+ *   central = no                yes: the pool's numbers come only from
+ *                               blocks leased from the fleet's central
+ *                               database (fx_serial_pool_add_block, origin
+ *                               'lease'); first/last then bound what may be
+ *                               leased. counter only (default no)
+ *   lease = 1000                central: numbers asked for per lease
+ *                               (1 .. 1000000, default 1000)
  *   write.COLUMN = ADDR-SPEC    list only: also write CSV column COLUMN of
  *   encoding.COLUMN = ENC       the allocated row, same syntax as write and
  *                               encoding (encoding.COLUMN required with
@@ -81,6 +88,24 @@
  * with fx_serial_pool_add_block() (origin 'lease', its own reference): the
  * local model needs nothing else.
  *
+ * A central pool (central = yes) gets no block from the recipe: only
+ * fx_serial_pool_add_block() gives it numbers (the fleet's leases), and
+ * prepare refuses a recipe whose central setting differs from the pool's.
+ *
+ * Records for sqlite3 users and the fleet (schema in
+ * src/store/store_schema.c, version 3): serial_pool, serial_block,
+ * serial_list (a list pool's imported rows), serial_alloc (one row per
+ * value ever issued, value UNIQUE in the database; uuid TEXT = the row's
+ * fleet-unique key, fx_store_uuid4), and serial_event, append-only, filled
+ * by triggers on serial_alloc in the same transaction: one row per change
+ * (id INTEGER PRIMARY KEY = commit order; alloc_uuid, pool, value, state =
+ * reserved | reached | bound | released | voided, run_uuid, chip_uid,
+ * time_us), so a pusher sends them in order by id. Views v_serials,
+ * v_serial_pools, v_serial_events.
+ * Order at the end of a run: fx_serial_finish() before fx_store_run_end();
+ * a reservation whose run ended without it is resolved by its run's
+ * result (PASS = bound) and "reached".
+ *
  * Errors: 0 or negative FX_E_*, err filled. FX_E_EXHAUSTED "pool 'P': no
  * serial numbers left", FX_E_DUPLICATE "duplicate serial 'V' ...", FX_E_DB,
  * FX_E_CONFIG (pool in the database disagrees with the recipe), FX_E_NOMEM.
@@ -95,6 +120,7 @@
 #include <stdint.h>
 
 #include "fx/err.h"
+#include "fx/image.h"
 
 #define FX_SERIAL_FORMAT_MAX 96   /* characters of format = */
 #define FX_SERIAL_VALUE_MAX 257   /* longest value + NUL (ascii:256) */
@@ -233,6 +259,8 @@ struct fx_serial_conf {
 	size_t list_rows;                  /* list: data rows at load */
 	enum fx_serial_on_fail on_fail;
 	unsigned warn_below;
+	bool central;                      /* blocks only by lease (fleet) */
+	unsigned lease;                    /* numbers per lease */
 	/* fields[0] is the serial; then write.COLUMN fields in key order */
 	size_t n_fields;
 	struct fx_serial_field fields[1 + FX_SERIAL_MAX_FIELDS];
@@ -281,6 +309,39 @@ unsigned fx_serial_otp_record_size(const struct fx_serial_conf *c);
  * the written OTP big enough for need bytes: the record goes after the last
  * written double word. -1 when it does not fit. */
 int fx_serial_otp_free_offset(const uint8_t *otp, size_t otp_len, unsigned need);
+
+/* ---- the bytes of an allocation (serial_layout.c, serial_image.c) ---- */
+
+struct fx_serial_alloc;
+
+/* The OTP record of allocation a: every otp field of c in order, encoded,
+ * each padded with 0xFF to whole double words, into out (>=
+ * FX_SERIAL_OTP_SIZE bytes); *len its size. Encoding errors as
+ * fx_serial_encode. */
+int fx_serial_otp_record(const struct fx_serial_conf *c, const struct fx_serial_alloc *a,
+			 uint8_t *out, unsigned *len, struct fx_err *err);
+/* The serial a board's OTP already carries: the first double-word-aligned
+ * place where c's serial field (write = otp) decodes to a value of this
+ * pool (counter: the format, station = station, n in [first, last] unless
+ * central; list and scan: any value of the encoding). false when none
+ * (or the serial is not written to OTP). OUT: value, *off (may be NULL). */
+bool fx_serial_otp_find(const struct fx_serial_conf *c, const uint8_t *otp, size_t otp_len,
+			const char *station, char *value, size_t cap, unsigned *off);
+/* Does the OTP hold these record bytes at a double-word-aligned place
+ * (the record was written by an earlier run)? */
+bool fx_serial_otp_holds(const uint8_t *otp, size_t otp_len, const uint8_t *rec, unsigned len);
+
+/* Bytes written over the image. */
+struct fx_serial_patch {
+	uint32_t addr;
+	uint32_t len;
+	const uint8_t *data;
+};
+/* A new image: img with the n patches written over it (a patch wins
+ * where they overlap; overlapping and adjacent runs become one segment).
+ * The caller frees *out with fx_image_free(). FX_E_NOMEM, FX_E_RANGE. */
+int fx_serial_image_merge(const struct fx_image *img, const struct fx_serial_patch *p, size_t n,
+			  struct fx_image **out, struct fx_err *err);
 
 /* ---- allocation records (src/store/store_serial.c) ------------------- */
 
@@ -345,7 +406,8 @@ struct fx_serial_alloc {
 /* One transaction: resolve stale reservations, then in order: a found value
  * (bound to another UID or reserved by another run: FX_E_DUPLICATE
  * "duplicate serial 'V': bound to chip UID U"; else bound to this UID,
- * adopted), the value already bound to this UID in this pool (kept), the
+ * adopted; for a list pool only a value of its list, anything else is
+ * not this pool's and is ignored), the value already bound to this UID in this pool (kept), the
  * scan (source = scan; FX_E_DUPLICATE when another UID holds it or it was
  * voided), the lowest released value, the next never-issued number. OUT:
  * a filled. FX_E_EXHAUSTED when nothing is left. */
@@ -360,7 +422,10 @@ int fx_serial_finish(struct fx_store *st, int64_t alloc_id, bool pass,
 		     int64_t now_us, enum fx_serial_state *state,
 		     struct fx_err *err);
 /* Resolve the reservations whose run has ended (result set, e.g. ABORTED at
- * start-up) by the rules of fx_serial_finish (pass = false). OUT: *count. */
+ * start-up, or no such run) by the rules of fx_serial_finish with pass =
+ * the run's result was PASS. Runs still open (another slot's) are never
+ * touched. Every fx_serial_alloc and fx_serial_prepare runs it first.
+ * OUT: *count (may be NULL). */
 int fx_serial_recover(struct fx_store *st, int64_t now_us, unsigned *count,
 		      struct fx_err *err);
 
@@ -376,5 +441,9 @@ struct fx_serial_pool_stats {
 /* Stats of one pool. FX_E_NOTFOUND for an unknown pool. */
 int fx_serial_pool_stats(struct fx_store *st, const char *pool,
 			 struct fx_serial_pool_stats *out, struct fx_err *err);
+/* Stats of every pool, by name: *out malloc'd (the caller frees; NULL
+ * when *n = 0). */
+int fx_serial_pools(struct fx_store *st, struct fx_serial_pool_stats **out,
+		    size_t *n, struct fx_err *err);
 
 #endif

@@ -56,7 +56,10 @@
  * summary tables (sum_bucket, sum_pareto, sum_cycle) maintained in the same
  * transaction as the run end, and views v_runs, v_steps, v_first_pass,
  * v_yield_daily, v_yield, v_pareto, v_pareto_all, v_cycle, v_cycle_bucket,
- * v_cycle_hist for sqlite3 users.
+ * v_cycle_hist for sqlite3 users; the serial-number records (fx/serial.h,
+ * version 3): tables serial_pool, serial_block, serial_list, serial_alloc,
+ * serial_event (append-only, by trigger) and views v_serials,
+ * v_serial_pools, v_serial_events.
  * The reports read the same views. Column meanings are in
  * src/store/store_schema.c.
  */
@@ -69,7 +72,7 @@
 #include "fx/err.h"
 
 /* Schema version written to PRAGMA user_version by this software. */
-#define FX_STORE_SCHEMA_VERSION 2
+#define FX_STORE_SCHEMA_VERSION 3
 
 /* A recording open runs PRAGMA quick_check on files (database + -wal) up
  * to this size before it returns; larger files are checked by a second,

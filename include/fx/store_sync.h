@@ -9,6 +9,11 @@
  *               server acknowledged), line, last success / error
  *   sync_queue  seq (AUTOINCREMENT = commit order), run_id, queued_us
  *               (wall clock at the local commit)
+ *   sync_pool   (version 2) the central serial pools' lease parameters
+ *               (pool, lease, first, last), set by the station from its
+ *               recipes, read by any pusher of the database
+ * Version 2 also adds sync_state.acked_event: the serial allocation events
+ * (the station's append-only serial_event, fx/serial.h) pushed so far.
  * A trigger on runs puts every run into sync_queue in the SAME transaction
  * that gives it its result (run end, or ABORTED at recovery), so nothing
  * committed locally can be missed; at setup the runs already finished are
@@ -36,7 +41,9 @@
 
 #include "fx/err.h"
 
-#define FX_SYNC_DB_VERSION 1
+#define FX_SYNC_DB_VERSION 2
+
+struct fx_store;
 
 struct fx_sync_db;
 
@@ -54,6 +61,7 @@ struct fx_sync_identity {
 	char acked_uuid[37];      /* "" when acked_seq is 0 */
 	char station[128];        /* the station name of the newest run, "" if none */
 	char line[128];           /* the [station] line, "" if none set */
+	int64_t acked_event;      /* serial_event.id pushed up to, 0 = none */
 };
 int fx_sync_db_identity(struct fx_sync_db *db, struct fx_sync_identity *id,
 			struct fx_err *err);
@@ -85,10 +93,55 @@ void fx_sync_batch_release(struct fx_sync_batch *b);
 int fx_sync_db_uuid_at(struct fx_sync_db *db, int64_t seq, char uuid[37],
 		       struct fx_err *err);
 
-/* The server committed everything up to seq (whose run is uuid): record
- * it, and the success time, in one transaction. */
-int fx_sync_db_ack(struct fx_sync_db *db, int64_t seq, const char *uuid, int64_t now_us,
-		   struct fx_err *err);
+/* The server committed everything up to seq (whose run is uuid; NULL or
+ * "" when seq is 0) and the serial events up to event (never lowered):
+ * record it, and the success time, in one transaction. */
+int fx_sync_db_ack(struct fx_sync_db *db, int64_t seq, const char *uuid, int64_t event,
+		   int64_t now_us, struct fx_err *err);
+
+/* The next serial allocation events (serial_event rows with id > after,
+ * in id = commit order, at most limit) as a JSON array of objects whose
+ * keys are fx.serial_events' columns (local_id, alloc_uuid, pool, value,
+ * state, run_uuid, chip_uid, time_us). n = 0: none (also for a database
+ * without serial tables). json owned: fx_sync_events_release(). */
+struct fx_sync_events {
+	size_t n;
+	int64_t last_id;
+	char *json;
+};
+int fx_sync_db_events(struct fx_sync_db *db, int64_t after, unsigned limit,
+		      struct fx_sync_events *ev, struct fx_err *err);
+void fx_sync_events_release(struct fx_sync_events *ev);
+
+/* Central serial pools: the lease parameters of pool (lease = values per
+ * lease, [first, last] = the pool's range on the server), from the
+ * recipe; kept for every pusher of the database. */
+struct fx_sync_pool {
+	char pool[64];
+	unsigned lease;
+	int64_t first, last;
+};
+int fx_sync_db_set_pool(struct fx_sync_db *db, const char *pool, unsigned lease, int64_t first,
+			int64_t last, struct fx_err *err);
+/* The registered pools that are central pools of the station database.
+ * OUT: *out (the caller frees, NULL when *n = 0). */
+int fx_sync_db_pools(struct fx_sync_db *db, struct fx_sync_pool **out, size_t *n,
+		     struct fx_err *err);
+/* Does pool hold a block of origin 'lease' with reference ref? */
+int fx_sync_db_has_lease(struct fx_sync_db *db, const char *pool, const char *ref, bool *has,
+			 struct fx_err *err);
+
+/* Values left in pool (0 for an unknown pool), read on db's connection. */
+int fx_sync_db_remaining(struct fx_sync_db *db, const char *pool, uint64_t *remaining,
+			 struct fx_err *err);
+
+/* A store on its own connection to the station database at path, for
+ * the pusher's serial block writes (fx_serial_pool_add_block,
+ * fx_serial_pool_stats) beside a recording station: it takes no lock,
+ * recovers nothing and refuses a database whose schema is not this
+ * software's (the station migrates it). Each call is one short
+ * transaction (busy timeout as the station's). fx_store_close() frees. */
+struct fx_store *fx_sync_store_open(const char *path, struct fx_err *err);
 
 /* Remember the last error (msg must hold no secret: fx/fleet.h messages
  * never do) with its time; best effort. */
@@ -109,6 +162,7 @@ struct fx_sync_status {
 	int64_t last_err_us;      /* 0 = never */
 	char last_error[256];
 	struct fx_sync_identity id;
+	int64_t events;           /* serial allocation events not yet pushed */
 };
 int fx_sync_db_status(struct fx_sync_db *db, struct fx_sync_status *s, struct fx_err *err);
 
@@ -123,7 +177,6 @@ int fx_sync_db_changed(struct fx_sync_db *db, bool *changed, struct fx_err *err)
  * operator. label is what fx_store_path() returns (the report's
  * "database"). The caller loads rows through fx_store_sqlite() and frees
  * with fx_store_close(). */
-struct fx_store;
 struct fx_store *fx_store_open_scratch(const char *label, struct fx_err *err);
 
 #endif

@@ -11,7 +11,8 @@
 static const char history_usage[] =
 	"usage: fixturectl history SERIAL|UID --db FILE [--format text|csv|json|html] [-o FILE]\n"
 	"\n"
-	"Every run of one unit (found by serial or by chip UID), oldest first,\n"
+	"Every run of one unit (found by serial, by chip UID or by the serial\n"
+	"number allocated to it, [serial_number]), oldest first,\n"
 	"with its steps. Times are UTC.\n"
 	"\n"
 	"  --db FILE         the station database (required; opened read-only), or the\n"

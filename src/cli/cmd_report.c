@@ -11,7 +11,7 @@
 #include "fx/file.h"
 
 static const char report_usage[] =
-	"usage: fixturectl report yield|pareto|cycle --db FILE [--from DATE] [--to DATE]\n"
+	"usage: fixturectl report yield|pareto|cycle|serials --db FILE [--from DATE] [--to DATE]\n"
 	"                         [--by KEY]... [--station S] [--recipe NAME] [--operator ID]\n"
 	"                         [--format text|csv|json|html] [-o FILE]\n"
 	"\n"
@@ -25,6 +25,8 @@ static const char report_usage[] =
 	"  pareto   failed runs by failing step and error code: count, share_pct,\n"
 	"           cum_pct\n"
 	"  cycle    run and step durations: count, mean, p50, p95, max (seconds)\n"
+	"  serials  serial number pools: values bound, reserved, released, voided,\n"
+	"           remaining, blocks, the last value issued (station database)\n"
 	"\n"
 	"  --db FILE         the station database (required), or the fleet database:\n"
 	"                    a libpq URI (postgresql://host/db?sslmode=verify-full)\n"
@@ -43,7 +45,8 @@ static const char report_usage[] =
 	"  -o, --output FILE write there (atomically) instead of stdout\n"
 	"\n"
 	"The same figures are in the database's views (v_yield, v_yield_daily,\n"
-	"v_first_pass, v_pareto, v_cycle, v_cycle_hist, v_runs, v_steps).\n"
+	"v_first_pass, v_pareto, v_cycle, v_cycle_hist, v_runs, v_steps; serial\n"
+	"numbers: v_serial_pools, v_serials, v_serial_events).\n"
 	"\n"
 	"exit codes: 0 ok, 64 usage, 66 database missing, 74 database error\n";
 
@@ -174,7 +177,7 @@ int fx_cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return fx_cli_usage_error("report", "which report? expected yield, pareto or cycle");
+		return fx_cli_usage_error("report", "which report? expected yield, pareto or cycle (or serials)");
 	kind = argv[optind];
 	if (!strcmp(kind, "yield"))
 		q.kind = FX_REPORT_YIELD;
@@ -182,13 +185,18 @@ int fx_cmd_report(int argc, char **argv)
 		q.kind = FX_REPORT_PARETO;
 	else if (!strcmp(kind, "cycle"))
 		q.kind = FX_REPORT_CYCLE;
+	else if (!strcmp(kind, "serials"))
+		q.kind = FX_REPORT_SERIALS;
 	else
-		return fx_cli_usage_error("report", "unknown report '%s': expected yield, pareto or cycle",
+		return fx_cli_usage_error("report",
+					  "unknown report '%s': expected yield, pareto or cycle (or serials)",
 					  kind);
 	if (optind + 1 < argc)
 		return fx_cli_usage_error("report", "unexpected argument '%s'", argv[optind + 1]);
 	if (!db)
 		return fx_cli_usage_error("report", "--db FILE is required");
+	if (q.kind == FX_REPORT_SERIALS && fx_fleet_is_uri(db))
+		return fx_cli_usage_error("report", "serials: a station database (the fleet keeps leases)");
 	if (q.has_from && q.has_to && q.from_day > q.to_day)
 		return fx_cli_usage_error("report", "--from %s is after --to %s", from_s, to_s);
 	return fx_cli_report_emit("report", db, &q, fmt, out);

@@ -25,6 +25,7 @@
 #include "fx/image.h"
 #include "fx/log.h"
 #include "fx/seq.h"
+#include "fx/serial.h"
 #include "fx/store.h"
 #include "panel.h"
 
@@ -106,6 +107,9 @@ static const char run_usage[] =
 	"            69 a GPIO chip or line of the station is missing,\n"
 	"            74 database, GPIO or --events file error (the station\n"
 	"               stopped),\n"
+	"            75 the recipe's serial-number pool ([serial_number]) has no\n"
+	"               value left: the station stopped before the next board\n"
+	"               (nothing written to it; add numbers, run again),\n"
 	"            130 stopped by Ctrl-C/SIGTERM after recording the boards\n";
 
 /* Signals: the only state a handler may touch. */
@@ -826,6 +830,14 @@ static int open_all(struct run_ctx *c)
 						c->st->sync_warn_after_s);
 		if (!c->sync)
 			return FX_EXIT_USAGE;
+		/* central serial pools: the pusher leases their blocks; wait
+		 * up to 10 s for the first before the first board */
+		const struct fx_serial_conf *pools[FX_STATION_MAX_SLOTS];
+
+		for (i = 0; i < c->n_slots; i++)
+			pools[i] = &c->slots[i].rcp->serial_number;
+		if (fx_cli_run_sync_pools(c->sync, c->store, pools, c->n_slots, 10000))
+			return FX_EXIT_DATAERR;
 	}
 	n = fx_store_recovered(c->store);
 	if (n)
@@ -848,6 +860,53 @@ static int open_all(struct run_ctx *c)
 		}
 	}
 	return 0;
+}
+
+/* [serial_number] (issue 11): before a board is touched, its pool matches
+ * the recipe, reservations of runs that ended (kill -9) are resolved, and
+ * a value is left for it beyond the ahead boards of the same pool already
+ * started in this batch; none left stops the station (FX_EXIT_EXHAUSTED).
+ * Fewer than warn_below: the operator is warned. 0 or an exit code. */
+static int serial_ready(struct run_ctx *c, const struct slot_ctx *sc, unsigned ahead)
+{
+	const struct fx_serial_conf *sn = &sc->rcp->serial_number;
+	struct fx_err err;
+	uint64_t left = 0;
+
+	if (!sn->enabled)
+		return 0;
+	fx_err_clear(&err);
+	if (fx_serial_prepare(c->store, sn, ctx_utc(c), &left, &err)) {
+		fprintf(stderr, "fixturectl run: serial numbers: %s\n", err.msg);
+		return err.code == FX_E_CONFIG ? FX_EXIT_DATAERR :
+		       err.code == FX_E_FILE ? FX_EXIT_NOINPUT : FX_EXIT_IOERR;
+	}
+	if (left == UINT64_MAX)
+		return 0;
+	if (left <= ahead) {
+		say(c, true, "STOP   pool '%s': no serial numbers left for slot %u", sn->pool,
+		    sc->index);
+		fprintf(stderr, "fixturectl run: pool '%s': no serial numbers left: station stopped"
+			" before the board of slot %u (nothing written to it)\n", sn->pool, sc->index);
+		return FX_EXIT_EXHAUSTED;
+	}
+	if (left - ahead <= sn->warn_below)
+		say(c, true, "WARN   pool '%s': %llu serial number%s left (warn_below = %u)", sn->pool,
+		    (unsigned long long)(left - ahead), left - ahead == 1 ? "" : "s", sn->warn_below);
+	return 0;
+}
+
+/* Boards of sc's pool among the first n started in this batch. */
+static unsigned same_pool(struct slot_ctx *const *who, size_t n, const struct slot_ctx *sc)
+{
+	unsigned k = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (who[i]->rcp->serial_number.enabled &&
+		    !strcmp(who[i]->rcp->serial_number.pool, sc->rcp->serial_number.pool))
+			k++;
+	return k;
 }
 
 /* The job of the slot's next board (scan: its serial or NULL). */
@@ -883,6 +942,14 @@ static void after_run(struct run_ctx *c, struct slot_ctx *sc, int rc,
 
 	if (fx_store_latest_start_us(c->store, &c->utc_floor_us, NULL))
 		c->utc_floor_us = ctx_utc(c);
+	if (!rc && out->error_code == FX_E_EXHAUSTED) {
+		/* another slot took the last value meanwhile: this board was
+		 * not written to (the serial step runs before erase) */
+		fprintf(stderr, "fixturectl run: %s: station stopped, no more boards\n",
+			out->message);
+		if (!c->fatal)
+			c->fatal = FX_EXIT_EXHAUSTED;
+	}
 	if (!rc)
 		return;
 	if (!sc->end_seen && !c->panel) {
@@ -922,6 +989,10 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			return FX_EXIT_IOERR;
 		lock(c);
 		resync_utc(c);
+		/* the tower judges this batch only (a slot left empty keeps no
+		 * old verdict in it; a board refused before its run counts) */
+		for (si = 0; si < c->n_slots; si++)
+			c->slots[si].last = -1;
 		unlock(c);
 		for (si = 0, k = 0; si < c->n_slots; si++) {
 			struct slot_ctx *sc = &c->slots[si];
@@ -951,6 +1022,9 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 				 * board's serial */
 				say(c, true, "FAIL   slot %u: %s", sc->index, why);
 				c->any_bad = true;
+				lock(c);
+				sc->last = FX_STORE_FAIL;
+				unlock(c);
 				continue;
 			}
 			if (rc < 0) {
@@ -959,6 +1033,15 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 					fx_recipe_serial_name(sc->rcp->serial));
 				return FX_EXIT_USAGE;
 			}
+			rc = serial_ready(c, sc, same_pool(who, n, sc));
+			if (rc == FX_EXIT_EXHAUSTED) {
+				/* this board untouched; the batch's others run,
+				 * then the station stops */
+				c->fatal = rc;
+				continue;
+			}
+			if (rc)
+				return rc;
 			c->n_runs++;
 			if (c->o.demo_on && fx_seq_slot_conf(sc->sl)->emulated) {
 				rc = put_demo_board(c, sc, cycle * (unsigned)c->n_slots + k);
@@ -974,15 +1057,16 @@ static int loop_batch(struct run_ctx *c, const char *ver)
 			who[n++] = sc;
 			say(c, true, "BUSY   slot %u", sc->index);
 		}
+		if (!n && c->fatal)
+			return c->fatal;
 		if (!n) {
 			say(c, true, "no board to program");
+			lock(c);
+			tower(c);
+			unlock(c);
 			continue;
 		}
 		lock(c);
-		/* the tower judges this batch only (a slot left empty keeps no
-		 * old verdict in it) */
-		for (si = 0; si < c->n_slots; si++)
-			c->slots[si].last = -1;
 		c->running = (unsigned)n;
 		tower(c);
 		unlock(c);
@@ -1105,6 +1189,13 @@ static void loop_slot(void *user)
 			unlock(c);
 			break;
 		}
+		lock(c); /* the record time (ctx_utc) is the others' too */
+		rc = serial_ready(c, sc, 0);
+		if (rc && !c->fatal)
+			c->fatal = rc;
+		unlock(c);
+		if (rc)
+			break;
 		if (c->o.demo_on && fx_seq_slot_conf(sc->sl)->emulated &&
 		    put_demo_board(c, sc, k * (unsigned)c->n_slots + (unsigned)sc->pos)) {
 			lock(c);

@@ -20,9 +20,11 @@ static const char sync_usage[] =
 	"       fixturectl sync --init --to URI\n"
 	"\n"
 	"Push every run of the station database not yet acknowledged by the fleet\n"
-	"database (with its unit and steps) in local commit order, in batched\n"
-	"transactions; each run arrives exactly once, whatever is replayed. The\n"
-	"station never waits for it: it reads the database beside a running station.\n"
+	"database (with its unit and steps) and the serial allocation events in local\n"
+	"commit order, in batched transactions; each arrives exactly once, whatever is\n"
+	"replayed. The station never waits for it: it reads the database beside a\n"
+	"running station. Central serial pools its station registered (run --sync)\n"
+	"get a block leased whenever less than half a lease is left.\n"
 	"\n"
 	"  --db FILE     the station database\n"
 	"  --to URI      the fleet database: a libpq URI (postgresql://host/db?\n"
@@ -107,6 +109,7 @@ static int status(const char *path)
 	else
 		printf("backlog      0 runs\n");
 	printf("acknowledged %lld\n", (long long)s.id.acked_seq);
+	printf("serials      %lld allocation events not pushed\n", (long long)s.events);
 	printf("last success %s\n", a);
 	if (s.last_err_us)
 		printf("last error   %s %s\n", b, s.last_error);

@@ -9,6 +9,7 @@
 struct fx_cli_run_sync {
 	struct fx_fleet_pusher *p;
 	unsigned warn_after_s;
+	const char *db;
 };
 
 static void log_line(void *ctx, const char *msg)
@@ -49,6 +50,7 @@ struct fx_cli_run_sync *fx_cli_run_sync_start(const char *db, const char *uri,
 		return NULL;
 	}
 	s->warn_after_s = warn_after_s;
+	s->db = db;
 	s->p = fx_fleet_pusher_start(&o, &err);
 	if (!s->p) {
 		fprintf(stderr, "fixturectl run: --sync: %s\n", err.msg);
@@ -81,4 +83,24 @@ void fx_cli_run_sync_stop(struct fx_cli_run_sync *s)
 		return;
 	fx_fleet_pusher_stop(s->p, NULL);
 	free(s);
+}
+
+int fx_cli_run_sync_pools(struct fx_cli_run_sync *s, struct fx_store *st,
+			  const struct fx_serial_conf *const *confs, size_t n, unsigned wait_ms)
+{
+	struct fx_err err;
+	int rc;
+
+	if (!s)
+		return 0;
+	fx_err_clear(&err);
+	rc = fx_fleet_register_pools(s->db, st, confs, n, &err);
+	if (rc) {
+		fprintf(stderr, "fixturectl run: serial numbers: %s\n", err.msg);
+		return rc;
+	}
+	if (!fx_fleet_pools_wait(s->db, confs, n, wait_ms))
+		fprintf(stderr, "fixturectl run: --sync: a central serial pool has no values yet"
+			" (no lease from the fleet database): the station uses what it has\n");
+	return 0;
 }

@@ -19,6 +19,18 @@ struct fx_cli_run_sync *fx_cli_run_sync_start(const char *db, const char *uri,
  * oldest run not acknowledged by the fleet database is older than
  * warn_after_s; false (buf untouched) otherwise or for NULL. */
 bool fx_cli_run_sync_warn(struct fx_cli_run_sync *s, char *buf, size_t cap);
+/* Central serial pools (issue 12): register the lease parameters of the
+ * central pools among confs (n recipes' [serial_number], others are
+ * skipped) for the pusher, which leases a block whenever a pool has less
+ * than half a lease left, and, before the first board, wait at most
+ * wait_ms until each has values (the pusher's first lease; an unreachable
+ * server: the station starts with what it has, and an empty pool stops it
+ * as usual). st = the station's store. 0, or the error (printed as
+ * "fixturectl run: ..."). NULL s: nothing to do. */
+struct fx_store;
+struct fx_serial_conf;
+int fx_cli_run_sync_pools(struct fx_cli_run_sync *s, struct fx_store *st,
+			  const struct fx_serial_conf *const *confs, size_t n, unsigned wait_ms);
 /* Finish the current batch, stop, free. NULL accepted. */
 void fx_cli_run_sync_stop(struct fx_cli_run_sync *s);
 

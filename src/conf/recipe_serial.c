@@ -25,6 +25,7 @@ void fx_recipe_serial_defaults(struct fx_recipe *r)
 
 	memset(c, 0, sizeof(*c));
 	c->first = 1;
+	c->lease = 1000;
 	c->n_fields = 1;
 	snprintf(c->fields[0].column, sizeof(c->fields[0].column), "serial");
 	c->fields[0].col = -1;
@@ -132,6 +133,10 @@ void fx_recipe_serial_key(struct fx_ini *ini, struct fx_recipe *r,
 			c->on_fail = (enum fx_serial_on_fail)k;
 	} else if (!strcmp(key, "warn_below")) {
 		fx_ini_uint(ini, key, value, 0, 1000000000u, &c->warn_below);
+	} else if (!strcmp(key, "central")) {
+		fx_ini_bool(ini, key, value, &c->central);
+	} else if (!strcmp(key, "lease")) {
+		fx_ini_uint(ini, key, value, 1, 1000000u, &c->lease);
 	} else if (!strncmp(key, "write.", 6)) {
 		struct fx_serial_field *f = column_field(ini, c, key, key + 6);
 
@@ -384,6 +389,17 @@ void fx_recipe_serial_check(struct fx_ini *ini, struct fx_recipe *r, bool firmwa
 			if ((l = fx_ini_key_line(ini, SEC, counter_only[i])) != 0)
 				fx_ini_error_at(ini, l, counter_only[i], "only with source = counter (source = %s)",
 						fx_serial_source_name(c->source));
+	}
+	if (c->source != FX_SERIAL_COUNTER) {
+		static const char *const central_only[] = { "central", "lease" };
+
+		for (i = 0; i < 2; i++)
+			if ((l = fx_ini_key_line(ini, SEC, central_only[i])) != 0)
+				fx_ini_error_at(ini, l, central_only[i],
+						"only with source = counter (source = %s)",
+						fx_serial_source_name(c->source));
+	} else if (!c->central && (l = fx_ini_key_line(ini, SEC, "lease")) != 0) {
+		fx_ini_error_at(ini, l, "lease", "only with central = yes");
 	}
 	if (c->source == FX_SERIAL_LIST) {
 		if (!fx_ini_key_line(ini, SEC, "list"))

@@ -271,6 +271,8 @@ static PGresult *query(struct fx_fleet *f, const char *sql, int n, const char *c
 	hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	if (hint && !strcmp(hint, "fx:identity"))
 		code = FX_E_STATE;
+	else if (hint && !strcmp(hint, "fx:exhausted"))
+		code = FX_E_EXHAUSTED;
 	else if (PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
 		 (!strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501") ||
 		  !strncmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "P0001", 5)))
@@ -374,7 +376,7 @@ int fx_fleet_attach(struct fx_fleet *f, struct fx_sync_db *db, const char *stati
 		if (rc)
 			goto out;
 		if (!strcmp(local_uuid, PQgetvalue(res, 0, 4))) {
-			rc = fx_sync_db_ack(db, server_seq, local_uuid, fx_fleet_now_us(), err);
+			rc = fx_sync_db_ack(db, server_seq, local_uuid, 0, fx_fleet_now_us(), err);
 			if (!rc) {
 				fx_log(FX_LOG_INFO, LOG_PREFIX, "acknowledgement of run %lld repaired",
 				       (long long)server_seq);
@@ -418,23 +420,45 @@ static const char runs_sql[] =
 	" end_us bigint, result text, failing_step text, error_code text, error_message text,"
 	" software_version text) ORDER BY seq ON CONFLICT DO NOTHING";
 
+static const char events_sql[] =
+	"INSERT INTO fx.serial_events(alloc_uuid, state, time_us, station_key, local_id, pool, value,"
+	" run_uuid, chip_uid) SELECT alloc_uuid, state, time_us, $2::uuid, local_id, pool, value,"
+	" run_uuid, chip_uid FROM json_to_recordset($1::json) AS x(local_id bigint, alloc_uuid uuid,"
+	" pool text, value text, state text, run_uuid uuid, chip_uid text, time_us bigint)"
+	" ORDER BY local_id ON CONFLICT DO NOTHING";
+
+/* serial events per batch: at most this many times the run limit */
+#define EVENTS_PER_RUN 8
+
 int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, size_t *pushed,
-		  int64_t now_us, struct fx_err *err)
+		  size_t *events, int64_t now_us, struct fx_err *err)
 {
 	struct fx_sync_identity id;
 	struct fx_sync_batch b;
+	struct fx_sync_events ev = { 0 };
 	char prev[24], last[24], epoch[16];
-	const char *v[4];
+	const char *v[4], *acked_uuid;
 	PGresult *res;
 	int rc;
 
 	*pushed = 0;
+	if (events)
+		*events = 0;
+	if (!limit)
+		limit = FX_FLEET_BATCH;
 	rc = fx_sync_db_identity(db, &id, err);
 	if (rc)
 		return rc;
-	rc = fx_sync_db_batch(db, id.acked_seq, limit ? limit : FX_FLEET_BATCH, &b, err);
-	if (rc || !b.nruns)
+	acked_uuid = id.acked_uuid[0] ? id.acked_uuid : NULL;
+	rc = fx_sync_db_batch(db, id.acked_seq, limit, &b, err);
+	if (rc)
 		return rc;
+	/* the serial events (reserved, reached, bound, ...) in their own
+	 * commit order, beside the runs: a reservation precedes its run's
+	 * end, so events are not tied to the batch's runs */
+	rc = fx_sync_db_events(db, id.acked_event, limit * EVENTS_PER_RUN, &ev, err);
+	if (rc || (!b.nruns && !ev.n))
+		goto out;
 	rc = fx_fleet_exec(f, "BEGIN", err);
 	if (rc)
 		goto out;
@@ -457,26 +481,35 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	v[0] = id.station_key;
 	v[1] = epoch;
 	v[2] = prev;
-	v[3] = id.acked_uuid[0] ? id.acked_uuid : NULL;
+	v[3] = acked_uuid;
 	res = query(f, "SELECT fx.batch_begin($1, $2, $3, $4)", 4, v, FX_E_IO, NULL, err);
 	if (!res)
 		goto err_rollback;
 	PQclear(res);
-	v[0] = b.steps_json;
 	v[1] = id.station_key;
-	res = query(f, steps_sql, 2, v, FX_E_IO, "steps", err);
-	if (!res)
-		goto err_rollback;
-	PQclear(res);
-	v[0] = b.runs_json;
-	res = query(f, runs_sql, 2, v, FX_E_IO, "runs", err);
-	if (!res)
-		goto err_rollback;
-	PQclear(res);
-	snprintf(last, sizeof(last), "%lld", (long long)b.last_seq);
+	if (b.nruns) {
+		v[0] = b.steps_json;
+		res = query(f, steps_sql, 2, v, FX_E_IO, "steps", err);
+		if (!res)
+			goto err_rollback;
+		PQclear(res);
+		v[0] = b.runs_json;
+		res = query(f, runs_sql, 2, v, FX_E_IO, "runs", err);
+		if (!res)
+			goto err_rollback;
+		PQclear(res);
+	}
+	if (ev.n) {
+		v[0] = ev.json;
+		res = query(f, events_sql, 2, v, FX_E_IO, "serial events", err);
+		if (!res)
+			goto err_rollback;
+		PQclear(res);
+	}
+	snprintf(last, sizeof(last), "%lld", (long long)(b.nruns ? b.last_seq : id.acked_seq));
 	v[0] = id.station_key;
 	v[1] = last;
-	v[2] = b.last_uuid;
+	v[2] = b.nruns ? b.last_uuid : acked_uuid;
 	v[3] = id.line[0] ? id.line : NULL;
 	res = query(f, "SELECT fx.batch_end($1, $2, $3, $4)", 4, v, FX_E_IO, NULL, err);
 	if (!res)
@@ -485,9 +518,14 @@ int fx_fleet_push(struct fx_fleet *f, struct fx_sync_db *db, unsigned limit, siz
 	rc = fx_fleet_exec(f, "COMMIT", err);
 	if (rc)
 		goto out; /* unknown outcome: attach repairs it */
-	rc = fx_sync_db_ack(db, b.last_seq, b.last_uuid, now_us, err);
-	if (!rc)
+	rc = fx_sync_db_ack(db, b.nruns ? b.last_seq : id.acked_seq,
+			    b.nruns ? b.last_uuid : acked_uuid, ev.n ? ev.last_id : id.acked_event, now_us,
+			    err);
+	if (!rc) {
 		*pushed = b.nruns;
+		if (events)
+			*events = ev.n;
+	}
 	goto out;
 err_rollback:
 	rc = err ? err->code : FX_E_IO;
@@ -496,11 +534,12 @@ err_rollback:
 	rollback(f);
 out:
 	fx_sync_batch_release(&b);
+	fx_sync_events_release(&ev);
 	return rc;
 }
 
 int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, int64_t n,
-		   int64_t pool_first, int64_t pool_last, int64_t *first, int64_t *last,
+		   int64_t pool_first, int64_t pool_last, struct fx_fleet_lease *l,
 		   struct fx_err *err)
 {
 	struct fx_sync_identity id;
@@ -521,12 +560,48 @@ int fx_fleet_lease(struct fx_fleet *f, struct fx_sync_db *db, const char *pool, 
 	v[4] = lb;
 	/* one statement = one transaction: the pool row is locked
 	 * (SELECT ... FOR UPDATE) while the block is cut from it */
-	res = query(f, "SELECT first_value, last_value FROM fx.lease_serials($1, $2, $3, $4, $5)", 5,
-		    v, FX_E_IO, "lease", err);
+	res = query(f, "SELECT lease_id, first_value, last_value"
+		       " FROM fx.lease_serials($1, $2, $3, $4, $5)", 5, v, FX_E_IO, "lease", err);
 	if (!res)
 		return err ? err->code : FX_E_IO;
-	*first = atoll(PQgetvalue(res, 0, 0));
-	*last = atoll(PQgetvalue(res, 0, 1));
+	l->id = atoll(PQgetvalue(res, 0, 0));
+	l->first = atoll(PQgetvalue(res, 0, 1));
+	l->last = atoll(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return 0;
+}
+
+int fx_fleet_leases(struct fx_fleet *f, struct fx_sync_db *db, const char *pool,
+		    struct fx_fleet_lease **out, size_t *n, struct fx_err *err)
+{
+	struct fx_sync_identity id;
+	const char *v[2];
+	PGresult *res;
+	int i, rc = fx_sync_db_identity(db, &id, err);
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	v[0] = id.station_key;
+	v[1] = pool;
+	res = query(f, "SELECT lease_id, first_value, last_value FROM fx.station_leases($1, $2)", 2,
+		    v, FX_E_IO, "leases", err);
+	if (!res)
+		return err ? err->code : FX_E_IO;
+	if (PQntuples(res) > 0) {
+		*out = calloc((size_t)PQntuples(res), sizeof(**out));
+		if (!*out) {
+			PQclear(res);
+			return fx_err_set(err, FX_E_NOMEM, "fleet: out of memory");
+		}
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		(*out)[i].id = atoll(PQgetvalue(res, i, 0));
+		(*out)[i].first = atoll(PQgetvalue(res, i, 1));
+		(*out)[i].last = atoll(PQgetvalue(res, i, 2));
+	}
+	*n = (size_t)PQntuples(res);
 	PQclear(res);
 	return 0;
 }

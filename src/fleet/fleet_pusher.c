@@ -14,6 +14,7 @@
 
 #include "fleet_int.h"
 #include "fx/log.h"
+#include "fx/store.h"
 
 static void say(const struct fx_fleet_pusher_opts *o, const char *fmt, const char *msg)
 {
@@ -98,6 +99,61 @@ static bool fatal(int code)
 	return code != FX_E_IO;
 }
 
+/* The central serial pools' leasing (fleet_lease.c) on the pusher's
+ * connection, before each batch: never on a cycle's path. */
+struct leasing {
+	struct fx_store *st;      /* own connection, opened for the first pool */
+	bool recovery;            /* look for lost leases (after a connect) */
+	int64_t pause_until_us;   /* after a non-server error: retry later */
+};
+
+#define LEASE_PAUSE_US (60 * 1000000LL)
+
+/* 0, or FX_E_IO for the failure path (reconnect, back off); any other
+ * trouble is logged and pauses the leasing only: the station allocates
+ * from what it has, and stops as usual when that is used up. */
+static int supply(const struct fx_fleet_pusher_opts *o, struct fx_fleet *f,
+		  struct fx_sync_db *db, struct leasing *ls, struct fx_err *e)
+{
+	struct fx_sync_pool *p = NULL;
+	int64_t now = fx_fleet_now_us();
+	unsigned leased = 0;
+	char msg[64];
+	size_t n = 0;
+	int rc = 0;
+
+	if (now < ls->pause_until_us)
+		return 0;
+	if (!ls->st) {
+		rc = fx_sync_db_pools(db, &p, &n, e);
+		free(p);
+		if (!rc && !n)
+			return 0;
+		if (!rc && !(ls->st = fx_sync_store_open(o->db_path, e)))
+			rc = e->code ? e->code : FX_E_DB;
+	}
+	if (!rc)
+		rc = fx_fleet_refill(f, db, ls->st, ls->recovery, &leased, e);
+	if (leased) {
+		snprintf(msg, sizeof(msg), "%u serial block%s leased", leased, leased == 1 ? "" : "s");
+		say(o, "%s", msg);
+	}
+	if (rc == FX_E_IO) {
+		ls->recovery = true;
+		return rc;
+	}
+	if (rc) {
+		fx_sync_db_note_error(db, now, e->msg);
+		say(o, "%s", e->msg);
+		fx_err_clear(e);
+		ls->recovery = true;
+		ls->pause_until_us = now + LEASE_PAUSE_US;
+		return 0;
+	}
+	ls->recovery = false;
+	return 0;
+}
+
 static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *pushed,
 		struct fx_err *err)
 {
@@ -107,9 +163,10 @@ static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *p
 	unsigned backoff = bmin;
 	struct fx_sync_db *db;
 	struct fx_fleet *f = NULL;
+	struct leasing ls = { .recovery = true };
 	struct fx_err e;
 	bool ready = false, changed, new_epoch = o->new_epoch;
-	size_t n;
+	size_t n, nev;
 	int rc = 0, lock_fd;
 
 	*pushed = 0;
@@ -135,6 +192,7 @@ static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *p
 			if (!f)
 				goto failed;
 			ready = false;
+			ls.recovery = true;
 		}
 		if (!ready) {
 			rc = fx_fleet_attach(f, db, o->station, new_epoch, &ready, &e);
@@ -142,16 +200,19 @@ static int loop(const struct fx_fleet_pusher_opts *o, struct snap *sn, size_t *p
 				goto failed;
 			new_epoch = false;
 		}
-		n = 0;
+		n = nev = 0;
 		if (ready) {
-			rc = fx_fleet_push(f, db, o->batch, &n, fx_fleet_now_us(), &e);
+			rc = supply(o, f, db, &ls, &e);
+			if (rc)
+				goto failed;
+			rc = fx_fleet_push(f, db, o->batch, &n, &nev, fx_fleet_now_us(), &e);
 			if (rc)
 				goto failed;
 			*pushed += n;
 			backoff = bmin;
 		}
 		publish(sn, db);
-		if (n)
+		if (n || nev)
 			continue;
 		/* drained */
 		if (!o->follow) {
@@ -181,6 +242,7 @@ failed:
 	if (rc && err)
 		*err = e;
 	fx_fleet_close(f);
+	fx_store_close(ls.st);
 	fx_sync_db_close(db);
 	close(lock_fd);
 	return rc;

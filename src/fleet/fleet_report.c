@@ -20,7 +20,8 @@ struct ld {
 	sqlite3 *db;
 	const struct fx_report_query *q;
 	struct fx_err *err;
-	char key[512];   /* the column list (server side) */
+	char key[528];   /* the column list (server side) */
+	char kx[512];    /* the same without the day */
 	bool rollup;     /* cycle from the (day, station, line) roll-up */
 };
 
@@ -41,8 +42,8 @@ static void key_cols(struct ld *x)
 	const struct fx_report_query *q = x->q;
 	bool rec = by(q, FX_BY_RECIPE);
 
-	snprintf(x->key, sizeof(x->key),
-		 "b.day AS day, %s AS station, %s AS slot, %s AS recipe_name, %s AS recipe_version,"
+	snprintf(x->kx, sizeof(x->kx),
+		 "%s AS station, %s AS slot, %s AS recipe_name, %s AS recipe_version,"
 		 " %s AS operator, %s AS line",
 		 x->rollup || by(q, FX_BY_STATION) || q->station ? "b.station" : "''::text",
 		 by(q, FX_BY_SLOT) ? "b.slot" : "0",
@@ -50,6 +51,7 @@ static void key_cols(struct ld *x)
 		 rec ? "b.recipe_version" : "''::text",
 		 by(q, FX_BY_OPERATOR) || q->operator_id ? "b.operator" : "''::text",
 		 x->rollup || by(q, FX_BY_LINE) ? "b.line" : "''::text");
+	snprintf(x->key, sizeof(x->key), "b.day AS day, %s", x->kx);
 }
 
 #define WHERE_B                                                                         \
@@ -57,6 +59,16 @@ static void key_cols(struct ld *x)
 	" AND ($3::text IS NULL OR b.station = $3) AND ($4::text IS NULL OR b.recipe_name = $4)" \
 	" AND ($5::text IS NULL OR b.operator = $5)"
 #define GROUP7 " GROUP BY 1, 2, 3, 4, 5, 6, 7"
+#define GROUP6 " GROUP BY 1, 2, 3, 4, 5, 6"
+/* the all-time tables have no day; the bounds are open ($1, $2 unused) */
+#define WHERE_ALL                                                                       \
+	" WHERE $1::integer IS NOT NULL AND $2::integer IS NOT NULL"                     \
+	" AND ($3::text IS NULL OR b.station = $3) AND ($4::text IS NULL OR b.recipe_name = $4)" \
+	" AND ($5::text IS NULL OR b.operator = $5)"
+#define KEY6 "station, slot, recipe_name, recipe_version, operator, line"
+/* one group's histogram rows (h) as the local JSON text, per step */
+#define HIST_TEXT                                                                       \
+	"'[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ',' ORDER BY hb) || ']'"
 /* the roll-up has no recipe or operator: only queries without them use it */
 #define WHERE_DAY                                                                       \
 	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
@@ -125,7 +137,7 @@ static int load(struct ld *x, PGresult *res, const char *sql)
 
 static int load_summaries(struct ld *x)
 {
-	char sql[4096];
+	char sql[8192];
 	PGresult *res;
 	int rc;
 
@@ -163,24 +175,50 @@ static int load_summaries(struct ld *x)
 		PQclear(res);
 		return rc;
 	}
-	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text */
-	if (x->rollup)
+	/* cycle: n/sum/max/min(seq) and the histogram as the local JSON text.
+	 * A report that does not group by time sums every day of a group:
+	 * the group's rows all go to its latest bucket (the same sums),
+	 * all time from the tables without the day */
+	if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK) && !x->q->has_from && !x->q->has_to)
+		snprintf(sql, sizeof(sql),
+			 "WITH d AS (SELECT %s, max(b.day) AS day FROM fx.sum_bucket b" WHERE_B GROUP6 "),"
+			 " h AS (SELECT %s, b.step, b.hb, sum(b.n) AS n, sum(b.sum_us) AS s"
+			 "  FROM fx.sum_cycle_all_hist b" WHERE_ALL GROUP6 ", 7, 8),"
+			 " hj AS (SELECT " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
+			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7),"
+			 " c AS (SELECT %s, b.step, min(b.seq) AS seq, sum(b.n) AS n, sum(b.sum_us) AS s,"
+			 "  max(b.max_us) AS mx FROM fx.sum_cycle_all b" WHERE_ALL GROUP6 ", 7)"
+			 " SELECT d.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
+			 " JOIN hj USING (" KEY6 ", step) JOIN d USING (" KEY6 ")",
+			 x->kx, x->kx, x->kx);
+	else if (x->rollup)
 		snprintf(sql, sizeof(sql),
 			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
 			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
+	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK))
+		snprintf(sql, sizeof(sql),
+			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
+			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
+			 GROUP6 ", 7, 8),"
+			 " hj AS (SELECT " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
+			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7),"
+			 " c AS (SELECT %s, c.step, max(b.day) AS day, min(c.seq) AS seq, sum(c.n) AS n,"
+			 "  sum(c.sum_us) AS s, max(c.max_us) AS mx FROM fx.sum_cycle c"
+			 "  JOIN fx.sum_bucket b ON b.id = c.bucket_id" WHERE_B GROUP6 ", 7)"
+			 " SELECT c.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
+			 " JOIN hj USING (" KEY6 ", step)",
+			 x->kx, x->kx);
 	else
 		snprintf(sql, sizeof(sql),
 			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
 			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
 			 GROUP7 ", 8, 9),"
-			 " hj AS (SELECT day, station, slot, recipe_name, recipe_version, operator, line, step,"
-			 "  '[' || string_agg('[' || hb || ',' || n || ',' || s || ']', ',' ORDER BY hb) || ']'"
-			 "  AS hist FROM h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
+			 " hj AS (SELECT day, " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
+			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
 			 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
 			 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
 			 WHERE_B GROUP7 ", 8)"
-			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, station, slot, recipe_name,"
-			 "  recipe_version, operator, line, step)",
+			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, " KEY6 ", step)",
 			 x->key, x->key);
 	res = fetch(x, sql);
 	if (!res)
@@ -191,10 +229,15 @@ static int load_summaries(struct ld *x)
 	return rc;
 }
 
-/* the unit keys of the history's serial or UID, bound as $1 */
+/* the unit keys of the history's serial or UID, bound as $1, and (as the
+ * local history) the unit of the chip UID an allocated serial is bound to:
+ * a board bound after a FAIL has its serial only in its allocation */
+#define BOUND_TO "FROM fx.serial_allocs a WHERE a.value = $1 AND a.state = 'bound'"
 #define UNIT_KEYS                                                                       \
 	"(SELECT unit_key FROM fx.units WHERE serial = $1"                              \
-	" UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1)"
+	" UNION SELECT unit_key FROM fx.units WHERE chip_uid = $1"                      \
+	" UNION SELECT u.unit_key FROM fx.units u WHERE u.chip_uid IN"                  \
+	"  (SELECT a.chip_uid " BOUND_TO "))"
 
 /* Run a history query (the unit as $1) into *out; 0 or the error. */
 static int fetch_unit(struct ld *x, const char *sql, PGresult **out)
@@ -262,6 +305,17 @@ static int load_history(struct ld *x)
 			       " WHERE r.unit_key IN " UNIT_KEYS,
 			       "INSERT INTO steps(run_id, seq, name, start_us, duration_us, result, detail)"
 			       " VALUES((SELECT id FROM runs WHERE uuid = ?1), ?2, ?3, ?4, ?5, ?6, ?7)");
+	/* the allocation binding the serial, for the local query */
+	if (!rc)
+		rc = copy_unit(x, "SELECT DISTINCT a.pool " BOUND_TO,
+			       "INSERT OR IGNORE INTO serial_pool(name, source, created_us)"
+			       " VALUES(?1, 'counter', 0)");
+	if (!rc)
+		rc = copy_unit(x, "SELECT a.alloc_uuid, a.pool, a.value, a.chip_uid,"
+			       " COALESCE(a.reserved_us, a.changed_us), a.changed_us " BOUND_TO,
+			       "INSERT INTO serial_alloc(uuid, pool_id, value, state, on_fail, chip_uid,"
+			       " reserved_us, changed_us) VALUES(?1, (SELECT id FROM serial_pool WHERE"
+			       " name = ?2), ?3, 'bound', 'reuse', ?4, ?5, ?6)");
 	return rc;
 }
 
@@ -286,8 +340,11 @@ struct fx_report *fx_fleet_report(const char *uri, const struct fx_report_query 
 	if (!x.st)
 		goto out;
 	x.db = fx_store_sqlite(x.st);
-	/* one snapshot of the server for all the queries */
-	rc = fx_fleet_exec(x.f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	/* one snapshot of the server for all the queries; no JIT: the
+	 * report queries are short, compiling them costs more than it saves */
+	rc = fx_fleet_exec(x.f, "SET jit = off", err);
+	if (!rc)
+		rc = fx_fleet_exec(x.f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 	if (!rc)
 		rc = sqexec(&x, "BEGIN");
 	if (!rc)

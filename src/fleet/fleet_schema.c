@@ -336,6 +336,285 @@ static const char m1[] =
 	"GRANT SELECT ON ALL TABLES IN SCHEMA fx TO fx_report;"
 	"GRANT EXECUTE ON FUNCTION fx.day(bigint), fx.hb(bigint) TO fx_station, fx_report;";
 
+
+/* fx.fold_runs() of version 2: fold_c / fold_h, the all-time cycle tables */
+#define FOLD_RUNS \
+	"CREATE OR REPLACE FUNCTION fx.fold_runs() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER" \
+	" SET search_path = fx, pg_temp AS $$" \
+	" BEGIN" \
+	"  INSERT INTO fx.sum_bucket AS b (day, station, line, slot, recipe_name, recipe_version," \
+	"   operator, runs, passed, failed, errors, aborted)" \
+	"   SELECT fx.day(start_us), station, COALESCE(line, ''), slot, recipe_name," \
+	"    COALESCE(recipe_version, ''), COALESCE(operator, ''), count(*)," \
+	"    count(*) FILTER (WHERE result = 'PASS'), count(*) FILTER (WHERE result = 'FAIL')," \
+	"    count(*) FILTER (WHERE result = 'ERROR'), count(*) FILTER (WHERE result = 'ABORTED')" \
+	"   FROM nr GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7" \
+	"   ON CONFLICT (day, station, line, slot, recipe_name, recipe_version, operator)" \
+	"   DO UPDATE SET runs = b.runs + excluded.runs, passed = b.passed + excluded.passed," \
+	"    failed = b.failed + excluded.failed, errors = b.errors + excluded.errors," \
+	"    aborted = b.aborted + excluded.aborted;" \
+	"  CREATE TEMP TABLE IF NOT EXISTS fold_r(uuid uuid, bucket bigint, unit_key text," \
+	"   serial text, chip_uid text, start_us bigint, end_us bigint, station_key uuid," \
+	"   local_id bigint, result text, failing_step text, error_code text) ON COMMIT DELETE ROWS;" \
+	"  CREATE TEMP TABLE IF NOT EXISTS fold_d(bucket bigint, step text, seq integer," \
+	"   us bigint) ON COMMIT DELETE ROWS;" \
+	"  CREATE TEMP TABLE IF NOT EXISTS fold_u(unit_key text, had boolean, o_bucket bigint," \
+	"   o_first text, o_last text, nf boolean, f_start bigint, f_station uuid, f_id bigint," \
+	"   f_result text, f_bucket bigint, nl boolean, l_start bigint, l_station uuid," \
+	"   l_id bigint, l_result text, serial text, chip_uid text) ON COMMIT DELETE ROWS;" \
+	"  CREATE TEMP TABLE IF NOT EXISTS fold_c(bucket bigint, day integer, station text," \
+	"   line text, slot integer, recipe_name text, recipe_version text, operator text," \
+	"   step text, seq integer, n bigint, s bigint, mx bigint) ON COMMIT DELETE ROWS;" \
+	"  CREATE TEMP TABLE IF NOT EXISTS fold_h(bucket bigint, day integer, station text," \
+	"   line text, slot integer, recipe_name text, recipe_version text, operator text," \
+	"   step text, hb integer, n bigint, s bigint) ON COMMIT DELETE ROWS;" \
+	"  TRUNCATE fold_r, fold_d, fold_u, fold_c, fold_h;" \
+	"  INSERT INTO fold_r SELECT n.uuid, b.id, n.unit_key, n.serial, n.chip_uid, n.start_us," \
+	"   n.end_us, n.station_key, n.local_id, n.result, COALESCE(n.failing_step, '')," \
+	"   COALESCE(n.error_code, '') FROM nr n JOIN fx.sum_bucket b ON b.day = fx.day(n.start_us)" \
+	"   AND b.station = n.station AND b.line = COALESCE(n.line, '') AND b.slot = n.slot" \
+	"   AND b.recipe_name = n.recipe_name AND b.recipe_version = COALESCE(n.recipe_version, '')" \
+	"   AND b.operator = COALESCE(n.operator, '');" \
+	"  INSERT INTO fx.sum_pareto AS p (bucket_id, step, error_code, n)" \
+	"   SELECT bucket, failing_step, error_code, count(*) FROM fold_r WHERE result <> 'PASS'" \
+	"   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" \
+	"   ON CONFLICT (bucket_id, step, error_code) DO UPDATE SET n = p.n + excluded.n;" \
+	/* cycle: runs that ended with a verdict, and their non-SKIPPED steps */ \
+	"  INSERT INTO fold_d SELECT bucket, '', 0, end_us - start_us FROM fold_r" \
+	"   WHERE end_us IS NOT NULL AND result <> 'ABORTED'" \
+	"   UNION ALL SELECT f.bucket, s.name, s.seq, s.duration_us FROM fold_r f" \
+	"   JOIN fx.steps s ON s.run_uuid = f.uuid" \
+	"   WHERE f.end_us IS NOT NULL AND f.result <> 'ABORTED' AND s.result <> 'SKIPPED';" \
+	/* per (bucket, step) and per (bucket, step, histogram bucket), with \
+	 * the bucket's key: every cycle summary is folded from these two */ \
+	"  INSERT INTO fold_c SELECT x.bucket, b.day, b.station, b.line, b.slot, b.recipe_name," \
+	"   b.recipe_version, b.operator, x.step, x.seq, x.n, x.s, x.mx FROM (SELECT bucket, step," \
+	"   min(seq) AS seq, count(*) AS n, sum(us) AS s, max(us) AS mx FROM fold_d GROUP BY 1, 2) x" \
+	"   JOIN fx.sum_bucket b ON b.id = x.bucket;" \
+	"  INSERT INTO fold_h SELECT x.bucket, b.day, b.station, b.line, b.slot, b.recipe_name," \
+	"   b.recipe_version, b.operator, x.step, x.hb, x.n, x.s FROM (SELECT bucket, step," \
+	"   fx.hb(us) AS hb, count(*) AS n, sum(us) AS s FROM fold_d GROUP BY 1, 2, 3) x" \
+	"   JOIN fx.sum_bucket b ON b.id = x.bucket;" \
+	"  INSERT INTO fx.sum_cycle AS c (bucket_id, step, seq, n, sum_us, max_us)" \
+	"   SELECT bucket, step, seq, n, s, mx FROM fold_c ORDER BY 1, 2" \
+	"   ON CONFLICT (bucket_id, step) DO UPDATE SET n = c.n + excluded.n," \
+	"    sum_us = c.sum_us + excluded.sum_us, max_us = greatest(c.max_us, excluded.max_us)," \
+	"    seq = least(c.seq, excluded.seq);" \
+	"  INSERT INTO fx.sum_cycle_hist AS h (bucket_id, step, hb, n, sum_us)" \
+	"   SELECT bucket, step, hb, n, s FROM fold_h ORDER BY 1, 2, 3" \
+	"   ON CONFLICT (bucket_id, step, hb) DO UPDATE SET n = h.n + excluded.n," \
+	"    sum_us = h.sum_us + excluded.sum_us;" \
+	"  INSERT INTO fx.sum_cycle_day AS c (day, station, line, step, seq, n, sum_us, max_us)" \
+	"   SELECT day, station, line, step, min(seq), sum(n), sum(s), max(mx) FROM fold_c" \
+	"   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4" \
+	"   ON CONFLICT (day, station, line, step) DO UPDATE SET n = c.n + excluded.n," \
+	"    sum_us = c.sum_us + excluded.sum_us, max_us = greatest(c.max_us, excluded.max_us)," \
+	"    seq = least(c.seq, excluded.seq);" \
+	"  INSERT INTO fx.sum_cycle_day_hist AS h (day, station, line, step, hb, n, sum_us)" \
+	"   SELECT day, station, line, step, hb, sum(n), sum(s) FROM fold_h" \
+	"   GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5" \
+	"   ON CONFLICT (day, station, line, step, hb) DO UPDATE SET n = h.n + excluded.n," \
+	"    sum_us = h.sum_us + excluded.sum_us;" \
+	"  UPDATE fx.sum_cycle_day c SET hist = h.hist FROM (" \
+	"   SELECT day, station, line, step, '[' || string_agg('[' || hb || ',' || n || ','" \
+	"    || sum_us || ']', ',' ORDER BY hb) || ']' AS hist FROM fx.sum_cycle_day_hist" \
+	"   WHERE (day, station, line, step) IN (SELECT DISTINCT day, station, line, step" \
+	"    FROM fold_c) GROUP BY 1, 2, 3, 4) h" \
+	"   WHERE c.day = h.day AND c.station = h.station AND c.line = h.line AND c.step = h.step;" \
+	"  INSERT INTO fx.sum_cycle_all AS c (station, line, slot, recipe_name, recipe_version," \
+	"   operator, step, seq, n, sum_us, max_us)" \
+	"   SELECT station, line, slot, recipe_name, recipe_version, operator, step, min(seq)," \
+	"   sum(n), sum(s), max(mx) FROM fold_c GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7" \
+	"   ON CONFLICT (station, line, slot, recipe_name, recipe_version, operator, step)" \
+	"   DO UPDATE SET n = c.n + excluded.n, sum_us = c.sum_us + excluded.sum_us," \
+	"    max_us = greatest(c.max_us, excluded.max_us), seq = least(c.seq, excluded.seq);" \
+	"  INSERT INTO fx.sum_cycle_all_hist AS h (station, line, slot, recipe_name, recipe_version," \
+	"   operator, step, hb, n, sum_us)" \
+	"   SELECT station, line, slot, recipe_name, recipe_version, operator, step, hb, sum(n)," \
+	"   sum(s) FROM fold_h GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8" \
+	"   ON CONFLICT (station, line, slot, recipe_name, recipe_version, operator, step, hb)" \
+	"   DO UPDATE SET n = h.n + excluded.n, sum_us = h.sum_us + excluded.sum_us;" \
+	/* unit cohort: lock the batch's units (created empty when new), in key \
+	 * order, then move first/last and the cohort counts */ \
+	"  INSERT INTO fx.units(unit_key) SELECT DISTINCT unit_key FROM fold_r" \
+	"   WHERE unit_key IS NOT NULL ORDER BY 1 ON CONFLICT DO NOTHING;" \
+	"  PERFORM 1 FROM fx.units WHERE unit_key IN (SELECT unit_key FROM fold_r)" \
+	"   ORDER BY unit_key FOR UPDATE;" \
+	"  INSERT INTO fold_u" \
+	"   WITH bf AS (SELECT DISTINCT ON (unit_key) * FROM fold_r WHERE unit_key IS NOT NULL" \
+	"     ORDER BY unit_key, start_us, station_key, local_id)," \
+	"    bl AS (SELECT DISTINCT ON (unit_key) * FROM fold_r WHERE unit_key IS NOT NULL" \
+	"     ORDER BY unit_key, start_us DESC, station_key DESC, local_id DESC)" \
+	"   SELECT u.unit_key, u.first_start_us IS NOT NULL, u.first_bucket, u.first_result," \
+	"    u.last_result," \
+	"    u.first_start_us IS NULL OR (bf.start_us, bf.station_key, bf.local_id)" \
+	"     < (u.first_start_us, u.first_station_key, u.first_local_id)," \
+	"    bf.start_us, bf.station_key, bf.local_id, bf.result, bf.bucket," \
+	"    u.last_start_us IS NULL OR (bl.start_us, bl.station_key, bl.local_id)" \
+	"     > (u.last_start_us, u.last_station_key, u.last_local_id)," \
+	"    bl.start_us, bl.station_key, bl.local_id, bl.result," \
+	"    COALESCE(bl.serial, u.serial), COALESCE(bl.chip_uid, u.chip_uid)" \
+	"   FROM fx.units u JOIN bf USING (unit_key) JOIN bl USING (unit_key);" \
+	"  UPDATE fx.sum_bucket b SET units = b.units + d.du," \
+	"   units_first_pass = b.units_first_pass + d.dfp," \
+	"   units_final_pass = b.units_final_pass + d.dfin" \
+	"   FROM (SELECT bucket, sum(du) AS du, sum(dfp) AS dfp, sum(dfin) AS dfin FROM (" \
+	"     SELECT o_bucket AS bucket, -1 AS du, -(o_first = 'PASS')::integer AS dfp," \
+	"      -(o_last = 'PASS')::integer AS dfin FROM fold_u WHERE had" \
+	"     UNION ALL SELECT CASE WHEN nf THEN f_bucket ELSE o_bucket END, 1," \
+	"      (CASE WHEN nf THEN f_result ELSE o_first END = 'PASS')::integer," \
+	"      (CASE WHEN nl THEN l_result ELSE o_last END = 'PASS')::integer FROM fold_u) x" \
+	"    GROUP BY bucket) d WHERE b.id = d.bucket;" \
+	"  UPDATE fx.units u SET serial = f.serial, chip_uid = f.chip_uid," \
+	"   first_start_us = CASE WHEN f.nf THEN f.f_start ELSE u.first_start_us END," \
+	"   first_station_key = CASE WHEN f.nf THEN f.f_station ELSE u.first_station_key END," \
+	"   first_local_id = CASE WHEN f.nf THEN f.f_id ELSE u.first_local_id END," \
+	"   first_result = CASE WHEN f.nf THEN f.f_result ELSE u.first_result END," \
+	"   first_bucket = CASE WHEN f.nf THEN f.f_bucket ELSE u.first_bucket END," \
+	"   last_start_us = CASE WHEN f.nl THEN f.l_start ELSE u.last_start_us END," \
+	"   last_station_key = CASE WHEN f.nl THEN f.l_station ELSE u.last_station_key END," \
+	"   last_local_id = CASE WHEN f.nl THEN f.l_id ELSE u.last_local_id END," \
+	"   last_result = CASE WHEN f.nl THEN f.l_result ELSE u.last_result END" \
+	"   FROM fold_u f WHERE u.unit_key = f.unit_key;" \
+	"  RETURN NULL;" \
+	" END $$;"
+
+/* 1 -> 2: push rate and grouped cycle reports (issue 12 item 4), lease ids.
+ * - runs/steps lose their per-row foreign key to stations (one RI query per
+ *   inserted row): fx.batch_begin locks the station row, and the policies
+ *   admit only the session's own live stations;
+ * - fx.day in integer arithmetic (same values), the histogram bucket of a
+ *   duration computed once per batch (fold_h) for both histogram tables;
+ * - sum_cycle_all / sum_cycle_all_hist: the cycle summaries without the
+ *   day, what a cycle report that neither groups by time nor has a date
+ *   range reads (all time, grouped by slot, recipe or operator: a few rows
+ *   per group and step instead of one per day);
+ * - serial_leases.lease_id (the local block's reference) and
+ *   fx.station_leases(): a lease the station committed on the server but
+ *   lost before its local block was written is found again. */
+static const char m2[] =
+	"ALTER TABLE fx.steps DROP CONSTRAINT steps_station_key_fkey;"
+	"ALTER TABLE fx.runs DROP CONSTRAINT runs_station_key_fkey;"
+	"CREATE OR REPLACE FUNCTION fx.day(us bigint) RETURNS integer LANGUAGE sql IMMUTABLE"
+	" STRICT PARALLEL SAFE AS $$ SELECT (CASE WHEN us >= 0 THEN us / 86400000000"
+	"  ELSE -((86399999999 - us) / 86400000000) END)::integer $$;"
+	"CREATE TABLE fx.sum_cycle_all(station text NOT NULL, line text NOT NULL,"
+	"  slot integer NOT NULL, recipe_name text NOT NULL, recipe_version text NOT NULL,"
+	"  operator text NOT NULL, step text NOT NULL, seq integer NOT NULL, n bigint NOT NULL,"
+	"  sum_us bigint NOT NULL, max_us bigint NOT NULL,"
+	"  PRIMARY KEY (station, line, slot, recipe_name, recipe_version, operator, step));"
+	"CREATE TABLE fx.sum_cycle_all_hist(station text NOT NULL, line text NOT NULL,"
+	"  slot integer NOT NULL, recipe_name text NOT NULL, recipe_version text NOT NULL,"
+	"  operator text NOT NULL, step text NOT NULL, hb integer NOT NULL, n bigint NOT NULL,"
+	"  sum_us bigint NOT NULL,"
+	"  PRIMARY KEY (station, line, slot, recipe_name, recipe_version, operator, step, hb));"
+	"INSERT INTO fx.sum_cycle_all SELECT b.station, b.line, b.slot, b.recipe_name,"
+	"  b.recipe_version, b.operator, c.step, min(c.seq), sum(c.n), sum(c.sum_us), max(c.max_us)"
+	"  FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id GROUP BY 1, 2, 3, 4, 5, 6, 7;"
+	"INSERT INTO fx.sum_cycle_all_hist SELECT b.station, b.line, b.slot, b.recipe_name,"
+	"  b.recipe_version, b.operator, h.step, h.hb, sum(h.n), sum(h.sum_us)"
+	"  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id"
+	"  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"
+	FOLD_RUNS
+	"ALTER TABLE fx.serial_leases ADD COLUMN lease_id bigint GENERATED ALWAYS AS IDENTITY;"
+	"ALTER TABLE fx.serial_leases ADD CONSTRAINT serial_leases_id UNIQUE (lease_id);"
+	"CREATE INDEX serial_leases_station ON fx.serial_leases(station_key, pool);"
+	"DROP FUNCTION fx.lease_serials(uuid, text, bigint, bigint, bigint);"
+	"CREATE FUNCTION fx.lease_serials(k uuid, p_pool text, p_n bigint, p_first bigint,"
+	"  p_last bigint, OUT lease_id bigint, OUT first_value bigint, OUT last_value bigint)"
+	" LANGUAGE plpgsql SECURITY DEFINER SET search_path = fx, pg_temp AS $$"
+	" DECLARE p fx.serial_pools; v_id bigint; v_first bigint; v_last bigint;"
+	" BEGIN"
+	"  IF NOT fx.owns_station(k) THEN RAISE EXCEPTION 'role \"%\" may not lease for station key %',"
+	"   session_user, k USING ERRCODE = '42501'; END IF;"
+	"  IF p_n < 1 THEN RAISE EXCEPTION 'lease of % values', p_n; END IF;"
+	"  IF p_first > p_last THEN RAISE EXCEPTION 'serial pool \"%\": first % > last %', p_pool,"
+	"   p_first, p_last; END IF;"
+	"  INSERT INTO fx.serial_pools VALUES (p_pool, p_first, p_last) ON CONFLICT DO NOTHING;"
+	"  SELECT * INTO p FROM fx.serial_pools WHERE pool = p_pool FOR UPDATE;"
+	"  IF p.next_value > p.last_value THEN RAISE EXCEPTION 'serial pool \"%\" is exhausted"
+	" (last value %)', p_pool, p.last_value USING HINT = 'fx:exhausted'; END IF;"
+	"  v_first := p.next_value;"
+	"  v_last := least(p.last_value, p.next_value + p_n - 1);"
+	"  UPDATE fx.serial_pools SET next_value = v_last + 1 WHERE pool = p_pool;"
+	"  INSERT INTO fx.serial_leases(pool, first_value, last_value, station_key)"
+	"   VALUES (p_pool, v_first, v_last, k) RETURNING serial_leases.lease_id INTO v_id;"
+	"  lease_id := v_id;"
+	"  first_value := v_first;"
+	"  last_value := v_last;"
+	" END $$;"
+	"CREATE FUNCTION fx.station_leases(k uuid, p_pool text) RETURNS TABLE(lease_id bigint,"
+	"  first_value bigint, last_value bigint) LANGUAGE sql STABLE SECURITY DEFINER"
+	" SET search_path = fx, pg_temp AS"
+	" $$ SELECT l.lease_id, l.first_value, l.last_value FROM fx.serial_leases l"
+	"   WHERE l.station_key = k AND l.pool = p_pool AND fx.owns_station(k) ORDER BY 1 $$;"
+	"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fx FROM PUBLIC;"
+	"GRANT EXECUTE ON FUNCTION fx.lease_serials(uuid, text, bigint, bigint, bigint),"
+	"  fx.station_leases(uuid, text) TO fx_station;"
+	"GRANT EXECUTE ON FUNCTION fx.day(bigint), fx.hb(bigint) TO fx_station, fx_report;"
+	"GRANT SELECT ON fx.sum_cycle_all, fx.sum_cycle_all_hist TO fx_report;";
+
+/* 2 -> 3: serial allocations (issue 12 item 2). fx.serial_events holds
+ * every station's allocation events (the station's append-only
+ * serial_event: reserved, reached, bound, released, voided), idempotent by
+ * (allocation uuid, state, time); a statement trigger folds the new ones
+ * into fx.serial_allocs (one row per allocation: its latest state, from
+ * all its events in the station's commit order). fx.v_serial_duplicates:
+ * a value held (reserved or bound) by more than one allocation anywhere in
+ * the fleet - empty for central pools, whose blocks never overlap. */
+static const char m3[] =
+	"CREATE TABLE fx.serial_events(alloc_uuid uuid NOT NULL,"
+	"  state text NOT NULL CHECK (state IN ('reserved','reached','bound','released','voided')),"
+	"  time_us bigint NOT NULL, station_key uuid NOT NULL, local_id bigint NOT NULL,"
+	"  pool text NOT NULL, value text NOT NULL, run_uuid uuid, chip_uid text,"
+	"  received_at timestamptz NOT NULL DEFAULT now(),"
+	"  PRIMARY KEY (alloc_uuid, state, time_us));"
+	"CREATE INDEX serial_events_value ON fx.serial_events(value);"
+	"CREATE TABLE fx.serial_allocs(alloc_uuid uuid PRIMARY KEY, station_key uuid NOT NULL,"
+	"  pool text NOT NULL, value text NOT NULL, state text NOT NULL, run_uuid uuid,"
+	"  chip_uid text, reserved_us bigint, reached_us bigint, changed_us bigint NOT NULL,"
+	"  last_local_id bigint NOT NULL);"
+	"CREATE INDEX serial_allocs_value ON fx.serial_allocs(value);"
+	"CREATE INDEX serial_allocs_uid ON fx.serial_allocs(chip_uid);"
+	"CREATE INDEX serial_allocs_pool ON fx.serial_allocs(pool, state);"
+	"ALTER TABLE fx.serial_events ENABLE ROW LEVEL SECURITY;"
+	"CREATE POLICY station_insert ON fx.serial_events FOR INSERT TO fx_station"
+	"  WITH CHECK (station_key IN (SELECT fx.my_stations()));"
+	"CREATE POLICY report_read ON fx.serial_events FOR SELECT TO fx_report USING (true);"
+	"CREATE FUNCTION fx.fold_serial() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+	" SET search_path = fx, pg_temp AS $$"
+	" BEGIN"
+	"  INSERT INTO fx.serial_allocs AS a (alloc_uuid, station_key, pool, value, state, run_uuid,"
+	"   chip_uid, reserved_us, reached_us, changed_us, last_local_id)"
+	"   SELECT e.alloc_uuid, (array_agg(e.station_key ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.pool ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.value ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.state ORDER BY e.local_id DESC) FILTER (WHERE e.state <> 'reached'))[1],"
+	"    (array_agg(e.run_uuid ORDER BY e.local_id DESC))[1],"
+	"    (array_agg(e.chip_uid ORDER BY e.local_id DESC))[1],"
+	"    max(e.time_us) FILTER (WHERE e.state = 'reserved'),"
+	"    max(e.time_us) FILTER (WHERE e.state = 'reached'), max(e.time_us), max(e.local_id)"
+	"   FROM fx.serial_events e WHERE e.alloc_uuid IN (SELECT alloc_uuid FROM ne)"
+	"   GROUP BY e.alloc_uuid ORDER BY e.alloc_uuid"
+	"   ON CONFLICT (alloc_uuid) DO UPDATE SET station_key = excluded.station_key,"
+	"    pool = excluded.pool, value = excluded.value,"
+	"    state = COALESCE(excluded.state, a.state), run_uuid = excluded.run_uuid,"
+	"    chip_uid = excluded.chip_uid, reserved_us = excluded.reserved_us,"
+	"    reached_us = excluded.reached_us, changed_us = excluded.changed_us,"
+	"    last_local_id = excluded.last_local_id;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER serial_events_fold AFTER INSERT ON fx.serial_events"
+	" REFERENCING NEW TABLE AS ne FOR EACH STATEMENT EXECUTE FUNCTION fx.fold_serial();"
+	"CREATE VIEW fx.v_serial_duplicates AS SELECT value, count(*) AS allocations,"
+	"  count(DISTINCT station_key) AS stations FROM fx.serial_allocs"
+	"  WHERE state IN ('reserved', 'bound') GROUP BY value HAVING count(*) > 1;"
+	"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fx FROM PUBLIC;"
+	"GRANT INSERT ON fx.serial_events TO fx_station;"
+	"GRANT SELECT ON fx.serial_events, fx.serial_allocs, fx.v_serial_duplicates TO fx_report;";
+
 const char *const fx_fleet_migrations[FX_FLEET_SCHEMA_VERSION] = {
 	m1, /* 0 -> 1 */
+	m2, /* 1 -> 2 */
+	m3, /* 2 -> 3 */
 };

@@ -7,12 +7,17 @@
  *   pin PORT boot0|nrst|power 0|1   -> "ok" | "err MESSAGE"
  *   state PORT                      -> "ok VID:PID plugs N" (on the bus) or
  *                                      "ok none plugs N" | "err ..."
- * (plugs = how many times the board enumerated since fxemu started)
+ *   pins PORT                       -> "ok boot0 B nrst N power P" | "err ..."
+ * (plugs = how many times the board enumerated since fxemu started; pins:
+ * the board's BOOT0 level, and NRST and POWER as the jig last drove them,
+ * high and on until a client sets them: what a test checks after a
+ * station stopped, e.g. BOOT0 released and the power off)
  * PORT is the board's port path ("1-1"). A pin is applied under bed->lock
  * at model time now; the bridge thread then turns the bus change (reset,
  * power off, re-enumeration) into a remove + add like any other.
  * Several clients may be connected at once; a request line longer than
- * CTL_LINE_MAX closes that connection.
+ * CTL_LINE_MAX closes that connection. fxe_ctl_request() is the client
+ * of `fxemu --ctl REQUEST`.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fx/log.h"
@@ -66,8 +72,8 @@ static void handle(struct fxe_bed *bed, char *line, char *reply, size_t cap)
 
 	cmd = strtok_r(line, " \t\r", &save);
 	port = cmd ? strtok_r(NULL, " \t\r", &save) : NULL;
-	if (!cmd || (strcmp(cmd, "pin") && strcmp(cmd, "state"))) {
-		snprintf(reply, cap, "err unknown request '%s' (expected pin or state)",
+	if (!cmd || (strcmp(cmd, "pin") && strcmp(cmd, "state") && strcmp(cmd, "pins"))) {
+		snprintf(reply, cap, "err unknown request '%s' (expected pin, pins or state)",
 			 cmd ? cmd : "");
 		return;
 	}
@@ -82,13 +88,16 @@ static void handle(struct fxe_bed *bed, char *line, char *reply, size_t cap)
 			 port, bed->nboards);
 		return;
 	}
-	if (!strcmp(cmd, "state")) {
+	if (strcmp(cmd, "pin")) {
 		if (strtok_r(NULL, " \t\r", &save)) {
-			snprintf(reply, cap, "err state: expected 'state PORT'");
+			snprintf(reply, cap, "err %s: expected '%s PORT'", cmd, cmd);
 			return;
 		}
 		pthread_mutex_lock(&bed->lock);
-		if (b->cur)
+		if (!strcmp(cmd, "pins"))
+			snprintf(reply, cap, "ok boot0 %d nrst %d power %d",
+				 fx_emu_get_boot0(b->emu), b->nrst_high, b->power_on);
+		else if (b->cur)
 			snprintf(reply, cap, "ok %04x:%04x plugs %u", b->cur_vid,
 				 b->cur_pid, b->plugs);
 		else
@@ -111,9 +120,9 @@ static void handle(struct fxe_bed *bed, char *line, char *reply, size_t cap)
 	if (!strcmp(pin, "boot0"))
 		fx_emu_set_boot0(b->emu, *val == '1');
 	else if (!strcmp(pin, "nrst"))
-		fx_emu_set_nrst(b->emu, *val == '1');
+		fx_emu_set_nrst(b->emu, b->nrst_high = *val == '1');
 	else
-		fx_emu_set_power(b->emu, *val == '1');
+		fx_emu_set_power(b->emu, b->power_on = *val == '1');
 	bed->kicks++;
 	pthread_cond_broadcast(&bed->cond); /* the bridge thread re-plans */
 	pthread_mutex_unlock(&bed->lock);
@@ -205,6 +214,11 @@ int fxe_ctl_start(struct fxe_bed *bed, struct fx_err *err)
 		return fx_err_set(err, FX_E_IO, "control socket '%s/ctl': path too long",
 				  bed->root);
 	memcpy(sa.sun_path, bed->ctl_path, strlen(bed->ctl_path) + 1);
+	for (unsigned i = 0; i < bed->nboards; i++) {
+		/* as fxe_bed_add_board left them */
+		bed->boards[i].nrst_high = true;
+		bed->boards[i].power_on = true;
+	}
 	if (pipe(bed->ctl_wake) < 0) {
 		bed->ctl_wake[0] = bed->ctl_wake[1] = -1;
 		return sys_err(err, "pipe", NULL);
@@ -244,4 +258,85 @@ void fxe_ctl_stop(struct fxe_bed *bed)
 			close(bed->ctl_wake[i]);
 		bed->ctl_wake[i] = -1;
 	}
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for ev on fd until deadline (CLOCK_MONOTONIC ms): 0, FX_E_TIMEOUT,
+ * FX_E_IO. */
+static int wait_fd(int fd, short ev, int64_t deadline)
+{
+	struct pollfd pf = { .fd = fd, .events = ev };
+	int n;
+
+	for (;;) {
+		int64_t left = deadline - mono_ms();
+
+		if (left <= 0)
+			return FX_E_TIMEOUT;
+		n = poll(&pf, 1, (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return FX_E_IO;
+	}
+}
+
+int fxe_ctl_request(const char *ctl_path, const char *req, char *ans, size_t cap,
+		    struct fx_err *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = mono_ms() + FXE_CTL_TIMEOUT_MS;
+	size_t n = 0, len = strlen(req);
+	char *nl = NULL;
+	int fd, rc = 0;
+
+	if (strlen(ctl_path) >= sizeof(sa.sun_path))
+		return fx_err_set(err, FX_E_CONFIG, "control socket '%s': path too long",
+				  ctl_path);
+	if (!cap || len + 1 > CTL_LINE_MAX || memchr(req, '\n', len))
+		return fx_err_set(err, FX_E_INVAL, "control request: one line of at "
+				  "most %d characters", CTL_LINE_MAX - 1);
+	memcpy(sa.sun_path, ctl_path, strlen(ctl_path) + 1);
+	ans[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sys_err(err, "socket", ctl_path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, req, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
+		rc = sys_err(err, "connect/send", ctl_path);
+		goto out;
+	}
+	while (!nl && n + 1 < cap) {
+		ssize_t got;
+
+		rc = wait_fd(fd, POLLIN, deadline);
+		if (rc) {
+			fx_err_set(err, rc, "control socket '%s': no answer within %d ms",
+				   ctl_path, FXE_CTL_TIMEOUT_MS);
+			goto out;
+		}
+		got = recv(fd, ans + n, cap - 1 - n, 0);
+		if (got <= 0) {
+			rc = got < 0 ? sys_err(err, "recv", ctl_path) :
+				       fx_err_set(err, FX_E_IO, "control socket '%s': "
+						  "closed before the answer", ctl_path);
+			goto out;
+		}
+		n += (size_t)got;
+		ans[n] = '\0';
+		nl = strchr(ans, '\n');
+	}
+	if (nl)
+		*nl = '\0';
+out:
+	close(fd);
+	return rc;
 }

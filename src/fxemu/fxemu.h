@@ -46,6 +46,9 @@ struct fxe_board {
 	uint32_t plugged_enum;
 	unsigned plugs;       /* how many times it enumerated */
 	uint16_t cur_vid, cur_pid; /* of cur (valid while cur != NULL) */
+	/* the jig's NRST and POWER levels as last set through the pin
+	 * socket (ctl.c; fxe_bed_add_board leaves them high and on) */
+	bool nrst_high, power_on;
 };
 
 struct fxe_bed {
@@ -94,8 +97,16 @@ int fxe_bed_stop_save(struct fxe_bed *bed, struct fx_err *err);
  * thread (protocol: ctl.c):
  *   pin PORT boot0|nrst|power 0|1   -> "ok" | "err MESSAGE"
  *   state PORT                      -> "ok VID:PID plugs N" | "ok none plugs N"
+ *   pins PORT                       -> "ok boot0 B nrst N power P"
  * FX_E_IO with the reason when the socket or thread cannot be made. */
 int fxe_ctl_start(struct fxe_bed *bed, struct fx_err *err);
+/* Client side (fxemu --ctl): send the request line req (no newline) to the
+ * pin socket ctl_path and put the answer line (no newline) in ans.
+ * Blocks at most FXE_CTL_TIMEOUT_MS. 0, FX_E_CONFIG (path too long),
+ * FX_E_IO (cannot connect, send or read), FX_E_TIMEOUT. */
+#define FXE_CTL_TIMEOUT_MS 2000
+int fxe_ctl_request(const char *ctl_path, const char *req, char *ans, size_t cap,
+		    struct fx_err *err);
 /* Stop serving, close and unlink the socket (safe if never started). */
 void fxe_ctl_stop(struct fxe_bed *bed);
 /* Free everything, remove the testbed directory. */

@@ -3,6 +3,7 @@
  *
  *   fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]
  *         [--hub multi-tt|single-tt] [-v] -- CMD [ARGS...]
+ *   fxemu --ctl REQUEST       (inside CMD: ask the running fxemu, ctl.c)
  *
  * Time: the boards run on a scaled real clock. External programs sleep in
  * real time (dfu-util sleeps bwPollTimeout), so a virtual clock advanced
@@ -23,7 +24,8 @@
  *
  * Exit status: CMD's (128+N when killed by signal N); 64 usage, 66 a board
  * file unreadable, 70 the testbed could not be built, 74 a board file could
- * not be saved, 127 CMD not found.
+ * not be saved, 127 CMD not found. --ctl: 0 "ok ...", 1 "err ...", 69 no
+ * fxemu to ask ($FXEMU_CTL unset or not answering).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +58,7 @@ const char *__lsan_default_suppressions(void)
 static const char usage_text[] =
 	"usage: fxemu [--board FILE[?KNOBS]]... [--realtime[=SCALE]] [--app-vid VID:PID]\n"
 	"             [--hub multi-tt|single-tt] [-v] -- CMD [ARGS...]\n"
+	"       fxemu --ctl REQUEST\n"
 	"\n"
 	"Run CMD with one emulated STM32G474 board per --board on an emulated USB\n"
 	"bus (ports 1-1, 1-2, ...). Any libusb program works unmodified, e.g.\n"
@@ -74,9 +77,19 @@ static const char usage_text[] =
 	"                        full-speed transaction translator; single-tt: all\n"
 	"                        boards share one 12 Mbit/s bus, transfers in turn\n"
 	"  -v, --verbose         log plug/unplug (twice: every control transfer)\n"
+	"  --ctl REQUEST         inside CMD: send REQUEST to this fxemu's pin socket\n"
+	"                        ($FXEMU_CTL) and print the answer: 'pins 1-1' (the\n"
+	"                        board's BOOT0/NRST/POWER), 'state 1-1', 'pin 1-1 nrst 0'\n"
+	"\n"
+	"Limit: the boards' device nodes are FIFOs, not character devices. A program\n"
+	"that opens the node itself and hands libusb the file descriptor\n"
+	"(libusb_wrap_sys_device, e.g. fwupd/fwupdtool) cannot open an fxemu board:\n"
+	"libusb's lseek on the FIFO fails with ESPIPE (\"lseek failed, errno=29\").\n"
+	"Programs that find devices by enumeration (libusb_get_device_list: dfu-util,\n"
+	"pyusb, node-usb, fixturectl) work unmodified.\n"
 	"\n"
 	"exit status: CMD's; 64 usage, 66 bad board file, 70 testbed error,\n"
-	"74 board not saved, 127 CMD not found\n";
+	"74 board not saved, 127 CMD not found; --ctl: 0 ok, 1 refused, 69 no fxemu\n";
 
 static void log_stderr(enum fx_log_level lvl, const char *module,
 		       const char *msg, void *user)
@@ -258,6 +271,7 @@ struct fxemu_args {
 	double scale;
 	enum fxe_hub hub;
 	int verbose;
+	const char *ctl;  /* --ctl REQUEST, else NULL */
 	char **cmd;
 };
 
@@ -270,6 +284,7 @@ static int parse_args(int argc, char **argv, struct fxemu_args *a)
 		{ "app-vid", required_argument, NULL, 'a' },
 		{ "hub", required_argument, NULL, 'H' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "ctl", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -320,6 +335,9 @@ static int parse_args(int argc, char **argv, struct fxemu_args *a)
 		case 'v':
 			a->verbose++;
 			break;
+		case 'c':
+			a->ctl = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -327,6 +345,13 @@ static int parse_args(int argc, char **argv, struct fxemu_args *a)
 			fputs(usage_text, stderr);
 			return 64;
 		}
+	}
+	if (a->ctl) {
+		if (optind < argc || a->nboards) {
+			fprintf(stderr, "fxemu: --ctl REQUEST takes no boards and no CMD\n");
+			return 64;
+		}
+		return -1;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "fxemu: expected -- CMD [ARGS...]\n");
@@ -428,6 +453,27 @@ static int finish(struct fxe_bed *bed, int cmd_status)
 	return rc && cmd_status == 0 ? 74 : cmd_status;
 }
 
+/* fxemu --ctl REQUEST: the answer of the fxemu whose CMD runs us. */
+static int ctl_client(const char *req)
+{
+	const char *path = getenv("FXEMU_CTL");
+	char ans[512];
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	if (!path || !*path) {
+		fprintf(stderr, "fxemu: --ctl: FXEMU_CTL is not set (run inside "
+			"fxemu ... -- CMD)\n");
+		return 69;
+	}
+	if (fxe_ctl_request(path, req, ans, sizeof(ans), &err)) {
+		fprintf(stderr, "fxemu: --ctl: %s\n", err.msg);
+		return err.code == FX_E_INVAL ? 64 : 69;
+	}
+	puts(ans);
+	return strncmp(ans, "ok", 2) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct fxemu_args a;
@@ -437,6 +483,8 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	if (a.ctl)
+		return ctl_client(a.ctl);
 	if (!has_preload())
 		return reexec(argv);
 	setup_process(&a);

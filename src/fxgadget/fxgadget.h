@@ -129,6 +129,8 @@ struct fxg_board {
 	/* the request being answered */
 	bool pending;            /* reply due at done_at */
 	bool abandon;            /* never answered: give up at done_at */
+	bool leaving;            /* the emulator said NODEV: ep0 is not read
+				  * again until the unplug (board.c) */
 	struct fxg_setup s;
 	uint8_t buf[4096 + 16];
 	size_t actual;

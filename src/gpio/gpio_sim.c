@@ -6,8 +6,16 @@
  * Threads: one mutex guards the whole simulator (lines, schedule, logs),
  * so the slots of a gang station may use their lines from their own
  * threads; it is never held while the clock sleeps or a hook (fxemu's pin
- * socket) runs. */
+ * socket) runs.
+ * Trace: with $FX_GPIO_SIM_TRACE = FILE in the environment when the
+ * instance is opened, every level change of every line is also appended
+ * to FILE as it happens, one line "T_US NAME LEVEL" (clock time, e.g.
+ * "1500000 sim:TOWER_GREEN 1"; a requested output's first line is its
+ * initial level), so a test outside the process can read back what a
+ * station did with its LEDs and tower (tests/cli/tgang_tower.sh). */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,8 +49,12 @@ struct sim {
 	size_t n_lines, cap_lines;
 	struct sim_sched *sched;          /* sorted by at_us, FIFO for ties */
 	size_t n_sched, cap_sched;
+	FILE *trace;                      /* $FX_GPIO_SIM_TRACE, or NULL */
 	pthread_mutex_t lock;             /* everything above */
 };
+
+#define SIM_TRACE_ENV "FX_GPIO_SIM_TRACE"
+
 
 struct sim_line {
 	struct fx_gpio_line base;
@@ -148,6 +160,10 @@ static int change(struct sim *s, size_t idx, int value, uint64_t t,
 	st->hist[st->n_hist].t_us = t;
 	st->hist[st->n_hist].value = value;
 	st->n_hist++;
+	if (s->trace) {
+		fprintf(s->trace, "%llu %s %d\n", (unsigned long long)t, st->name, value);
+		fflush(s->trace);
+	}
 	if (st->req && st->req->cfg.dir == FX_GPIO_INPUT) {
 		if (st->q_head && st->q_head == st->q_n) {
 			st->q_head = st->q_n = 0;
@@ -187,11 +203,27 @@ static int sim_open(const struct fx_clock *clk, struct fx_gpio **out,
 		    struct fx_err *err)
 {
 	struct sim *s = calloc(1, sizeof(*s));
+	const char *trace = getenv(SIM_TRACE_ENV);
 
 	(void)clk;
 	if (!s)
 		return fx_err_set(err, FX_E_NOMEM, "gpio sim: out of memory");
+	if (trace && *trace) {
+		s->trace = fopen(trace, "ae");
+		if (!s->trace) {
+			int e = errno;
+
+			free(s);
+			fx_err_set(err, FX_E_IO, "gpio sim: %s '%s': cannot open: %s",
+				   SIM_TRACE_ENV, trace, strerror(e));
+			if (err)
+				err->sys_errno = e;
+			return FX_E_IO;
+		}
+	}
 	if (pthread_mutex_init(&s->lock, NULL)) {
+		if (s->trace)
+			fclose(s->trace);
 		free(s);
 		return fx_err_set(err, FX_E_NOMEM, "gpio sim: cannot create its mutex");
 	}
@@ -355,6 +387,8 @@ static void sim_close(struct fx_gpio *g)
 	}
 	free(s->lines);
 	free(s->sched);
+	if (s->trace)
+		fclose(s->trace);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

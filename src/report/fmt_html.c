@@ -283,7 +283,8 @@ int fx_report_write_html(const struct fx_report *r, FILE *out)
 		esc(out, r->unit);
 	} else {
 		fprintf(out, "%s report", r->kind == FX_REPORT_YIELD ? "Yield" :
-			r->kind == FX_REPORT_PARETO ? "Failure Pareto" : "Cycle time");
+			r->kind == FX_REPORT_PARETO ? "Failure Pareto" :
+			r->kind == FX_REPORT_SERIALS ? "Serial numbers" : "Cycle time");
 	}
 	fputs("</h1>\n<p class=\"meta\">Database: <code>", out);
 	esc(out, r->database);

@@ -108,8 +108,10 @@ int fx_report_write_text(const struct fx_report *r, FILE *out)
 		if (r->ntables > 1)
 			fprintf(out, "%s:\n", r->tables[i].name);
 		if (!r->tables[i].nrows)
-			fprintf(out, "(no %s in this range)\n", r->kind == FX_REPORT_PARETO ?
-				"failures" : r->kind == FX_REPORT_CYCLE ? "finished runs" : "runs");
+			fprintf(out, "(no %s%s)\n", r->kind == FX_REPORT_SERIALS ? "serial number pools" :
+				r->kind == FX_REPORT_PARETO ?
+				"failures" : r->kind == FX_REPORT_CYCLE ? "finished runs" : "runs",
+				r->kind == FX_REPORT_SERIALS ? "" : " in this range");
 		else
 			table(&r->tables[i], out);
 	}

@@ -27,6 +27,8 @@ const char *fx_report_kind_name(enum fx_report_kind kind)
 		return "cycle";
 	case FX_REPORT_HISTORY:
 		return "history";
+	case FX_REPORT_SERIALS:
+		return "serials";
 	}
 	return "?";
 }

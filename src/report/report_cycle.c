@@ -203,6 +203,12 @@ static int cyc_cmp(const void *a, const void *b)
 	for (i = 0; i < c->q->nby; i++) {
 		cx = fx_rt_cell(c->t, x->row, i);
 		cy = fx_rt_cell(c->t, y->row, i);
+		/* a group without a value (runs with no operator) first */
+		if (!cx->s || !cy->s) {
+			if (cx->s != cy->s)
+				return cx->s ? 1 : -1;
+			continue;
+		}
 		if (c->q->by[i] == FX_BY_SLOT) {
 			long long vx = atoll(cx->s), vy = atoll(cy->s);
 

@@ -285,7 +285,7 @@ struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_quer
 		x.lo = q->from_day;
 	if (q->has_to)
 		x.hi = q->to_day;
-	if (q->kind != FX_REPORT_HISTORY) {
+	if (q->kind != FX_REPORT_HISTORY && q->kind != FX_REPORT_SERIALS) {
 		rc = effective_range(&x);
 		if (rc)
 			goto err_free;
@@ -302,6 +302,9 @@ struct fx_report *fx_report_run(struct fx_store *st, const struct fx_report_quer
 		break;
 	case FX_REPORT_HISTORY:
 		rc = fx_rq_history(&x);
+		break;
+	case FX_REPORT_SERIALS:
+		rc = fx_rq_serials(&x);
 		break;
 	default:
 		rc = fx_err_set(err, FX_E_INVAL, "report kind %d out of range", (int)q->kind);

@@ -60,5 +60,6 @@ int fx_rq_yield(struct fx_rq *x);
 int fx_rq_pareto(struct fx_rq *x);
 int fx_rq_cycle(struct fx_rq *x);
 int fx_rq_history(struct fx_rq *x);
+int fx_rq_serials(struct fx_rq *x); /* report_serials.c */
 
 #endif

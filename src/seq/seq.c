@@ -7,6 +7,7 @@
 
 #include "fx/log.h"
 #include "seq_priv.h"
+#include "steps_serial.h"
 
 #define LOG_PREFIX "seq"
 #define FIXED_STEP_MS 10000u /* steps without a recipe timeout */
@@ -24,6 +25,25 @@ struct seq_step {
 	seq_limit_fn limit;
 };
 
+/* The run with what only this file and the serial steps need: the serial
+ * number (steps_serial.h) and the records it is tied to. fx_seq_run()
+ * holds one; the serial steps reach it from their struct seq_run (the
+ * first member). */
+struct seq_run_ser {
+	struct seq_run r;            /* first */
+	struct seq_serial ser;
+	struct fx_store *st;
+	const struct fx_store_run *run;
+	struct fx_seq_outcome *out;
+	struct fx_seq_job job;       /* the job with the image to program
+				      * (serial fields merged) */
+};
+
+static struct seq_run_ser *ser_run(struct seq_run *r)
+{
+	return (struct seq_run_ser *)r;
+}
+
 static bool has_power(const struct seq_run *r)
 {
 	return r->slot->power != NULL;
@@ -38,6 +58,23 @@ static bool wants_rdp(const struct seq_run *r)
 {
 	return r->recipe->rdp == 1;
 }
+
+static bool has_serial(const struct seq_run *r)
+{
+	return r->recipe->serial_number.enabled;
+}
+
+static bool has_serial_otp(const struct seq_run *r)
+{
+	return r->recipe->serial_number.enabled &&
+	       fx_serial_otp_record_size(&r->recipe->serial_number) > 0;
+}
+
+static int64_t utc_now(const struct seq_run *r);
+static int step_serial(struct seq_run *r);
+static int step_program(struct seq_run *r);
+static int step_verify(struct seq_run *r);
+static int step_serial_otp(struct seq_run *r);
 
 static unsigned pulse_ms(const struct seq_run *r)
 {
@@ -119,11 +156,17 @@ static const struct seq_step steps[] = {
 	 * matches the recipe leaves the board as it was found */
 	{ "firmware", seq_step_firmware, NULL, lim_fixed },
 	{ "unprotect", seq_step_unprotect, is_protected, lim_ob },
+	/* issue 11: the serial number is reserved (committed) once the chip
+	 * UID is known and before anything is written; its flash fields are
+	 * merged into the image, so program and verify cover them */
+	{ "serial", step_serial, has_serial, lim_fixed },
 	{ "read_ob", seq_step_read_ob, NULL, lim_ob },
 	{ "write_ob", seq_step_write_ob, NULL, lim_ob },
 	{ "erase", seq_step_erase, NULL, lim_erase },
-	{ "program", seq_step_program, NULL, lim_program },
-	{ "verify", seq_step_verify, NULL, lim_verify },
+	{ "program", step_program, NULL, lim_program },
+	{ "verify", step_verify, NULL, lim_verify },
+	/* the OTP record after the firmware's verify, read back */
+	{ "serial_otp", step_serial_otp, has_serial_otp, lim_fixed },
 	{ "rdp", seq_step_rdp, wants_rdp, lim_rdp },
 	{ "release", seq_step_release, NULL, lim_release },
 	{ "app_check", seq_step_app_check, NULL, lim_app },
@@ -195,7 +238,10 @@ static int record_unit(struct seq_run *r, struct fx_store *st,
 		uid = out->uid_hex;
 	switch (r->recipe->serial) {
 	case FX_RECIPE_SERIAL_UID:
-		serial = r->ident.serial[0] ? r->ident.serial : NULL;
+		/* [serial_number]: the unit serial is the allocated one
+		 * (step serial), never the one derived from the UID */
+		serial = r->ident.serial[0] && !r->recipe->serial_number.enabled ?
+			 r->ident.serial : NULL;
 		break;
 	case FX_RECIPE_SERIAL_SCAN:
 	case FX_RECIPE_SERIAL_BOTH:
@@ -204,11 +250,99 @@ static int record_unit(struct seq_run *r, struct fx_store *st,
 			uid = NULL;
 		break;
 	}
-	snprintf(out->serial, sizeof(out->serial), "%s", serial ? serial : "");
+	if (!r->recipe->serial_number.enabled || serial)
+		snprintf(out->serial, sizeof(out->serial), "%s", serial ? serial : "");
 	out->board = r->board;
 	if (!serial && !uid)
 		return 0;
 	return fx_store_run_set_unit(st, run, serial, uid, r->board, err);
+}
+
+/* issue 11: allocate the unit's serial number (steps_serial.c), program
+ * the image with its flash fields from now on, and record it as the unit
+ * serial. */
+static int step_serial(struct seq_run *r)
+{
+	struct seq_run_ser *x = ser_run(r);
+	char uid[25];
+	bool fail = false;
+	int rc;
+
+	seq_ident_uid_hex(r, uid);
+	rc = seq_serial_allocate(&x->ser, r->dfu, r->job->image, uid, r->job->scan_serial,
+				 r->job->station_name, utc_now(r), &fail, r->detail,
+				 sizeof(r->detail), &r->err);
+	if (fail)
+		r->fail_class = FX_STORE_FAIL;
+	if (rc)
+		return rc;
+	x->job = *r->job;
+	x->job.image = seq_serial_image(&x->ser, r->job->image);
+	r->job = &x->job;
+	snprintf(x->out->serial, sizeof(x->out->serial), "%.*s", (int)sizeof(x->out->serial) - 1,
+		 x->ser.a.value);
+	return 0;
+}
+
+/* The flash fields may reach the board from here on: reached is
+ * committed first (a kill after it leaves the value bound to the UID). */
+static int step_program(struct seq_run *r)
+{
+	struct seq_run_ser *x = ser_run(r);
+	int rc;
+
+	if (!r->identical) {
+		rc = seq_serial_before_program(&x->ser, utc_now(r), &r->err);
+		if (rc)
+			return rc;
+	}
+	return seq_step_program(r);
+}
+
+/* A readback mismatch on a serial field names the serial. */
+static int step_verify(struct seq_run *r)
+{
+	int rc = seq_step_verify(r);
+
+	if (rc == FX_E_VERIFY)
+		seq_serial_verify_note(&ser_run(r)->ser, r->dfu, &r->err);
+	return rc;
+}
+
+static int step_serial_otp(struct seq_run *r)
+{
+	bool fail = false;
+	int rc = seq_serial_write_otp(&ser_run(r)->ser, r->dfu, utc_now(r), &fail, r->detail,
+				      sizeof(r->detail), &r->err);
+
+	if (fail)
+		r->fail_class = FX_STORE_FAIL;
+	return rc == 1 ? SEQ_SKIPPED : rc;
+}
+
+/* The run's serial ends by the rules before the run end commits: bound
+ * on PASS or when it may have reached the board, else released/voided.
+ * A kill before this: the next start resolves it the same way. A bound
+ * value becomes the unit's serial (units.serial; never a value that may
+ * still go to another board). */
+static int serial_end(struct seq_run_ser *x, struct fx_err *err)
+{
+	enum fx_serial_state state = FX_SERIAL_RESERVED;
+	char uid[25];
+	int rc;
+
+	if (!x->ser.allocated)
+		return 0;
+	rc = seq_serial_finish(&x->ser, x->out->result == FX_STORE_PASS, utc_now(&x->r), &state,
+			       err);
+	if (rc)
+		return rc;
+	fx_log(FX_LOG_INFO, LOG_PREFIX, "slot %u: serial %s %s", x->r.slot->cfg->index,
+	       x->ser.a.value, fx_serial_state_name(state));
+	if (state != FX_SERIAL_BOUND)
+		return 0;
+	seq_ident_uid_hex(&x->r, uid);
+	return fx_store_run_set_unit(x->st, x->run, x->ser.a.value, uid, x->r.board, err);
 }
 
 static void run_end_report(const struct seq_run *r,
@@ -424,9 +558,15 @@ static int one_step(struct seq_run *r, const struct seq_step *s, unsigned *done,
 		return rc;
 	report_step(r, s, FX_SEQ_REP_STEP_END, ++*done, &e, out);
 	if (e.src < 0) {
+		size_t nl = strlen(s->name);
 		char msg[300];
 
-		snprintf(msg, sizeof(msg), "%s: %s", s->name, r->err.msg);
+		/* the step's name once: layers below may name it already
+		 * (fx_prog's "program: write at ...") */
+		if (!strncmp(r->err.msg, s->name, nl) && !strncmp(r->err.msg + nl, ": ", 2))
+			snprintf(msg, sizeof(msg), "%s", r->err.msg);
+		else
+			snprintf(msg, sizeof(msg), "%s: %s", s->name, r->err.msg);
 		set_outcome(out, r->fail_class, s->name, r->err.code, msg);
 		*stop = true;
 	}
@@ -536,26 +676,35 @@ int fx_seq_run(struct fx_seq_slot *sl, struct fx_store *st,
 	       struct fx_err *err)
 {
 	struct fx_store_run run;
-	struct seq_run r;
+	struct seq_run_ser x;
 	uint64_t t_run;
 	int64_t start_utc;
 	int rc;
 
-	rc = run_init(&r, sl, st, job, out, err);
+	rc = run_init(&x.r, sl, st, job, out, err);
 	if (rc)
 		return rc;
-	t_run = fx_clock_now(r.clock);
+	memset(&run, 0, sizeof(run));
+	seq_serial_init(&x.ser, &job->recipe->serial_number, st, 0);
+	x.st = st;
+	x.run = &run;
+	x.out = out;
+	t_run = fx_clock_now(x.r.clock);
 	fx_seq_slot_leds_off(sl);
 	led(sl->led_busy, 1);
-	start_utc = utc_now(&r);
-	rc = record_begin(&r, st, &run, start_utc, out, err);
+	start_utc = utc_now(&x.r);
+	rc = record_begin(&x.r, st, &run, start_utc, out, err);
+	x.ser.run_id = run.id;
 	if (!rc)
-		rc = run_steps(&r, st, &run, out, err);
-	leave_board(&r, t_run, rc == 0, out);
+		rc = run_steps(&x.r, st, &run, out, err);
+	leave_board(&x.r, t_run, rc == 0, out);
 	if (!rc)
-		rc = record_end(&r, st, &run, out, err);
+		rc = serial_end(&x, err);
+	if (!rc)
+		rc = record_end(&x.r, st, &run, out, err);
 	if (rc)
 		rc = record_failed(out, rc, err);
-	show_outcome(&r, out, start_utc);
+	show_outcome(&x.r, out, start_utc);
+	seq_serial_release(&x.ser);
 	return rc;
 }

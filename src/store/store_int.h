@@ -8,7 +8,8 @@
  *   store_record.c   recording: run begin, unit, steps, run end, recovery
  *   store_summary.c  the summary tables folded in with each finished run
  *   store_hist.c     the cycle-time histogram codec
- *   store_counts.c   the station's reads: counts of the day, latest time */
+ *   store_counts.c   the station's reads: counts of the day, latest time
+ *   store_serial.c   serial number pools and allocations (fx/serial.h) */
 #ifndef FX_STORE_STORE_INT_H
 #define FX_STORE_STORE_INT_H
 
@@ -50,6 +51,36 @@ enum st_stmt {
 	SQ_BEGIN,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	/* serial numbers (store_serial.c) */
+	SQ_SER_POOL_GET,
+	SQ_SER_POOL_INSERT,
+	SQ_SER_POOL_SET_LIST,
+	SQ_SER_BLOCK_ORIGIN,
+	SQ_SER_BLOCK_INSERT,
+	SQ_SER_BLOCK_SET_LAST,
+	SQ_SER_BLOCK_OVERLAP,
+	SQ_SER_BLOCK_NEXT,
+	SQ_SER_BLOCK_ADVANCE,
+	SQ_SER_BLOCK_OF,
+	SQ_SER_REMAINING,
+	SQ_SER_LIST_MAX,
+	SQ_SER_LIST_HAS,
+	SQ_SER_LIST_INSERT,
+	SQ_SER_LIST_ROW,
+	SQ_SER_RECOVER,
+	SQ_SER_BY_VALUE,
+	SQ_SER_BY_UID,
+	SQ_SER_RELEASED,
+	SQ_SER_INSERT,
+	SQ_SER_RESERVE,
+	SQ_SER_BIND,
+	SQ_SER_GET,
+	SQ_SER_REACHED,
+	SQ_SER_END,
+	SQ_SER_COUNTS,
+	SQ_SER_BLOCKS,
+	SQ_SER_LAST,
+	SQ_SER_POOLS,
 	SQ__COUNT
 };
 

@@ -212,6 +212,110 @@ static const struct migration migrations[] = {
 	" FROM v_cycle_bucket c JOIN d ON d.bucket_id = c.bucket_id AND d.step = c.step"
 	" WHERE d.i = 36;"
 	V_CYCLE },
+	/* 2 -> 3: serial number allocation (issue 11, fx/serial.h).
+	 *   serial_pool   one row per pool: source, the list's header and hash
+	 *   serial_block  ranges [first, last] of numbers with the cursor next
+	 *                 (next never issued; last + 1 = used up); origin
+	 *                 'recipe' (counter range), 'list' ([1, rows]) or
+	 *                 'lease' (a central database's block, ref = lease id)
+	 *   serial_list   the imported rows of a list pool: n (row number from
+	 *                 1), value, the other fields joined by 0x1F (a list
+	 *                 never holds control characters)
+	 *   serial_alloc  one row per value ever issued (value UNIQUE in the
+	 *                 whole database): state reserved / bound / released
+	 *                 / voided, the run and chip UID that hold or last held
+	 *                 it, reserved/reached/ended times; uuid = the row's
+	 *                 fleet-unique key
+	 *   serial_event  append-only (triggers on serial_alloc): every state
+	 *                 change, and 'reached', in commit order by id */
+	{ "CREATE TABLE serial_pool("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL CHECK(source IN ('counter','list','scan')),"
+	"  format TEXT,"                    /* counter: as written */
+	"  central INTEGER NOT NULL DEFAULT 0," /* blocks only by lease */
+	"  list_sha256 TEXT, list_header TEXT," /* list: as last imported */
+	"  created_us INTEGER NOT NULL"
+	");"
+	"CREATE TABLE serial_block("
+	"  id INTEGER PRIMARY KEY,"
+	"  pool_id INTEGER NOT NULL REFERENCES serial_pool(id),"
+	"  first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	"  next INTEGER NOT NULL,"          /* lowest number never issued */
+	"  origin TEXT NOT NULL CHECK(origin IN ('recipe','list','lease')),"
+	"  ref TEXT, created_us INTEGER NOT NULL,"
+	"  CHECK(first <= last AND next >= first AND next <= last + 1)"
+	");"
+	"CREATE INDEX serial_block_pool ON serial_block(pool_id, id);"
+	"CREATE TABLE serial_list("
+	"  pool_id INTEGER NOT NULL REFERENCES serial_pool(id),"
+	"  n INTEGER NOT NULL, value TEXT NOT NULL, cols TEXT NOT NULL,"
+	"  PRIMARY KEY(pool_id, n), UNIQUE(pool_id, value)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE serial_alloc("
+	"  id INTEGER PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  pool_id INTEGER NOT NULL REFERENCES serial_pool(id),"
+	"  block_id INTEGER REFERENCES serial_block(id),"
+	"  n INTEGER,"                      /* NULL: scanned or found, no number */
+	"  value TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL CHECK(state IN ('reserved','bound','released','voided')),"
+	"  on_fail TEXT NOT NULL CHECK(on_fail IN ('reuse','void')),"
+	"  run_id INTEGER REFERENCES runs(id),"
+	"  chip_uid TEXT,"
+	"  reserved_us INTEGER NOT NULL, reached_us INTEGER, ended_us INTEGER,"
+	"  changed_us INTEGER NOT NULL"     /* time of the last change */
+	");"
+	"CREATE INDEX serial_alloc_released ON serial_alloc(pool_id, n, id)"
+	" WHERE state = 'released';"
+	"CREATE INDEX serial_alloc_open ON serial_alloc(run_id) WHERE state = 'reserved';"
+	"CREATE INDEX serial_alloc_uid ON serial_alloc(chip_uid, pool_id);"
+	"CREATE INDEX serial_alloc_pool ON serial_alloc(pool_id, state);"
+	"CREATE TABLE serial_event("
+	"  id INTEGER PRIMARY KEY,"
+	"  alloc_uuid TEXT NOT NULL, pool TEXT NOT NULL, value TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK(state IN"
+	"   ('reserved','reached','bound','released','voided')),"
+	"  run_uuid TEXT, chip_uid TEXT, time_us INTEGER NOT NULL"
+	");"
+	"CREATE TRIGGER serial_alloc_insert AFTER INSERT ON serial_alloc BEGIN"
+	" INSERT INTO serial_event(alloc_uuid, pool, value, state, run_uuid, chip_uid, time_us)"
+	" VALUES(NEW.uuid, (SELECT name FROM serial_pool WHERE id = NEW.pool_id), NEW.value,"
+	"  NEW.state, (SELECT uuid FROM runs WHERE id = NEW.run_id), NEW.chip_uid, NEW.changed_us);"
+	" END;"
+	"CREATE TRIGGER serial_alloc_update AFTER UPDATE ON serial_alloc"
+	" WHEN NEW.state IS NOT OLD.state OR NEW.reached_us IS NOT OLD.reached_us BEGIN"
+	" INSERT INTO serial_event(alloc_uuid, pool, value, state, run_uuid, chip_uid, time_us)"
+	" VALUES(NEW.uuid, (SELECT name FROM serial_pool WHERE id = NEW.pool_id), NEW.value,"
+	"  CASE WHEN NEW.state IS NOT OLD.state THEN NEW.state ELSE 'reached' END,"
+	"  (SELECT uuid FROM runs WHERE id = NEW.run_id), NEW.chip_uid, NEW.changed_us);"
+	" END;"
+	"CREATE VIEW v_serials AS SELECT a.id AS alloc_id, a.uuid, p.name AS pool,"
+	"  a.value, a.n, a.state, a.chip_uid, a.run_id, r.uuid AS run_uuid, r.result,"
+	"  b.origin AS block_origin, b.ref AS block_ref,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', a.reserved_us / 1000000.0, 'unixepoch') AS reserved_utc,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', a.reached_us / 1000000.0, 'unixepoch') AS reached_utc,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', a.ended_us / 1000000.0, 'unixepoch') AS ended_utc"
+	" FROM serial_alloc a JOIN serial_pool p ON p.id = a.pool_id"
+	" LEFT JOIN runs r ON r.id = a.run_id LEFT JOIN serial_block b ON b.id = a.block_id;"
+	"CREATE VIEW v_serial_pools AS SELECT p.name AS pool, p.source,"
+	"  (SELECT count(*) FROM serial_alloc a WHERE a.pool_id = p.id AND a.state = 'bound') AS bound,"
+	"  (SELECT count(*) FROM serial_alloc a WHERE a.pool_id = p.id AND a.state = 'reserved') AS reserved,"
+	"  (SELECT count(*) FROM serial_alloc a WHERE a.pool_id = p.id AND a.state = 'released') AS released,"
+	"  (SELECT count(*) FROM serial_alloc a WHERE a.pool_id = p.id AND a.state = 'voided') AS voided,"
+	"  CASE p.source WHEN 'scan' THEN NULL ELSE"
+	"   (SELECT COALESCE(sum(b.last - b.next + 1), 0) FROM serial_block b WHERE b.pool_id = p.id)"
+	"   + (SELECT count(*) FROM serial_alloc a WHERE a.pool_id = p.id AND a.state = 'released')"
+	"  END AS remaining,"
+	"  (SELECT count(*) FROM serial_block b WHERE b.pool_id = p.id) AS blocks,"
+	"  (SELECT a.value FROM serial_alloc a WHERE a.pool_id = p.id ORDER BY a.id DESC LIMIT 1)"
+	"   AS last_value"
+	" FROM serial_pool p;"
+	"CREATE VIEW v_serial_events AS SELECT e.id, e.alloc_uuid, e.pool, e.value, e.state,"
+	"  e.run_uuid, e.chip_uid,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', e.time_us / 1000000.0, 'unixepoch') AS time_utc, e.time_us"
+	" FROM serial_event e;",
+	NULL, NULL },
 };
 
 /* 1 -> 2: copy sum_cycle into sum_cycle_v2, each hist converted by the
@@ -360,4 +464,79 @@ const char *const fx_store_stmt_sql[SQ__COUNT] = {
 		"SELECT COALESCE(sum(runs), 0), COALESCE(sum(passed), 0), COALESCE(sum(failed), 0),"
 		" COALESCE(sum(errors) + sum(aborted), 0) FROM sum_bucket"
 		" WHERE day = ?1 AND (?2 IS NULL OR operator = ?2)",
+	/* serial numbers (store_serial.c) */
+	[SQ_SER_POOL_GET] =
+		"SELECT id, source, central, COALESCE(list_sha256, ''), COALESCE(list_header, '')"
+		" FROM serial_pool WHERE name = ?1",
+	[SQ_SER_POOL_INSERT] =
+		"INSERT INTO serial_pool(name, source, format, central, created_us)"
+		" VALUES(?1, ?2, ?3, ?4, ?5)",
+	[SQ_SER_POOL_SET_LIST] =
+		"UPDATE serial_pool SET list_sha256 = ?2, list_header = ?3 WHERE id = ?1",
+	[SQ_SER_BLOCK_ORIGIN] =
+		"SELECT id, first, last, next FROM serial_block WHERE pool_id = ?1 AND origin = ?2"
+		" ORDER BY id LIMIT 1",
+	[SQ_SER_BLOCK_INSERT] =
+		"INSERT INTO serial_block(pool_id, first, last, next, origin, ref, created_us)"
+		" VALUES(?1, ?2, ?3, ?2, ?4, ?5, ?6)",
+	[SQ_SER_BLOCK_SET_LAST] = "UPDATE serial_block SET last = ?2 WHERE id = ?1",
+	[SQ_SER_BLOCK_OVERLAP] =
+		"SELECT first, last FROM serial_block WHERE pool_id = ?1 AND first <= ?3 AND last >= ?2"
+		" ORDER BY id LIMIT 1",
+	[SQ_SER_BLOCK_NEXT] =
+		"SELECT id, next FROM serial_block WHERE pool_id = ?1 AND next <= last ORDER BY id LIMIT 1",
+	[SQ_SER_BLOCK_ADVANCE] = "UPDATE serial_block SET next = ?2 WHERE id = ?1",
+	[SQ_SER_BLOCK_OF] =
+		"SELECT id FROM serial_block WHERE pool_id = ?1 AND first <= ?2 AND last >= ?2"
+		" ORDER BY id LIMIT 1",
+	[SQ_SER_REMAINING] =
+		"SELECT (SELECT COALESCE(sum(last - next + 1), 0) FROM serial_block WHERE pool_id = ?1)"
+		" + (SELECT count(*) FROM serial_alloc WHERE pool_id = ?1 AND state = 'released')",
+	[SQ_SER_LIST_MAX] = "SELECT COALESCE(max(n), 0) FROM serial_list WHERE pool_id = ?1",
+	[SQ_SER_LIST_HAS] = "SELECT n FROM serial_list WHERE pool_id = ?1 AND value = ?2",
+	[SQ_SER_LIST_INSERT] =
+		"INSERT INTO serial_list(pool_id, n, value, cols) VALUES(?1, ?2, ?3, ?4)",
+	[SQ_SER_LIST_ROW] = "SELECT value, cols FROM serial_list WHERE pool_id = ?1 AND n = ?2",
+	/* reservations whose run has ended (index serial_alloc_open) */
+	[SQ_SER_RECOVER] =
+		"UPDATE serial_alloc SET state = CASE WHEN reached_us IS NOT NULL"
+		" OR (SELECT result FROM runs r WHERE r.id = serial_alloc.run_id) = 'PASS' THEN 'bound'"
+		" WHEN on_fail = 'void' THEN 'voided' ELSE 'released' END,"
+		" ended_us = ?1, changed_us = ?1"
+		" WHERE state = 'reserved' AND (run_id IS NULL OR NOT EXISTS(SELECT 1 FROM runs r"
+		" WHERE r.id = serial_alloc.run_id AND r.result IS NULL))",
+	[SQ_SER_BY_VALUE] =
+		"SELECT a.id, a.pool_id, a.state, COALESCE(a.run_id, 0), COALESCE(a.chip_uid, ''),"
+		" COALESCE(a.n, -1), p.name FROM serial_alloc a JOIN serial_pool p ON p.id = a.pool_id"
+		" WHERE a.value = ?1",
+	[SQ_SER_BY_UID] =
+		"SELECT id, value, COALESCE(n, -1), state FROM serial_alloc"
+		" WHERE chip_uid = ?1 AND pool_id = ?2"
+		" AND (state = 'bound' OR (state = 'reserved' AND run_id = ?3)) ORDER BY id LIMIT 1",
+	[SQ_SER_RELEASED] =
+		"SELECT id, value, COALESCE(n, -1) FROM serial_alloc"
+		" WHERE pool_id = ?1 AND state = 'released' ORDER BY n, id LIMIT 1",
+	[SQ_SER_INSERT] =
+		"INSERT INTO serial_alloc(uuid, pool_id, block_id, n, value, state, on_fail, run_id,"
+		" chip_uid, reserved_us, ended_us, changed_us)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10)",
+	[SQ_SER_RESERVE] =
+		"UPDATE serial_alloc SET state = 'reserved', on_fail = ?2, run_id = ?3, chip_uid = ?4,"
+		" reserved_us = ?5, reached_us = NULL, ended_us = NULL, changed_us = ?5 WHERE id = ?1",
+	[SQ_SER_BIND] =
+		"UPDATE serial_alloc SET state = 'bound', run_id = ?2, chip_uid = ?3, ended_us = ?4,"
+		" changed_us = ?4 WHERE id = ?1",
+	[SQ_SER_GET] =
+		"SELECT state, reached_us IS NOT NULL, on_fail FROM serial_alloc WHERE id = ?1",
+	[SQ_SER_REACHED] =
+		"UPDATE serial_alloc SET reached_us = ?2, changed_us = ?2"
+		" WHERE id = ?1 AND state = 'reserved' AND reached_us IS NULL",
+	[SQ_SER_END] =
+		"UPDATE serial_alloc SET state = ?2, ended_us = ?3, changed_us = ?3 WHERE id = ?1",
+	[SQ_SER_COUNTS] =
+		"SELECT state, count(*) FROM serial_alloc WHERE pool_id = ?1 GROUP BY state",
+	[SQ_SER_BLOCKS] = "SELECT count(*) FROM serial_block WHERE pool_id = ?1",
+	[SQ_SER_LAST] =
+		"SELECT value FROM serial_alloc WHERE pool_id = ?1 ORDER BY id DESC LIMIT 1",
+	[SQ_SER_POOLS] = "SELECT name FROM serial_pool ORDER BY name",
 };

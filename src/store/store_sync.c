@@ -16,6 +16,7 @@ struct fx_sync_db {
 	sqlite3 *db;
 	char *path;
 	int64_t data_version;
+	bool serial;          /* the station schema has serial_event (version 3) */
 };
 
 static int dberr(struct fx_sync_db *d, struct fx_err *err)
@@ -53,6 +54,17 @@ static const char schema_v1[] =
 	"INSERT INTO sync_queue(run_id, queued_us) SELECT id, " NOW_US " FROM runs"
 	" WHERE result IS NOT NULL ORDER BY COALESCE(end_us, start_us), id;";
 
+/* version 2: serial allocation events pushed up to acked_event
+ * (serial_event.id), the central pools' lease parameters */
+static const char schema_v2[] =
+	"ALTER TABLE sync_state ADD COLUMN acked_event INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE sync_pool("
+	"  pool TEXT PRIMARY KEY,"
+	"  lease INTEGER NOT NULL CHECK(lease >= 1),"
+	"  first INTEGER NOT NULL, last INTEGER NOT NULL"
+	");"
+	"UPDATE sync_state SET version = 2;";
+
 static int setup(struct fx_sync_db *d, struct fx_err *err)
 {
 	sqlite3_stmt *s;
@@ -75,6 +87,11 @@ static int setup(struct fx_sync_db *d, struct fx_err *err)
 			goto err_db;
 		have = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
 		sqlite3_finalize(s);
+		if (have == 1) {
+			if (exec(d, schema_v2, err))
+				goto err_rollback;
+			return exec(d, "COMMIT", err);
+		}
 		exec(d, "ROLLBACK", NULL);
 		if (have == FX_SYNC_DB_VERSION)
 			return 0;
@@ -89,12 +106,14 @@ static int setup(struct fx_sync_db *d, struct fx_err *err)
 	if (sqlite3_prepare_v2(d->db, "INSERT INTO sync_state(one, version, station_key, epoch)"
 			       " VALUES(1, ?1, ?2, 1)", -1, &s, NULL) != SQLITE_OK)
 		goto err_db;
-	sqlite3_bind_int(s, 1, FX_SYNC_DB_VERSION);
+	sqlite3_bind_int(s, 1, 1);
 	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		goto err_db;
+	if (exec(d, schema_v2, err))
+		goto err_rollback;
 	return exec(d, "COMMIT", err);
 err_db:
 	dberr(d, err);
@@ -149,6 +168,11 @@ struct fx_sync_db *fx_sync_db_open(const char *path, struct fx_err *err)
 	}
 	if (setup(d, err))
 		goto err_close;
+	if (sqlite3_prepare_v2(d->db, "SELECT count(*) FROM sqlite_master WHERE name = 'serial_event'",
+			       -1, &s, NULL) == SQLITE_OK) {
+		d->serial = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+		sqlite3_finalize(s);
+	}
 	return d;
 err_close:
 	fx_sync_db_close(d);
@@ -183,7 +207,8 @@ int fx_sync_db_identity(struct fx_sync_db *d, struct fx_sync_identity *id, struc
 
 	if (sqlite3_prepare_v2(d->db,
 			       "SELECT station_key, epoch, acked_seq, acked_uuid, line,"
-			       " (SELECT station FROM runs ORDER BY id DESC LIMIT 1) FROM sync_state",
+			       " (SELECT station FROM runs ORDER BY id DESC LIMIT 1), acked_event"
+			       " FROM sync_state",
 			       -1, &s, NULL) != SQLITE_OK)
 		return dberr(d, err);
 	rc = sqlite3_step(s);
@@ -199,6 +224,7 @@ int fx_sync_db_identity(struct fx_sync_db *d, struct fx_sync_identity *id, struc
 	copy_col(id->acked_uuid, sizeof(id->acked_uuid), s, 3);
 	copy_col(id->line, sizeof(id->line), s, 4);
 	copy_col(id->station, sizeof(id->station), s, 5);
+	id->acked_event = sqlite3_column_int64(s, 6);
 	sqlite3_finalize(s);
 	return 0;
 }
@@ -343,18 +369,142 @@ int fx_sync_db_uuid_at(struct fx_sync_db *d, int64_t seq, char uuid[37], struct 
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dberr(d, err);
 }
 
-int fx_sync_db_ack(struct fx_sync_db *d, int64_t seq, const char *uuid, int64_t now_us,
-		   struct fx_err *err)
+int fx_sync_db_ack(struct fx_sync_db *d, int64_t seq, const char *uuid, int64_t event,
+		   int64_t now_us, struct fx_err *err)
 {
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(d->db, "UPDATE sync_state SET acked_seq = ?1, acked_uuid = ?2,"
-			       " last_ok_us = ?3", -1, &s, NULL) != SQLITE_OK)
+			       " last_ok_us = ?3, acked_event = max(acked_event, ?4)", -1, &s, NULL) !=
+	    SQLITE_OK)
 		return dberr(d, err);
 	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_text(s, 2, uuid, -1, SQLITE_STATIC);
+	if (uuid && *uuid)
+		sqlite3_bind_text(s, 2, uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now_us);
+	sqlite3_bind_int64(s, 4, event);
 	return run1(d, s, err);
+}
+
+/* Serial events as JSON (keys: the central fx.serial_events columns). */
+static const char events_sql[] =
+	"WITH e AS (SELECT * FROM serial_event WHERE id > ?1 ORDER BY id LIMIT ?2)"
+	" SELECT count(*), max(id), json_group_array(json_object('local_id', id, 'alloc_uuid',"
+	"  alloc_uuid, 'pool', pool, 'value', value, 'state', state, 'run_uuid', run_uuid,"
+	"  'chip_uid', chip_uid, 'time_us', time_us)) FROM e";
+
+int fx_sync_db_events(struct fx_sync_db *d, int64_t after, unsigned limit,
+		      struct fx_sync_events *ev, struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	if (!d->serial)
+		return 0;
+	if (sqlite3_prepare_v2(d->db, events_sql, -1, &s, NULL) != SQLITE_OK)
+		return dberr(d, err);
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, (int)limit);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = dberr(d, err);
+	} else if ((ev->n = (size_t)sqlite3_column_int64(s, 0)) > 0) {
+		ev->last_id = sqlite3_column_int64(s, 1);
+		ev->json = dup_col(s, 2);
+		if (!ev->json)
+			rc = fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", d->path);
+	}
+	sqlite3_finalize(s);
+	if (rc)
+		fx_sync_events_release(ev);
+	return rc;
+}
+
+void fx_sync_events_release(struct fx_sync_events *ev)
+{
+	free(ev->json);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int fx_sync_db_set_pool(struct fx_sync_db *d, const char *pool, unsigned lease, int64_t first,
+			int64_t last, struct fx_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(d->db, "INSERT INTO sync_pool(pool, lease, first, last)"
+			       " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(pool) DO UPDATE SET"
+			       " lease = excluded.lease, first = excluded.first, last = excluded.last"
+			       " WHERE (lease, first, last) IS NOT (excluded.lease, excluded.first,"
+			       " excluded.last)", -1, &s, NULL) != SQLITE_OK)
+		return dberr(d, err);
+	sqlite3_bind_text(s, 1, pool, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, (int)lease);
+	sqlite3_bind_int64(s, 3, first);
+	sqlite3_bind_int64(s, 4, last);
+	return run1(d, s, err);
+}
+
+int fx_sync_db_pools(struct fx_sync_db *d, struct fx_sync_pool **out, size_t *n,
+		     struct fx_err *err)
+{
+	struct fx_sync_pool *v = NULL, *nv;
+	size_t cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!d->serial)
+		return 0;
+	/* registered and central in the station's pools (store_serial.c) */
+	if (sqlite3_prepare_v2(d->db, "SELECT q.pool, q.lease, q.first, q.last FROM sync_pool q"
+			       " JOIN serial_pool p ON p.name = q.pool AND p.central ORDER BY q.pool",
+			       -1, &s, NULL) != SQLITE_OK)
+		return dberr(d, err);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				sqlite3_finalize(s);
+				free(v);
+				return fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", d->path);
+			}
+			v = nv;
+		}
+		copy_col(v[*n].pool, sizeof(v[*n].pool), s, 0);
+		v[*n].lease = (unsigned)sqlite3_column_int(s, 1);
+		v[*n].first = sqlite3_column_int64(s, 2);
+		v[*n].last = sqlite3_column_int64(s, 3);
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		return dberr(d, err);
+	}
+	*out = v;
+	return 0;
+}
+
+int fx_sync_db_has_lease(struct fx_sync_db *d, const char *pool, const char *ref, bool *has,
+			 struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*has = false;
+	if (sqlite3_prepare_v2(d->db, "SELECT 1 FROM serial_block b JOIN serial_pool p"
+			       " ON p.id = b.pool_id WHERE p.name = ?1 AND b.origin = 'lease'"
+			       " AND b.ref = ?2", -1, &s, NULL) != SQLITE_OK)
+		return dberr(d, err);
+	sqlite3_bind_text(s, 1, pool, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dberr(d, err);
 }
 
 void fx_sync_db_note_error(struct fx_sync_db *d, int64_t now_us, const char *msg)
@@ -425,6 +575,19 @@ int fx_sync_db_status(struct fx_sync_db *d, struct fx_sync_status *st, struct fx
 		rc = dberr(d, err);
 	}
 	sqlite3_finalize(s);
+	if (!rc && d->serial) {
+		if (sqlite3_prepare_v2(d->db, "SELECT count(*) FROM serial_event"
+				       " WHERE id > (SELECT acked_event FROM sync_state)", -1, &s,
+				       NULL) != SQLITE_OK) {
+			rc = dberr(d, err);
+			goto out;
+		}
+		if (sqlite3_step(s) == SQLITE_ROW)
+			st->events = sqlite3_column_int64(s, 0);
+		else
+			rc = dberr(d, err);
+		sqlite3_finalize(s);
+	}
 out:
 	exec(d, "COMMIT", NULL);
 	return rc;
@@ -542,4 +705,73 @@ struct fx_store *fx_store_open_scratch(const char *label, struct fx_err *err)
 err_close:
 	fx_store_close(st);
 	return NULL;
+}
+
+struct fx_store *fx_sync_store_open(const char *path, struct fx_err *err)
+{
+	struct fx_store *st = calloc(1, sizeof(*st));
+	struct stat sb;
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		fx_err_set(err, FX_E_NOMEM, "database '%s': out of memory", path);
+		return NULL;
+	}
+	st->lock_fd = -1;
+	st->db_fd = -1;
+	pthread_mutex_init(&st->lock, NULL);
+	if (stat(path, &sb)) {
+		fx_err_set(err, FX_E_FILE, "database '%s': No such file or directory", path);
+		goto err_close;
+	}
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		fx_store_dberr(st, err);
+		goto err_close;
+	}
+	sqlite3_busy_timeout(st->db, FX_STORE_BUSY_TIMEOUT_MS);
+	if (fx_store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			  " PRAGMA foreign_keys = ON", err))
+		goto err_close;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	/* the station migrates its database; this connection only adds
+	 * blocks to a schema it knows */
+	if (v != FX_STORE_SCHEMA_VERSION) {
+		fx_err_set(err, FX_E_DB, "database '%s': schema version %d, this software writes %d"
+			   " (open it once with the station to migrate it)", path, v,
+			   FX_STORE_SCHEMA_VERSION);
+		goto err_close;
+	}
+	return st;
+err_close:
+	fx_store_close(st);
+	return NULL;
+}
+
+int fx_sync_db_remaining(struct fx_sync_db *d, const char *pool, uint64_t *remaining,
+			 struct fx_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*remaining = 0;
+	if (!d->serial)
+		return 0;
+	if (sqlite3_prepare_v2(d->db, "SELECT remaining FROM v_serial_pools WHERE pool = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return dberr(d, err);
+	sqlite3_bind_text(s, 1, pool, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*remaining = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dberr(d, err);
 }

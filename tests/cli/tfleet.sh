@@ -9,11 +9,13 @@
 . tests/lib/fleet.sh
 fleet_setup
 station_role st_a st_b
+V=$(sed -n 's/^#define FX_FLEET_SCHEMA_VERSION \([0-9]*\)$/\1/p' include/fx/fleet.h)
+[ -n "$V" ] || fail "no FX_FLEET_SCHEMA_VERSION in include/fx/fleet.h"
 ok "server up, roles and schema (sync --init) in place"
 
 # 1. --init again: nothing to do, same version
 expect 0 "$FX" sync --init --to "$(pg_uri fx_owner)"
-has "$T/out" "fleet schema version 1 \(was 1\)"
+has "$T/out" "fleet schema version $V \(was $V\)"
 pg_sql -U st_a "CREATE TEMP TABLE fold_r(x int)" >"$T/out" 2>"$T/err" && fail "a station created a temporary table"
 has "$T/err" 'permission denied to create temporary tables in database "fleet"'
 ok "sync --init is idempotent"
@@ -45,6 +47,7 @@ fleet_reports() {
 		same_report "$T/a.db" $k --by station --by day --format json
 		same_report "$T/a.db" $k --operator op2 --format csv
 		same_report "$T/a.db" $k --from 2026-11-04 --to 2026-11-04 --by slot
+		same_report "$T/a.db" $k --from 2026-11-03 --to 2026-11-05 --by operator --by slot
 	done
 	same_report "$T/a.db" yield --by day
 	has "$T/pg.txt" "^2026-11-04 +[0-9]+ +[0-9]+"
@@ -123,21 +126,21 @@ ok "--new-epoch registers the replacement (epoch 2) and retires the old key"
 # 10. schema versions: newer server, older server; no partial write
 "$GEN" "$T/new.db" sta 3 8 N || fail "gen"
 before=$(pg_count sta)
-pg_sql "UPDATE fx.schema_version SET version = 2"
+pg_sql "UPDATE fx.schema_version SET version = $((V + 1))"
 expect 74 "$FX" sync --db "$T/new.db" --to "$(pg_uri st_a)"
-has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
+has "$T/err" "fleet schema version $((V + 1)) is newer than this software \($V\); upgrade fixturectl"
 expect 74 "$FX" report yield --db "$(pg_uri rep)"
-has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
+has "$T/err" "fleet schema version $((V + 1)) is newer than this software \($V\); upgrade fixturectl"
 expect 74 "$FX" sync --init --to "$(pg_uri fx_owner)"
-has "$T/err" "fleet schema version 2 is newer than this software \(1\); upgrade fixturectl"
-pg_sql "UPDATE fx.schema_version SET version = 0"
+has "$T/err" "fleet schema version $((V + 1)) is newer than this software \($V\); upgrade fixturectl"
+pg_sql "UPDATE fx.schema_version SET version = $((V - 1))"
 expect 74 "$FX" sync --db "$T/new.db" --to "$(pg_uri st_a)"
-has "$T/err" "fleet schema version 0 is older than this software \(1\); run 'fixturectl sync --init --to URI' with the owner role"
+has "$T/err" "fleet schema version $((V - 1)) is older than this software \($V\); run 'fixturectl sync --init --to URI' with the owner role"
 [ "$(pg_count sta)" = "$before" ] || fail "a refused sync wrote: $(pg_count sta) vs $before"
 expect 0 "$FX" sync --db "$T/new.db" --status
 has "$T/out" "backlog      3 runs"
-has "$T/out" "last error   20[0-9T:-]+Z server '.*': fleet schema version 0 is older"
-pg_sql "UPDATE fx.schema_version SET version = 1"
+has "$T/out" "last error   20[0-9T:-]+Z server '.*': fleet schema version $((V - 1)) is older"
+pg_sql "UPDATE fx.schema_version SET version = $V"
 expect 0 "$FX" sync --db "$T/new.db" --to "$(pg_uri st_a)"
 has "$T/out" "^pushed 3 runs$"
 ok "schema newer / older than the software: clear error, nothing written, then the push goes through"

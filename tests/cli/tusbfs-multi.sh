@@ -14,6 +14,17 @@ command -v sqlite3 >/dev/null || { echo "skip: sqlite3 CLI missing"; exit 77; }
 REC=$(pwd)/config/demo-g474.ini
 [ -f config/demo-g474.hex ] || { echo "skip: config/demo-g474.hex missing"; exit 77; }
 unset FXEMU_CTL FXEMU_SCALE
+# ASan builds: objects allocated inside libusb are not reported here. With
+# four slots, about 1 run in 15 leaks one libusb_device (and its parent):
+# libusb 1.0.26 drops a "device left" notice that comes between a new
+# context's initial scan and its hotplug init (hotplug_ready still 0)
+# together with the device reference it carried, and src/usb makes a
+# context per open (libusb_init <- ctx_new <- lu_open <- seq_reset_wait)
+# while the other slots' boards re-plug. Our own allocations are still
+# checked, and the one-slot usbfs tests still check libusb's objects too.
+printf 'leak:libusb-1.0.so\n' >"$T/lsan.supp"
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
+export LSAN_OPTIONS
 FXA=$(cd "$(dirname "$FX")" && pwd)/$(basename "$FX")
 
 for p in 1 2 3 4; do
@@ -43,7 +54,7 @@ for p in 1 2 3 4; do
 done
 wait
 EOT
-expect 0 "$FXEMU" --realtime=${SCALE:-0.1} --board "$T/a1.fxb" --board "$T/a2.fxb" \
+expect 0 "$FXEMU" --realtime=${SCALE:-0.2} --board "$T/a1.fxb" --board "$T/a2.fxb" \
 	--board "$T/a3.fxb" --board "$T/a4.fxb" -- sh "$T/all.sh"
 for p in 1 2 3 4; do
 	has "$T/out$p" 'PASS +slot 1 serial [0-9A-F]{12} board blank \(option bytes rewritten\)'
@@ -54,7 +65,7 @@ ok "four concurrent station processes over one fxemu: 4 PASS, each on its own po
 
 # (2) one process, the four slots of the shipped station file
 sed "s|^database = .*|database = $T/four.db|" stations/fxemu-4slot.ini >"$T/four.ini"
-expect 0 "$FXEMU" --realtime=${SCALE:-0.1} --board "$T/b1.fxb" --board "$T/b2.fxb" \
+expect 0 "$FXEMU" --realtime=${SCALE:-0.2} --board "$T/b1.fxb" --board "$T/b2.fxb" \
 	--board "$T/b3.fxb" --board "$T/b4.fxb" -- \
 	"$FX" run --station "$T/four.ini" --recipe "$REC" --cycles 1 --operator op
 for s in 1 2 3 4; do

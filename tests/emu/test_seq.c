@@ -693,6 +693,9 @@ static void fault_in_program(struct fix *f, enum fx_emu_fault_kind kind,
 	f->hook_arg = 9;
 	assert_int_equal(run(f), 0);
 	assert_not_pass(f, "ERROR", "program", code, "program: ");
+	/* the step named once, though fx_prog names it too */
+	if (strstr(f->s.out.message, "program: program: "))
+		fail_msg("step named twice: '%s'", f->s.out.message);
 	assert_string_equal(q(f, STEP_OF_LAST("result", "program")), "ERROR");
 	assert_string_equal(q(f, STEP_OF_LAST("count(*)", "verify")), "0");
 }

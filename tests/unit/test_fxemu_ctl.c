@@ -123,8 +123,9 @@ static void test_protocol_errors(void **state)
 	int fd = dial(f);
 
 	assert_string_equal(ask(fd, "bogus 1-1\n"),
-			    "err unknown request 'bogus' (expected pin or state)");
-	assert_string_equal(ask(fd, "\n"), "err unknown request '' (expected pin or state)");
+			    "err unknown request 'bogus' (expected pin, pins or state)");
+	assert_string_equal(ask(fd, "\n"),
+			    "err unknown request '' (expected pin, pins or state)");
 	assert_string_equal(ask(fd, "pin\n"), "err pin: expected a port (1-1 .. 1-1)");
 	assert_string_equal(ask(fd, "state\n"), "err state: expected a port (1-1 .. 1-1)");
 	assert_string_equal(ask(fd, "pin 1-2 nrst 1\n"),
@@ -142,6 +143,10 @@ static void test_protocol_errors(void **state)
 	assert_string_equal(ask(fd, "pin 1-1 nrst 1 extra\n"),
 			    "err pin: expected 'pin PORT boot0|nrst|power 0|1'");
 	assert_string_equal(ask(fd, "state 1-1 extra\n"), "err state: expected 'state PORT'");
+	assert_string_equal(ask(fd, "pins\n"), "err pins: expected a port (1-1 .. 1-1)");
+	assert_string_equal(ask(fd, "pins 1-1 x\n"), "err pins: expected 'pins PORT'");
+	assert_string_equal(ask(fd, "pins 1-3\n"),
+			    "err port '1-3': no board there (ports 1-1 .. 1-1)");
 	/* the connection survives errors; CRLF is fine */
 	assert_string_equal(ask(fd, "state 1-1\r\n"), "ok none plugs 0");
 	close(fd);
@@ -171,7 +176,40 @@ static void test_pins_reach_the_board(void **state)
 	/* blank flash, BOOT0 low: nothing runs */
 	assert_int_equal(fx_emu_poll(e), FX_EMU_BUS_NONE);
 	assert_string_equal(ask(fd, "pin 1-1 power 0\n"), "ok");
+	/* read back: BOOT0 from the board, NRST/POWER as last driven */
+	assert_string_equal(ask(fd, "pins 1-1\n"), "ok boot0 0 nrst 1 power 0");
+	assert_string_equal(ask(fd, "pin 1-1 nrst 0\npin 1-1 boot0 1\n"), "ok");
+	assert_string_equal(ask(fd, ""), "ok");
+	assert_string_equal(ask(fd, "pins 1-1\n"), "ok boot0 1 nrst 0 power 0");
 	close(fd);
+}
+
+/* fxe_ctl_request (fxemu --ctl): one request, its answer line */
+static void test_ctl_request(void **state)
+{
+	struct fixture *f = *state;
+	char ans[64], small[8], path[200];
+	struct fx_err err;
+
+	fx_err_clear(&err);
+	assert_int_equal(fxe_ctl_request(f->bed.ctl_path, "pins 1-1", ans, sizeof(ans),
+					 &err), 0);
+	assert_string_equal(ans, "ok boot0 0 nrst 1 power 1"); /* as the bed left them */
+	assert_int_equal(fxe_ctl_request(f->bed.ctl_path, "pin 1-1 power 0", ans,
+					 sizeof(ans), &err), 0);
+	assert_string_equal(ans, "ok");
+	assert_int_equal(fxe_ctl_request(f->bed.ctl_path, "pins 1-9", ans, sizeof(ans),
+					 &err), 0);
+	assert_string_equal(ans, "err port '1-9': no board there (ports 1-1 .. 1-1)");
+	/* a short buffer gets the start of the answer */
+	assert_int_equal(fxe_ctl_request(f->bed.ctl_path, "pins 1-1", small, sizeof(small),
+					 &err), 0);
+	assert_string_equal(small, "ok boot");
+	assert_int_equal(fxe_ctl_request(f->bed.ctl_path, "pins 1-1\npins 1-1", ans,
+					 sizeof(ans), &err), FX_E_INVAL);
+	snprintf(path, sizeof(path), "%s/nothing", f->dir);
+	assert_int_equal(fxe_ctl_request(path, "pins 1-1", ans, sizeof(ans), &err), FX_E_IO);
+	assert_non_null(strstr(err.msg, "No such file or directory"));
 }
 
 static void test_state(void **state)
@@ -343,6 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ctl_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocol_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pins_reach_the_board, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ctl_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_drops_the_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_pin, setup, teardown),

@@ -693,7 +693,7 @@ static void test_migrated_v1(void **state)
 
 	assert_null(fx_store_open_readonly("known.db", &err));
 	assert_string_equal(err.msg, "database 'known.db': schema version 1 is older than this "
-			    "software (2); open it once with the station to migrate it");
+			    "software (3); open it once with the station to migrate it");
 	v1 = fx_store_open("known.db", &err);
 	if (!v1)
 		fail_msg("migration: %s", err.msg);

@@ -270,6 +270,18 @@ static void test_recipe_ok(void **state)
 	assert_int_equal(c->fields[1].col, 1);
 	assert_int_equal(c->on_fail, FX_SERIAL_VOID);
 	assert_int_equal(fx_serial_otp_record_size(c), 8);
+	assert_false(c->central);
+	assert_int_equal(c->lease, 1000);
+	fx_recipe_free(r);
+
+	/* the fleet's keys */
+	write_recipe("central.ini", "", "serial = uid",
+		     "source = counter\nformat = {n}\nlast = 99999\ncentral = yes\nlease = 250\n");
+	snprintf(p, sizeof(p), "%s/central.ini", dir);
+	r = NULL;
+	assert_int_equal(fx_recipe_load(p, &r, NULL, &e), 0);
+	assert_true(r->serial_number.central);
+	assert_int_equal(r->serial_number.lease, 250);
 	fx_recipe_free(r);
 }
 
@@ -314,6 +326,23 @@ static void test_recipe_errors(void **state)
 		     "source = counter\nformat = {n}\nlast = 9\nwrite = otp\nencoding = ascii:256\n"
 		     "write.mac = otp\nencoding.mac = bytes:6\n");
 	expect("e10.ini", ":18: key 'write.mac': columns are written only with source = list");
+	write_recipe("e12.ini", "", "serial = uid",
+		     "source = counter\nformat = {n}\nlast = 9\ncentral = maybe\n");
+	expect("e12.ini", ":16: key 'central': expected on/off, yes/no, true/false or 1/0, got 'maybe'");
+	write_recipe("e13.ini", "", "serial = uid",
+		     "source = counter\nformat = {n}\nlast = 9\ncentral = yes\nlease = 0\n");
+	expect("e13.ini", ":17: key 'lease': expected a number from 1 to 1000000, got '0'");
+	write_recipe("e14.ini", "", "serial = uid",
+		     "source = counter\nformat = {n}\nlast = 9\nlease = 10\n");
+	expect("e14.ini", ":16: key 'lease': only with central = yes");
+	write_recipe("e15.ini", "", "serial = scan", "source = scan\ncentral = yes\n");
+	expect("e15.ini", ":14: key 'central': only with source = counter (source = scan)");
+	snprintf(csv, sizeof(csv), "%s/two.csv", dir);
+	fxt_conf_write(csv, "serial,mac\nA1,00:11:22:33:44:55\n");
+	write_recipe("e16.ini", "", "serial = uid",
+		     "source = list\nlist = two.csv\nwrite = flash:0x0807F800\nencoding = ascii:16\n"
+		     "write.mac = flash:0x0807F808\nencoding.mac = bytes:6\n");
+	expect("e16.ini", ":17: key 'write.mac': 0x0807F808..0x0807F80D overlaps 'serial' at 0x0807F800..0x0807F80F");
 	snprintf(csv, sizeof(csv), "%s/dup.csv", dir);
 	fxt_conf_write(csv, "serial\nA\nB\nA\n");
 	write_recipe("e11.ini", "", "serial = uid", "source = list\nlist = dup.csv\n");

@@ -17,6 +17,11 @@
 #include <sqlite3.h>
 
 #include "fx/store.h"
+
+/* the schema version as text, for PRAGMA user_version and messages */
+#define SV_(x) #x
+#define SV_STR(x) SV_(x)
+#define SV SV_STR(FX_STORE_SCHEMA_VERSION)
 #include "../../src/store/store_int.h"
 
 #define DAY_US (86400LL * 1000000LL)
@@ -112,7 +117,7 @@ static void test_open_pragmas(void **state)
 
 	(void)state;
 	st = open_ok();
-	assert_string_equal(q1("PRAGMA user_version"), "2");
+	assert_string_equal(q1("PRAGMA user_version"), SV);
 	assert_string_equal(q1("PRAGMA journal_mode"), "wal");
 	assert_int_equal(fx_store_recovered(st), 0);
 	assert_string_equal(fx_store_path(st), dbpath);
@@ -314,7 +319,7 @@ static void test_refuse_newer(void **state)
 	assert_null(fx_store_open(dbpath, &err));
 	assert_int_equal(err.code, FX_E_DB);
 	snprintf(want, sizeof(want),
-		 "database '%s': schema version 7 is newer than this software (2); upgrade fixturectl", dbpath);
+		 "database '%s': schema version 7 is newer than this software (" SV "); upgrade fixturectl", dbpath);
 	assert_string_equal(err.msg, want);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	assert_string_equal(err.msg, want);
@@ -391,13 +396,13 @@ static void test_readonly(void **state)
 	sqlite3_close(db);
 	assert_null(fx_store_open_readonly(dbpath, &err));
 	snprintf(want, sizeof(want),
-		 "database '%s': schema version 0 is older than this software (2); open it once with the station to migrate it",
+		 "database '%s': schema version 0 is older than this software (" SV "); open it once with the station to migrate it",
 		 dbpath);
 	assert_string_equal(err.msg, want);
 	/* ...and the recording open migrates it */
 	st = open_ok();
 	fx_store_close(st);
-	assert_string_equal(q1("PRAGMA user_version"), "2");
+	assert_string_equal(q1("PRAGMA user_version"), SV);
 }
 
 /* A database that cannot be written: the run end reports FX_E_DB and the

@@ -111,7 +111,7 @@ static void test_queue_and_batches(void **state)
 	assert_non_null(strstr(b.steps_json, "\"name\":\"erase\""));
 	assert_int_equal(fx_sync_db_uuid_at(db, 1, uuid, &err), 0);
 	assert_string_equal(uuid, b.last_uuid);
-	assert_int_equal(fx_sync_db_ack(db, b.last_seq, b.last_uuid, 123, &err), 0);
+	assert_int_equal(fx_sync_db_ack(db, b.last_seq, b.last_uuid, 0, 123, &err), 0);
 	fx_sync_batch_release(&b);
 
 	assert_int_equal(fx_sync_db_batch(db, 1, 100, &b, &err), 0);
@@ -184,6 +184,70 @@ static void test_open_errors(void **state)
 	assert_int_equal(err.code, FX_E_DB);
 }
 
+/* sync tables of version 1 (before serial events and central pools) are
+ * migrated in place: the acknowledged run is kept, every serial event is
+ * offered (acked_event 0); pools are registered and listed only when the
+ * station has them as central pools; the pusher's own store refuses a
+ * schema it does not write */
+static void test_v1_and_pools(void **state)
+{
+	struct fx_sync_identity id;
+	struct fx_sync_events ev;
+	struct fx_sync_pool *p;
+	struct fx_store *st, *st2;
+	struct fx_sync_db *db;
+	struct fx_err err;
+	uint64_t left = 7;
+	size_t n = 9;
+	sqlite3 *raw;
+
+	(void)state;
+	st = fx_store_open(dbpath, &err);
+	assert_non_null(st);
+	record(st, 1, "S1", FX_STORE_PASS, true);
+	db = fx_sync_db_open(dbpath, &err);
+	assert_non_null(db);
+	assert_int_equal(fx_sync_db_ack(db, 1, "", 0, 5, &err), 0);
+	fx_sync_db_close(db);
+	/* back to version 1 by hand */
+	assert_int_equal(sqlite3_open(dbpath, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "DROP TABLE sync_pool;"
+				      " ALTER TABLE sync_state DROP COLUMN acked_event;"
+				      " UPDATE sync_state SET version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	db = fx_sync_db_open(dbpath, &err);
+	assert_non_null(db);
+	assert_int_equal(fx_sync_db_identity(db, &id, &err), 0);
+	assert_int_equal(id.acked_seq, 1);
+	assert_int_equal(id.acked_event, 0);
+	/* no serial event yet; the event cursor only moves forward */
+	assert_int_equal(fx_sync_db_events(db, 0, 10, &ev, &err), 0);
+	assert_int_equal(ev.n, 0);
+	assert_int_equal(fx_sync_db_ack(db, 1, "", 4, 6, &err), 0);
+	assert_int_equal(fx_sync_db_ack(db, 1, "", 2, 7, &err), 0);
+	assert_int_equal(fx_sync_db_identity(db, &id, &err), 0);
+	assert_int_equal(id.acked_event, 4);
+	/* a registered pool the station does not have (as a central pool)
+	 * is not listed; its remaining count is 0 */
+	assert_int_equal(fx_sync_db_set_pool(db, "px", 10, 1, 99, &err), 0);
+	assert_int_equal(fx_sync_db_pools(db, &p, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	assert_int_equal(fx_sync_db_remaining(db, "px", &left, &err), 0);
+	assert_int_equal(left, 0);
+	st2 = fx_sync_store_open(dbpath, &err);
+	assert_non_null(st2);
+	fx_store_close(st2);
+	fx_sync_db_close(db);
+	fx_store_close(st);
+	assert_int_equal(sqlite3_open(dbpath, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+	assert_null(fx_sync_store_open(dbpath, &err));
+	assert_int_equal(err.code, FX_E_DB);
+	assert_non_null(strstr(err.msg, "schema version 2, this software writes"));
+}
+
 static void test_scratch(void **state)
 {
 	struct fx_err err;
@@ -213,6 +277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_and_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_and_pools, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,8 @@
-/* test_fxemu_preload.c - build/libfxemu-preload.so's sendmsg() guard
- * (src/fxemu/preload/fxemu_preload.c): a uevent to a client that closed its
+/* test_fxemu_preload.c - build/libfxemu-preload.so (src/fxemu/preload/
+ * fxemu_preload.c). Its ioctl(): USBDEVFS_REAPURBNDELAY on a FIFO that is
+ * not writable (fxemu's device node with no URB to reap) is EAGAIN without
+ * asking fxemu; everything else goes on to the next ioctl() (here libc's:
+ * ENOTTY, the control). Its sendmsg() guard: a uevent to a client that closed its
  * event socket after umockdev connected to it must count as delivered, not
  * fail (umockdev 0.17.16 abort()s on a failed send: fxemu died with SIGABRT
  * in CI when a client exited while a board re-plugged).
@@ -26,11 +29,17 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <linux/usbdevice_fs.h>
+#include <sys/ioctl.h>
+
 typedef ssize_t (*sendmsg_fn)(int, const struct msghdr *, int);
+typedef int (*ioctl_fn)(int, unsigned long, ...);
 
 static char lib_path[PATH_MAX];
 static char dir[] = "/tmp/fx-preload-XXXXXX";
 static sendmsg_fn guarded;
+static ioctl_fn shortcut;
 
 struct pair {
 	struct sockaddr_un addr;
@@ -155,6 +164,73 @@ static void test_other_socket(void **state)
 	rmdir(other);
 }
 
+/* A FIFO as fxemu keeps a device node: O_RDWR, filled until not writable. */
+static int full_fifo(const char *path)
+{
+	static const char page[4096];
+	int fd;
+
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	fd = open(path, O_RDWR | O_NONBLOCK);
+	assert_true(fd >= 0);
+	while (write(fd, page, sizeof(page)) == (ssize_t)sizeof(page))
+		;
+	return fd;
+}
+
+static void test_reap_nothing_done(void **state)
+{
+	char path[PATH_MAX], page[4096];
+	void *urb = NULL;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/node", dir);
+	fd = full_fifo(path);
+	/* control: the ioctl itself on a FIFO */
+	errno = 0;
+	assert_int_equal(ioctl(fd, USBDEVFS_REAPURBNDELAY, &urb), -1);
+	assert_int_equal(errno, ENOTTY);
+	/* full: nothing to reap, answered here */
+	errno = 0;
+	assert_int_equal(shortcut(fd, USBDEVFS_REAPURBNDELAY, &urb), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* another request on the full FIFO goes on */
+	errno = 0;
+	assert_int_equal(shortcut(fd, USBDEVFS_DISCARDURB, &urb), -1);
+	assert_int_equal(errno, ENOTTY);
+	/* a URB done (fxemu drained a page: writable): the reap goes on */
+	assert_int_equal(read(fd, page, sizeof(page)), (ssize_t)sizeof(page));
+	errno = 0;
+	assert_int_equal(shortcut(fd, USBDEVFS_REAPURBNDELAY, &urb), -1);
+	assert_int_equal(errno, ENOTTY);
+	close(fd);
+	/* outside a testbed, the FIFO is nobody's device node */
+	fd = full_fifo(path);
+	unsetenv("UMOCKDEV_DIR");
+	errno = 0;
+	assert_int_equal(shortcut(fd, USBDEVFS_REAPURBNDELAY, &urb), -1);
+	assert_int_equal(errno, ENOTTY);
+	close(fd);
+	unlink(path);
+}
+
+/* A descriptor that is not a FIFO (a real usbfs node is a character
+ * device) always goes on. */
+static void test_reap_not_a_fifo(void **state)
+{
+	void *urb = NULL;
+	int fd = open("/dev/null", O_RDWR);
+
+	(void)state;
+	assert_true(fd >= 0);
+	errno = 0;
+	assert_int_equal(shortcut(fd, USBDEVFS_REAPURBNDELAY, &urb), -1);
+	assert_int_equal(errno, ENOTTY);
+	close(fd);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
@@ -162,6 +238,8 @@ int main(void)
 		cmocka_unit_test_setup(test_closed_listener, setup),
 		cmocka_unit_test_setup(test_full_queue, setup),
 		cmocka_unit_test_setup(test_other_socket, setup),
+		cmocka_unit_test_setup(test_reap_nothing_done, setup),
+		cmocka_unit_test_setup(test_reap_not_a_fifo, setup),
 	};
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -181,7 +259,8 @@ int main(void)
 		return 77;
 	}
 	h = dlopen(lib_path, RTLD_NOW | RTLD_LOCAL);
-	if (!h || !(guarded = (sendmsg_fn)dlsym(h, "sendmsg"))) {
+	if (!h || !(guarded = (sendmsg_fn)dlsym(h, "sendmsg")) ||
+	    !(shortcut = (ioctl_fn)dlsym(h, "ioctl"))) {
 		fprintf(stderr, "%s: %s\n", lib_path, dlerror());
 		return 1;
 	}

@@ -25,16 +25,32 @@
  * listener is gone": the send counts as done and the dead socket file is
  * removed, as later umockdev releases do at connect. A full queue (EAGAIN: a
  * client that does not read its uevents) is retried for up to a second, then
- * the event is dropped with a warning instead of an abort. No state but
- * resolved symbols. */
+ * the event is dropped with a warning instead of an abort.
+ *
+ * Its ioctl() saves a round trip per transfer: libusb reaps a device until
+ * USBDEVFS_REAPURBNDELAY says EAGAIN, and under umockdev each ioctl is a
+ * conversation with fxemu's single ioctl thread over a socket (with N
+ * boards busy, N clients queue for it: issue 14's fxemu real-time bench).
+ * fxemu's device nodes are FIFOs it keeps full (not writable) exactly while
+ * no URB of that device is waiting to be reaped (bridge.c fifo_sync), so a
+ * REAPURBNDELAY on a FIFO that is not writable is answered EAGAIN here, as
+ * fxemu would (a URB finishing meanwhile makes the FIFO writable and
+ * libusb's poll() reaps it; ENODEV for a gone device with nothing to reap
+ * and EAGAIN lead libusb to the same place). Every other ioctl, and every
+ * descriptor that is not a FIFO, goes on to the next ioctl() (umockdev's).
+ * No state but resolved symbols. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/usbdevice_fs.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -142,4 +158,58 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		return (ssize_t)msg_len(msg);
 	}
 	return r;
+}
+
+typedef int (*ioctl_fn)(int, unsigned long, ...);
+typedef int (*fstat_fn)(int, struct stat *);
+
+/* libc's fstat: umockdev's shows its device nodes as character devices */
+static fstat_fn libc_fstat(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+
+	return libc ? (fstat_fn)dlsym(libc, "fstat") : NULL;
+}
+
+/* fd is one of fxemu's device nodes (a FIFO) with no URB to reap. */
+static int nothing_to_reap(int fd)
+{
+	static fstat_fn cached; /* threads may race to store the same value */
+	fstat_fn real_fstat = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct stat st;
+
+	if (!real_fstat) {
+		real_fstat = libc_fstat();
+		__atomic_store_n(&cached, real_fstat, __ATOMIC_RELAXED);
+	}
+	if (!real_fstat || !getenv("UMOCKDEV_DIR") || real_fstat(fd, &st) != 0 ||
+	    !S_ISFIFO(st.st_mode))
+		return 0;
+	return poll(&p, 1, 0) == 0;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	static ioctl_fn cached; /* threads may race to store the same value */
+	ioctl_fn next = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == USBDEVFS_REAPURBNDELAY && nothing_to_reap(fd)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (!next) {
+		next = (ioctl_fn)dlsym(RTLD_NEXT, "ioctl");
+		__atomic_store_n(&cached, next, __ATOMIC_RELAXED);
+	}
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return next(fd, req, arg);
 }
