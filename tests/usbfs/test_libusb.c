@@ -956,7 +956,7 @@ static const struct scenario scenarios[] = {
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
 	/* the open: 9 requests (the language once, serial, product, the
-	 * configuration, 3 alt names, GETSTATUS, ...); 10, 23: SET_INTERFACE
+	 * configuration, 3 alt names, SET_INTERFACE alt 0, GETSTATUS); 10, 23: SET_INTERFACE
 	 * meets the drop first (sent as a control request: libusb_close()
 	 * must not abort afterwards); 10-22: inside the option-byte read of
 	 * the erase page size */
