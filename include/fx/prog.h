@@ -94,7 +94,9 @@ struct fx_prog_flash_opts {
 	 * (no second process, open and descriptor read): written from
 	 * ob_have, what the chip holds (NULL = read it first), as
 	 * fx_prog_ob_write_from() does; the reset waited for up to
-	 * ob_timeout_ms. The caller holds BOOT0 high. Borrowed. */
+	 * ob_timeout_ms. The caller holds BOOT0 high. ob_have without
+	 * ob_want: what the chip holds, the erase page size from it (no
+	 * option-byte read). Borrowed. */
 	const struct fx_g4_ob *ob_want, *ob_have;
 	unsigned ob_timeout_ms;
 };

@@ -65,6 +65,14 @@ struct fx_usb_port_seen {
 			      * there; "" otherwise */
 };
 
+/* One control transfer of a batch (fx_usb_control_batch). */
+struct fx_usb_xfer {
+	struct fx_usb_setup setup;
+	uint8_t *data;  /* setup.wLength bytes (borrowed) */
+	size_t actual;  /* OUT: bytes moved */
+};
+#define FX_USB_BATCH_MAX 32
+
 struct fx_usb_ops {
 	const char *scheme; /* "emu", "usb" */
 	/* Open the device named by spec (the URI after "scheme:"). Blocks up
@@ -79,6 +87,16 @@ struct fx_usb_ops {
 	int (*control)(struct fx_usb *u, const struct fx_usb_setup *setup,
 		       uint8_t *data, size_t *actual, unsigned timeout_ms,
 		       struct fx_err *err);
+	/* n (1 .. FX_USB_BATCH_MAX) control transfers queued on endpoint 0
+	 * at once, in order: the host controller runs them back to back, as
+	 * a kernel queues URBs, without a host round trip between them (the
+	 * device still answers one after the other). Blocks until every one
+	 * ended (each bounded by timeout_ms). Returns 0 with every
+	 * x[i].actual, or the error of the first that failed (the codes of
+	 * control), *ok = how many completed before it; later ones may have
+	 * run too. NULL: fx_usb_control_batch() sends them one by one. */
+	int (*control_batch)(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
+			     unsigned timeout_ms, size_t *ok, struct fx_err *err);
 	/* SET_INTERFACE on interface intf (claimed at open). */
 	int (*set_alt)(struct fx_usb *u, uint8_t intf, uint8_t alt,
 		       struct fx_err *err);
@@ -135,6 +153,10 @@ void fx_usb_close(struct fx_usb *u); /* NULL is fine */
 int fx_usb_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 		   uint8_t *data, size_t *actual, unsigned timeout_ms,
 		   struct fx_err *err);
+/* ops->control_batch (one by one without it, stopping at the first
+ * failure); n > FX_USB_BATCH_MAX is FX_E_INVAL; ok may be NULL. */
+int fx_usb_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
+			 unsigned timeout_ms, size_t *ok, struct fx_err *err);
 int fx_usb_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 		   struct fx_err *err);
 int fx_usb_config_desc(struct fx_usb *u, uint8_t *buf, size_t cap, size_t *len,

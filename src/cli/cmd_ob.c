@@ -6,6 +6,7 @@
 
 #include "cmd_dev.h"
 #include "fx/prog.h"
+#include "ob_sets.h"
 
 static const char ob_usage[] =
 	"usage: fixturectl ob --device URI [--set NAME=VALUE]... [--timeout MS]\n"
@@ -26,11 +27,8 @@ static const char ob_usage[] =
 	"            the board did not come back as the bootloader, 74 I/O,\n"
 	"            76 device error or values not as requested\n";
 
-#define MAX_SETS 32
-
 struct ob_opts {
-	const char *set[MAX_SETS];
-	int nset;
+	struct fx_cli_ob_sets sets;
 	uint32_t timeout_ms;
 };
 
@@ -40,10 +38,7 @@ static int ob_opt(void *ctx, int c, const char *arg)
 
 	switch (c) {
 	case 's':
-		if (r->nset == MAX_SETS)
-			return fx_cli_usage_error("ob", "at most %d --set options", MAX_SETS);
-		r->set[r->nset++] = arg;
-		return 0;
+		return fx_cli_ob_sets_add(&r->sets, "ob", arg);
 	case 't':
 		if (!fx_cli_parse_u32(arg, 600000, &r->timeout_ms) || !r->timeout_ms)
 			return fx_cli_usage_error("ob", "--timeout: expected 1 .. 600000 ms, got '%s'", arg);
@@ -51,45 +46,6 @@ static int ob_opt(void *ctx, int c, const char *arg)
 	default:
 		return fx_cli_usage_error("ob", "unknown option");
 	}
-}
-
-/* The field an assignment names (it is valid: fx_g4_ob_apply passed). */
-static const struct fx_g4_ob_field *set_field(const char *set)
-{
-	char name[32];
-	size_t n = strcspn(set, "=");
-
-	if (n >= sizeof(name))
-		return NULL;
-	memcpy(name, set, n);
-	name[n] = '\0';
-	return fx_g4_ob_field_find(name);
-}
-
-/* Two --set of one field with different values: which one was meant is
- * unknown, so neither wins (a repeat of the same value is harmless). */
-static int check_conflicts(const struct ob_opts *r)
-{
-	const struct fx_g4_ob_field *f;
-	struct fx_g4_ob a, b;
-	struct fx_err err;
-	int i, j;
-
-	for (i = 0; i < r->nset; i++) {
-		f = set_field(r->set[i]);
-		for (j = i + 1; f && j < r->nset; j++) {
-			if (set_field(r->set[j]) != f)
-				continue;
-			fx_g4_ob_factory(&a);
-			b = a;
-			fx_g4_ob_apply(&a, r->set[i], &err);
-			fx_g4_ob_apply(&b, r->set[j], &err);
-			if (fx_g4_ob_get(&a, f) != fx_g4_ob_get(&b, f))
-				return fx_cli_usage_error("ob", "--set %s and --set %s conflict (%s set twice)",
-							  r->set[i], r->set[j], f->name);
-		}
-	}
-	return 0;
 }
 
 int fx_cmd_ob(int argc, char **argv)
@@ -105,7 +61,7 @@ int fx_cmd_ob(int argc, char **argv)
 	struct fx_g4_ob before, want;
 	struct fx_prog_ob_result res;
 	struct fx_err err;
-	int rc, i;
+	int rc;
 
 	rc = fx_cli_devopts_parse_ex(&o, "ob", ob_usage, argc, argv, extra, ob_opt, &r);
 	if (rc >= 0)
@@ -113,28 +69,23 @@ int fx_cmd_ob(int argc, char **argv)
 	if (o.nargs)
 		return fx_cli_usage_error("ob", "unexpected argument '%s'", o.args[0]);
 	/* validate every assignment before touching the device */
-	fx_err_clear(&err);
-	fx_g4_ob_factory(&want);
-	for (i = 0; i < r.nset; i++)
-		if (fx_g4_ob_apply(&want, r.set[i], &err))
-			return fx_cli_fail("ob", &err);
-	rc = check_conflicts(&r);
+	rc = fx_cli_ob_sets_check(&r.sets, "ob");
 	if (rc)
 		return rc;
+	fx_err_clear(&err);
 	rc = fx_cli_dev_open(&dev, "ob", o.device, o.scale);
 	if (rc)
 		return rc;
 	rc = fx_prog_ob_read(dev.dfu, &before, &err);
 	if (rc)
 		goto fail;
-	if (!r.nset) {
+	if (!r.sets.n) {
 		fx_cli_print_ob(&before);
 		fx_cli_dev_close(&dev);
 		return 0;
 	}
 	want = before;
-	for (i = 0; i < r.nset; i++)
-		fx_g4_ob_apply(&want, r.set[i], &err);
+	fx_cli_ob_sets_apply(&r.sets, &want);
 	if (!memcmp(&want, &before, sizeof(want))) {
 		printf("option bytes already as requested, nothing written\n");
 		fx_cli_print_ob(&before);
@@ -143,7 +94,7 @@ int fx_cmd_ob(int argc, char **argv)
 	}
 	printf("writing option bytes: OPTR 0x%08X -> 0x%08X; expecting the reset\n",
 	       fx_g4_ob_optr(&before), fx_g4_ob_optr(&want));
-	rc = fx_prog_ob_write(dev.dfu, &want, r.timeout_ms, &res, &err);
+	rc = fx_prog_ob_write_from(dev.dfu, &before, &want, r.timeout_ms, &res, &err);
 	if (rc)
 		goto fail;
 	printf("reset seen, bootloader back after %.1f ms\n", (double)res.reenum_us / 1000.0);

@@ -88,6 +88,21 @@ void fx_dfu_poll_sleep(struct fx_dfu *d, uint32_t ms)
 		fx_clock_sleep(d->usb->clock, (uint64_t)ms * 1000u);
 }
 
+/* A request req failed: err says which, and the last GETSTATUS of this
+ * operation for the reader. */
+static void failed(uint8_t req, struct fx_err *err)
+{
+	fx_err_prefix(err, "%s", req_name(req));
+	if (err->dfu_state >= 0) {
+		size_t n = strlen(err->msg);
+
+		snprintf(err->msg + n, sizeof(err->msg) - n,
+			 " (last reply %s, status %s)",
+			 fx_dfu_state_name(err->dfu_state),
+			 fx_dfu_status_name(err->dfu_status));
+	}
+}
+
 int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 		   uint8_t *data, uint16_t len, size_t *actual, struct fx_err *err)
 {
@@ -110,21 +125,41 @@ int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 			d->need_recover = true;
 		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s wValue=%u len=%u: %s",
 		       req_name(req), wValue, len, err->msg);
-		fx_err_prefix(err, "%s", req_name(req));
-		if (err->dfu_state >= 0) {
-			/* the last GETSTATUS of this operation, for the reader */
-			size_t n = strlen(err->msg);
-
-			snprintf(err->msg + n, sizeof(err->msg) - n,
-				 " (last reply %s, status %s)",
-				 fx_dfu_state_name(err->dfu_state),
-				 fx_dfu_status_name(err->dfu_status));
-		}
+		failed(req, err);
 		return rc;
 	}
 	if (actual)
 		*actual = got;
 	return 0;
+}
+
+int fx_dfu_request_batch(struct fx_dfu *d, struct fx_usb_xfer *x, size_t n,
+			 size_t *ok, struct fx_err *err)
+{
+	size_t i, dummy;
+	int rc;
+
+	if (!ok)
+		ok = &dummy;
+	for (i = 0; i < n; i++) {
+		uint8_t req = x[i].setup.bRequest;
+		bool in = req == DFU_UPLOAD || req == DFU_GETSTATUS || req == DFU_GETSTATE;
+
+		x[i].setup.bmRequestType = (uint8_t)((in ? USB_DIR_IN : 0) | USB_TYPE_CLASS |
+						     USB_RECIP_INTERFACE);
+		x[i].setup.wIndex = d->intf;
+	}
+	rc = fx_usb_control_batch(d->usb, x, n, FX_DFU_CTRL_TIMEOUT_MS, ok, err);
+	if (rc) {
+		const struct fx_usb_setup *s = &x[*ok < n ? *ok : 0].setup;
+
+		if (rc != FX_E_NODEV)
+			d->need_recover = true;
+		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "%s wValue=%u len=%u (queued with %zu): %s",
+		       req_name(s->bRequest), s->wValue, s->wLength, n - 1, err->msg);
+		failed(s->bRequest, err);
+	}
+	return rc;
 }
 
 /* --- raw requests ------------------------------------------------------ */
@@ -138,6 +173,12 @@ int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_
 	rc = fx_dfu_request(d, DFU_GETSTATUS, 0, buf, sizeof(buf), &n, err);
 	if (rc)
 		return rc;
+	return fx_dfu_status_parse(d, buf, n, st, err);
+}
+
+int fx_dfu_status_parse(struct fx_dfu *d, const uint8_t *buf, size_t n,
+			struct fx_dfu_status *st, struct fx_err *err)
+{
 	if (n != DFU_GETSTATUS_LEN) {
 		d->need_recover = true;
 		return fx_err_set(err, FX_E_PROTO,

@@ -23,6 +23,16 @@ struct fx_dfu {
  * "<REQUEST>: <transport message>". */
 int fx_dfu_request(struct fx_dfu *d, uint8_t req, uint16_t wValue,
 		   uint8_t *data, uint16_t len, size_t *actual, struct fx_err *err);
+/* n DFU class requests queued at once (fx_usb_control_batch): the
+ * caller sets each x[i].setup.bRequest, .wValue, .wLength and .data; the
+ * rest is filled here. Errors as fx_dfu_request() for the first that
+ * failed; *ok (may be NULL) = how many completed before it. */
+int fx_dfu_request_batch(struct fx_dfu *d, struct fx_usb_xfer *x, size_t n,
+			 size_t *ok, struct fx_err *err);
+/* The n-byte GETSTATUS reply buf into st (recorded in err and d as
+ * fx_dfu_get_status_raw() does); FX_E_PROTO when short. */
+int fx_dfu_status_parse(struct fx_dfu *d, const uint8_t *buf, size_t n,
+			struct fx_dfu_status *st, struct fx_err *err);
 /* GETSTATUS without clearing err (records state/status in it). */
 int fx_dfu_get_status_raw(struct fx_dfu *d, struct fx_dfu_status *st, struct fx_err *err);
 /* Map a device-reported bStatus to an FX_E_* code (dfu.h). */

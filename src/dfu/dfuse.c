@@ -13,6 +13,7 @@
 #define LOG_PREFIX "dfuse"
 #define MAX_BUSY_STALLS 16
 #define STALL_BACKOFF_CAP_MS 1000u
+#define READ_QUEUE 16         /* UPLOADs queued at once (fx_usb_control_batch) */
 
 static void progress(struct fx_dfu *d, const char *what, size_t done,
 		     size_t total)
@@ -81,8 +82,10 @@ static bool rounded_up(uint64_t first_us, uint32_t poll_ms)
 /* The GETSTATUS loop after a DNLOAD (spec 1.4 two-step execution, 6.2
  * step 5): DNBUSY -> sleep bwPollTimeout -> again, until DNLOAD-IDLE/OK.
  * first_us: the operation's worst-case device time when the target says
- * so (fx_dfu_set_busy_times), the first wait if shorter; 0 = none. */
-static int wait_idle(struct fx_dfu *d, uint64_t first_us, struct fx_err *err)
+ * so (fx_dfu_set_busy_times), the first wait if shorter; 0 = none.
+ * first: the first GETSTATUS reply when the caller has it, else NULL. */
+static int wait_idle(struct fx_dfu *d, uint64_t first_us,
+		     const struct fx_dfu_status *first, struct fx_err *err)
 {
 	const struct fx_clock *clk = d->usb->clock;
 	uint64_t t0 = fx_clock_now(clk);
@@ -93,7 +96,13 @@ static int wait_idle(struct fx_dfu *d, uint64_t first_us, struct fx_err *err)
 	int stalls = 0, rc;
 
 	for (;;) {
-		rc = getstatus(d, &st, err);
+		if (first) {
+			st = *first; /* the reply queued with the DNLOAD */
+			first = NULL;
+			rc = 0;
+		} else {
+			rc = getstatus(d, &st, err);
+		}
 		if (rc == FX_E_STALL && busy_seen && stalls < MAX_BUSY_STALLS &&
 		    fx_clock_now(clk) - t0 < limit) {
 			/* STM32L4 ROM: STALLs GETSTATUS while busy; dfu-util
@@ -152,13 +161,31 @@ static int wait_idle(struct fx_dfu *d, uint64_t first_us, struct fx_err *err)
 static int dnload_wait(struct fx_dfu *d, uint16_t wValue, const uint8_t *data,
 		       uint16_t len, uint64_t first_us, struct fx_err *err)
 {
+	struct fx_usb_xfer x[2];
+	uint8_t reply[DFU_GETSTATUS_LEN];
+	struct fx_dfu_status st;
+	size_t ok = 0;
 	int rc;
 
-	rc = fx_dfu_request(d, DFU_DNLOAD, wValue, (uint8_t *)(uintptr_t)data,
-			    len, NULL, err);
-	if (rc)
+	/* the DNLOAD and the GETSTATUS that must follow it (spec 1.4) queued
+	 * together: one host round trip less per block */
+	memset(x, 0, sizeof(x));
+	x[0].setup.bRequest = DFU_DNLOAD;
+	x[0].setup.wValue = wValue;
+	x[0].setup.wLength = len;
+	x[0].data = (uint8_t *)(uintptr_t)data;
+	x[1].setup.bRequest = DFU_GETSTATUS;
+	x[1].setup.wLength = sizeof(reply);
+	x[1].data = reply;
+	rc = fx_dfu_request_batch(d, x, 2, &ok, err);
+	if (rc && ok == 0)
 		return explain_stall(d, rc, err);
-	return wait_idle(d, first_us, err);
+	if (rc)
+		return rc;
+	rc = fx_dfu_status_parse(d, reply, x[1].actual, &st, err);
+	if (rc)
+		return rc;
+	return wait_idle(d, first_us, &st, err);
 }
 
 /* Worst-case programming time of a len-byte memory write, 0 = unknown. */
@@ -348,29 +375,51 @@ int fx_dfuse_read(struct fx_dfu *d, uint32_t addr, uint8_t *buf, size_t len, str
 		/* full blocks with rising wBlockNum; a shorter block only
 		 * right after SET_ADDRESS (spec 1.5 ambiguity) */
 		while (done < len) {
-			size_t n = len - done < xfer ? len - done : xfer;
-			uint32_t at = addr + (uint32_t)done;
-			size_t got = 0;
+			struct fx_usb_xfer x[READ_QUEUE];
+			size_t k = 0, ok = 0, off = done, i;
+			uint16_t b = blk;
 
-			if (blk != 2 && (n < xfer || !d->blocknum_increment ||
-					 blk == 0xFFFF))
+			/* up to READ_QUEUE UPLOADs queued at once: the bus
+			 * runs them back to back (each one still a whole
+			 * request the ROM answers on its own) */
+			while (k < READ_QUEUE && off < len) {
+				size_t n = len - off < xfer ? len - off : xfer;
+
+				if (b != 2 && (n < xfer || !d->blocknum_increment ||
+					       b == 0xFFFF))
+					break;
+				x[k].setup.bRequest = DFU_UPLOAD;
+				x[k].setup.wValue = b;
+				x[k].setup.wLength = (uint16_t)n;
+				x[k].data = buf + off;
+				k++;
+				off += n;
+				b++;
+				if (n < xfer)
+					break; /* a short block ends the upload */
+			}
+			if (!k)
 				break;
-			rc = fx_dfu_request(d, DFU_UPLOAD, blk, buf + done,
-					    (uint16_t)n, &got, err);
+			rc = fx_dfu_request_batch(d, x, k, &ok, err);
+			for (i = 0; i < ok; i++) {
+				uint32_t at = addr + (uint32_t)done;
+
+				if (x[i].actual != x[i].setup.wLength) {
+					d->need_recover = true;
+					return fx_err_set(err, FX_E_PROTO,
+							  "read at 0x%08X: DFU_UPLOAD block %u: short reply, %zu of %u bytes",
+							  at, x[i].setup.wValue, x[i].actual,
+							  x[i].setup.wLength);
+				}
+				done += x[i].actual;
+				blk++;
+				progress(d, "read", done, len);
+			}
 			if (rc) {
 				rc = explain_stall(d, rc, err);
-				fx_err_prefix(err, "read at 0x%08X", at);
+				fx_err_prefix(err, "read at 0x%08X", addr + (uint32_t)done);
 				return rc;
 			}
-			if (got != n) {
-				d->need_recover = true;
-				return fx_err_set(err, FX_E_PROTO,
-						  "read at 0x%08X: DFU_UPLOAD block %u: short reply, %zu of %zu bytes",
-						  at, blk, got, n);
-			}
-			done += n;
-			blk++;
-			progress(d, "read", done, len);
 		}
 	}
 	rc = fx_dfu_request(d, DFU_ABORT, 0, NULL, 0, NULL, err);

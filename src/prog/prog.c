@@ -574,6 +574,12 @@ int fx_prog_flash(struct fx_dfu *d, const struct fx_image *img,
 			*res = r;
 		return rc;
 	}
+	/* the option bytes known (re-read after the reset, or what the
+	 * caller read): the page size without another read */
+	if (opts->ob_want || opts->ob_have) {
+		j.optr = fx_g4_ob_optr(opts->ob_want ? &r.ob.after : opts->ob_have);
+		j.have_optr = true;
+	}
 	rc = timed(&j, step_erase, &r.erase_us, err);
 	if (!rc)
 		rc = timed(&j, step_program, &r.program_us, err);

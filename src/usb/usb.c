@@ -56,6 +56,34 @@ int fx_usb_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 			       timeout_ms, err);
 }
 
+int fx_usb_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
+			 unsigned timeout_ms, size_t *ok, struct fx_err *err)
+{
+	size_t i, dummy;
+	int rc;
+
+	if (!ok)
+		ok = &dummy;
+	*ok = 0;
+	if (n > FX_USB_BATCH_MAX)
+		return fx_err_set(err, FX_E_INVAL, "batch of %zu control transfers (at most %d)",
+				  n, FX_USB_BATCH_MAX);
+	for (i = 0; i < n; i++)
+		x[i].actual = 0;
+	if (!n)
+		return 0;
+	if (u->ops->control_batch)
+		return u->ops->control_batch(u, x, n, timeout_ms, ok, err);
+	for (i = 0; i < n; i++) {
+		rc = fx_usb_control(u, &x[i].setup, x[i].data, &x[i].actual,
+				    timeout_ms, err);
+		if (rc)
+			return rc;
+		*ok = i + 1;
+	}
+	return 0;
+}
+
 int fx_usb_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 		   struct fx_err *err)
 {

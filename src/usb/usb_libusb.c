@@ -66,6 +66,16 @@ struct match {
 	char value[64];
 };
 
+/* The language of a handle's strings: the first LANGID of string
+ * descriptor 0, as libusb_get_string_descriptor_ascii() asks for it, but
+ * fetched once per handle instead of before every string (4 control
+ * transfers less per open: serial, product and the alt names). A handle
+ * opened anew (after a reset, another device) starts unknown. */
+struct lang_cache {
+	bool known;
+	uint16_t id;
+};
+
 struct lu_usb {
 	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
 	libusb_context *ctx;
@@ -80,6 +90,7 @@ struct lu_usb {
 	libusb_hotplug_callback_handle hp;
 	int hp_event;                /* set by the hotplug callback */
 	bool expect_reset;           /* fx_usb_expect_reset() (file comment) */
+	struct lang_cache lang;      /* of h: cleared by bind and unbind */
 	/* devices listed on the port since the last EMPTY wait (port_wait) */
 	unsigned nold;
 	struct { uint8_t bus, dev; } old[SEEN_MAX];
@@ -198,20 +209,25 @@ static bool dev_is_dfu(libusb_device *dev)
 }
 
 /* String index of h as ASCII in buf (cap > 0), in the device's first
- * language, as libusb_get_string_descriptor_ascii() asks for it; decoded
- * by fx_usb_string_decode(). Returns 0 or a LIBUSB_ERROR code
- * (LIBUSB_ERROR_IO for a malformed descriptor). */
-static int get_string(libusb_device_handle *h, uint8_t index, char *buf, size_t cap)
+ * language (lc: cached per handle); decoded by fx_usb_string_decode().
+ * Returns 0 or a LIBUSB_ERROR code (LIBUSB_ERROR_IO for a malformed
+ * descriptor). */
+static int get_string(libusb_device_handle *h, struct lang_cache *lc,
+		      uint8_t index, char *buf, size_t cap)
 {
 	uint8_t raw[255];
 	int n;
 
-	n = libusb_get_string_descriptor(h, 0, 0, raw, sizeof(raw));
-	if (n < 0)
-		return n;
-	if (n < 4)
-		return LIBUSB_ERROR_IO;
-	n = libusb_get_string_descriptor(h, index, fx_get_le16(raw + 2), raw, sizeof(raw));
+	if (!lc->known) {
+		n = libusb_get_string_descriptor(h, 0, 0, raw, sizeof(raw));
+		if (n < 0)
+			return n;
+		if (n < 4)
+			return LIBUSB_ERROR_IO;
+		lc->id = fx_get_le16(raw + 2);
+		lc->known = true;
+	}
+	n = libusb_get_string_descriptor(h, index, lc->id, raw, sizeof(raw));
 	if (n < 0)
 		return n;
 	if (!fx_usb_string_decode(raw, (size_t)n, buf, cap))
@@ -219,17 +235,17 @@ static int get_string(libusb_device_handle *h, uint8_t index, char *buf, size_t 
 	return 0;
 }
 
-static void read_string(libusb_device_handle *h, uint8_t index, char *buf,
-			size_t cap)
+static void read_string(libusb_device_handle *h, struct lang_cache *lc,
+			uint8_t index, char *buf, size_t cap)
 {
 	buf[0] = '\0';
-	if (index && get_string(h, index, buf, cap))
+	if (index && get_string(h, lc, index, buf, cap))
 		buf[0] = '\0';
 }
 
 /* Identity of dev; strings only when h is open. */
 static void fill_info(libusb_device *dev, libusb_device_handle *h,
-		      struct fx_usb_info *in)
+		      struct lang_cache *lc, struct fx_usb_info *in)
 {
 	struct libusb_device_descriptor d;
 
@@ -239,8 +255,8 @@ static void fill_info(libusb_device *dev, libusb_device_handle *h,
 		in->pid = d.idProduct;
 		in->bcd_device = d.bcdDevice;
 		if (h) {
-			read_string(h, d.iSerialNumber, in->serial, sizeof(in->serial));
-			read_string(h, d.iProduct, in->product, sizeof(in->product));
+			read_string(h, lc, d.iSerialNumber, in->serial, sizeof(in->serial));
+			read_string(h, lc, d.iProduct, in->product, sizeof(in->product));
 		}
 	}
 	in->busnum = libusb_get_bus_number(dev);
@@ -332,10 +348,11 @@ static int find_device(struct lu_usb *lu, const struct match *m,
 			continue;
 		}
 		if (m->kind == MATCH_SERIAL || m->kind == MATCH_ANY) {
+			struct lang_cache lc = { 0 };
 			libusb_device_handle *h;
 
 			if (libusb_open(dev, &h) == 0) {
-				read_string(h, d.iSerialNumber, serial, sizeof(serial));
+				read_string(h, &lc, d.iSerialNumber, serial, sizeof(serial));
 				libusb_close(h);
 			}
 			if (m->kind == MATCH_SERIAL && strcmp(serial, m->value))
@@ -413,6 +430,7 @@ static void unbind(struct lu_usb *lu)
 	lu->dev = NULL;
 	lu->claimed = false;
 	lu->dead = false;
+	lu->lang.known = false;
 }
 
 /* No handle, or a dead one: FX_E_NODEV naming what was not sent. */
@@ -453,7 +471,8 @@ static int bind(struct lu_usb *lu, libusb_device *dev, struct fx_err *err)
 	lu->dev = dev;
 	lu->h = h;
 	libusb_set_auto_detach_kernel_driver(h, 1);
-	fill_info(dev, h, &lu->base.info);
+	lu->lang.known = false; /* a new handle: its device may differ */
+	fill_info(dev, h, &lu->lang, &lu->base.info);
 	rc = libusb_claim_interface(h, 0);
 	if (rc < 0 && lu->base.info.is_dfu) {
 		if (err)
@@ -649,6 +668,112 @@ static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 	return 0;
 }
 
+/* The transfers of one lu_control_batch() still running. */
+struct batch_left {
+	int left;
+	int all_done;
+};
+
+static void LIBUSB_CALL batch_cb(struct libusb_transfer *t)
+{
+	struct batch_left *b = t->user_data;
+
+	if (--b->left == 0)
+		b->all_done = 1;
+}
+
+/* What libusb_control_transfer() returns for a transfer's status. */
+static int transfer_rc(const struct libusb_transfer *t)
+{
+	switch (t->status) {
+	case LIBUSB_TRANSFER_COMPLETED:
+		return 0;
+	case LIBUSB_TRANSFER_TIMED_OUT:
+		return LIBUSB_ERROR_TIMEOUT;
+	case LIBUSB_TRANSFER_STALL:
+		return LIBUSB_ERROR_PIPE;
+	case LIBUSB_TRANSFER_NO_DEVICE:
+		return LIBUSB_ERROR_NO_DEVICE;
+	case LIBUSB_TRANSFER_OVERFLOW:
+		return LIBUSB_ERROR_OVERFLOW;
+	case LIBUSB_TRANSFER_CANCELLED:
+	case LIBUSB_TRANSFER_ERROR:
+	default:
+		return LIBUSB_ERROR_IO;
+	}
+}
+
+/* Asynchronous transfers, all submitted before the first is waited for
+ * (usbfs queues them on endpoint 0); then the event loop until every one
+ * has ended: each has its own timeout, so the loop ends. */
+static int lu_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
+			    unsigned timeout_ms, size_t *ok, struct fx_err *err)
+{
+	struct lu_usb *lu = to_lu(u);
+	struct libusb_transfer *t[FX_USB_BATCH_MAX] = { 0 };
+	struct batch_left b = { 0, 0 };
+	char what[40];
+	size_t i, nsub = 0;
+	int rc = 0, r;
+
+	snprintf(what, sizeof(what), "control request 0x%02x", x[0].setup.bRequest);
+	if (!lu->h || lu->dead)
+		return gone(lu, what, err);
+	for (i = 0; i < n && !rc; i++) {
+		unsigned char *buf = malloc(LIBUSB_CONTROL_SETUP_SIZE + x[i].setup.wLength);
+
+		t[i] = libusb_alloc_transfer(0);
+		if (!t[i] || !buf) {
+			free(buf);
+			rc = LIBUSB_ERROR_NO_MEM;
+			break;
+		}
+		libusb_fill_control_setup(buf, x[i].setup.bmRequestType, x[i].setup.bRequest,
+					  x[i].setup.wValue, x[i].setup.wIndex,
+					  x[i].setup.wLength);
+		if (!(x[i].setup.bmRequestType & LIBUSB_ENDPOINT_IN) && x[i].setup.wLength)
+			memcpy(buf + LIBUSB_CONTROL_SETUP_SIZE, x[i].data, x[i].setup.wLength);
+		libusb_fill_control_transfer(t[i], lu->h, buf, batch_cb, &b, timeout_ms);
+		t[i]->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+		rc = libusb_submit_transfer(t[i]);
+		if (rc == 0) {
+			b.left++;
+			nsub++;
+		}
+	}
+	if (rc)
+		snprintf(what, sizeof(what), "control request 0x%02x",
+			 x[nsub].setup.bRequest);
+	while (b.left > 0) {
+		r = libusb_handle_events_completed(lu->ctx, &b.all_done);
+		if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED) {
+			/* the event loop itself failed: end what runs */
+			for (i = 0; i < nsub; i++)
+				libusb_cancel_transfer(t[i]);
+		}
+	}
+	*ok = 0;
+	for (i = 0; i < nsub; i++) {
+		r = transfer_rc(t[i]);
+		if (r) {
+			rc = r;
+			snprintf(what, sizeof(what), "control request 0x%02x",
+				 x[i].setup.bRequest);
+			break;
+		}
+		x[i].actual = (size_t)t[i]->actual_length;
+		if (x[i].setup.bmRequestType & LIBUSB_ENDPOINT_IN)
+			memcpy(x[i].data, libusb_control_transfer_get_data(t[i]), x[i].actual);
+		*ok = i + 1;
+	}
+	for (i = 0; i < n; i++)
+		if (t[i])
+			libusb_free_transfer(t[i]);
+	if (rc == LIBUSB_ERROR_NO_MEM)
+		return fx_err_set(err, FX_E_NOMEM, "%s: out of memory", what);
+	return rc < 0 ? map_error(lu, rc, what, timeout_ms, err) : 0;
+}
+
 static int lu_set_alt(struct fx_usb *u, uint8_t intf, uint8_t alt,
 		      struct fx_err *err)
 {
@@ -702,7 +827,7 @@ static int lu_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
 	snprintf(what, sizeof(what), "string %u", index);
 	if (!lu->h || lu->dead)
 		return gone(lu, what, err);
-	rc = get_string(lu->h, index, buf, cap);
+	rc = get_string(lu->h, &lu->lang, index, buf, cap);
 	if (rc < 0) {
 		buf[0] = '\0';
 		return map_error(lu, rc, what, STRING_TIMEOUT_MS, err);
@@ -968,6 +1093,7 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 	for (i = 0; i < cnt; i++) {
 		struct libusb_device_descriptor d;
 		libusb_device_handle *h = NULL;
+		struct lang_cache lc = { 0 };
 		struct fx_usb_found *f;
 		char port[32];
 
@@ -984,7 +1110,7 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 					 "cannot open: %s%s", libusb_strerror(rc),
 					 rc == LIBUSB_ERROR_ACCESS ?
 					 " (install scripts/60-fixturectl.rules)" : "");
-			fill_info(list[i], h, &f->info);
+			fill_info(list[i], h, &lc, &f->info);
 			if (h)
 				libusb_close(h);
 			snprintf(f->uri, sizeof(f->uri), "usb:%s", f->info.port_path);
@@ -1002,6 +1128,7 @@ const struct fx_usb_ops fx_usb_libusb_ops = {
 	.scheme = "usb",
 	.open = lu_open,
 	.control = lu_control,
+	.control_batch = lu_control_batch,
 	.set_alt = lu_set_alt,
 	.config_desc = lu_config_desc,
 	.string = lu_string,

@@ -32,6 +32,65 @@ expect 0 "$FX" read --device "emu:$BD" --address 0x08000000 --length 70000 -o "$
 cmp "$T/fw.bin" "$T/back.bin" || fail "read-back differs"
 ok "flash + read back a 70000-byte image"
 
+# DBANK 1 -> 0 and the flash in one command: the option bytes first, the
+# reset, then erase at the new layout's 4 KiB pages (70000 B = 18 pages,
+# 35 at 2 KiB), program, verify
+BS="$T/set.fxb"
+expect 0 "$FX" emu create "$BS"
+expect 0 "$FX" flash --device "emu:$BS" --set DBANK=0 --address 0x08000000 --no-leave "$T/fw.bin"
+has "$T/out" "^writing option bytes: OPTR 0xFFEFF8AA -> 0xFFAFF8AA; expecting the reset$"
+has "$T/out" "^reset seen, bootloader back after [0-9.]+ ms$"
+has "$T/out" "70000 bytes programmed and verified, 18 pages erased$"
+[ "$(sed -n 1p "$T/out" | cut -c1-21)" = "writing option bytes:" ] || fail "the OPTR line is not first"
+expect 0 "$FX" emu show "$BS"
+has "$T/out" "DBANK=0"
+expect 0 "$FX" read --device "emu:$BS" --address 0x08000000 --length 70000 -o "$T/back2.bin"
+cmp "$T/fw.bin" "$T/back2.bin" || fail "read-back after flash --set differs"
+ok "flash --set DBANK=0: option bytes, reset, then the image at 4 KiB pages"
+
+# again: nothing to write, no reset, the page size from the read
+expect 0 "$FX" flash --device "emu:$BS" --set DBANK=0 --set nSWBOOT0=1 --mass-erase \
+	--address 0x08000000 --no-leave "$T/fw.bin" --stats
+has "$T/out" "^option bytes already as requested, nothing written$"
+if grep -q "reset seen" "$T/out"; then fail "a reset reported with nothing written"; fi
+has "$T/out" "70000 bytes programmed and verified, 0 pages erased \(mass erase\)"
+has "$T/out" "stats: total_us=[0-9]+ ob_us=0 erase_us="
+ok "flash --set with the option bytes already as asked: no write, no reset"
+
+# bad assignments: refused before the image is read or the board touched,
+# with ob's codes and messages
+BU="$T/untouched.fxb"
+expect 0 "$FX" emu create "$BU"
+cp "$BU" "$T/untouched.orig"
+expect 64 "$FX" flash --device "emu:$BU" --set DBANK=0 --set dbank=1 --address 0x08000000 "$T/missing.bin"
+has "$T/err" "^fixturectl flash: --set DBANK=0 and --set dbank=1 conflict \(DBANK set twice\)"
+expect 65 "$FX" flash --device "emu:$BU" --set NOSUCHFIELD=1 --address 0x08000000 "$T/missing.bin"
+has "$T/err" "^fixturectl flash: option byte 'NOSUCHFIELD': unknown field \(see 'fixturectl info'\)$"
+expect 65 "$FX" ob --device "emu:$BU" --set NOSUCHFIELD=1
+has "$T/err" "^fixturectl ob: option byte 'NOSUCHFIELD': unknown field \(see 'fixturectl info'\)$"
+expect 65 "$FX" flash --device "emu:$BU" --set DBANK=2 --address 0x08000000 "$T/fw.bin"
+has "$T/err" "^fixturectl flash: option byte 'DBANK': expected a number 0 \.\. 1, got '2'$"
+expect 65 "$FX" flash --device "emu:$BU" --set DBANK --address 0x08000000 "$T/fw.bin"
+has "$T/err" "^fixturectl flash: option byte assignment 'DBANK': expected NAME=VALUE$"
+expect 64 "$FX" flash --device "emu:$BU" --set DBANK=0 --ob-timeout 0 --address 0x08000000 "$T/fw.bin"
+has "$T/err" "^fixturectl flash: --ob-timeout: expected 1 \.\. 600000 ms, got '0'"
+expect 65 "$FX" flash --device "emu:$BU" --set RDP=0xCC --address 0x08000000 "$T/fw.bin"
+has "$T/err" "level 2.*refused"
+cmp -s "$BU" "$T/untouched.orig" || fail "a refused flash --set changed the board file"
+ok "flash --set: bad assignments exit 64/65 naming them, board untouched"
+
+# the bootloader does not come back after the option bytes (return=never):
+# nothing erased or programmed, exit 69
+BL="$T/never.fxb"
+expect 0 "$FX" emu create "$BL"
+expect 69 "$FX" flash --device "emu:$BL?return=never" --set DBANK=0 --ob-timeout 2000 --address 0x08000000 "$T/fw.bin"
+has "$T/out" "^writing option bytes:"
+has "$T/err" "^fixturectl flash: flash: option bytes written at 0x1FFF7800: the bootloader did not come back within 2000 ms"
+if grep -q "programmed" "$T/out"; then fail "success reported without the bootloader"; fi
+expect 0 "$FX" read --device "emu:$BL" --address 0x08000000 --length 70000 -o "$T/back3.bin"
+[ "$(od -An -v -tx1 "$T/back3.bin" | tr -d ' \n' | tr -d f)" = "" ] || fail "the flash is not blank after the failed --set"
+ok "flash --set, the bootloader never back: exit 69, nothing programmed"
+
 # the field report: BOOT0 low during the option-byte reset -> bootloader lost
 BF="$T/field.fxb"
 expect 0 "$FX" emu create "$BF"
@@ -143,5 +202,9 @@ for c in info ob flash read emu; do
 	expect 0 "$FX" $c --help
 	has "$T/out" "usage: fixturectl $c"
 done
+expect 0 "$FX" flash --help
+has "$T/out" "\[--set NAME=VALUE\]\.\.\. \[--ob-timeout MS\]"
+has "$T/out" "^  --set NAME=VALUE "
+has "$T/out" "^  --ob-timeout MS "
 ok "--help for every device command"
 echo "$n tests passed"

@@ -10,6 +10,7 @@
  * Boards run 20 times faster than the spec's timings (--realtime=0.05).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -692,7 +693,7 @@ static void test_flash_drop(void **state)
 	assert_int_equal(rc, FX_E_NODEV); /* an error, no success */
 	assert_non_null(strstr(err.msg, "device left the bus"));
 	/* the drop inside the option-byte read is an error, not a warning */
-	if (drop_nth >= 14 && drop_nth <= 26)
+	if (drop_nth >= 10 && drop_nth <= 22)
 		assert_non_null(strstr(err.msg, "flash: erase page size: "));
 	/* the handle is dead: nothing more reaches libusb */
 	assert_int_equal(fx_usb_set_alt(u, 0, 0, &err), FX_E_NODEV);
@@ -701,6 +702,188 @@ static void test_flash_drop(void **state)
 	assert_string_equal(err.msg, "control request 0x03: device left the bus (not sent)");
 	fx_dfu_free(d);
 	fx_usb_close(u); /* no abort in libusb_close */
+}
+
+/* ---- scenario "strings": string reads over fxemu -vv, every control
+ * transfer in its log (checked by check_strings() in the parent) ---- */
+
+/* Serial and product (bind), every alt name, alt 0 again; then a leave,
+ * the reopen on the new device, its alt 0 name. The language ID (string
+ * descriptor 0) is asked once per handle: once before the reset, once
+ * after it (the new device may speak another language). */
+static void test_strings_lang_cached(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	uint8_t st[6];
+	uint64_t waited = 0;
+	struct fx_err err;
+	char name[128];
+	unsigned alt;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_string_equal(fx_usb_get_info(u)->product, "DFU in FS Mode");
+	for (alt = 0; alt < 3; alt++)
+		alt_name(u, alt, name, sizeof(name));
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/256*02Kg");
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dnload(u, 2, NULL, 0, &err), 0);
+	(void)getstatus(u, st, &err); /* dfuMANIFEST, or gone already */
+	assert_int_equal(fx_usb_reopen(u, 5000, &waited, &err), 0);
+	assert_string_equal(fx_usb_get_info(u)->product, "DFU in FS Mode");
+	assert_int_equal(strlen(fx_usb_get_info(u)->serial), 12);
+	alt_name(u, 0, name, sizeof(name));
+	assert_string_equal(name, "@Internal Flash   /0x08000000/256*02Kg");
+	fx_usb_close(u);
+}
+
+/* fxemu's log of the "strings" scenario: per device address, how many
+ * GET_DESCRIPTOR(string 0) (the language IDs) and how many strings in
+ * 0x0409. Exactly two devices (before and after the reset), one language
+ * request on each, before its strings; 6 strings on the first (serial,
+ * product, 3 alt names, alt 0 again), 3 on the second. */
+static int check_strings(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	unsigned dev[2] = { 0 }, lang[2] = { 0 }, str[2] = { 0 }, ndev = 0, d, i;
+	int bad = 0;
+
+	if (!f) {
+		printf("check_strings: cannot open %s\n", log);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, ": dev ");
+		unsigned idx, lid;
+
+		if (!p || sscanf(p, ": dev %u: 80 06 03%2x %4x", &d, &idx, &lid) != 3)
+			continue;
+		for (i = 0; i < ndev && dev[i] != d; i++)
+			;
+		if (i == ndev) {
+			if (ndev == 2) {
+				printf("check_strings: strings from a third device %u\n", d);
+				bad = 1;
+				continue;
+			}
+			dev[ndev++] = d;
+		}
+		if (idx == 0) {
+			lang[i]++;
+		} else if (lid == 0x0409) {
+			if (!lang[i]) {
+				printf("check_strings: dev %u: string %u before the language\n", d, idx);
+				bad = 1;
+			}
+			str[i]++;
+		}
+	}
+	fclose(f);
+	if (ndev != 2 || lang[0] != 1 || lang[1] != 1 || str[0] != 6 || str[1] != 3) {
+		printf("check_strings: %u devices; language requests %u, %u (expected 1, 1); "
+		       "strings %u, %u (expected 6, 3)\n", ndev, lang[0], lang[1], str[0], str[1]);
+		bad = 1;
+	}
+	return bad;
+}
+
+/* ---- scenario "batch": fx_usb_control_batch over fxemu -vv (the
+ * queueing checked in the log by check_batch()) ---- */
+
+#define BATCH_BLOCKS 16
+
+/* 16 UPLOADs queued at once read what 16 sent one by one read; a STALL
+ * in the middle of a batch is its result, with the ones before it done. */
+static void test_batch_queue(void **state)
+{
+	struct fx_usb *u = open_ok("usb:1-1");
+	static uint8_t one[BATCH_BLOCKS * XFER], queued[BATCH_BLOCKS * XFER];
+	struct fx_usb_xfer x[BATCH_BLOCKS];
+	uint8_t st[6], q[10];
+	struct fx_err err;
+	size_t ok = 99, i;
+
+	(void)state;
+	fx_err_clear(&err);
+	assert_int_equal(read_mem(u, G4_FLASH_BASE, one, sizeof(one), &err), 0);
+	assert_int_equal(set_address(u, G4_FLASH_BASE, &err), 0);
+	assert_int_equal(dfu_abort(u, &err), 0);
+	memset(x, 0, sizeof(x));
+	for (i = 0; i < BATCH_BLOCKS; i++) {
+		struct fx_usb_setup s = { 0xA1, DFU_UPLOAD, (uint16_t)(2 + i), 0, XFER };
+
+		x[i].setup = s;
+		x[i].data = queued + i * XFER;
+	}
+	assert_int_equal(fx_usb_control_batch(u, x, BATCH_BLOCKS, 5000, &ok, &err), 0);
+	assert_int_equal(ok, BATCH_BLOCKS);
+	for (i = 0; i < BATCH_BLOCKS; i++)
+		assert_int_equal(x[i].actual, XFER);
+	assert_memory_equal(one, queued, sizeof(one));
+	assert_int_equal(dfu_abort(u, &err), 0);
+	/* GETSTATUS, a STALLed GET_DESCRIPTOR(device qualifier), GETSTATUS */
+	memset(x, 0, 3 * sizeof(x[0]));
+	x[0].setup = (struct fx_usb_setup){ 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	x[0].data = st;
+	x[1].setup = (struct fx_usb_setup){ 0x80, USB_REQ_GET_DESCRIPTOR, 0x0600, 0, 10 };
+	x[1].data = q;
+	x[2].setup = (struct fx_usb_setup){ 0xA1, DFU_GETSTATUS, 0, 0, 6 };
+	x[2].data = st;
+	assert_int_equal(fx_usb_control_batch(u, x, 3, 5000, &ok, &err), FX_E_STALL);
+	assert_int_equal(ok, 1);
+	assert_int_equal(x[0].actual, 6);
+	assert_string_equal(err.msg, "control request 0x06 stalled");
+	assert_int_equal(fx_usb_control_batch(u, x, FX_USB_BATCH_MAX + 1, 5000, &ok, &err),
+			 FX_E_INVAL);
+	/* the pipe recovers: the next request works */
+	assert_int_equal(getstatus(u, st, &err), 0);
+	fx_usb_close(u);
+}
+
+/* fxemu's log of "batch" (run in real time: the spec's bus times): the
+ * 1024-byte UPLOADs' completion times (model time). Sent one by one, each
+ * starts after the host saw the last one end: always more than the
+ * 1460 us bus time apart. Queued, every one the host submitted before the
+ * bus was free runs right after the last: exactly 1460 us apart (spec 8
+ * transfer model); a submission is a round trip to fxemu, well under
+ * 1460 us, so most of them (a loaded machine may delay a few). */
+static int check_batch(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	unsigned long long t, last = 0;
+	unsigned n = 0, back_to_back = 0, gaps = 0, d;
+
+	if (!f) {
+		printf("check_batch: cannot open %s\n", log);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, ": dev ");
+		const char *at = strstr(line, "done at ");
+
+		if (!p || !at || sscanf(p, ": dev %u: a1 02 %*4x 0000 1024 ", &d) != 1 ||
+		    !strstr(p, " a1 02 ") || !strstr(p, " 1024 -> 0") ||
+		    sscanf(at, "done at %llu", &t) != 1)
+			continue;
+		if (n++ < BATCH_BLOCKS)
+			gaps += n > 1 && t - last > 1460u;
+		else if (n > BATCH_BLOCKS + 1)
+			back_to_back += t - last == 1460u;
+		last = t;
+	}
+	fclose(f);
+	if (n != 2 * BATCH_BLOCKS || gaps != BATCH_BLOCKS - 1 ||
+	    back_to_back < BATCH_BLOCKS / 2) {
+		printf("check_batch: %u UPLOADs (expected %d); one by one %u of %d more than "
+		       "1460 us apart (expected all); queued %u of %d exactly 1460 us apart "
+		       "(expected at least %d)\n", n, 2 * BATCH_BLOCKS, gaps, BATCH_BLOCKS - 1,
+		       back_to_back, BATCH_BLOCKS - 1, BATCH_BLOCKS / 2);
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- driver ---- */
@@ -745,6 +928,12 @@ static const struct CMUnitTest port_tests[] = {
 static const struct CMUnitTest fdrop_tests[] = {
 	cmocka_unit_test(test_flash_drop),
 };
+static const struct CMUnitTest strings_tests[] = {
+	cmocka_unit_test(test_strings_lang_cached),
+};
+static const struct CMUnitTest batch_tests[] = {
+	cmocka_unit_test(test_batch_queue),
+};
 static const struct CMUnitTest timeout_tests[] = {
 	cmocka_unit_test(test_timeout),
 };
@@ -761,16 +950,28 @@ static const struct scenario scenarios[] = {
 	{ "obstall2", { "obstall2.fxb?obreset=stall" }, obstall2_tests, N(obstall2_tests) },
 	{ "timeout", { "timeout.fxb?fault=timeout&fault_req=getstatus&fault_nth=2" },
 	  timeout_tests, N(timeout_tests) },
+	{ "strings", { "strings.fxb" }, strings_tests, N(strings_tests) },
+	{ "batch", { "batch.fxb" }, batch_tests, N(batch_tests) },
 #define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
-	/* 14, 27: SET_INTERFACE meets the drop first (sent as a control
-	 * request: libusb_close() must not abort afterwards); 14-26: inside the option-byte read of the erase
-	 * page size */
-	FDROP(14), FDROP(17), FDROP(18), FDROP(19), FDROP(20), FDROP(21),
-	FDROP(22), FDROP(27),
+	/* the open: 9 requests (the language once, serial, product, the
+	 * configuration, 3 alt names, SET_INTERFACE alt 0, GETSTATUS); 10, 23: SET_INTERFACE
+	 * meets the drop first (sent as a control request: libusb_close()
+	 * must not abort afterwards); 10-22: inside the option-byte read of
+	 * the erase page size */
+	FDROP(10), FDROP(13), FDROP(14), FDROP(15), FDROP(16), FDROP(17),
+	FDROP(18), FDROP(23),
 #undef FDROP
 };
+
+/* Scenarios run under fxemu -vv, its log (stderr) to a file checked
+ * after the scenario passed. */
+static int (*log_check(const char *name))(const char *log)
+{
+	return !strcmp(name, "strings") ? check_strings :
+	       !strcmp(name, "batch") ? check_batch : NULL;
+}
 
 static int run_scenario(const char *name)
 {
@@ -785,14 +986,21 @@ static int run_scenario(const char *name)
 	return 2;
 }
 
-static int spawn(char *const argv[])
+/* Run argv; its stderr to log when not NULL. */
+static int spawn(char *const argv[], const char *log)
 {
 	pid_t pid;
-	int st;
+	int st, fd;
 
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		if (log) {
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			if (fd < 0 || dup2(fd, 2) < 0)
+				_exit(126);
+			close(fd);
+		}
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -804,7 +1012,7 @@ static int spawn(char *const argv[])
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], fxemu[PATH_MAX + 16], dir[] = "/tmp/fx-usbfs-XXXXXX";
-	char paths[3][PATH_MAX + 64], cmd[PATH_MAX + 64];
+	char paths[3][PATH_MAX + 64], cmd[PATH_MAX + 64], log[PATH_MAX + 64];
 	ssize_t n;
 	int failed = 0;
 
@@ -827,11 +1035,16 @@ int main(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < N(scenarios); i++) {
 		const struct scenario *s = &scenarios[i];
-		char *args[16];
+		int (*check)(const char *log);
+		char *args[16], show[PATH_MAX + 96];
 		int k = 0, rc;
 
 		args[k++] = fxemu;
-		args[k++] = (char *)"--realtime=" SCALE;
+		/* "batch" compares bus times with host round trips: real time */
+		args[k++] = (char *)(strcmp(s->name, "batch") ? "--realtime=" SCALE : "--realtime=1");
+		check = log_check(s->name);
+		if (check)
+			args[k++] = (char *)"-vv";
 		for (int b = 0; b < 3 && s->boards[b]; b++) {
 			snprintf(paths[b], sizeof(paths[b]), "--board=%s/%s", dir, s->boards[b]);
 			args[k++] = paths[b];
@@ -842,7 +1055,14 @@ int main(int argc, char **argv)
 		args[k++] = (char *)"--scenario";
 		args[k++] = (char *)s->name;
 		args[k] = NULL;
-		rc = spawn(args);
+		snprintf(log, sizeof(log), "%s/%s.log", dir, s->name);
+		rc = spawn(args, check ? log : NULL);
+		if (rc == 0 && check && check(log)) {
+			snprintf(show, sizeof(show), "cat '%s'", log);
+			if (system(show) != 0)
+				fprintf(stderr, "could not show %s\n", log);
+			rc = 1;
+		}
 		printf("scenario %s: %s (exit %d)\n", s->name, rc == 0 ? "ok" : "FAILED", rc);
 		failed |= rc != 0;
 	}
