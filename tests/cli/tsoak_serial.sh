@@ -39,10 +39,29 @@ has "$T/out" '^serial: .*write otp, encoding ascii:16'
 clean "$T/out"
 ok "list serial in OTP + MAC in flash, 5 kills: no value twice, none lost, OTP and MAC hold it"
 
-# the checks catch a damage (each after 2 kills, before the last checks)
+# kills aimed at the allocation states, a new board each time: the moment
+# a value is reserved (nothing written: released on restart) and the
+# moment it is marked reached (about to be written: bound on restart)
+for t in reserved reached; do
+	SOAK_TARGET=$t SOAK_SCALE=0.2 SOAK_RECIPE=config/demo-g474-serial.ini SOAK_KILLS=3 SOAK_SEED=24 \
+		SOAK_DIR="$T/$t" sh scripts/soak-kill 15 >"$T/out" 2>&1
+	rc=$?
+	cat "$T/out"
+	[ $rc -eq 0 ] || fail "soak-kill at '$t' exited $rc"
+	clean "$T/out"
+	sed -n '/^serial state at the kill/,/^serial events/p' "$T/out" >"$T/states"
+	has "$T/states" "^  $t +[1-3]$"
+	case $t in
+	reserved) has "$T/states" '^  released +[1-3]$' ;;
+	reached) has "$T/states" '^  bound +[1-3]$' ;;
+	esac
+	ok "3 kills at '$t': resolved as the rules say, nothing twice, nothing lost"
+done
+
+# the checks catch a damage (each after a kill, before the last checks)
 tamper() { # SQL COUNT-LINE-REGEX...
 	sql=$1; shift
-	SOAK_RECIPE=config/demo-g474-serial.ini SOAK_KILLS=2 SOAK_BLANK=1 SOAK_SEED=23 SOAK_DIR="$T/x" \
+	SOAK_RECIPE=config/demo-g474-serial.ini SOAK_KILLS=1 SOAK_BLANK=1 SOAK_SEED=23 SOAK_DIR="$T/x" \
 		SOAK_TAMPER="$sql" sh scripts/soak-kill 10 >"$T/out" 2>&1
 	rc=$?
 	rm -rf "$T/x"
