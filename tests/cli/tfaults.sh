@@ -1,7 +1,7 @@
 #!/bin/sh
 # tfaults.sh - the coarse fault matrix in make check (issue 8): every
 # emulator fault kind, transient and persistent, on every request type at
-# indices 1, 2, 3, the middle, the last and one past the cycle, on a blank
+# indices 1, 2, 3, the middle, the last two and one past the cycle, on a blank
 # and a programmed board, plus every other knob (scripts/fault-matrix
 # --coarse). No false PASS, every failure names its step, every cell past
 # the cycle PASSes. The full matrix: scripts/fault-matrix.

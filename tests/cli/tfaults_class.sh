@@ -7,9 +7,9 @@
 # application's string descriptor requests (the last two of the cycle, on
 # a blank and a programmed board), recorded FAIL "application 1209:0001
 # did not enumerate within 1000 ms" although it had enumerated, while a
-# STALL on the same request was an ERROR. Also: the application that
-# really never comes (return=never is the bootloader's; boot0=0 keeps the
-# application) stays FAIL: tests/emu and the matrix's knob lines.
+# STALL on the same request was an ERROR. An application that never
+# enumerates stays FAIL (tests/emu/test_seq.c
+# test_app_does_not_start_fails).
 . tests/cli/lib.sh
 sh scripts/fault-matrix --coarse >"$T/out" 2>&1
 rc=$?
