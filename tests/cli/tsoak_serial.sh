@@ -58,6 +58,21 @@ for t in reserved reached; do
 	ok "3 kills at '$t': resolved as the rules say, nothing twice, nothing lost"
 done
 
+# a list of 3 voided by 3 kills at 'reserved': the station then stops
+# (exit 75) before the next board, every value resolved (voided)
+SOAK_TARGET=reserved SOAK_SCALE=0.2 SOAK_RECIPE=config/demo-g474-serial-list.ini SOAK_LIST_ROWS=3 \
+	SOAK_SEED=26 SOAK_DIR="$T/e" sh scripts/soak-kill 15 >"$T/out" 2>&1
+rc=$?
+cat "$T/out"
+[ $rc -eq 0 ] || fail "exhausting soak exited $rc"
+has "$T/out" "^soak-kill: the station stopped: .*pool 'g474-customer-a': no serial numbers left"
+has "$T/out" '^serial stuck reserved: +0$'
+has "$T/out" '^serial lost: +0$'
+has "$T/out" '^serial_event wrong: +0$'
+sed -n '/^serial values by state/,/^serial state/p' "$T/out" >"$T/states"
+has "$T/states" '^  voided +3$'
+ok "a list used up by kills: the station stops, every value voided, none stuck"
+
 # the gang: 4 slots killed mid-batch at 'reached' (a copy of
 # stations/emu-4slot.ini on files of its own)
 mkdir -p "$T/g"
