@@ -196,18 +196,26 @@ static int load_summaries(struct ld *x)
 			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
 			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
 	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK))
+		/* a date range, not grouped by time (30 days by slot, recipe or
+		 * operator: ~3,500 buckets, ~230,000 histogram rows): the range's
+		 * buckets once (g, numbered by group), then each bucket's rows by
+		 * its primary key (OFFSET 0 keeps the nested loop: the planner
+		 * otherwise hashes the whole histogram table) summed by the
+		 * integer group number, the key columns joined back at the end */
 		snprintf(sql, sizeof(sql),
-			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
-			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
-			 GROUP6 ", 7, 8),"
-			 " hj AS (SELECT " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
-			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7),"
-			 " c AS (SELECT %s, c.step, max(b.day) AS day, min(c.seq) AS seq, sum(c.n) AS n,"
-			 "  sum(c.sum_us) AS s, max(c.max_us) AS mx FROM fx.sum_cycle c"
-			 "  JOIN fx.sum_bucket b ON b.id = c.bucket_id" WHERE_B GROUP6 ", 7)"
-			 " SELECT c.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
-			 " JOIN hj USING (" KEY6 ", step)",
-			 x->kx, x->kx);
+			 "WITH g AS MATERIALIZED (SELECT k.*, dense_rank() OVER (ORDER BY " KEY6 ") AS gid"
+			 "  FROM (SELECT b.id, b.day, %s FROM fx.sum_bucket b" WHERE_B ") k),"
+			 " h AS (SELECT g.gid, x.step, x.hb, sum(x.n) AS n, sum(x.sum_us) AS s FROM g,"
+			 "  LATERAL (SELECT h.step, h.hb, h.n, h.sum_us FROM fx.sum_cycle_hist h"
+			 "   WHERE h.bucket_id = g.id OFFSET 0) x GROUP BY 1, 2, 3),"
+			 " hj AS (SELECT gid, step, " HIST_TEXT " AS hist FROM h GROUP BY 1, 2),"
+			 " c AS (SELECT g.gid, x.step, min(x.seq) AS seq, sum(x.n) AS n, sum(x.sum_us) AS s,"
+			 "  max(x.max_us) AS mx FROM g, LATERAL (SELECT c.step, c.seq, c.n, c.sum_us, c.max_us"
+			 "   FROM fx.sum_cycle c WHERE c.bucket_id = g.id OFFSET 0) x GROUP BY 1, 2),"
+			 " gk AS (SELECT gid, " KEY6 ", max(day) AS day FROM g GROUP BY 1, 2, 3, 4, 5, 6, 7)"
+			 " SELECT gk.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
+			 " JOIN hj USING (gid, step) JOIN gk USING (gid)",
+			 x->kx);
 	else
 		snprintf(sql, sizeof(sql),
 			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
@@ -342,7 +350,7 @@ struct fx_report *fx_fleet_report(const char *uri, const struct fx_report_query 
 	x.db = fx_store_sqlite(x.st);
 	/* one snapshot of the server for all the queries; no JIT: the
 	 * report queries are short, compiling them costs more than it saves */
-	rc = fx_fleet_exec(x.f, "SET jit = off", err);
+	rc = fx_fleet_exec(x.f, "SET jit = off; SET work_mem = '64MB'", err);
 	if (!rc)
 		rc = fx_fleet_exec(x.f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 	if (!rc)

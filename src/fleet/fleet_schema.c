@@ -613,8 +613,23 @@ static const char m3[] =
 	"GRANT INSERT ON fx.serial_events TO fx_station;"
 	"GRANT SELECT ON fx.serial_events, fx.serial_allocs, fx.v_serial_duplicates TO fx_report;";
 
+/* 3 -> 4: the 30-day cycle reports grouped by slot, recipe or operator
+ * (issue 12 item 4) read ~3,500 buckets' cycle rows and ~230,000 of their
+ * histogram rows by bucket id: their unique keys carry the summed columns
+ * (INCLUDE), so those reads are index-only scans instead of one heap
+ * visit per row; the keys replace the primary keys (one index per table,
+ * as before, and still the ON CONFLICT arbiters of fx.fold_runs). */
+static const char m4[] =
+	"ALTER TABLE fx.sum_cycle_hist DROP CONSTRAINT sum_cycle_hist_pkey;"
+	"CREATE UNIQUE INDEX sum_cycle_hist_key ON fx.sum_cycle_hist(bucket_id, step, hb)"
+	"  INCLUDE (n, sum_us);"
+	"ALTER TABLE fx.sum_cycle DROP CONSTRAINT sum_cycle_pkey;"
+	"CREATE UNIQUE INDEX sum_cycle_key ON fx.sum_cycle(bucket_id, step)"
+	"  INCLUDE (seq, n, sum_us, max_us);";
+
 const char *const fx_fleet_migrations[FX_FLEET_SCHEMA_VERSION] = {
 	m1, /* 0 -> 1 */
 	m2, /* 1 -> 2 */
 	m3, /* 2 -> 3 */
+	m4, /* 3 -> 4 */
 };
