@@ -74,6 +74,16 @@ static void key_cols(struct ld *x)
 	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
 	" AND ($3::text IS NULL OR b.station = $3) AND $4::text IS NULL AND $5::text IS NULL"
 
+/* the slot x operator and slot x recipe roll-ups: no recipe, no operator */
+#define WHERE_SO                                                                        \
+	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
+	" AND ($3::text IS NULL OR b.station = $3) AND $4::text IS NULL"                \
+	" AND ($5::text IS NULL OR b.operator = $5)"
+#define WHERE_SR                                                                        \
+	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
+	" AND ($3::text IS NULL OR b.station = $3) AND ($4::text IS NULL OR b.recipe_name = $4)" \
+	" AND $5::text IS NULL"
+
 static PGresult *fetch(struct ld *x, const char *sql)
 {
 	char lo[24], hi[24];
@@ -139,6 +149,7 @@ static int load_summaries(struct ld *x)
 {
 	char sql[8192];
 	PGresult *res;
+	bool so, sr;
 	int rc;
 
 	/* the cycle roll-up keeps (day, station, line) and the histogram text
@@ -147,6 +158,9 @@ static int load_summaries(struct ld *x)
 	x->rollup = x->q->kind == FX_REPORT_CYCLE && !by(x->q, FX_BY_SLOT) &&
 		    !by(x->q, FX_BY_RECIPE) && !by(x->q, FX_BY_OPERATOR) && !x->q->recipe &&
 		    !x->q->operator_id;
+	/* the roll-ups without recipe (so) or without operator (sr) */
+	so = !by(x->q, FX_BY_RECIPE) && !x->q->recipe;
+	sr = !by(x->q, FX_BY_OPERATOR) && !x->q->operator_id;
 	key_cols(x);
 	snprintf(sql, sizeof(sql),
 		 "SELECT %s, sum(runs), sum(passed), sum(failed), sum(errors), sum(aborted),"
@@ -195,10 +209,25 @@ static int load_summaries(struct ld *x)
 		snprintf(sql, sizeof(sql),
 			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
 			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
+	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK) && (so || sr))
+		/* a date range, not grouped by time, without recipe (or without
+		 * operator): the per-day roll-up without it, by a range scan of
+		 * its key; each group's rows go to its latest day */
+		snprintf(sql, sizeof(sql),
+			 "WITH h AS (SELECT %s, b.step, b.hb, sum(b.n) AS n, sum(b.sum_us) AS s"
+			 "  FROM fx.%s_hist b%s" GROUP6 ", 7, 8),"
+			 " hj AS (SELECT " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
+			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7),"
+			 " c AS (SELECT %s, b.step, max(b.day) AS day, min(b.seq) AS seq, sum(b.n) AS n,"
+			 "  sum(b.sum_us) AS s, max(b.max_us) AS mx FROM fx.%s b%s" GROUP6 ", 7)"
+			 " SELECT c.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
+			 " JOIN hj USING (" KEY6 ", step)",
+			 x->kx, so ? "sum_cycle_so" : "sum_cycle_sr", so ? WHERE_SO : WHERE_SR, x->kx,
+			 so ? "sum_cycle_so" : "sum_cycle_sr", so ? WHERE_SO : WHERE_SR);
 	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK))
-		/* a date range, not grouped by time (30 days by slot, recipe or
-		 * operator: ~3,500 buckets, ~230,000 histogram rows): the range's
-		 * buckets once (g, numbered by group), then each bucket's rows by
+		/* a date range, by (or filtered on) recipe and operator, not
+		 * grouped by time (30 days: ~3,500 buckets, ~230,000 histogram
+		 * rows over 1,000,000 runs): the range's buckets once (g, numbered by group), then each bucket's rows by
 		 * its primary key (OFFSET 0 keeps the nested loop: the planner
 		 * otherwise hashes the whole histogram table) summed by the
 		 * integer group number, the key columns joined back at the end */
