@@ -618,67 +618,43 @@ static const char m3[] =
 	"GRANT INSERT ON fx.serial_events TO fx_station;"
 	"GRANT SELECT ON fx.serial_events, fx.serial_allocs, fx.v_serial_duplicates TO fx_report;";
 
-/* 3 -> 4: the cycle reports over a date range grouped (or filtered) by
- * slot, recipe or operator (issue 12 item 4: 30 days over 1,000,000 runs
- * read ~3,500 buckets and ~230,000 of their histogram rows, 0.25-0.8 s):
- * - the unique keys of sum_cycle and sum_cycle_hist carry the summed
- *   columns (INCLUDE): their reads by bucket id are index-only scans; the
- *   keys replace the primary keys (one index per table, as before, and
- *   still the ON CONFLICT arbiters of fx.fold_runs);
- * - two per-day roll-ups of the cycle summaries, folded by the same batch
- *   (one upsert per group and batch): sum_cycle_so keyed by (day, station,
- *   line, slot, operator), for the reports without recipe, and
- *   sum_cycle_sr keyed by (day, station, line, slot, recipe), for those
- *   without operator; each with its histogram table, read by a range scan
- *   of the key (2.5-3.7x fewer rows than the buckets). */
-#define ROLLUP_TABLES(t, k, kdecl)                                                      \
-	"CREATE TABLE fx." t "(day integer NOT NULL, station text NOT NULL,"           \
-	"  line text NOT NULL, slot integer NOT NULL, " kdecl ", step text NOT NULL,"   \
-	"  seq integer NOT NULL, n bigint NOT NULL, sum_us bigint NOT NULL,"            \
-	"  max_us bigint NOT NULL, PRIMARY KEY (day, station, line, slot, " k ", step)" \
-	"  INCLUDE (seq, n, sum_us, max_us));"                                          \
-	"CREATE TABLE fx." t "_hist(day integer NOT NULL, station text NOT NULL,"      \
-	"  line text NOT NULL, slot integer NOT NULL, " kdecl ", step text NOT NULL,"   \
-	"  hb integer NOT NULL, n bigint NOT NULL, sum_us bigint NOT NULL,"             \
-	"  PRIMARY KEY (day, station, line, slot, " k ", step, hb) INCLUDE (n, sum_us));" \
-	"INSERT INTO fx." t " SELECT b.day, b.station, b.line, b.slot, " k ", c.step,"  \
-	"  min(c.seq), sum(c.n), sum(c.sum_us), max(c.max_us) FROM fx.sum_cycle c"      \
-	"  JOIN fx.sum_bucket b ON b.id = c.bucket_id GROUP BY 1, 2, 3, 4, " k ", c.step;" \
-	"INSERT INTO fx." t "_hist SELECT b.day, b.station, b.line, b.slot, " k ", h.step," \
-	"  h.hb, sum(h.n), sum(h.sum_us) FROM fx.sum_cycle_hist h"                      \
-	"  JOIN fx.sum_bucket b ON b.id = h.bucket_id"                                  \
-	"  GROUP BY 1, 2, 3, 4, " k ", h.step, h.hb;"
-/* the batch's fold_c / fold_h into one roll-up */
-#define ROLLUP_FOLD(t, k)                                                               \
-	"  INSERT INTO fx." t " AS c (day, station, line, slot, " k ", step, seq, n, sum_us," \
-	"   max_us) SELECT day, station, line, slot, " k ", step, min(seq), sum(n), sum(s),"  \
-	"   max(mx) FROM fold_c GROUP BY day, station, line, slot, " k ", step"             \
-	"   ORDER BY day, station, line, slot, " k ", step"                                 \
-	"   ON CONFLICT (day, station, line, slot, " k ", step) DO UPDATE SET n = c.n + excluded.n," \
-	"    sum_us = c.sum_us + excluded.sum_us, max_us = greatest(c.max_us, excluded.max_us)," \
-	"    seq = least(c.seq, excluded.seq);"                                             \
-	"  INSERT INTO fx." t "_hist AS h (day, station, line, slot, " k ", step, hb, n, sum_us)" \
-	"   SELECT day, station, line, slot, " k ", step, hb, sum(n), sum(s) FROM fold_h"   \
-	"   GROUP BY day, station, line, slot, " k ", step, hb"                             \
-	"   ORDER BY day, station, line, slot, " k ", step, hb"                             \
-	"   ON CONFLICT (day, station, line, slot, " k ", step, hb) DO UPDATE"              \
-	"    SET n = h.n + excluded.n, sum_us = h.sum_us + excluded.sum_us;"
+/* 3 -> 4: the cycle reports over a date range, not grouped by time (issue
+ * 12 item 4: 30 days by slot, recipe or operator over 1,000,000 runs
+ * summed ~230,000 histogram rows of ~3,500 buckets on the server,
+ * 0.25-0.8 s):
+ * - sum_cycle.hist: each (bucket, step)'s histogram as one bytea, the
+ *   local BLOB's layout (src/store/store_sql.h: per non-empty bucket hb
+ *   int2, n int8, sum_us int8, big-endian, ascending hb), rebuilt from
+ *   sum_cycle_hist for the (bucket, step)s of each batch (one UPDATE per
+ *   batch); such a report reads one row per bucket and step and merges the
+ *   histograms itself (fleet_report.c);
+ * - the unique keys of sum_cycle and sum_cycle_hist carry the other
+ *   columns read by bucket id (INCLUDE): index-only scans; the keys replace
+ *   the primary keys (one index per table, as before, and still the ON
+ *   CONFLICT arbiters of fx.fold_runs). */
+#define HIST_BYTEA                                                                      \
+	"string_agg(int2send(hb::smallint) || int8send(n) || int8send(sum_us), ''::bytea"  \
+	" ORDER BY hb)"
 static const char m4[] =
 	"ALTER TABLE fx.sum_cycle_hist DROP CONSTRAINT sum_cycle_hist_pkey;"
 	"CREATE UNIQUE INDEX sum_cycle_hist_key ON fx.sum_cycle_hist(bucket_id, step, hb)"
 	"  INCLUDE (n, sum_us);"
 	"ALTER TABLE fx.sum_cycle DROP CONSTRAINT sum_cycle_pkey;"
+	"ALTER TABLE fx.sum_cycle ADD COLUMN hist bytea NOT NULL DEFAULT ''::bytea;"
+	"UPDATE fx.sum_cycle c SET hist = h.hist FROM (SELECT bucket_id, step, " HIST_BYTEA
+	"  AS hist FROM fx.sum_cycle_hist GROUP BY 1, 2) h"
+	"  WHERE c.bucket_id = h.bucket_id AND c.step = h.step;"
 	"CREATE UNIQUE INDEX sum_cycle_key ON fx.sum_cycle(bucket_id, step)"
 	"  INCLUDE (seq, n, sum_us, max_us);"
-	ROLLUP_TABLES("sum_cycle_so", "operator", "operator text NOT NULL")
-	ROLLUP_TABLES("sum_cycle_sr", "recipe_name, recipe_version",
-		      "recipe_name text NOT NULL, recipe_version text NOT NULL")
+	/* the UPDATE moved every row: a bucket's steps together again (a push
+	 * writes them together) */
+	"CLUSTER fx.sum_cycle USING sum_cycle_key;"
 	FOLD_RUNS_CYCLE
-	ROLLUP_FOLD("sum_cycle_so", "operator")
-	ROLLUP_FOLD("sum_cycle_sr", "recipe_name, recipe_version")
-	FOLD_RUNS_UNITS /* CREATE OR REPLACE keeps the function's privileges */
-	"GRANT SELECT ON fx.sum_cycle_so, fx.sum_cycle_so_hist, fx.sum_cycle_sr,"
-	"  fx.sum_cycle_sr_hist TO fx_report;";
+	"  UPDATE fx.sum_cycle c SET hist = h.hist FROM (SELECT bucket_id, step, " HIST_BYTEA
+	"   AS hist FROM fx.sum_cycle_hist WHERE (bucket_id, step) IN"
+	"    (SELECT bucket, step FROM fold_c) GROUP BY 1, 2) h"
+	"   WHERE c.bucket_id = h.bucket_id AND c.step = h.step;"
+	FOLD_RUNS_UNITS; /* CREATE OR REPLACE keeps the function's privileges */
 
 const char *const fx_fleet_migrations[FX_FLEET_SCHEMA_VERSION] = {
 	m1, /* 0 -> 1 */
