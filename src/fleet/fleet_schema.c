@@ -650,10 +650,12 @@ static const char m4[] =
 	 * writes them together) */
 	"CLUSTER fx.sum_cycle USING sum_cycle_key;"
 	FOLD_RUNS_CYCLE
-	"  UPDATE fx.sum_cycle c SET hist = h.hist FROM (SELECT bucket_id, step, " HIST_BYTEA
-	"   AS hist FROM fx.sum_cycle_hist WHERE (bucket_id, step) IN"
-	"    (SELECT bucket, step FROM fold_c) GROUP BY 1, 2) h"
-	"   WHERE c.bucket_id = h.bucket_id AND c.step = h.step;"
+	/* per row of fold_c, by the keys (an IN (...) here is planned as a
+	 * hash join over the whole of sum_cycle: 0.24 s a batch at 10^6 runs) */
+	"  UPDATE fx.sum_cycle c SET hist = h.hist FROM (SELECT f.bucket, f.step,"
+	"   (SELECT " HIST_BYTEA " FROM fx.sum_cycle_hist x WHERE x.bucket_id = f.bucket"
+	"    AND x.step = f.step) AS hist FROM fold_c f) h"
+	"   WHERE c.bucket_id = h.bucket AND c.step = h.step;"
 	FOLD_RUNS_UNITS; /* CREATE OR REPLACE keeps the function's privileges */
 
 const char *const fx_fleet_migrations[FX_FLEET_SCHEMA_VERSION] = {
