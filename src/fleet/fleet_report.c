@@ -3,8 +3,9 @@
  * groups or filters on), are loaded into a scratch SQLite database with
  * the local schema (fx_store_open_scratch), and the local report code
  * computes the report from it: the same definitions, hence the same
- * figures as a station's own report on the same runs. History loads the
- * unit's runs and steps. Every user value reaches SQL as a parameter. */
+ * figures as a station's own report on the same runs (a cycle report over
+ * a date range merges the buckets' histograms here: load_cycle_range).
+ * History loads the unit's runs and steps. Every user value reaches SQL as a parameter. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,6 @@ static PGresult *fetch_as(struct ld *x, const char *sql, int binary)
 	}
 	return res;
 }
-
 
 static PGresult *fetch(struct ld *x, const char *sql)
 {
