@@ -141,17 +141,17 @@ static int load(struct ld *x, PGresult *res, const char *sql)
 	"(SELECT id FROM sum_bucket WHERE day = ?1 AND station = ?2 AND slot = ?3"      \
 	" AND recipe_name = ?4 AND recipe_version = ?5 AND operator = ?6 AND line = ?7)"
 
-/* A cycle report over a date range, not grouped by time (30 days by slot,
- * recipe or operator: ~3,500 buckets over 1,000,000 runs): the range's
- * buckets numbered by group (g; the same numbers in both queries, one
- * snapshot), each group's latest bucket into the scratch table grp, then
+/* A cycle report by slot, recipe or operator over a date range or grouped
+ * by time (30 days: ~3,500 buckets over 1,000,000 runs): the range's
+ * buckets numbered by group (g, with the day when grouped by time; the
+ * same numbers in both queries, one snapshot), each group's latest bucket into the scratch table grp, then
  * per group and step the sums and the buckets' histograms (sum_cycle.hist,
  * concatenated, binary), merged here: one row per bucket and step read by
  * its key (OFFSET 0 keeps that nested loop: the planner would otherwise
  * hash the whole table), none of the ~230,000 histogram rows. */
 #define RANGE_G                                                                         \
-	"WITH g AS MATERIALIZED (SELECT k.*, dense_rank() OVER (ORDER BY " KEY6 ") AS gid" \
-	"  FROM (SELECT b.id, b.day, %s FROM fx.sum_bucket b" WHERE_B ") k)"
+	"WITH g AS MATERIALIZED (SELECT k.*, dense_rank() OVER (ORDER BY %s" KEY6 ") AS gid" \
+	"  FROM (SELECT b.id, %s FROM fx.sum_bucket b" WHERE_B ") k)"
 
 struct merge {
 	int64_t n[FX_STORE_HB_MAX], s[FX_STORE_HB_MAX];
@@ -239,10 +239,16 @@ static int load_cycle_range(struct ld *x)
 	PGresult *res;
 	sqlite3_stmt *s;
 	int64_t v[5];
+	/* grouped by time: the day is part of the group; else each group's
+	 * rows go to its latest day */
+	bool t = by(x->q, FX_BY_DAY) || by(x->q, FX_BY_WEEK);
+	const char *bd = t ? "day, " : "";
+	char cols[600];
 	int r, rc;
 
+	snprintf(cols, sizeof(cols), "%s%s", t ? "" : "b.day, ", t ? x->key : x->kx);
 	snprintf(sql, sizeof(sql),
-		 RANGE_G " SELECT gid, max(day), " KEY6 " FROM g GROUP BY 1, 3, 4, 5, 6, 7, 8", x->kx);
+		 RANGE_G " SELECT gid, max(day), " KEY6 " FROM g GROUP BY 1, 3, 4, 5, 6, 7, 8", bd, cols);
 	res = fetch(x, sql);
 	if (!res)
 		return x->err->code;
@@ -259,7 +265,7 @@ static int load_cycle_range(struct ld *x)
 		 " sum(c.sum_us)::bigint, max(c.max_us)::bigint, string_agg(c.hist, ''::bytea)"
 		 " FROM g, LATERAL (SELECT c.step, c.seq, c.n, c.sum_us, c.max_us, c.hist"
 		 "  FROM fx.sum_cycle c WHERE c.bucket_id = g.id OFFSET 0) c GROUP BY 1, 2",
-		 x->kx);
+		 bd, cols);
 	res = fetch_as(x, sql, 1);
 	if (!res)
 		return x->err->code;
@@ -364,20 +370,8 @@ static int load_summaries(struct ld *x)
 		snprintf(sql, sizeof(sql),
 			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
 			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
-	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK))
-		return load_cycle_range(x);
 	else
-		snprintf(sql, sizeof(sql),
-			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
-			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
-			 GROUP7 ", 8, 9),"
-			 " hj AS (SELECT day, " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
-			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
-			 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
-			 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
-			 WHERE_B GROUP7 ", 8)"
-			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, " KEY6 ", step)",
-			 x->key, x->key);
+		return load_cycle_range(x);
 	res = fetch(x, sql);
 	if (!res)
 		return x->err->code;
