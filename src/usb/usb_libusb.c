@@ -29,8 +29,9 @@
  * the device reference it carries (a leaked libusb_device under ASan), and
  * a context made while the other slots' boards re-plug meets that window.
  * The hotplug callback only counts events; each wait reads the count
- * before it looks at the device list and then handles libusb events until
- * the count moves or its slice ends (libusb's own event loop functions:
+ * before it looks at the device list and, unless the count has moved
+ * since, handles libusb events for one slice that ends at any event
+ * (libusb's own event loop functions:
  * one thread handles events, the others wait in libusb_wait_for_event and
  * wake at every completion or hand-over), so every waiter wakes at any
  * plug event and looks only at its own port.
