@@ -65,7 +65,9 @@ struct fx_rclock {
 };
 
 void fx_vclock_init(struct fx_vclock *vc);
-/* scale <= 0 is treated as 1.0 */
+/* scale <= 0 is treated as 1.0. Also sets the calling thread's timer
+ * slack to 1 ns (Linux): threads and processes made afterwards inherit it,
+ * so sleeps and poll timeouts are not rounded up by up to 50 us. */
 void fx_rclock_init(struct fx_rclock *rc, double scale);
 /* Time 0, no member. 0 or FX_E_NOMEM (pthread init failed). Release with
  * fx_dclock_release() when no thread uses it any more. */

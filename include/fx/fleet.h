@@ -46,7 +46,7 @@
 #include "fx/store_sync.h"
 
 /* Central schema version this software writes and reads. */
-#define FX_FLEET_SCHEMA_VERSION 3
+#define FX_FLEET_SCHEMA_VERSION 4
 
 /* Default batch size (runs per transaction). */
 #define FX_FLEET_BATCH 500

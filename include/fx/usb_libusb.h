@@ -10,6 +10,10 @@
  * libusb hotplug where the platform has it, else a rescan every 25 ms.
  * The environment variable FX_USB_NO_HOTPLUG (any value) forces the
  * rescan, for diagnostics and for testing that path.
+ *
+ * Threads: one libusb context per process, made at the first open or
+ * list and shared by every handle (one per slot thread; a handle itself
+ * is used by one thread at a time); released at process exit.
  */
 #ifndef FX_FX_USB_LIBUSB_H
 #define FX_FX_USB_LIBUSB_H
@@ -33,6 +37,11 @@ struct fx_usb_found {
 int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 		       struct fx_usb_found *out, size_t cap, size_t *n,
 		       struct fx_err *err);
+
+/* How many libusb contexts this process has made: 0 before the first
+ * open or list, 1 after, whatever the number of handles, slots, port
+ * waits and closes (issue 14 item 1; for tests). Thread-safe. */
+unsigned fx_usb_libusb_contexts(void);
 
 /* Parse a port path "B-P[.P...]" (bus 1..255, ports 1..255, at most 7
  * levels). Returns true when well formed. Pure function. */

@@ -34,6 +34,7 @@
 #define SIM_PRESS_DELAY_US 1500000u /* emulated operator: next board after 1.5 s */
 /* first press: a little ahead, so a real-time clock has not passed it */
 #define SIM_FIRST_PRESS_US 100000u
+#define SIM_PRESS_TRIES 3       /* ... and asked again when it has */
 /* independent mode, emulated operator: slot k's first press k x this later */
 #define SIM_STAGGER_US 700000u
 #define MAX_SCANS 256
@@ -731,8 +732,18 @@ static int wait_start(struct run_ctx *c, unsigned cycle)
 			if (read_line(c)) /* a long line is one press */
 				return 1;
 		}
-		rc = fx_seq_station_press_start(c->stn, fx_clock_now(c->clock) +
-						(cycle ? SIM_PRESS_DELAY_US : SIM_FIRST_PRESS_US), &err);
+		/* the press is due a little ahead of now; a loaded host can
+		 * pass that moment before it is scheduled (refused as in the
+		 * past, FX_E_INVAL): ask again from a fresh now, a late scripted
+		 * press is harmless */
+		for (int tries = 0;; tries++) {
+			fx_err_clear(&err);
+			rc = fx_seq_station_press_start(c->stn, fx_clock_now(c->clock) +
+							(cycle ? SIM_PRESS_DELAY_US :
+								 SIM_FIRST_PRESS_US), &err);
+			if (rc != FX_E_INVAL || tries == SIM_PRESS_TRIES)
+				break;
+		}
 		if (!rc)
 			rc = fx_seq_station_wait_start(c->stn, 60000, &err);
 		if (rc) {
@@ -1106,11 +1117,17 @@ static int slot_wait_start(struct slot_ctx *sc, unsigned k)
 
 	fx_err_clear(&err);
 	if (c->sim) {
-		uint64_t at = fx_clock_now(c->clock) +
-			      (k ? SIM_PRESS_DELAY_US :
-			       SIM_FIRST_PRESS_US + (uint64_t)sc->pos * SIM_STAGGER_US);
+		/* as in wait_start: a press already in the past is asked again */
+		for (int tries = 0;; tries++) {
+			uint64_t at = fx_clock_now(c->clock) +
+				      (k ? SIM_PRESS_DELAY_US :
+				       SIM_FIRST_PRESS_US + (uint64_t)sc->pos * SIM_STAGGER_US);
 
-		rc = fx_seq_slot_press_start(sc->sl, at, &err);
+			fx_err_clear(&err);
+			rc = fx_seq_slot_press_start(sc->sl, at, &err);
+			if (rc != FX_E_INVAL || tries == SIM_PRESS_TRIES)
+				break;
+		}
 		if (!rc)
 			rc = fx_seq_slot_wait_start(sc->sl, 60000, &err);
 	} else {

@@ -3,8 +3,9 @@
  * groups or filters on), are loaded into a scratch SQLite database with
  * the local schema (fx_store_open_scratch), and the local report code
  * computes the report from it: the same definitions, hence the same
- * figures as a station's own report on the same runs. History loads the
- * unit's runs and steps. Every user value reaches SQL as a parameter. */
+ * figures as a station's own report on the same runs (a cycle report over
+ * a date range merges the buckets' histograms here: load_cycle_range).
+ * History loads the unit's runs and steps. Every user value reaches SQL as a parameter. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,7 @@ static void key_cols(struct ld *x)
 	" WHERE b.day BETWEEN $1::integer AND $2::integer"                              \
 	" AND ($3::text IS NULL OR b.station = $3) AND $4::text IS NULL AND $5::text IS NULL"
 
-static PGresult *fetch(struct ld *x, const char *sql)
+static PGresult *fetch_as(struct ld *x, const char *sql, int binary)
 {
 	char lo[24], hi[24];
 	const char *v[5];
@@ -88,13 +89,18 @@ static PGresult *fetch(struct ld *x, const char *sql)
 	v[2] = x->q->station;
 	v[3] = x->q->recipe;
 	v[4] = x->q->operator_id;
-	res = PQexecParams(x->f->pg, sql, 5, NULL, v, NULL, NULL, 0);
+	res = PQexecParams(x->f->pg, sql, 5, NULL, v, NULL, NULL, binary);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		fx_fleet_pgerr(x->f, res, FX_E_IO, "report", x->err);
 		PQclear(res);
 		return NULL;
 	}
 	return res;
+}
+
+static PGresult *fetch(struct ld *x, const char *sql)
+{
+	return fetch_as(x, sql, 0);
 }
 
 static int sqerr(struct ld *x)
@@ -134,6 +140,175 @@ static int load(struct ld *x, PGresult *res, const char *sql)
 #define BUCKET_OF                                                                       \
 	"(SELECT id FROM sum_bucket WHERE day = ?1 AND station = ?2 AND slot = ?3"      \
 	" AND recipe_name = ?4 AND recipe_version = ?5 AND operator = ?6 AND line = ?7)"
+
+/* A cycle report by slot, recipe or operator over a date range or grouped
+ * by time (30 days: ~3,500 buckets over 1,000,000 runs): the range's
+ * buckets numbered by group (g, with the day when grouped by time; the
+ * same numbers in both queries, one snapshot), each group's latest bucket into the scratch table grp, then
+ * per group and step the sums and the buckets' histograms (sum_cycle.hist,
+ * concatenated, binary), merged here: one row per bucket and step read by
+ * its key (OFFSET 0 keeps that nested loop: the planner would otherwise
+ * hash the whole table), none of the ~230,000 histogram rows. */
+#define RANGE_G                                                                         \
+	"WITH g AS MATERIALIZED (SELECT k.*, dense_rank() OVER (ORDER BY %s" KEY6 ") AS gid" \
+	"  FROM (SELECT b.id, %s FROM fx.sum_bucket b" WHERE_B ") k)"
+
+struct merge {
+	int64_t n[FX_STORE_HB_MAX], s[FX_STORE_HB_MAX];
+	bool used[FX_STORE_HB_MAX];
+	char *json;
+	size_t cap;
+};
+
+static uint64_t be(const char *p, int bytes)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		v = v << 8 | u[i];
+	return v;
+}
+
+/* column c of row r as a big-endian integer of bytes bytes; false when it
+ * is NULL or not that wide */
+static bool col_int(PGresult *res, int r, int c, int bytes, int64_t *v)
+{
+	if (PQgetisnull(res, r, c) || PQgetlength(res, r, c) != bytes)
+		return false;
+	*v = (int64_t)be(PQgetvalue(res, r, c), bytes);
+	return true;
+}
+
+/* the concatenated histograms of column 6 (entries of hb int2, n int8,
+ * sum_us int8) merged as the local JSON text in m->json */
+static int merge_hist(struct ld *x, struct merge *m, PGresult *res, int r)
+{
+	const char *p = PQgetvalue(res, r, 6);
+	int len = PQgetlength(res, r, 6), hb, k;
+	size_t used = 0, at;
+	int64_t n, sum;
+
+	if (PQgetisnull(res, r, 6) || len % FX_STORE_HIST_ENTRY)
+		return fx_err_set(x->err, FX_E_IO, "server '%s': malformed sum_cycle.hist",
+				  x->f->uri);
+	memset(m->used, 0, sizeof(m->used));
+	for (k = 0; k < len; k += FX_STORE_HIST_ENTRY) {
+		hb = (int)be(p + k, 2);
+		n = (int64_t)be(p + k + 2, 8);
+		sum = (int64_t)be(p + k + 10, 8);
+		if (!fx_store_hist_valid(hb) || n < 0 || sum < 0)
+			return fx_err_set(x->err, FX_E_IO, "server '%s': malformed sum_cycle.hist",
+					  x->f->uri);
+		if (!m->used[hb]) {
+			m->used[hb] = true;
+			m->n[hb] = m->s[hb] = 0;
+			used++;
+		}
+		if (__builtin_add_overflow(m->n[hb], n, &m->n[hb]) ||
+		    __builtin_add_overflow(m->s[hb], sum, &m->s[hb]))
+			return fx_err_set(x->err, FX_E_RANGE, "server '%s': cycle histogram overflows",
+					  x->f->uri);
+	}
+	/* "[hb,n,sum]," is at most 4 + 19 + 19 + 4 characters */
+	if (used * 48 + 3 > m->cap) {
+		char *q = realloc(m->json, used * 48 + 3);
+
+		if (!q)
+			return fx_err_set(x->err, FX_E_NOMEM, "out of memory");
+		m->json = q;
+		m->cap = used * 48 + 3;
+	}
+	at = 0;
+	m->json[at++] = '[';
+	for (hb = 0; hb < FX_STORE_HB_MAX; hb++)
+		if (m->used[hb])
+			at += (size_t)snprintf(m->json + at, m->cap - at, "%s[%d,%lld,%lld]",
+					       at > 1 ? "," : "", hb, (long long)m->n[hb],
+					       (long long)m->s[hb]);
+	m->json[at++] = ']';
+	m->json[at] = '\0';
+	return 0;
+}
+
+static int load_cycle_range(struct ld *x)
+{
+	char sql[4096];
+	struct merge *m;
+	PGresult *res;
+	sqlite3_stmt *s;
+	int64_t v[5];
+	/* grouped by time: the day is part of the group; else each group's
+	 * rows go to its latest day */
+	bool t = by(x->q, FX_BY_DAY) || by(x->q, FX_BY_WEEK);
+	const char *bd = t ? "day, " : "";
+	char cols[600];
+	int r, rc;
+
+	snprintf(cols, sizeof(cols), "%s%s", t ? "" : "b.day, ", t ? x->key : x->kx);
+	snprintf(sql, sizeof(sql),
+		 RANGE_G " SELECT gid, max(day), " KEY6 " FROM g GROUP BY 1, 3, 4, 5, 6, 7, 8", bd, cols);
+	res = fetch(x, sql);
+	if (!res)
+		return x->err->code;
+	rc = sqexec(x, "CREATE TEMP TABLE grp(gid INTEGER PRIMARY KEY, bucket INTEGER)");
+	if (!rc)
+		rc = load(x, res, "INSERT INTO grp VALUES(?1, (SELECT id FROM sum_bucket WHERE day = ?2"
+			  " AND station = ?3 AND slot = ?4 AND recipe_name = ?5 AND recipe_version = ?6"
+			  " AND operator = ?7 AND line = ?8))");
+	PQclear(res);
+	if (rc)
+		return rc;
+	snprintf(sql, sizeof(sql),
+		 RANGE_G " SELECT g.gid, c.step, min(c.seq)::integer, sum(c.n)::bigint,"
+		 " sum(c.sum_us)::bigint, max(c.max_us)::bigint, string_agg(c.hist, ''::bytea)"
+		 " FROM g, LATERAL (SELECT c.step, c.seq, c.n, c.sum_us, c.max_us, c.hist"
+		 "  FROM fx.sum_cycle c WHERE c.bucket_id = g.id OFFSET 0) c GROUP BY 1, 2",
+		 bd, cols);
+	res = fetch_as(x, sql, 1);
+	if (!res)
+		return x->err->code;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		PQclear(res);
+		return fx_err_set(x->err, FX_E_NOMEM, "out of memory");
+	}
+	if (sqlite3_prepare_v2(x->db, "INSERT INTO sum_cycle(bucket_id, step, seq, n, sum_us, max_us,"
+			       " hist) VALUES((SELECT bucket FROM grp WHERE gid = ?1), ?2, ?3, ?4, ?5,"
+			       " ?6, fx_hist_json(?7))", -1, &s, NULL) != SQLITE_OK) {
+		free(m);
+		PQclear(res);
+		return sqerr(x);
+	}
+	for (r = 0; r < PQntuples(res) && !rc; r++) {
+		if (!col_int(res, r, 0, 8, &v[0]) || PQgetisnull(res, r, 1) ||
+		    !col_int(res, r, 2, 4, &v[1]) || !col_int(res, r, 3, 8, &v[2]) ||
+		    !col_int(res, r, 4, 8, &v[3]) || !col_int(res, r, 5, 8, &v[4])) {
+			rc = fx_err_set(x->err, FX_E_IO, "server '%s': malformed sum_cycle row",
+					x->f->uri);
+			break;
+		}
+		rc = merge_hist(x, m, res, r);
+		if (rc)
+			break;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, v[0]);
+		sqlite3_bind_text(s, 2, PQgetvalue(res, r, 1), PQgetlength(res, r, 1), SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (int32_t)v[1]);
+		sqlite3_bind_int64(s, 4, v[2]);
+		sqlite3_bind_int64(s, 5, v[3]);
+		sqlite3_bind_int64(s, 6, v[4]);
+		sqlite3_bind_text(s, 7, m->json, -1, SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = sqerr(x);
+	}
+	sqlite3_finalize(s);
+	free(m->json);
+	free(m);
+	PQclear(res);
+	return rc;
+}
 
 static int load_summaries(struct ld *x)
 {
@@ -195,31 +370,8 @@ static int load_summaries(struct ld *x)
 		snprintf(sql, sizeof(sql),
 			 "SELECT %s, b.step, b.seq, b.n, b.sum_us, b.max_us, b.hist"
 			 " FROM fx.sum_cycle_day b" WHERE_DAY, x->key);
-	else if (!by(x->q, FX_BY_DAY) && !by(x->q, FX_BY_WEEK))
-		snprintf(sql, sizeof(sql),
-			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
-			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
-			 GROUP6 ", 7, 8),"
-			 " hj AS (SELECT " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
-			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7),"
-			 " c AS (SELECT %s, c.step, max(b.day) AS day, min(c.seq) AS seq, sum(c.n) AS n,"
-			 "  sum(c.sum_us) AS s, max(c.max_us) AS mx FROM fx.sum_cycle c"
-			 "  JOIN fx.sum_bucket b ON b.id = c.bucket_id" WHERE_B GROUP6 ", 7)"
-			 " SELECT c.day, " KEY6 ", c.step, c.seq, c.n, c.s, c.mx, hj.hist FROM c"
-			 " JOIN hj USING (" KEY6 ", step)",
-			 x->kx, x->kx);
 	else
-		snprintf(sql, sizeof(sql),
-			 "WITH h AS (SELECT %s, h.step, h.hb, sum(h.n) AS n, sum(h.sum_us) AS s"
-			 "  FROM fx.sum_cycle_hist h JOIN fx.sum_bucket b ON b.id = h.bucket_id" WHERE_B
-			 GROUP7 ", 8, 9),"
-			 " hj AS (SELECT day, " KEY6 ", step, " HIST_TEXT " AS hist FROM h"
-			 "  GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),"
-			 " c AS (SELECT %s, c.step, min(c.seq) AS seq, sum(c.n) AS n, sum(c.sum_us) AS s,"
-			 "  max(c.max_us) AS mx FROM fx.sum_cycle c JOIN fx.sum_bucket b ON b.id = c.bucket_id"
-			 WHERE_B GROUP7 ", 8)"
-			 " SELECT c.*, hj.hist FROM c JOIN hj USING (day, " KEY6 ", step)",
-			 x->key, x->key);
+		return load_cycle_range(x);
 	res = fetch(x, sql);
 	if (!res)
 		return x->err->code;
@@ -342,7 +494,7 @@ struct fx_report *fx_fleet_report(const char *uri, const struct fx_report_query 
 	x.db = fx_store_sqlite(x.st);
 	/* one snapshot of the server for all the queries; no JIT: the
 	 * report queries are short, compiling them costs more than it saves */
-	rc = fx_fleet_exec(x.f, "SET jit = off", err);
+	rc = fx_fleet_exec(x.f, "SET jit = off; SET work_mem = '64MB'", err);
 	if (!rc)
 		rc = fx_fleet_exec(x.f, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 	if (!rc)

@@ -19,16 +19,34 @@
  * Pending transfers end as soon as the device is removed, so an expected
  * disconnect costs no multi-second timeout.
  *
- * Port waits (fx_usb_port_wait): one libusb context per handle, kept for
- * its life; its device list changes only at hotplug events (libusb polls
- * them in libusb_get_device_list), so "the port is empty" and "a new
- * device is there" are answered from events, not by opening devices or
- * making a context per look. Every device listed on the port between an
- * EMPTY wait and the NEW wait that binds is old (a hub that lists the
- * leaving device late, a board that was still booting) and never bound.
- * Without hotplug (FX_USB_NO_HOTPLUG, or a platform without it) the list
- * is a fresh scan each time, which can catch a device half-removed: the
- * port must then look empty in two scans RESCAN_MS apart.
+ * One libusb context per process (issue 14 item 1): made at the first
+ * open (or fx_usb_libusb_list()), with the one hotplug registration,
+ * shared by every handle of every slot thread and by the port waits, and
+ * released at process exit when no handle is open (atexit). It is never
+ * made a second time, also not after the last close (the next reset wait
+ * would make another): libusb 1.0.26 drops a "device left" notice that
+ * comes between a new context's initial scan and its hotplug init, with
+ * the device reference it carries (a leaked libusb_device under ASan), and
+ * a context made while the other slots' boards re-plug meets that window.
+ * The hotplug callback only counts events; each wait reads the count
+ * before it looks at the device list and, unless the count has moved
+ * since, handles libusb events for one slice that ends at any event
+ * (libusb's own event loop functions:
+ * one thread handles events, the others wait in libusb_wait_for_event and
+ * wake at every completion or hand-over), so every waiter wakes at any
+ * plug event and looks only at its own port.
+ *
+ * Port waits (fx_usb_port_wait): the context's device list changes only
+ * at hotplug events (libusb polls them in libusb_get_device_list), so
+ * "the port is empty" and "a new device is there" are answered from
+ * events, not by opening devices or making a context per look. Every
+ * device listed on the port between an EMPTY wait and the NEW wait that
+ * binds is old (a hub that lists the leaving device late, a board that
+ * was still booting) and never bound. Without hotplug (FX_USB_NO_HOTPLUG,
+ * read at each open, or a platform without it) a wait looks every
+ * RESCAN_MS, and the list may be a fresh scan that catches a device
+ * half-removed: the port must then look empty in two looks RESCAN_MS
+ * apart.
  *
  * A dead handle: the first LIBUSB_ERROR_NO_DEVICE marks the handle dead and
  * every later request on it (control, set_alt, descriptors, strings) fails
@@ -41,9 +59,12 @@
  * setting does not matter; the device gets the same request.
  */
 #include <libusb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fx/bytes.h"
 #include "fx/log.h"
@@ -78,7 +99,7 @@ struct lang_cache {
 
 struct lu_usb {
 	struct fx_usb base; /* first: fx_usb_* wrappers see only this */
-	libusb_context *ctx;
+	libusb_context *ctx;         /* the process's one (shared.ctx) */
 	libusb_device *dev;          /* bound device (referenced), NULL if none */
 	libusb_device_handle *h;     /* open handle, NULL if none */
 	bool claimed;
@@ -86,9 +107,7 @@ struct lu_usb {
 	char slot[32];               /* port path the handle follows, "" = none */
 	uint16_t xvid, xpid;         /* extra VID:PID accepted */
 	bool any_device;
-	bool hotplug;
-	libusb_hotplug_callback_handle hp;
-	int hp_event;                /* set by the hotplug callback */
+	bool hotplug;                /* waits end at plug events (file comment) */
 	bool expect_reset;           /* fx_usb_expect_reset() (file comment) */
 	struct lang_cache lang;      /* of h: cleared by bind and unbind */
 	/* devices listed on the port since the last EMPTY wait (port_wait) */
@@ -117,23 +136,125 @@ static void log_cb(libusb_context *ctx, enum libusb_log_level level,
 	       "libusb", "%s", msg);
 }
 
-static int ctx_new(libusb_context **out, struct fx_err *err)
-{
-	libusb_context *ctx = NULL;
-	int rc = libusb_init(&ctx);
+/* The process's one libusb context (file comment). File-scope state on
+ * purpose: the context is the process's, not a slot's (STYLE 2 keeps
+ * everything else in the handles). */
+static struct {
+	pthread_mutex_t lock;       /* guards all but plugs */
+	libusb_context *ctx;        /* NULL before the first use, after exit */
+	bool hotplug;               /* hotplug_cb registered on ctx */
+	bool at_exit;               /* ctx_exit() registered */
+	bool down;                  /* released at exit: no new users */
+	pid_t pid;                  /* the process that made ctx */
+	libusb_hotplug_callback_handle hp;
+	unsigned users;             /* open handles and lists in progress */
+	unsigned made;              /* contexts made (fx_usb_libusb_contexts) */
+	atomic_uint plugs;          /* hotplug events so far */
+} shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-	if (rc < 0) {
-		if (err)
-			err->usb_rc = rc;
-		return fx_err_set(err, FX_E_IO, "libusb: cannot initialise: %s",
-				  libusb_strerror(rc));
+/* Called by whichever thread handles the context's events: count and
+ * return (the waits look at the device list themselves). */
+static int LIBUSB_CALL hotplug_cb(libusb_context *ctx, libusb_device *dev,
+				  libusb_hotplug_event event, void *user)
+{
+	(void)ctx;
+	(void)dev;
+	(void)event;
+	(void)user;
+	atomic_fetch_add(&shared.plugs, 1u);
+	return 0; /* stay registered */
+}
+
+static unsigned plugs_now(void)
+{
+	return atomic_load(&shared.plugs);
+}
+
+/* At process exit: release the context unless a handle is still open (a
+ * thread still inside the backend; the context stays reachable then).
+ * A forked child that exits does not touch its parent's copy. */
+static void ctx_exit(void)
+{
+	pthread_mutex_lock(&shared.lock);
+	if (shared.ctx && shared.users == 0 && shared.pid == getpid()) {
+		if (shared.hotplug)
+			libusb_hotplug_deregister_callback(shared.ctx, shared.hp);
+		libusb_exit(shared.ctx);
+		shared.ctx = NULL;
+		shared.hotplug = false;
 	}
-	libusb_set_log_cb(ctx, log_cb, LIBUSB_LOG_CB_CONTEXT);
-	if (fx_log_get_level() >= FX_LOG_DEBUG)
-		libusb_set_option(ctx, LIBUSB_OPTION_LOG_LEVEL,
-				  LIBUSB_LOG_LEVEL_INFO);
-	*out = ctx;
-	return 0;
+	shared.down = true;
+	pthread_mutex_unlock(&shared.lock);
+}
+
+/* Make the context (first call) and count a user. Returns 0 with *ctx
+ * and *hotplug, or FX_E_IO. */
+static int ctx_get(libusb_context **ctx, bool *hotplug, struct fx_err *err)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&shared.lock);
+	if (shared.down) {
+		rc = fx_err_set(err, FX_E_IO, "libusb: the process is exiting");
+		goto out;
+	}
+	if (!shared.ctx) {
+		libusb_context *c = NULL;
+		int r = libusb_init(&c);
+
+		if (r < 0) {
+			if (err)
+				err->usb_rc = r;
+			rc = fx_err_set(err, FX_E_IO, "libusb: cannot initialise: %s",
+					libusb_strerror(r));
+			goto out;
+		}
+		libusb_set_log_cb(c, log_cb, LIBUSB_LOG_CB_CONTEXT);
+		if (fx_log_get_level() >= FX_LOG_DEBUG)
+			libusb_set_option(c, LIBUSB_OPTION_LOG_LEVEL,
+					  LIBUSB_LOG_LEVEL_INFO);
+		/* FX_USB_NO_HOTPLUG: the bounded rescan even where hotplug
+		 * exists (diagnostics; tests of the no-hotplug path) */
+		shared.hotplug = !getenv("FX_USB_NO_HOTPLUG") &&
+			libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
+			libusb_hotplug_register_callback(c,
+				LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
+				LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+				LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+				LIBUSB_HOTPLUG_MATCH_ANY, hotplug_cb, NULL,
+				&shared.hp) == 0;
+		shared.ctx = c;
+		shared.pid = getpid();
+		shared.made++;
+		fx_log(FX_LOG_DEBUG, LOG_PREFIX, "libusb context made (%s)",
+		       shared.hotplug ? "hotplug" : "rescan");
+		if (!shared.at_exit)
+			shared.at_exit = atexit(ctx_exit) == 0;
+	}
+	shared.users++;
+	*ctx = shared.ctx;
+	*hotplug = shared.hotplug;
+out:
+	pthread_mutex_unlock(&shared.lock);
+	return rc;
+}
+
+static void ctx_put(void)
+{
+	pthread_mutex_lock(&shared.lock);
+	if (shared.users)
+		shared.users--;
+	pthread_mutex_unlock(&shared.lock);
+}
+
+unsigned fx_usb_libusb_contexts(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&shared.lock);
+	n = shared.made;
+	pthread_mutex_unlock(&shared.lock);
+	return n;
 }
 
 bool fx_usb_port_path_valid(const char *s)
@@ -388,20 +509,11 @@ static int find_device(struct lu_usb *lu, const struct match *m,
 	return 0;
 }
 
-static int hotplug_cb(libusb_context *ctx, libusb_device *dev,
-		      libusb_hotplug_event event, void *user)
-{
-	struct lu_usb *lu = user;
-
-	(void)ctx;
-	(void)dev;
-	(void)event;
-	lu->hp_event = 1;
-	return 0; /* stay registered */
-}
-
-/* Wait up to ms for a hotplug event (or just ms without hotplug). */
-static void wait_event(struct lu_usb *lu, unsigned ms)
+/* Handle libusb events for up to ms (at most RESCAN_MS), or not at all
+ * when a plug event came since plugs (plugs_now() read before the caller
+ * last looked at the device list). Returns at any event: the caller looks
+ * again, at its own port only. */
+static void wait_event(struct lu_usb *lu, unsigned plugs, unsigned ms)
 {
 	struct timeval tv;
 
@@ -411,10 +523,11 @@ static void wait_event(struct lu_usb *lu, unsigned ms)
 	 * or not */
 	if (ms > RESCAN_MS)
 		ms = RESCAN_MS;
+	if (lu->hotplug && plugs_now() != plugs)
+		return;
 	tv.tv_sec = ms / 1000u;
 	tv.tv_usec = (long)(ms % 1000u) * 1000;
-	lu->hp_event = 0;
-	libusb_handle_events_timeout_completed(lu->ctx, &tv, &lu->hp_event);
+	libusb_handle_events_timeout_completed(lu->ctx, &tv, NULL);
 }
 
 static void unbind(struct lu_usb *lu)
@@ -496,10 +609,8 @@ static int bind(struct lu_usb *lu, libusb_device *dev, struct fx_err *err)
 static void lu_free(struct lu_usb *lu)
 {
 	unbind(lu);
-	if (lu->hotplug)
-		libusb_hotplug_deregister_callback(lu->ctx, lu->hp);
 	if (lu->ctx)
-		libusb_exit(lu->ctx);
+		ctx_put();
 	free(lu);
 }
 
@@ -511,11 +622,16 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 	struct match m;
 	libusb_device *dev = NULL;
 	uint64_t deadline;
+	unsigned plugs;
 	int rc;
 
 	rc = parse_spec(spec, &m, err);
 	if (rc)
 		return rc;
+	if (opts->unbound && m.kind != MATCH_PORT)
+		return fx_err_set(err, FX_E_CONFIG, "device 'usb:%s': following a slot "
+				  "needs a port path (usb:PORTPATH, e.g. usb:1-1.4)",
+				  spec);
 	lu = calloc(1, sizeof(*lu));
 	if (!lu)
 		return fx_err_set(err, FX_E_NOMEM, "out of memory");
@@ -524,29 +640,16 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 	lu->xvid = opts->vid;
 	lu->xpid = opts->pid;
 	lu->any_device = opts->any_device && m.kind == MATCH_PORT;
-	rc = ctx_new(&lu->ctx, err);
+	rc = ctx_get(&lu->ctx, &lu->hotplug, err);
 	if (rc) {
 		free(lu);
 		return rc;
 	}
-	/* FX_USB_NO_HOTPLUG=1: use the bounded rescan even where hotplug
-	 * exists (diagnostics; tests of the no-hotplug path) */
-	if (!getenv("FX_USB_NO_HOTPLUG") &&
-	    libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) &&
-	    libusb_hotplug_register_callback(lu->ctx,
-			LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
-			LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
-			LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
-			LIBUSB_HOTPLUG_MATCH_ANY, hotplug_cb, lu, &lu->hp) == 0)
-		lu->hotplug = true;
+	/* FX_USB_NO_HOTPLUG set after the context was made: this handle
+	 * looks every RESCAN_MS all the same */
+	if (getenv("FX_USB_NO_HOTPLUG"))
+		lu->hotplug = false;
 	if (opts->unbound) {
-		if (m.kind != MATCH_PORT) {
-			fx_err_set(err, FX_E_CONFIG, "device 'usb:%s': following a slot "
-				   "needs a port path (usb:PORTPATH, e.g. usb:1-1.4)",
-				   spec);
-			lu_free(lu);
-			return FX_E_CONFIG;
-		}
 		lu->any_device = true;
 		/* a valid port path has at most 31 characters */
 		snprintf(lu->slot, sizeof(lu->slot), "%.31s", m.value);
@@ -559,13 +662,14 @@ static int lu_open(const char *spec, const struct fx_clock *clk,
 	for (;;) {
 		uint64_t now;
 
+		plugs = plugs_now();
 		rc = find_device(lu, &m, &dev, err);
 		if (rc != FX_E_NOTFOUND)
 			break;
 		now = fx_clock_now(clk);
 		if (now >= deadline)
 			break;
-		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+		wait_event(lu, plugs, (unsigned)((deadline - now + 999u) / 1000u));
 	}
 	if (!rc)
 		rc = bind(lu, dev, err);
@@ -598,6 +702,7 @@ static bool left_after_io(struct lu_usb *lu)
 	int cfg;
 
 	for (;;) {
+		unsigned plugs = plugs_now();
 		uint64_t now;
 
 		if (libusb_get_configuration(lu->h, &cfg) == LIBUSB_ERROR_NO_DEVICE)
@@ -605,7 +710,7 @@ static bool left_after_io(struct lu_usb *lu)
 		now = fx_clock_now(clk);
 		if (now >= deadline)
 			return false;
-		wait_event(lu, 10u);
+		wait_event(lu, plugs, 10u);
 	}
 }
 
@@ -668,18 +773,33 @@ static int lu_control(struct fx_usb *u, const struct fx_usb_setup *setup,
 	return 0;
 }
 
-/* The transfers of one lu_control_batch() still running. */
+/* The transfers of one lu_control_batch() still running. With the shared
+ * context another slot's thread may be the one handling events, and may
+ * complete a transfer while later ones are still being submitted: the
+ * count goes up before each submission, and the batch is done only when
+ * every submission is over and the count is back at 0 (lock). */
 struct batch_left {
-	int left;
-	int all_done;
+	pthread_mutex_t lock;
+	int left;       /* submitted (or being submitted), not ended */
+	bool queued;    /* every submission is over */
+	int all_done;   /* libusb_handle_events_completed()'s flag */
 };
+
+static void batch_end(struct batch_left *b, bool submitted)
+{
+	pthread_mutex_lock(&b->lock);
+	if (submitted)
+		b->queued = true;
+	else
+		b->left--;
+	if (b->queued && b->left == 0)
+		b->all_done = 1;
+	pthread_mutex_unlock(&b->lock);
+}
 
 static void LIBUSB_CALL batch_cb(struct libusb_transfer *t)
 {
-	struct batch_left *b = t->user_data;
-
-	if (--b->left == 0)
-		b->all_done = 1;
+	batch_end(t->user_data, false);
 }
 
 /* What libusb_control_transfer() returns for a transfer's status. */
@@ -711,7 +831,7 @@ static int lu_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
 {
 	struct lu_usb *lu = to_lu(u);
 	struct libusb_transfer *t[FX_USB_BATCH_MAX] = { 0 };
-	struct batch_left b = { 0, 0 };
+	struct batch_left b = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	char what[40];
 	size_t i, nsub = 0;
 	int rc = 0, r;
@@ -735,16 +855,27 @@ static int lu_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
 			memcpy(buf + LIBUSB_CONTROL_SETUP_SIZE, x[i].data, x[i].setup.wLength);
 		libusb_fill_control_transfer(t[i], lu->h, buf, batch_cb, &b, timeout_ms);
 		t[i]->flags = LIBUSB_TRANSFER_FREE_BUFFER;
+		pthread_mutex_lock(&b.lock);
+		b.left++;
+		pthread_mutex_unlock(&b.lock);
 		rc = libusb_submit_transfer(t[i]);
-		if (rc == 0) {
-			b.left++;
+		if (rc == 0)
 			nsub++;
-		}
+		else
+			batch_end(&b, false);
 	}
 	if (rc)
 		snprintf(what, sizeof(what), "control request 0x%02x",
 			 x[nsub].setup.bRequest);
-	while (b.left > 0) {
+	batch_end(&b, true);
+	for (;;) {
+		int done;
+
+		pthread_mutex_lock(&b.lock);
+		done = b.all_done;
+		pthread_mutex_unlock(&b.lock);
+		if (done)
+			break;
 		r = libusb_handle_events_completed(lu->ctx, &b.all_done);
 		if (r < 0 && r != LIBUSB_ERROR_INTERRUPTED) {
 			/* the event loop itself failed: end what runs */
@@ -752,6 +883,7 @@ static int lu_control_batch(struct fx_usb *u, struct fx_usb_xfer *x, size_t n,
 				libusb_cancel_transfer(t[i]);
 		}
 	}
+	pthread_mutex_destroy(&b.lock);
 	*ok = 0;
 	for (i = 0; i < nsub; i++) {
 		r = transfer_rc(t[i]);
@@ -872,13 +1004,14 @@ static int lu_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 
 	unbind(lu);
 	for (;;) {
+		unsigned plugs = plugs_now();
 		uint64_t now;
 
 		dev = next_on_slot(lu, old_bus, old_dev);
 		now = fx_clock_now(clk);
 		if (dev || now >= deadline)
 			break;
-		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+		wait_event(lu, plugs, (unsigned)((deadline - now + 999u) / 1000u));
 	}
 	if (waited_us)
 		*waited_us = fx_clock_now(clk) - t0;
@@ -968,6 +1101,7 @@ static int wait_empty(struct lu_usb *lu, uint64_t deadline,
 		remember(lu, lu->base.info.busnum, lu->base.info.devnum);
 	unbind(lu);
 	for (;;) {
+		unsigned plugs = plugs_now();
 		uint64_t now;
 
 		seen->what[0] = '\0';
@@ -985,7 +1119,7 @@ static int wait_empty(struct lu_usb *lu, uint64_t deadline,
 		if (now >= deadline)
 			return fx_err_set(err, FX_E_TIMEOUT, "%s still on port %s",
 					  n ? seen->what : "a device", lu->slot);
-		wait_event(lu, empty ? RESCAN_MS :
+		wait_event(lu, plugs, empty ? RESCAN_MS :
 			   (unsigned)((deadline - now + 999u) / 1000u));
 	}
 }
@@ -998,6 +1132,7 @@ static int wait_new(struct lu_usb *lu, uint64_t deadline, unsigned timeout_ms,
 
 	for (;;) {
 		libusb_device *dev = NULL;
+		unsigned plugs = plugs_now();
 		uint64_t now;
 
 		rc = scan_port(lu, &dev, NULL, 0);
@@ -1015,14 +1150,15 @@ static int wait_new(struct lu_usb *lu, uint64_t deadline, unsigned timeout_ms,
 				return rc;
 			fx_log(FX_LOG_DEBUG, LOG_PREFIX, "port %s: %s; looking again",
 			       lu->slot, err ? err->msg : "not usable yet");
-			wait_event(lu, 10);
+			/* no plug event is coming: the node gets ready */
+			wait_event(lu, plugs_now(), 10);
 			continue;
 		}
 		if (now >= deadline)
 			return fx_err_set(err, FX_E_TIMEOUT,
 					  "no new device on port %s within %u ms",
 					  lu->slot, timeout_ms);
-		wait_event(lu, (unsigned)((deadline - now + 999u) / 1000u));
+		wait_event(lu, plugs, (unsigned)((deadline - now + 999u) / 1000u));
 	}
 }
 
@@ -1075,18 +1211,19 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 	static const struct fx_usb_open_opts none;
 	libusb_context *ctx;
 	libusb_device **list = NULL;
+	bool hotplug;
 	ssize_t cnt, i;
 	size_t k = 0;
 	int rc;
 
 	if (!opts)
 		opts = &none;
-	rc = ctx_new(&ctx, err);
+	rc = ctx_get(&ctx, &hotplug, err);
 	if (rc)
 		return rc;
 	cnt = libusb_get_device_list(ctx, &list);
 	if (cnt < 0) {
-		libusb_exit(ctx);
+		ctx_put();
 		return fx_err_set(err, FX_E_IO, "libusb: cannot list devices: %s",
 				  libusb_strerror((int)cnt));
 	}
@@ -1118,7 +1255,7 @@ int fx_usb_libusb_list(const struct fx_usb_open_opts *opts,
 		k++;
 	}
 	libusb_free_device_list(list, 1);
-	libusb_exit(ctx);
+	ctx_put();
 	qsort(out, k < cap ? k : cap, sizeof(*out), cmp_found);
 	*n = k;
 	return 0;

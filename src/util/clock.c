@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "fx/clock.h"
@@ -61,6 +62,14 @@ static void rclock_sleep(const struct fx_clock *clk, uint64_t us)
 
 void fx_rclock_init(struct fx_rclock *rc, double scale)
 {
+	/* Linux delays a sleep or poll timeout by up to the thread's timer
+	 * slack (50 us by default) to batch wake-ups; a flash job sleeps
+	 * hundreds of times (bwPollTimeout, resets, port waits), so 1 ns.
+	 * A thread's setting, inherited by the threads made after it (the
+	 * slot threads, libusb's event thread); harmless to repeat. */
+#ifdef PR_SET_TIMERSLACK
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
 	memset(&rc->base, 0, sizeof(rc->base));
 	rc->base.now_us = rclock_now;
 	rc->base.sleep_us = rclock_sleep;

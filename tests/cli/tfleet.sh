@@ -48,6 +48,11 @@ fleet_reports() {
 		same_report "$T/a.db" $k --operator op2 --format csv
 		same_report "$T/a.db" $k --from 2026-11-04 --to 2026-11-04 --by slot
 		same_report "$T/a.db" $k --from 2026-11-03 --to 2026-11-05 --by operator --by slot
+		# a date range by the server's roll-ups: slot x recipe, slot x
+		# operator (the recipe filtered), and the buckets (both)
+		same_report "$T/a.db" $k --from 2026-11-03 --to 2026-11-05 --by recipe --by slot
+		same_report "$T/a.db" $k --from 2026-11-03 --to 2026-11-05 --by station --operator op2
+		same_report "$T/a.db" $k --from 2026-11-03 --to 2026-11-05 --by recipe --operator op1
 	done
 	same_report "$T/a.db" yield --by day
 	has "$T/pg.txt" "^2026-11-04 +[0-9]+ +[0-9]+"

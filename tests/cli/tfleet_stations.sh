@@ -69,18 +69,39 @@ expect 64 "$FX" run --station "$T/sp/st.ini" --recipe "$T/ok.ini" --cycles 1 --d
 has "$T/err" "^fixturectl run: --sync: connection URI 'user=st_1 host=localhost dbname=fleet' holds a password"
 ok "line and sync_warn_after checked; run --sync refuses a password in the URI"
 
-# 1. three stations at once, each pushing in the background
+# 1. three stations at once, each pushing in the background. The scripted
+# operator presses START 0.1 s (station time) after the station is ready:
+# at --realtime=0.2 that is 20 ms of real time, and each station is started
+# once the one before has begun its first run (not three start-ups fighting
+# for a busy machine's CPUs while their first press is due: "change ... is
+# in the past" on a loaded machine at 0.05); the stations still overlap:
+# 8 cycles take ~5 s, the three have begun within a fraction of it (asserted)
 station sa L1; station sb L1; station sc L2
+begun() { # DB: runs begun (0 while the database is not there yet)
+	sqlite3 "$1" "SELECT count(*) FROM runs" 2>/dev/null || echo 0
+}
+done_runs() { # DB: runs finished
+	sqlite3 "$1" "SELECT count(*) FROM runs WHERE result IS NOT NULL" 2>/dev/null || echo 0
+}
 for s in sa sb sc; do
 	r=st_1; [ $s = sb ] && r=st_2; [ $s = sc ] && r=st_3
-	"$FX" run --station "$T/$s/st.ini" --recipe "$T/ok.ini" --cycles 8 --realtime=0.05 \
+	"$FX" run --station "$T/$s/st.ini" --recipe "$T/ok.ini" --cycles 8 --realtime=0.2 \
 		--demo-boards --serial-scan "$(scans "$s-" 8)" --operator op-$s \
 		--sync "$(pg_uri $r)" >"$T/$s.out" 2>"$T/$s.err" &
 	eval pid_$s=$!
+	i=0
+	while [ "$(begun "$T/$s/$s.db")" -lt 1 ]; do
+		eval kill -0 \$pid_$s 2>/dev/null || break # failed: its wait below says why
+		i=$((i + 1))
+		[ $i -lt 1200 ] || fail "station $s began no run in 60 s"
+		sleep 0.05
+	done
 done
+sa_done=$(done_runs "$T/sa/sa.db")
 for s in sa sb sc; do
 	eval wait \$pid_$s || { cat "$T/$s.out" "$T/$s.err"; fail "station $s failed"; }
 done
+[ "$sa_done" -lt 8 ] || fail "station sa had finished all its runs before sc began: not at the same time"
 pushed_live=$(pg_sql "SELECT count(*) FROM fx.runs")
 [ "$pushed_live" -gt 0 ] || fail "nothing arrived while the stations ran"
 r=1
@@ -107,14 +128,15 @@ ok "three stations at once with run --sync: fleet = sum of the local reports ($p
 
 # 2. 20 cycles, the server stopped from cycle 4 to cycle 14: the station
 # never waits (its cycles last as long as with the server up), then every
-# run arrives once
+# run arrives once (--realtime=0.2: the first press is 20 ms of real time
+# ahead, as in 1)
 station sd L2
 cycle_max() { "$FX" report cycle --db "$1" --operator "$2" | awk '$1 == "(run)" { print $3, $6 }'; }
-"$FX" run --station "$T/sd/st.ini" --recipe "$T/ok.ini" --cycles 20 --realtime=0.1 --demo-boards \
+"$FX" run --station "$T/sd/st.ini" --recipe "$T/ok.ini" --cycles 20 --realtime=0.2 --demo-boards \
 	--serial-scan "$(scans ref- 20)" --operator ref --sync "$(pg_uri st_4)" >"$T/ref.out" 2>&1 || fail "reference run"
 expect 0 "$FX" sync --db "$T/sd/sd.db" --to "$(pg_uri st_4)"
 ref=$(cycle_max "$T/sd/sd.db" ref)
-"$FX" run --station "$T/sd/st.ini" --recipe "$T/ok.ini" --cycles 20 --realtime=0.1 --demo-boards \
+"$FX" run --station "$T/sd/st.ini" --recipe "$T/ok.ini" --cycles 20 --realtime=0.2 --demo-boards \
 	--serial-scan "$(scans sd- 20)" --operator down --sync "$(pg_uri st_4)" >"$T/sd.out" 2>"$T/sd.err" &
 pid=$!
 runs() { sqlite3 "$T/sd/sd.db" "SELECT count(*) FROM runs WHERE serial LIKE 'sd-%' AND result IS NOT NULL" 2>/dev/null || echo 0; }

@@ -6,7 +6,9 @@
 # whose socket had the same number took it from each other, only the last
 # heard the boards re-plug, and the others ended in ERROR enter_boot "no
 # DFU bootloader within 3000 ms" (issue 14). (2) the four boards as the
-# four slots of stations/fxemu-4slot.ini in one process.
+# four slots of stations/fxemu-4slot.ini in one process. Under ASan
+# LeakSanitizer checks libusb's objects too (one libusb context per
+# process: no leak suppression).
 . tests/cli/lib.sh
 FXEMU="$B/fxemu"
 [ -x "$FXEMU" ] || { echo "skip: $FXEMU not built"; exit 77; }
@@ -14,17 +16,6 @@ command -v sqlite3 >/dev/null || { echo "skip: sqlite3 CLI missing"; exit 77; }
 REC=$(pwd)/config/demo-g474.ini
 [ -f config/demo-g474.hex ] || { echo "skip: config/demo-g474.hex missing"; exit 77; }
 unset FXEMU_CTL FXEMU_SCALE
-# ASan builds: objects allocated inside libusb are not reported here. With
-# four slots, about 1 run in 15 leaks one libusb_device (and its parent):
-# libusb 1.0.26 drops a "device left" notice that comes between a new
-# context's initial scan and its hotplug init (hotplug_ready still 0)
-# together with the device reference it carried, and src/usb makes a
-# context per open (libusb_init <- ctx_new <- lu_open <- seq_reset_wait)
-# while the other slots' boards re-plug. Our own allocations are still
-# checked, and the one-slot usbfs tests still check libusb's objects too.
-printf 'leak:libusb-1.0.so\n' >"$T/lsan.supp"
-LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T/lsan.supp"
-export LSAN_OPTIONS
 FXA=$(cd "$(dirname "$FX")" && pwd)/$(basename "$FX")
 
 for p in 1 2 3 4; do

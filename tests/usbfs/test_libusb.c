@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -634,6 +635,172 @@ static void test_port_wait(void **state)
 	fx_usb_close(u);
 }
 
+/* ---- scenario "shared": boards on 1-1 and 1-2, a thread each, as the
+ * slots of a gang station; the process makes one libusb context for all
+ * of it (issue 14 item 1) ---- */
+
+#define SHARED_CYCLES 3
+#define SHARED_BATCH 8
+
+/* Where the slots meet before each NRST low (a barrier that gives up
+ * after 10 s: a slot that failed does not come). */
+struct shared_meet {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned here, round;
+};
+
+static bool shared_meet(struct shared_meet *m)
+{
+	struct timespec until;
+	unsigned round;
+	bool met = true;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&m->lock);
+	round = m->round;
+	if (++m->here == 2) {
+		m->here = 0;
+		m->round++;
+		pthread_cond_broadcast(&m->cond);
+	}
+	while (met && m->round == round)
+		met = pthread_cond_timedwait(&m->cond, &m->lock, &until) == 0;
+	pthread_mutex_unlock(&m->lock);
+	return met || m->round != round;
+}
+
+struct shared_slot {
+	const char *port;      /* "1-1" */
+	unsigned hold_ms;      /* how long its NEW wait meets NRST low */
+	struct shared_meet *meet;
+	char fail[400];        /* "" = every step went as expected */
+};
+
+static void *shared_fail(struct shared_slot *sl, const char *step,
+			 const struct fx_err *err, int rc)
+{
+	snprintf(sl->fail, sizeof(sl->fail), "port %s: %s: %s (%s)", sl->port,
+		 step, err ? err->msg : "", rc ? fx_err_name(rc) : "-");
+	return NULL;
+}
+
+/* One slot: per cycle a new unbound handle (as seq_reset_wait opens one
+ * after every close), the ROM bound, GETSTATUS batched on the shared event
+ * loop, NRST low until the port is empty, a NEW wait that must time out
+ * while the other slot's board re-plugs, NRST high, the new device bound
+ * on this port only. No cmocka assertion here (not in a thread). */
+static void *shared_main(void *arg)
+{
+	struct shared_slot *sl = arg;
+	struct fx_usb_open_opts o = { .unbound = true };
+	struct fx_usb_xfer x[SHARED_BATCH];
+	uint8_t st[SHARED_BATCH][6];
+	struct fx_usb_port_seen seen;
+	struct fx_err err;
+	int rc;
+
+	for (int c = 0; c < SHARED_CYCLES; c++) {
+		struct fx_usb *u = NULL;
+		struct fx_usb_found found[4];
+		uint8_t first;
+		size_t n = 0, ok = 0;
+		char uri[16];
+
+		fx_err_clear(&err);
+		snprintf(uri, sizeof(uri), "usb:%s", sl->port);
+		rc = fx_usb_open(uri, clk(), &o, &u, &err);
+		if (rc)
+			return shared_fail(sl, "open", &err, rc);
+		rc = fx_usb_port_wait(u, FX_USB_PORT_NEW, 5000, &seen, &err);
+		if (rc) {
+			fx_usb_close(u);
+			return shared_fail(sl, "first NEW", &err, rc);
+		}
+		first = fx_usb_get_info(u)->devnum;
+		for (int i = 0; i < SHARED_BATCH; i++) {
+			struct fx_usb_xfer xi = { { 0xA1, DFU_GETSTATUS, 0, 0, 6 }, st[i], 0 };
+
+			x[i] = xi;
+		}
+		rc = fx_usb_control_batch(u, x, SHARED_BATCH, 5000, &ok, &err);
+		if (rc || ok != SHARED_BATCH || x[SHARED_BATCH - 1].actual != 6) {
+			fx_usb_close(u);
+			return shared_fail(sl, "GETSTATUS batch", &err, rc);
+		}
+		/* both boards are up: both list them, then pull NRST low
+		 * together */
+		if (!shared_meet(sl->meet)) {
+			fx_usb_close(u);
+			return shared_fail(sl, "the other slot did not come", NULL, 0);
+		}
+		rc = fx_usb_libusb_list(NULL, found, 4, &n, &err);
+		if (rc || n != 2) {
+			fx_usb_close(u);
+			return shared_fail(sl, n != 2 ? "list (not 2 devices)" : "list",
+					   &err, rc);
+		}
+		if (!shared_meet(sl->meet)) {
+			fx_usb_close(u);
+			return shared_fail(sl, "the other slot did not come", NULL, 0);
+		}
+		rc = fx_gpio_fxemu_pin(NULL, sl->port, FX_GPIO_SIM_PIN_NRST, 0, &err);
+		if (!rc)
+			rc = fx_usb_port_wait(u, FX_USB_PORT_EMPTY, 5000, &seen, &err);
+		if (rc) {
+			fx_usb_close(u);
+			return shared_fail(sl, "NRST low, EMPTY", &err, rc);
+		}
+		/* held in reset: the other board's plug events are not ours */
+		rc = fx_usb_port_wait(u, FX_USB_PORT_NEW, sl->hold_ms, &seen, &err);
+		if (rc != FX_E_TIMEOUT) {
+			fx_usb_close(u);
+			return shared_fail(sl, "NEW while held in reset (expected "
+					   "FX_E_TIMEOUT)", &err, rc);
+		}
+		fx_err_clear(&err);
+		rc = fx_gpio_fxemu_pin(NULL, sl->port, FX_GPIO_SIM_PIN_NRST, 1, &err);
+		if (!rc)
+			rc = fx_usb_port_wait(u, FX_USB_PORT_NEW, 5000, &seen, &err);
+		if (!rc && (strcmp(fx_usb_get_info(u)->port_path, sl->port) ||
+			    fx_usb_get_info(u)->devnum == first ||
+			    !fx_usb_get_info(u)->is_dfu))
+			rc = fx_err_set(&err, FX_E_STATE, "bound %s dev %u (first dev %u)",
+					fx_usb_get_info(u)->port_path,
+					fx_usb_get_info(u)->devnum, first);
+		if (!rc)
+			rc = getstatus(u, st[0], &err);
+		fx_usb_close(u);
+		if (rc)
+			return shared_fail(sl, "NRST high, NEW", &err, rc);
+	}
+	return NULL;
+}
+
+static void test_shared_context(void **state)
+{
+	struct shared_meet meet = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0 };
+	struct shared_slot sl[2] = {
+		{ .port = "1-1", .hold_ms = 600, .meet = &meet },
+		{ .port = "1-2", .hold_ms = 50, .meet = &meet },
+	};
+	pthread_t t[2];
+
+	(void)state;
+	assert_int_equal(fx_usb_libusb_contexts(), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, shared_main, &sl[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 2; i++)
+		if (sl[i].fail[0])
+			print_error("%s\n", sl[i].fail);
+	assert_true(!sl[0].fail[0] && !sl[1].fail[0]);
+	/* 2 slots x 3 cycles: 6 handles, 12 NRST edges, 6 lists, 6 batches */
+	assert_int_equal(fx_usb_libusb_contexts(), 1);
+}
+
 /* ---- scenario "timeout": the 2nd GETSTATUS is never answered ---- */
 
 static void test_timeout(void **state)
@@ -934,6 +1101,9 @@ static const struct CMUnitTest strings_tests[] = {
 static const struct CMUnitTest batch_tests[] = {
 	cmocka_unit_test(test_batch_queue),
 };
+static const struct CMUnitTest shared_tests[] = {
+	cmocka_unit_test(test_shared_context),
+};
 static const struct CMUnitTest timeout_tests[] = {
 	cmocka_unit_test(test_timeout),
 };
@@ -952,6 +1122,7 @@ static const struct scenario scenarios[] = {
 	  timeout_tests, N(timeout_tests) },
 	{ "strings", { "strings.fxb" }, strings_tests, N(strings_tests) },
 	{ "batch", { "batch.fxb" }, batch_tests, N(batch_tests) },
+	{ "shared", { "sa.fxb", "sb.fxb" }, shared_tests, N(shared_tests) },
 #define FDROP(n) { "fdrop" #n, { "fd" #n "a.fxb", \
 		   "fd" #n "b.fxb?fault=drop&fault_nth=" #n }, \
 		   fdrop_tests, N(fdrop_tests) }
