@@ -170,6 +170,11 @@ int fx_usb_string(struct fx_usb *u, uint8_t index, char *buf, size_t cap,
  * what does not fit is cut. False (buf untouched) when raw is no string
  * descriptor: shorter than 2 bytes, another type, or bLength beyond n. */
 bool fx_usb_string_decode(const uint8_t *raw, size_t n, char *buf, size_t cap);
+/* fx_usb_reopen(): *waited_us (may be NULL) is set before the new device
+ * is bound: the time until a device appeared, or the whole wait when none
+ * did; a bind that then fails (a request unanswered, the device gone
+ * again) leaves it below timeout_ms, so callers can tell "nothing came"
+ * from "something came and failed". */
 int fx_usb_reopen(struct fx_usb *u, unsigned timeout_ms, uint64_t *waited_us,
 		  struct fx_err *err);
 const struct fx_usb_info *fx_usb_get_info(const struct fx_usb *u);

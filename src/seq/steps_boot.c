@@ -380,7 +380,7 @@ int seq_step_app_check(struct seq_run *r)
 {
 	const struct fx_recipe_app_check *ac = &r->recipe->app;
 	const struct fx_usb_info *in;
-	uint64_t waited = 0;
+	uint64_t waited = 0, appeared = UINT64_MAX;
 	int rc;
 
 	if (!ac->enabled) {
@@ -388,7 +388,7 @@ int seq_step_app_check(struct seq_run *r)
 		return SEQ_SKIPPED;
 	}
 	if (r->usb) {
-		rc = fx_usb_reopen(r->usb, ac->within_ms, &waited, &r->err);
+		rc = fx_usb_reopen(r->usb, ac->within_ms, &appeared, &r->err);
 	} else {
 		struct fx_usb_open_opts o = {
 			.wait_ms = ac->within_ms, .any_device = true,
@@ -397,6 +397,12 @@ int seq_step_app_check(struct seq_run *r)
 		rc = seq_open_dev(r, &o);
 	}
 	waited = fx_clock_now(r->clock) - r->released_at;
+	/* a device came but did not answer its enumeration (a request never
+	 * answered, it left the bus while bound): a device fault, ERROR with
+	 * its cause; FAIL is for an application that never came */
+	if (rc && !r->deadline_cut && appeared < (uint64_t)ac->within_ms * 1000u)
+		return fx_err_prefix(&r->err, "a device enumerated after %llu ms, then",
+				     (unsigned long long)(appeared / 1000u));
 	if (rc == FX_E_TIMEOUT || rc == FX_E_NOTFOUND || rc == FX_E_NODEV) {
 		r->fail_class = FX_STORE_FAIL;
 		return fx_err_set(&r->err, FX_E_TIMEOUT,
