@@ -65,7 +65,7 @@ endif
 CFLAGS ?= -O2 -g
 FX_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(SAN) \
 	-Iinclude $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
-FX_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+FX_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 TEST_CFLAGS := $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) -Itests/lib
 TEST_LDLIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 TOOL_CFLAGS := $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)

@@ -1,12 +1,15 @@
 /* serial_list.c - list files of serial numbers (fx/serial.h): CSV as in
  * RFC 4180 (quoted fields with "" escapes, CRLF or LF), a header with a
- * 'serial' column, every problem reported as PATH:LINE. Repeated serials
+ * 'serial' column, every problem reported as PATH:LINE; tokenized by
+ * libcsv. Repeated serials
  * are found with a hash set, so a list of 100,000 rows loads in a few ms. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <csv.h>
 
 #include "fx/conf.h"
 #include "fx/serial.h"
@@ -43,155 +46,36 @@ static void diag(struct lparse *p, unsigned line, const char *fmt, ...)
 		p->fn(p->user, full);
 }
 
-/* A field ends at the end of the data, a comma, LF or CRLF. */
-static bool field_end(const char *buf, size_t len, size_t i)
+/* The tokenizer is libcsv (strict: a quote inside an unquoted field or
+ * text after a closing quote stops it; no space trimming; LF alone ends a
+ * record). libcsv gives no positions, so the data goes in one physical
+ * line at a time: the line number is the count of LFs fed, and the CR of a
+ * CRLF outside quotes is left out. Outside quotes = an even number of
+ * quotes since the record began (strict mode keeps quotes paired). */
+#define CSV_OPTS (CSV_STRICT | CSV_STRICT_FINI)
+
+struct rec {
+	struct lparse *p;
+	struct fx_serial_list *l;
+	unsigned line;      /* physical line being fed */
+	unsigned at;        /* line the record began on */
+	bool inq;           /* inside a quoted field */
+	bool bad;           /* this record was reported; drop the rest of the line */
+	bool stop;          /* the header failed, or out of memory */
+	size_t n, cap;      /* fields of the record so far */
+	char **f;
+	size_t cap_rows;
+};
+
+static int no_space(unsigned char c)
 {
-	return i >= len || buf[i] == ',' || buf[i] == '\n' ||
-	       (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n');
+	(void)c;
+	return 0;
 }
 
-/* Append c to the field *v (*fl bytes, *fcap allocated), keeping room for
- * the NUL. false when it cannot grow (*v is still the caller's to free). */
-static bool push(char **v, size_t *fl, size_t *fcap, char c)
+static int lf_only(unsigned char c)
 {
-	if (*fl + 2 > *fcap) {
-		char *nv = realloc(*v, *fcap * 2);
-
-		if (!nv)
-			return false;
-		*v = nv;
-		*fcap *= 2;
-	}
-	(*v)[(*fl)++] = c;
-	return true;
-}
-
-/* One record from buf[*pos..]: fields into a malloc'd array. Returns the
- * field count, 0 for a blank line, -1 on a syntax error (reported), -2 on
- * ENOMEM. *line advances over the physical lines used. */
-static int record(struct lparse *p, const char *buf, size_t len, size_t *pos,
-		  unsigned *line, char ***out)
-{
-	size_t i = *pos, cap = 0, n = 0;
-	unsigned start_line = *line;
-	char **f = NULL;
-	bool bad = false;
-
-	if (i < len && (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < len && buf[i + 1] == '\n'))) {
-		*pos = i + (buf[i] == '\r' ? 2 : 1);
-		(*line)++;
-		return 0;
-	}
-	for (;;) {
-		size_t fcap = 16, fl = 0;
-		char *v = malloc(fcap);
-
-		if (!v)
-			goto err_nomem;
-		if (i < len && buf[i] == '"') {
-			i++;
-			for (;;) {
-				if (i >= len) {
-					diag(p, start_line, "unterminated quoted field");
-					free(v);
-					bad = true;
-					goto done_bad;
-				}
-				if (buf[i] == '"') {
-					if (i + 1 < len && buf[i + 1] == '"') {
-						i++;
-					} else {
-						i++;
-						break;
-					}
-				} else if (buf[i] == '\n') {
-					(*line)++;
-				}
-				if (!push(&v, &fl, &fcap, buf[i++])) {
-					free(v);
-					goto err_nomem;
-				}
-			}
-			if (!field_end(buf, len, i)) {
-				diag(p, *line, "text after a closing quote");
-				free(v);
-				bad = true;
-				goto done_bad;
-			}
-		} else {
-			while (!field_end(buf, len, i)) {
-				if (buf[i] == '"') {
-					diag(p, *line, "quote inside an unquoted field");
-					free(v);
-					bad = true;
-					goto done_bad;
-				}
-				if (!push(&v, &fl, &fcap, buf[i++])) {
-					free(v);
-					goto err_nomem;
-				}
-			}
-		}
-		v[fl] = '\0';
-		{
-			size_t k;
-
-			for (k = 0; k < fl; k++)
-				if ((unsigned char)v[k] < 0x20 && v[k] != '\t') {
-					diag(p, *line, "control character 0x%02X in field %zu",
-					     (unsigned char)v[k], n + 1);
-					free(v);
-					bad = true;
-					goto done_bad;
-				}
-		}
-		if (n == cap) {
-			char **nf = realloc(f, (cap = cap ? cap * 2 : 8) * sizeof(*f));
-
-			if (!nf) {
-				free(v);
-				goto err_nomem;
-			}
-			f = nf;
-		}
-		f[n++] = v;
-		if (i < len && buf[i] == ',') {
-			i++;
-			continue;
-		}
-		break;
-	}
-done_bad:
-	/* skip to the end of the physical line */
-	while (i < len && buf[i] != '\n')
-		i++;
-	if (i < len)
-		i++;
-	(*line)++;
-	*pos = i;
-	if (bad) {
-		while (n)
-			free(f[--n]);
-		free(f);
-		return -1;
-	}
-	*out = f;
-	return (int)n;
-err_nomem:
-	while (n)
-		free(f[--n]);
-	free(f);
-	p->nomem = true;
-	return -2;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+	return c == '\n';
 }
 
 static void free_fields(char **f, size_t n)
@@ -203,6 +87,204 @@ static void free_fields(char **f, size_t n)
 	for (i = 0; i < n; i++)
 		free(f[i]);
 	free(f);
+}
+
+static void rec_drop(struct rec *r)
+{
+	free_fields(r->f, r->n);
+	r->f = NULL;
+	r->n = r->cap = 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+	struct rec *r = data;
+	const unsigned char *v = s;
+	size_t k;
+	char *c;
+
+	if (r->bad || r->stop)
+		return;
+	for (k = 0; k < len; k++)
+		if (v[k] < 0x20 && v[k] != '\t') {
+			diag(r->p, r->line, "control character 0x%02X in field %zu", v[k], r->n + 1);
+			r->bad = true;
+			return;
+		}
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 8;
+		char **nf = realloc(r->f, ncap * sizeof(*nf));
+
+		if (!nf)
+			goto nomem;
+		r->f = nf;
+		r->cap = ncap;
+	}
+	c = malloc(len + 1);
+	if (!c)
+		goto nomem;
+	if (len)
+		memcpy(c, v, len);
+	c[len] = '\0';
+	r->f[r->n++] = c;
+	return;
+nomem:
+	r->p->nomem = true;
+	r->stop = true;
+}
+
+static void header_checks(struct lparse *p, struct fx_serial_list *l)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->n_cols; i++) {
+		if (!l->header[i][0])
+			diag(p, 1, "header: column %zu has no name", i + 1);
+		for (j = 0; j < i; j++)
+			if (!strcmp(l->header[i], l->header[j]))
+				diag(p, 1, "header: column '%s' repeated", l->header[i]);
+	}
+	l->serial_col = fx_serial_list_col(l, "serial");
+	if (l->serial_col < 0)
+		diag(p, 1, "header: no 'serial' column");
+}
+
+/* A whole record: the header (the first one) or a row. */
+static void on_record(int c, void *data)
+{
+	struct rec *r = data;
+	struct fx_serial_list *l = r->l;
+
+	(void)c;
+	if (r->bad || r->stop)
+		return;
+	if (!l->header) {
+		l->header = r->f;
+		l->n_cols = r->n;
+		r->f = NULL;
+		r->n = r->cap = 0;
+		header_checks(r->p, l);
+		return;
+	}
+	if (r->n != l->n_cols) {
+		diag(r->p, r->at, "expected %zu field%s, got %zu", l->n_cols,
+		     l->n_cols == 1 ? "" : "s", r->n);
+		rec_drop(r);
+		return;
+	}
+	if (l->serial_col >= 0 && !r->f[l->serial_col][0]) {
+		diag(r->p, r->at, "empty serial");
+		rec_drop(r);
+		return;
+	}
+	if (l->n_rows == r->cap_rows) {
+		char ***nr;
+		unsigned *nl;
+
+		r->cap_rows = r->cap_rows ? r->cap_rows * 2 : 256;
+		nr = realloc(l->rows, r->cap_rows * sizeof(*nr));
+		if (nr)
+			l->rows = nr;
+		nl = realloc(l->lines, r->cap_rows * sizeof(*nl));
+		if (nl)
+			l->lines = nl;
+		if (!nr || !nl) {
+			rec_drop(r);
+			r->p->nomem = true;
+			r->stop = true;
+			return;
+		}
+	}
+	l->rows[l->n_rows] = r->f;
+	l->lines[l->n_rows] = r->at;
+	l->n_rows++;
+	r->f = NULL;
+	r->n = r->cap = 0;
+}
+
+/* Forget the record in progress (after a reported problem). */
+static void rec_reset(struct rec *r, struct csv_parser *cp)
+{
+	if (!r->l->header)
+		r->stop = true; /* a bad header line ends the load */
+	rec_drop(r);
+	csv_set_opts(cp, CSV_STRICT);
+	csv_fini(cp, NULL, NULL, NULL);
+	csv_set_opts(cp, CSV_OPTS);
+	r->bad = false;
+	r->inq = false;
+}
+
+/* Feed s[0..len) to the parser and report its strict-mode stop. */
+static void feed(struct rec *r, struct csv_parser *cp, const char *s, size_t len)
+{
+	size_t got = csv_parse(cp, s, len, on_field, on_record, r);
+
+	if (got == len || r->bad || r->stop)
+		return;
+	if (csv_error(cp) != CSV_EPARSE) {
+		r->p->nomem = true;
+		r->stop = true;
+		return;
+	}
+	diag(r->p, r->line, "%s",
+	     s[got] == '"' ? "quote inside an unquoted field" : "text after a closing quote");
+	r->bad = true;
+}
+
+/* Parse buf[pos..len) into l (header, rows, lines). */
+static void parse(struct lparse *p, struct fx_serial_list *l, const char *buf, size_t len,
+		  size_t pos)
+{
+	struct rec r = { .p = p, .l = l, .line = 1 };
+	struct csv_parser cp;
+
+	if (csv_init(&cp, CSV_OPTS)) {
+		p->nomem = true;
+		return;
+	}
+	csv_set_space_func(&cp, no_space);
+	csv_set_term_func(&cp, lf_only);
+	while (pos < len && !r.stop) {
+		const char *s = buf + pos;
+		const char *nl = memchr(s, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - s) + 1 : len - pos, k, body = n;
+
+		if (!r.inq)
+			r.at = r.line;
+		for (k = 0; k < n; k++)
+			if (s[k] == '"')
+				r.inq = !r.inq;
+		if (nl && n >= 2 && s[n - 2] == '\r' && !r.inq)
+			body = n - 2; /* CRLF outside quotes: the record ends at the LF */
+		feed(&r, &cp, s, body);
+		if (body != n && !r.bad && !r.stop)
+			feed(&r, &cp, "\n", 1);
+		pos += n;
+		if (r.bad || r.stop)
+			rec_reset(&r, &cp);
+		if (nl)
+			r.line++;
+	}
+	if (!r.stop) {
+		if (csv_fini(&cp, on_field, on_record, &r)) {
+			diag(p, r.at, "unterminated quoted field");
+			rec_reset(&r, &cp);
+		} else if (r.bad) {
+			rec_reset(&r, &cp);
+		}
+	}
+	rec_drop(&r);
+	csv_free(&cp);
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
 }
 
 void fx_serial_list_free(struct fx_serial_list *l)
@@ -269,9 +351,8 @@ int fx_serial_list_load(const char *path, struct fx_serial_list **out,
 	struct lparse p = { path, fn, user, 0, false, "" };
 	struct fx_serial_list *l;
 	char *buf = NULL;
-	size_t len = 0, pos = 0, cap_rows = 0;
-	unsigned line = 1;
-	int rc, n;
+	size_t len = 0, pos = 0;
+	int rc;
 	FILE *f;
 
 	f = fopen(path, "rb");
@@ -326,70 +407,13 @@ int fx_serial_list_load(const char *path, struct fx_serial_list **out,
 		goto err_free;
 	if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
 		pos = 3;
-	/* header: the first non-blank record */
-	while (pos < len && (n = record(&p, buf, len, &pos, &line, &l->header)) == 0)
-		;
+	parse(&p, l, buf, len, pos);
 	if (p.nomem)
 		goto err_nomem;
 	if (!l->header) {
 		if (!p.errors)
 			diag(&p, 0, "no header line (expected e.g. 'serial,mac')");
 		goto err_config;
-	}
-	l->n_cols = (size_t)n;
-	{
-		size_t i, j;
-
-		for (i = 0; i < l->n_cols; i++) {
-			if (!l->header[i][0])
-				diag(&p, 1, "header: column %zu has no name", i + 1);
-			for (j = 0; j < i; j++)
-				if (!strcmp(l->header[i], l->header[j]))
-					diag(&p, 1, "header: column '%s' repeated", l->header[i]);
-		}
-	}
-	l->serial_col = fx_serial_list_col(l, "serial");
-	if (l->serial_col < 0)
-		diag(&p, 1, "header: no 'serial' column");
-	while (pos < len) {
-		unsigned at = line;
-		char **row = NULL;
-
-		n = record(&p, buf, len, &pos, &line, &row);
-		if (n == -2)
-			goto err_nomem;
-		if (n <= 0)
-			continue;
-		if ((size_t)n != l->n_cols) {
-			diag(&p, at, "expected %zu field%s, got %d", l->n_cols,
-			     l->n_cols == 1 ? "" : "s", n);
-			free_fields(row, (size_t)n);
-			continue;
-		}
-		if (l->serial_col >= 0 && !row[l->serial_col][0]) {
-			diag(&p, at, "empty serial");
-			free_fields(row, (size_t)n);
-			continue;
-		}
-		if (l->n_rows == cap_rows) {
-			char ***nr;
-			unsigned *nl;
-
-			cap_rows = cap_rows ? cap_rows * 2 : 256;
-			nr = realloc(l->rows, cap_rows * sizeof(*nr));
-			if (nr)
-				l->rows = nr;
-			nl = realloc(l->lines, cap_rows * sizeof(*nl));
-			if (nl)
-				l->lines = nl;
-			if (!nr || !nl) {
-				free_fields(row, (size_t)n);
-				goto err_nomem;
-			}
-		}
-		l->rows[l->n_rows] = row;
-		l->lines[l->n_rows] = at;
-		l->n_rows++;
 	}
 	if (l->serial_col >= 0 && check_repeats(&p, l))
 		goto err_nomem;
