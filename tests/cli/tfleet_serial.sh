@@ -17,7 +17,7 @@ station_role st_a st_b
 SHA=$(sha256sum "$HEX" | cut -d' ' -f1)
 cc -std=c11 -O1 -D_DEFAULT_SOURCE -Iinclude $(case "$B" in *asan*) echo -fsanitize=address,undefined ;; esac) \
 	-o "$T/fleet_serial" tests/tools/fleet_serial.c "$B/libfx.a" "$B/libfxemu.a" \
-	$(pkg-config --libs sqlite3 libpq inih libelf nettle zlib json-c) -lm -lpthread ||
+	$(pkg-config --libs sqlite3 libpq inih libelf nettle zlib json-c) -lcsv -lm -lpthread ||
 	fail "cannot build fleet_serial"
 cat >"$T/sn.ini" <<EOT
 [recipe]
