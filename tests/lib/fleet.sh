@@ -11,7 +11,7 @@ fleet_gen_build() {
 	san=""
 	case "$B" in *asan*) san="-fsanitize=address,undefined" ;; esac
 	cc -std=c11 -O1 -D_DEFAULT_SOURCE -Iinclude $san -o "$T/fleet_gen" tests/tools/fleet_gen.c \
-		"$B/libfx.a" "$B/libfxemu.a" $(pkg-config --libs sqlite3) -lm -lpthread || fail "cannot build fleet_gen"
+		"$B/libfx.a" "$B/libfxemu.a" $(pkg-config --libs sqlite3) -lcsv -lm -lpthread || fail "cannot build fleet_gen"
 	GEN="$T/fleet_gen"
 }
 
