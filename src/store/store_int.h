@@ -51,7 +51,8 @@ enum st_stmt {
 	SQ_BEGIN,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
-	/* serial numbers (store_serial.c) */
+	/* serial numbers (store_serial.c; its unlock_idle() resets
+	 * SQ_SER_POOL_GET..SQ_SER_POOLS: keep them together, POOLS last) */
 	SQ_SER_POOL_GET,
 	SQ_SER_POOL_INSERT,
 	SQ_SER_POOL_SET_LIST,

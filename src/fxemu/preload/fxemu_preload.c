@@ -128,9 +128,14 @@ static size_t msg_len(const struct msghdr *msg)
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	sendmsg_fn next = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
+	static sendmsg_fn cached; /* threads may race to store the same value */
+	sendmsg_fn next = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 	ssize_t r;
 
+	if (!next) {
+		next = (sendmsg_fn)dlsym(RTLD_NEXT, "sendmsg");
+		__atomic_store_n(&cached, next, __ATOMIC_RELAXED);
+	}
 	if (!next) {
 		errno = ENOSYS;
 		return -1;
